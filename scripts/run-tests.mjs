@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Runs the compiled tests (dist/test/**/*.test.js) with Node's test runner.
+// Usage: node scripts/run-tests.mjs [unit|integration] [name-filter]
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const [suite, filter] = process.argv.slice(2);
+const root = join("dist", "test", suite ?? "");
+const files = [];
+(function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith(".test.js") && (!filter || path.includes(filter))) files.push(path);
+  }
+})(root);
+if (files.length === 0) {
+  console.error(`no test files under ${root}${filter ? ` matching ${filter}` : ""}; run \`make build\` first`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+process.exit(result.status ?? 1);

@@ -1,0 +1,81 @@
+/**
+ * The catalog of stable error codes. Every SignetError carries one of these codes; scripts match on
+ * `code`, never on the message. `docs/errors.md` is generated from this table (npm run docs:errors).
+ *
+ * category:
+ *   usage     - the command line or an option is wrong
+ *   input     - a file or value the user gave is malformed
+ *   rejected  - evaluated and rejected (the image is not acceptable): a verdict
+ *   unavailable - could not evaluate (network, registry, timeout): no verdict was reached
+ *   internal  - a bug in signet
+ */
+export type ErrorCategory = "usage" | "input" | "rejected" | "unavailable" | "internal";
+
+export interface ErrorCodeInfo {
+  readonly category: ErrorCategory;
+  /** What the user can do about it. */
+  readonly hint: string;
+  /** Process exit code for the CLI. */
+  readonly exitCode: number;
+}
+
+const usage = (hint: string): ErrorCodeInfo => ({ category: "usage", hint, exitCode: 2 });
+const input = (hint: string): ErrorCodeInfo => ({ category: "input", hint, exitCode: 1 });
+const rejected = (hint: string): ErrorCodeInfo => ({ category: "rejected", hint, exitCode: 1 });
+const unavailable = (hint: string): ErrorCodeInfo => ({ category: "unavailable", hint, exitCode: 1 });
+
+export const ERROR_CATALOG = {
+  USAGE: usage("Run `signet help <command>` for the options the command takes."),
+  OPTION_CONFLICT: usage("Give only one of the conflicting options."),
+
+  REF_INVALID: input("Write the image as [registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. ghcr.io/org/app:1.0."),
+  REF_TRANSPORT_UNKNOWN: input("Use docker://REFERENCE (the default) or oci:PATH[:TAG]."),
+  DIGEST_INVALID: input("A digest is sha256:<64 lower-case hex> (or sha384/sha512 with their lengths)."),
+
+  KEY_NOT_FOUND: input("Check the key path; generate a key pair with `signet generate-key-pair`."),
+  KEY_INVALID: input("Give a PEM public or private key (cosign, PKCS#8, SEC1 or PKCS#1) or a cosign encrypted key."),
+  KEY_UNSUPPORTED: input("Use ECDSA P-256/P-384/P-521, Ed25519 or RSA (2048 bits or more)."),
+  KEY_PASSWORD_WRONG: input("Check the password (COSIGN_PASSWORD, --password-file, or the prompt)."),
+  KEY_PASSWORD_MISSING: input("Set COSIGN_PASSWORD, pass --password-file FILE, or run on a terminal to be prompted."),
+  KEY_KDF_UNSUPPORTED: input("Only scrypt with N of 2^15, 2^16 or 2^17, r=8, p=1 is accepted; re-encrypt the key with `signet import-key-pair`."),
+  KEY_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
+
+  REGISTRY_UNREACHABLE: unavailable("Check the registry address, your network, and --registry-cacert for a private CA."),
+  REGISTRY_INSECURE_REFUSED: usage("The registry is not on loopback: pass --allow-http-registry (plain HTTP) or --allow-insecure-registry (skip TLS checks) if you trust the network."),
+  REGISTRY_UNAUTHORIZED: unavailable("Log in with `signet login REGISTRY`, or check the credentials in ~/.docker/config.json or $REGISTRY_AUTH_FILE."),
+  REGISTRY_DENIED: unavailable("The credentials lack access to this repository; check the account's permissions."),
+  REGISTRY_NOT_FOUND: unavailable("Check the repository name, tag and digest."),
+  REGISTRY_TOO_MANY_REQUESTS: unavailable("The registry is rate limiting; wait and try again, or log in for a higher limit."),
+  REGISTRY_ERROR: unavailable("The registry answered with an error; the details give its message."),
+  REGISTRY_PROTOCOL: unavailable("The registry's answer does not follow the distribution API; check that the address is a registry."),
+  REGISTRY_TIMEOUT: unavailable("The registry did not answer in time; try again or raise --timeout."),
+  REGISTRY_REDIRECT_LOOP: unavailable("The registry keeps redirecting; check its configuration."),
+  DIGEST_MISMATCH: rejected("The content does not hash to the digest that names it: the registry or layout is corrupt or hostile."),
+  SIZE_LIMIT_EXCEEDED: rejected("The content is larger than signet accepts; it may be hostile."),
+  COUNT_LIMIT_EXCEEDED: rejected("There are more items than signet accepts; the content may be hostile."),
+  MANIFEST_INVALID: rejected("The manifest is not valid JSON of a known media type."),
+  MANIFEST_UNSUPPORTED: rejected("Use an OCI or Docker v2 schema 2 manifest or index."),
+
+  LAYOUT_INVALID: input("Give the directory of an OCI image layout (it holds oci-layout, index.json and blobs/)."),
+
+  SIG_MISSING: rejected("Sign the image with `signet sign --key cosign.key IMAGE`, or check that you verify the digest that was signed."),
+  SIG_INVALID: rejected("No signature verified with the given key: the image was signed with another key, or the signature or image was changed."),
+  SIG_PAYLOAD_INVALID: rejected("The signed payload is not a cosign simple-signing payload."),
+  SIG_DIGEST_MISMATCH: rejected("The signature is for another image digest: the image was changed or re-tagged after signing."),
+  SIG_IDENTITY_MISMATCH: rejected("The signature names another repository than the image being verified."),
+  SIG_ANNOTATION_MISMATCH: rejected("The signature lacks an annotation that -a requires."),
+  SIG_CONFLICT: unavailable("Other signers kept changing the signature tag; try again."),
+  TLOG_NOT_CHECKED: rejected("No transparency log is configured; pass --insecure-ignore-tlog to accept signatures without a log entry."),
+
+  FILE_NOT_FOUND: input("Check the path."),
+  FILE_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
+  IO_ERROR: unavailable("Check permissions and free space."),
+  TIMEOUT: unavailable("The operation did not finish in time."),
+  INTERNAL: { category: "internal", hint: "This is a bug in signet; please report it with the command you ran.", exitCode: 3 },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOG, value);
+}
