@@ -21,3 +21,6 @@ export const LIMITS = {
   tagListPages: 1000,
   redirects: 5,
 } as const;
+
+/** Blobs copied by `signet copy` are held in memory; layers above this size are refused. */
+export const COPY_BLOB_LIMIT_BYTES = 2 * 1024 * 1024 * 1024 - 1;

@@ -1,0 +1,81 @@
+import { writeFileSync } from "node:fs";
+import { SignetError } from "../../errors/index.js";
+import { generateSigningKey, importKeyPair, publicKeyFromPrivate, publicKeyToPem, resolvePassword, writeKeyPair } from "../../keys/index.js";
+import type { Command } from "../command.js";
+import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
+import { writeJson } from "../output.js";
+
+export const generateKeyPairCommand: Command = {
+  name: "generate-key-pair",
+  summary: "Write an encrypted key pair (cosign.key, cosign.pub)",
+  usage: `signet generate-key-pair [--output-key-prefix cosign] [--legacy] [--force]
+
+  Writes PREFIX.key (ENCRYPTED SIGSTORE PRIVATE KEY, scrypt N=2^16, as cosign >= 2.2) and PREFIX.pub.
+  The password comes from COSIGN_PASSWORD, --password-file, or a prompt on a terminal.
+  --legacy   write ENCRYPTED COSIGN PRIVATE KEY with N=2^15, for cosign <= 2.1, podman 4.4 and Debian's skopeo
+  --force    overwrite existing files`,
+  options: {
+    "output-key-prefix": { type: "string" },
+    "password-file": { type: "string" },
+    legacy: { type: "boolean" },
+    force: { type: "boolean", short: "f" },
+    ...OUTPUT_OPTION,
+  },
+  async run(context) {
+    if (context.positionals.length > 0) throw new SignetError("USAGE", "generate-key-pair takes no arguments");
+    const prefix = stringOption(context, "output-key-prefix") ?? "cosign";
+    const paths = { privatePath: `${prefix}.key`, publicPath: `${prefix}.pub` };
+    const force = context.values["force"] === true;
+    const password = await resolvePassword({ passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true, confirm: true });
+    const key = generateSigningKey("ecdsa-p256");
+    await writeKeyPair(paths, key, password, { force, legacy: context.values["legacy"] === true });
+    if (outputFormat(context) === "json") writeJson(context.io, { privateKey: paths.privatePath, publicKey: paths.publicPath });
+    else context.io.stderr.write(`Private key written to ${paths.privatePath}\nPublic key written to ${paths.publicPath}\n`);
+    return 0;
+  },
+};
+
+export const importKeyPairCommand: Command = {
+  name: "import-key-pair",
+  summary: "Encrypt a PEM private key into the cosign format",
+  usage: `signet import-key-pair --key KEY.pem [--output-key-prefix import-cosign] [--legacy] [--force]
+
+  Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; ECDSA, Ed25519 or RSA) and writes PREFIX.key (encrypted) and PREFIX.pub.`,
+  options: {
+    key: { type: "string", short: "k" },
+    "output-key-prefix": { type: "string" },
+    "password-file": { type: "string" },
+    legacy: { type: "boolean" },
+    force: { type: "boolean", short: "f" },
+    ...OUTPUT_OPTION,
+  },
+  async run(context) {
+    const source = requireString(context, "key");
+    const prefix = stringOption(context, "output-key-prefix") ?? "import-cosign";
+    const password = await resolvePassword({ passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true, confirm: true });
+    const paths = await importKeyPair(source, password, prefix, { force: context.values["force"] === true, legacy: context.values["legacy"] === true });
+    if (outputFormat(context) === "json") writeJson(context.io, paths);
+    else context.io.stderr.write(`Private key written to ${paths.privatePath}\nPublic key written to ${paths.publicPath}\n`);
+    return 0;
+  },
+};
+
+export const publicKeyCommand: Command = {
+  name: "public-key",
+  summary: "Print the public key of a private key",
+  usage: `signet public-key --key cosign.key [--outfile FILE]`,
+  options: {
+    key: { type: "string" },
+    "password-file": { type: "string" },
+    outfile: { type: "string" },
+  },
+  async run(context) {
+    const keyPath = requireString(context, "key");
+    const publicKey = await publicKeyFromPrivate(keyPath, { passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true });
+    const pem = publicKeyToPem(publicKey);
+    const outfile = stringOption(context, "outfile");
+    if (outfile !== undefined) writeFileSync(outfile, pem);
+    else context.io.stdout.write(pem);
+    return 0;
+  },
+};

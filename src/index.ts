@@ -1,0 +1,22 @@
+// The public API of signet. Named exports only; test/unit/index.test.ts pins this list.
+export { sign, verify, type SignOptions, type VerifyOptions, type ApiAccessOptions } from "./api.js";
+export { SignetError, ERROR_CATALOG, type ErrorCode, type ErrorCategory } from "./errors/index.js";
+export { ImageAccess, type ImageAccessOptions, type ResolvedImage } from "./oci/image-access.js";
+export { parseImageReference, parseImageLocation, formatImageReference, type ImageReference, type ImageLocation } from "./oci/reference/index.js";
+export {
+  generateSigningKey,
+  encryptPrivateKey,
+  decryptPrivateKey,
+  loadPublicKey,
+  loadPrivateKey,
+  publicKeyToPem,
+  signWithKey,
+  verifyWithKey,
+  type SigningKey,
+  type KeyAlgorithm,
+} from "./keys/index.js";
+export { createSimpleSigningPayload, parseSimpleSigningPayload, type SimpleSigningPayload } from "./signatures/payload/simple-signing.js";
+export { verifyCosignSignatures, type UntrustedCosignSignature, type VerifiedCosignSignature, type CosignVerification } from "./signatures/cosign/verify.js";
+export { signImage, type SignImageResult } from "./signatures/cosign/sign-image.js";
+export { verifyImage, type VerifiedImage } from "./signatures/cosign/verify-image.js";
+export { signBlob, verifyBlobSignature, decodeBlobSignature } from "./signatures/blob/blob-signature.js";

@@ -1,0 +1,57 @@
+import { createPublicKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
+import { SignetError } from "../errors/index.js";
+import { keyAlgorithmOf, type KeyAlgorithm } from "./key-algorithm.js";
+
+/** A private key ready to sign, with its public half and algorithm worked out once. */
+export type SigningKey = {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  algorithm: KeyAlgorithm;
+};
+
+export type RsaModulusBits = 2048 | 3072 | 4096;
+
+export interface GenerateSigningKeyOptions {
+  /** Only for "rsa"; cosign's choices are 2048, 3072 and 4096. Default 3072. */
+  rsaModulusBits?: RsaModulusBits;
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** Wraps a private KeyObject; KEY_UNSUPPORTED for algorithms cosign does not sign with. */
+export function createSigningKey(privateKey: KeyObject): SigningKey {
+  if (privateKey.type !== "private") {
+    throw new SignetError("KEY_INVALID", `a ${privateKey.type} key was given where a private key is needed`);
+  }
+  const algorithm = keyAlgorithmOf(privateKey);
+  return { privateKey, publicKey: createPublicKey(privateKey), algorithm };
+}
+
+/** A new random key; the default, ECDSA P-256, is what `cosign generate-key-pair` makes. */
+export async function generateSigningKey(algorithm: KeyAlgorithm = "ecdsa-p256", options: GenerateSigningKeyOptions = {}): Promise<SigningKey> {
+  const { privateKey } = await generate(algorithm, options);
+  return createSigningKey(privateKey);
+}
+
+async function generate(algorithm: KeyAlgorithm, options: GenerateSigningKeyOptions): Promise<{ privateKey: KeyObject }> {
+  switch (algorithm) {
+    case "ecdsa-p256":
+      return generateKeyPairAsync("ec", { namedCurve: "P-256" });
+    case "ecdsa-p384":
+      return generateKeyPairAsync("ec", { namedCurve: "P-384" });
+    case "ecdsa-p521":
+      return generateKeyPairAsync("ec", { namedCurve: "P-521" });
+    case "ed25519":
+      return generateKeyPairAsync("ed25519");
+    case "rsa": {
+      const modulusLength = options.rsaModulusBits ?? 3072;
+      if (![2048, 3072, 4096].includes(modulusLength)) {
+        throw new SignetError("KEY_UNSUPPORTED", `RSA keys are generated with 2048, 3072 or 4096 bits, not ${String(modulusLength)}`);
+      }
+      return generateKeyPairAsync("rsa", { modulusLength, publicExponent: 65537 });
+    }
+    default:
+      throw new SignetError("KEY_UNSUPPORTED", `unknown key algorithm ${JSON.stringify(algorithm)}`);
+  }
+}

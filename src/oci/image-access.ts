@@ -1,0 +1,97 @@
+import { SignetError } from "../errors/index.js";
+import type { Digest } from "../internal/digest.js";
+import { openLayout } from "./layout/index.js";
+import type { Descriptor } from "./manifest/descriptor.js";
+import { formatImageLocation, parseImageLocation, repositoryName, type ImageLocation } from "./reference/index.js";
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "./registry/index.js";
+import type { Repository } from "./repository.js";
+
+export type ImageAccessOptions = RegistryClientOptions;
+
+/** An image pinned to a digest, with the repository it lives in. */
+export interface ResolvedImage {
+  location: ImageLocation;
+  repository: Repository;
+  digest: Digest;
+  /** Set when the digest came from resolving a tag (the caller should say so). */
+  resolvedTag: string | undefined;
+  /** The repository as cosign names it in payloads (`docker-reference`), without tag or digest. */
+  identity: string;
+}
+
+/**
+ * Opens images wherever they live, behind one `Repository` interface, and keeps what is worth reusing
+ * within a process: one registry client (pooled connections, cached tokens) and one Repository per name.
+ */
+export class ImageAccess {
+  private readonly registryOptions: ImageAccessOptions;
+  private client: RegistryClient | undefined;
+  private readonly repositories = new Map<string, Promise<Repository>>();
+
+  constructor(options: ImageAccessOptions = {}) {
+    this.registryOptions = options;
+  }
+
+  /** The repository that holds the image at this location. */
+  repositoryFor(location: ImageLocation, options: { create?: boolean } = {}): Promise<Repository> {
+    const key = location.transport === "oci" ? `oci:${location.path}` : `docker:${repositoryName(location.reference)}`;
+    let repository = this.repositories.get(key);
+    if (repository === undefined) {
+      repository =
+        location.transport === "oci"
+          ? openLayout(location.path, { create: options.create ?? false })
+          : Promise.resolve(this.registry().repository(location.reference.registry, location.reference.repository));
+      // A failed open is not cached: the next caller gets a fresh attempt and its own error.
+      repository.catch(() => this.repositories.delete(key));
+      this.repositories.set(key, repository);
+    }
+    return repository;
+  }
+
+  /** Another repository of the same registry (cosign's COSIGN_REPOSITORY, `signet copy` targets). */
+  repositoryByName(text: string): Promise<Repository> {
+    return this.repositoryFor(parseImageLocation(text));
+  }
+
+  /**
+   * Pins an image to a digest. A digest in the reference is used as given (no request); a tag costs one
+   * request. The digest returned is what later steps verify and report; nothing resolves the tag twice.
+   */
+  async resolve(text: string | ImageLocation): Promise<ResolvedImage> {
+    const location = typeof text === "string" ? parseImageLocation(text) : text;
+    const repository = await this.repositoryFor(location);
+    const identity = identityOf(location);
+    const digest = location.transport === "oci" ? location.digest : location.reference.digest;
+    if (digest !== undefined) return { location, repository, digest, resolvedTag: undefined, identity };
+    const tag = location.transport === "oci" ? location.tag : location.reference.tag;
+    if (tag === undefined) {
+      throw new SignetError("REF_INVALID", `${formatImageLocation(location)} names neither a tag nor a digest`);
+    }
+    const descriptor: Descriptor | undefined = await repository.resolveTag(tag);
+    if (descriptor === undefined) {
+      throw new SignetError("REGISTRY_NOT_FOUND", `${repository.displayName}:${tag} does not exist`, { details: { tag } });
+    }
+    return { location, repository, digest: descriptor.digest, resolvedTag: tag, identity };
+  }
+
+  close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    return client ? client.close() : Promise.resolve();
+  }
+
+  private registry(): RegistryClient {
+    this.client ??= createRegistryClient(this.registryOptions);
+    return this.client;
+  }
+}
+
+/**
+ * What cosign writes as `docker-reference`: go-containerregistry's `ref.Context().Name()`, which spells
+ * Docker Hub as index.docker.io. An OCI layout has no registry name; it is named by its path.
+ */
+export function identityOf(location: ImageLocation): string {
+  if (location.transport === "oci") return `oci:${location.path}`;
+  const { registry, repository } = location.reference;
+  return `${registry === "docker.io" ? "index.docker.io" : registry}/${repository}`;
+}

@@ -1,0 +1,111 @@
+import type { KeyObject } from "node:crypto";
+import { SignetError, type ErrorCode } from "../../errors/index.js";
+import type { Digest } from "../../internal/digest.js";
+import { verifyWithKey } from "../../keys/index.js";
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
+
+/** One signature as found next to an image; nothing in it is trusted yet. */
+export interface UntrustedCosignSignature {
+  /** Digest of the signature layer (the payload blob); the blob was checked against it when fetched. */
+  layerDigest: Digest;
+  untrustedPayload: Buffer;
+  /** The `dev.cosignproject.cosign/signature` annotation: base64 of the signature over the payload. */
+  untrustedSignatureBase64: string | undefined;
+  /** All layer annotations, kept for output and for certificate/bundle checks. */
+  untrustedAnnotations: Record<string, string>;
+}
+
+export interface VerifiedCosignSignature {
+  layerDigest: Digest;
+  payload: SimpleSigningPayload;
+  payloadBytes: Buffer;
+  signatureBase64: string;
+}
+
+export interface SignatureRejection {
+  layerDigest: Digest;
+  code: ErrorCode;
+  reason: string;
+}
+
+export interface CosignVerification {
+  verified: VerifiedCosignSignature[];
+  rejected: SignatureRejection[];
+}
+
+export interface VerifyCosignSignaturesInput {
+  imageDigest: Digest;
+  untrustedSignatures: readonly UntrustedCosignSignature[];
+  /** A signature verifies when any of these keys verifies it. */
+  publicKeys: readonly KeyObject[];
+  /** Each must appear with this value in the payload's `optional` section (cosign's `-a k=v` on verify). */
+  requiredAnnotations?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Verifies cosign simple-signing signatures for one image digest with public keys. Pure: no I/O.
+ * Each signature is checked in this order: signature over the exact payload bytes, payload is a cosign
+ * image signature, payload names this digest, required annotations. Every rejection keeps its reason.
+ */
+export function verifyCosignSignatures(input: VerifyCosignSignaturesInput): CosignVerification {
+  const result: CosignVerification = { verified: [], rejected: [] };
+  for (const signature of input.untrustedSignatures) {
+    try {
+      result.verified.push(verifyOne(signature, input));
+    } catch (error) {
+      if (!SignetError.is(error)) throw error;
+      result.rejected.push({ layerDigest: signature.layerDigest, code: error.code, reason: error.message });
+    }
+  }
+  return result;
+}
+
+function verifyOne(signature: UntrustedCosignSignature, input: VerifyCosignSignaturesInput): VerifiedCosignSignature {
+  const signatureBase64 = signature.untrustedSignatureBase64;
+  if (signatureBase64 === undefined || signatureBase64 === "") {
+    throw new SignetError("SIG_INVALID", "layer has no dev.cosignproject.cosign/signature annotation");
+  }
+  const signatureBytes = decodeBase64Strict(signatureBase64);
+  if (signatureBytes === undefined) throw new SignetError("SIG_INVALID", "signature annotation is not valid base64");
+  if (!input.publicKeys.some((key) => verifyWithKey(key, signature.untrustedPayload, signatureBytes))) {
+    throw new SignetError("SIG_INVALID", "signature does not verify with the given key");
+  }
+  // From here the payload is authentic; now check that it says what we need.
+  const payload = parseSimpleSigningPayload(signature.untrustedPayload);
+  const signedDigest = payload.critical.image["docker-manifest-digest"];
+  if (signedDigest !== input.imageDigest) {
+    throw new SignetError("SIG_DIGEST_MISMATCH", `signature is for ${signedDigest}, not ${input.imageDigest}`, {
+      details: { signedDigest, imageDigest: input.imageDigest },
+    });
+  }
+  for (const [key, expected] of Object.entries(input.requiredAnnotations ?? {})) {
+    const actual = payload.optional?.[key];
+    if (actual !== expected) {
+      throw new SignetError("SIG_ANNOTATION_MISMATCH", `annotation ${key} is ${actual === undefined ? "missing" : JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    }
+  }
+  return { layerDigest: signature.layerDigest, payload, payloadBytes: signature.untrustedPayload, signatureBase64 };
+}
+
+/** Picks the error that best explains why nothing verified: the most specific reason wins. */
+export function explainNoVerifiedSignature(imageDigest: Digest, verification: CosignVerification, where: string): SignetError {
+  if (verification.rejected.length === 0) {
+    return new SignetError("SIG_MISSING", `no signatures found for ${imageDigest} in ${where}`, { details: { imageDigest } });
+  }
+  const precedence: ErrorCode[] = ["SIG_ANNOTATION_MISMATCH", "SIG_DIGEST_MISMATCH", "SIG_PAYLOAD_INVALID", "SIG_INVALID"];
+  const codes = new Set(verification.rejected.map((r) => r.code));
+  const code = precedence.find((c) => codes.has(c)) ?? verification.rejected[0]!.code;
+  const example = verification.rejected.find((r) => r.code === code)!;
+  const count = verification.rejected.length;
+  return new SignetError(code, `none of the ${count} signature${count === 1 ? "" : "s"} for ${imageDigest} verified: ${example.reason}`, {
+    details: { imageDigest, rejected: verification.rejected },
+  });
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function decodeBase64Strict(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (trimmed.length % 4 !== 0 || !BASE64.test(trimmed)) return undefined;
+  return Buffer.from(trimmed, "base64");
+}
