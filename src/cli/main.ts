@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { SignetError, toSignetError } from "../errors/index.js";
-import type { CliIo, Command } from "./command.js";
+import type { CliIo, Command, CommandContext } from "./command.js";
 import { printError } from "./output.js";
 
 /**
@@ -51,7 +51,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     } catch (error) {
       throw new SignetError("USAGE", `${name}: ${(error as Error).message}`, { hint: `Run \`signet ${name} --help\` for its options.` });
     }
-    return await command.run({ values: parsed.values, positionals: parsed.positionals, io });
+    return await command.run({ values: parsed.values as CommandContext["values"], positionals: parsed.positionals, io });
   } catch (error) {
     const signetError = toSignetError(error);
     printError(io, signetError, json);

@@ -52,12 +52,18 @@ export function decodePemBlocks(text: string): PemBlock[] {
 
 /** The DER bytes of a block; KEY_INVALID when the body is not standard padded base64. */
 export function pemBlockBytes(block: PemBlock): Buffer {
-  if (block.body.length === 0 || !BASE64.test(block.body)) {
+  const bytes = block.body.length === 0 ? undefined : decodeBase64Strict(block.body);
+  if (!bytes) {
     throw new SignetError("KEY_INVALID", `PEM block "${block.label}" does not hold valid base64 (corrupted or truncated)`, {
       details: { label: block.label },
     });
   }
-  return Buffer.from(block.body, "base64");
+  return bytes;
+}
+
+/** Standard padded base64 (Go's base64.StdEncoding), or undefined. Whitespace is not allowed. */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  return BASE64.test(text) ? Buffer.from(text, "base64") : undefined;
 }
 
 /** PEM as Go's pem.EncodeToMemory writes it: 64-character lines, a newline after the END line. */

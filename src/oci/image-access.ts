@@ -35,17 +35,16 @@ export class ImageAccess {
   /** The repository that holds the image at this location. */
   repositoryFor(location: ImageLocation, options: { create?: boolean } = {}): Promise<Repository> {
     const key = location.transport === "oci" ? `oci:${location.path}` : `docker:${repositoryName(location.reference)}`;
-    let repository = this.repositories.get(key);
-    if (repository === undefined) {
-      repository =
-        location.transport === "oci"
-          ? openLayout(location.path, { create: options.create ?? false })
-          : Promise.resolve(this.registry().repository(location.reference.registry, location.reference.repository));
-      // A failed open is not cached: the next caller gets a fresh attempt and its own error.
-      repository.catch(() => this.repositories.delete(key));
-      this.repositories.set(key, repository);
-    }
-    return repository;
+    const cached = this.repositories.get(key);
+    if (cached !== undefined) return cached;
+    const opened: Promise<Repository> =
+      location.transport === "oci"
+        ? openLayout(location.path, { create: options.create ?? false })
+        : Promise.resolve(this.registry().repository(location.reference.registry, location.reference.repository));
+    // A failed open is not cached: the next caller gets a fresh attempt and its own error.
+    opened.catch(() => this.repositories.delete(key));
+    this.repositories.set(key, opened);
+    return opened;
   }
 
   /** Another repository of the same registry (cosign's COSIGN_REPOSITORY, `signet copy` targets). */

@@ -46,7 +46,8 @@ export const signCommand: Command = {
       signContainerIdentity: stringOption(context, "sign-container-identity"),
     };
     try {
-      const outcomes = await mapConcurrently(images, 16, async (image) => {
+      type Outcome = { image: string; result: SignImageResult } | { image: string; error: SignetError };
+      const outcomes = await mapConcurrently(images, 16, async (image): Promise<Outcome> => {
         try {
           progress(context.io, `Signing ${image}…`);
           return { image, result: await signImage(access, image, options) };

@@ -37,7 +37,8 @@ export const verifyCommand: Command = {
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const access = new ImageAccess(registryOptions(context));
     try {
-      const outcomes = await mapConcurrently(images, CONCURRENCY, async (image) => {
+      type Outcome = { image: string; verified: VerifiedImage } | { image: string; error: SignetError };
+      const outcomes = await mapConcurrently(images, CONCURRENCY, async (image): Promise<Outcome> => {
         try {
           return { image, verified: await verifyImage(access, image, { publicKeys: [publicKey], requiredAnnotations }) };
         } catch (error) {

@@ -1,0 +1,55 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { SignetError } from "../errors/index.js";
+import { DER_TAG, encodeDerElement, readDerChildren, readDerWhole } from "./der.js";
+
+const ZERO_VERSION = Buffer.from([DER_TAG.integer, 0x01, 0x00]);
+
+/**
+ * Parses PKCS#8 DER. Keys written by some sigstore tools (sigstore-rs, ring) are RFC 5958 "version 2" with the
+ * public key appended as `[1]`; Go (and so cosign) reads them, OpenSSL 3.0 does not. Such a key is rewritten as
+ * version 1 without the public key, and the public key it carried must match the one derived from the private key.
+ * KEY_INVALID (naming `what`) when the bytes are no PKCS#8 key.
+ */
+export function createPrivateKeyFromPkcs8(der: Buffer, what: string): KeyObject {
+  try {
+    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  } catch (error) {
+    const version2 = splitVersion2(der);
+    if (!version2) throw new SignetError("KEY_INVALID", `${what} is not a valid PKCS#8 private key`, { cause: error });
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: version2.version1, format: "der", type: "pkcs8" });
+    } catch (retryError) {
+      throw new SignetError("KEY_INVALID", `${what} is not a valid PKCS#8 private key`, { cause: retryError });
+    }
+    if (key.asymmetricKeyType === "ed25519" && !version2.publicKey.equals(ed25519PublicBytes(key))) {
+      throw new SignetError("KEY_INVALID", `${what} carries a public key that does not belong to its private key`);
+    }
+    return key;
+  }
+}
+
+/** Splits OneAsymmetricKey v2 into a v1 encoding and the public key bits; undefined if it is not that shape. */
+function splitVersion2(der: Buffer): { version1: Buffer; publicKey: Buffer } | undefined {
+  const outer = readDerWhole(der);
+  if (!outer || outer.tag !== DER_TAG.sequence) return undefined;
+  const parts = readDerChildren(outer);
+  if (!parts || parts.length < 4 || parts.length > 5) return undefined;
+  const version = parts[0]!;
+  const algorithm = parts[1]!;
+  const privateKey = parts[2]!;
+  const attributes = parts.length === 5 ? parts[3] : undefined;
+  const publicKey = parts[parts.length - 1]!;
+  const isVersion = version.tag === DER_TAG.integer && version.content.length === 1 && version.content[0]! <= 1;
+  if (!isVersion || algorithm.tag !== DER_TAG.sequence || privateKey.tag !== DER_TAG.octetString) return undefined;
+  if (attributes && attributes.tag !== DER_TAG.contextConstructed0) return undefined;
+  // [1] IMPLICIT BIT STRING: first content byte counts unused bits, which must be 0 for a key.
+  if (publicKey.tag !== DER_TAG.contextPrimitive1 || publicKey.content[0] !== 0) return undefined;
+  const body = [ZERO_VERSION, algorithm.raw, privateKey.raw, ...(attributes ? [attributes.raw] : [])];
+  return { version1: encodeDerElement(DER_TAG.sequence, Buffer.concat(body)), publicKey: publicKey.content.subarray(1) };
+}
+
+function ed25519PublicBytes(privateKey: KeyObject): Buffer {
+  // An Ed25519 SPKI is a fixed 12-byte prefix followed by the 32-byte key.
+  return createPublicKey(privateKey).export({ type: "spki", format: "der" }).subarray(-32);
+}

@@ -1,0 +1,388 @@
+import { SignetError } from "../../errors/index.js";
+import { computeDigest, digestAlgorithm, isDigest, parseDigest, sha256Digest, verifyDigest, type Digest } from "../../internal/digest.js";
+import { LIMITS } from "../../internal/limits.js";
+import { isRecord } from "../../internal/strict-json.js";
+import type { Descriptor } from "../manifest/descriptor.js";
+import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from "../manifest/media-types.js";
+import type { ManifestBytes, Repository } from "../repository.js";
+import { checkUrlScheme } from "./endpoint.js";
+import { parseNextLink } from "./link-header.js";
+import { manifestMediaType } from "./manifest-media-type.js";
+import { isValidTag, parseManifestReference, validateRepositoryName, validateTag, type ManifestReference } from "./names.js";
+import { describeUrl } from "./redact.js";
+import type { RegistryHttp } from "./registry-http.js";
+import { registryErrorFromResponse } from "./response-error.js";
+import { discard, firstHeader, readBody, readCapped, declaredLength, type HttpMethod, type HttpResponse } from "./transport.js";
+import { parseWwwAuthenticate } from "./www-authenticate.js";
+
+/** What a registry repository offers beyond the Repository interface. */
+export interface RegistryRepositoryExtras {
+  /** The registry host as named in references, e.g. "docker.io" or "127.0.0.1:5000". */
+  readonly registry: string;
+  /** The repository name, e.g. "org/app". */
+  readonly repository: string;
+  /** Checks that the registry answers the distribution API with the credentials at hand. */
+  ping(): Promise<void>;
+  /**
+   * Mounts a blob from another repository of the same registry without uploading it. True when mounted (201).
+   * When the registry opens an upload instead (202), it is completed with `fallbackBytes` if given (returning true),
+   * or cancelled (returning false).
+   */
+  mountBlob(digest: Digest, fromRepository: string, fallbackBytes?: Buffer): Promise<boolean>;
+  /** The descriptor of a manifest by tag or digest from a HEAD request, or undefined when there is none. */
+  headManifest(reference: Digest | string): Promise<Descriptor | undefined>;
+}
+
+export type RegistryRepository = Repository & RegistryRepositoryExtras;
+
+export interface RegistryRepositoryOptions {
+  /** Tags asked for per page of the tag list. */
+  readonly tagPageSize: number;
+  /** More tags than this is COUNT_LIMIT_EXCEEDED. */
+  readonly maxTags: number;
+}
+
+type Access = "pull" | "push";
+
+/** A repository in a registry, reached through the client's HTTP stack. Names, tags and digests are checked first. */
+export function createRegistryRepository(http: RegistryHttp, registry: string, untrustedRepository: string, options: RegistryRepositoryOptions): RegistryRepository {
+  const repository = validateRepositoryName(untrustedRepository);
+  const displayName = `${registry}/${repository}`;
+
+  function scopesFor(access: Access, extra: readonly string[] = []): string[] {
+    return [`repository:${repository}:${access === "push" ? "pull,push" : "pull"}`, ...extra];
+  }
+
+  async function url(path: string): Promise<URL> {
+    return new URL(path, await http.originFor(registry));
+  }
+
+  async function send<T>(
+    method: HttpMethod,
+    target: URL,
+    access: Access | readonly string[],
+    what: string,
+    handle: (response: HttpResponse) => Promise<T>,
+    extra: { headers?: Record<string, string>; body?: Buffer } = {},
+  ): Promise<T> {
+    const origin = await http.originFor(registry);
+    const scopes = typeof access === "string" ? scopesFor(access) : access;
+    return http.send(
+      { method, url: target, ...(extra.headers ? { headers: extra.headers } : {}), ...(extra.body ? { body: extra.body } : {}) },
+      { target: { registry, origin, repository }, scopes },
+      async (response) => {
+        try {
+          return await handle(response);
+        } catch (error) {
+          if (SignetError.is(error)) throw error;
+          throw error;
+        }
+      },
+    ).catch((error: unknown) => {
+      if (SignetError.is(error) && error.details.what === undefined) error.details.what = what;
+      throw error;
+    });
+  }
+
+  async function failure(response: HttpResponse, method: HttpMethod, what: string): Promise<SignetError> {
+    if (response.status >= 400) {
+      const body = await readCapped(response);
+      const error = registryErrorFromResponse({ status: response.status, url: response.url, method, body }, what);
+      const insufficientScope = parseWwwAuthenticate(response.headers["www-authenticate"]).some((c) => c.params.error === "insufficient_scope");
+      if (response.status === 401 && insufficientScope) {
+        return new SignetError("REGISTRY_DENIED", `${what} was refused: the credentials lack access to ${displayName}`, { details: error.details });
+      }
+      return error;
+    }
+    await discard(response);
+    return new SignetError("REGISTRY_PROTOCOL", `${what}: unexpected HTTP ${response.status} from the registry`, {
+      details: { status: response.status, method, url: describeUrl(response.url) },
+    });
+  }
+
+  function manifestPath(reference: ManifestReference): string {
+    return `/v2/${repository}/manifests/${reference.kind === "digest" ? reference.digest : reference.tag}`;
+  }
+
+  function describeReference(reference: ManifestReference): string {
+    return reference.kind === "digest" ? `${displayName}@${reference.digest}` : `${displayName}:${reference.tag}`;
+  }
+
+  /** The Docker-Content-Digest header, checked; undefined when absent. */
+  function headerDigest(response: HttpResponse): Digest | undefined {
+    const value = firstHeader(response.headers["docker-content-digest"]);
+    if (value === undefined || value === "") return undefined;
+    if (!isDigest(value)) {
+      throw new SignetError("REGISTRY_PROTOCOL", "the registry sent an invalid Docker-Content-Digest header", { details: { header: value.slice(0, 200) } });
+    }
+    return value;
+  }
+
+  /** Rejects a Docker-Content-Digest header that names other content than `bytes` (or than the digest asked for). */
+  function checkHeaderDigest(response: HttpResponse, bytes: Buffer | undefined, expected: Digest, what: string): void {
+    const claimed = headerDigest(response);
+    if (claimed === undefined) return;
+    const actual = bytes !== undefined && digestAlgorithm(claimed) !== digestAlgorithm(expected) ? computeDigest(bytes, digestAlgorithm(claimed)) : expected;
+    if (digestAlgorithm(claimed) === digestAlgorithm(actual) && claimed !== actual) {
+      throw new SignetError("DIGEST_MISMATCH", `${what}: the registry's Docker-Content-Digest ${claimed} does not match ${actual}`, {
+        details: { expected: actual, claimed },
+      });
+    }
+  }
+
+  async function fetchManifest(reference: ManifestReference): Promise<ManifestBytes> {
+    const what = `fetching the manifest ${describeReference(reference)}`;
+    return send("GET", await url(manifestPath(reference)), "pull", what, async (response) => {
+      if (response.status !== 200) throw await failure(response, "GET", what);
+      const bytes = await readBody(response, LIMITS.manifestBytes, `the manifest ${describeReference(reference)}`);
+      let digest: Digest;
+      if (reference.kind === "digest") {
+        verifyDigest(bytes, reference.digest, `the manifest ${describeReference(reference)}`);
+        digest = reference.digest;
+      } else {
+        digest = sha256Digest(bytes);
+      }
+      checkHeaderDigest(response, bytes, digest, what);
+      const mediaType = manifestMediaType(firstHeader(response.headers["content-type"]), bytes);
+      return { bytes, mediaType, digest };
+    }, { headers: { accept: MANIFEST_ACCEPT } });
+  }
+
+  async function headManifestByReference(reference: ManifestReference): Promise<Descriptor | undefined> {
+    const what = `checking the manifest ${describeReference(reference)}`;
+    const head = await send("HEAD", await url(manifestPath(reference)), "pull", what, async (response) => {
+      if (response.status === 404) return { found: false as const };
+      if (response.status !== 200) throw await failure(response, "HEAD", what);
+      const digest = headerDigest(response);
+      if (reference.kind === "digest") checkHeaderDigest(response, undefined, reference.digest, what);
+      const contentType = firstHeader(response.headers["content-type"])?.split(";")[0]!.trim().toLowerCase();
+      const size = declaredLength(response);
+      if (size !== undefined && size > LIMITS.manifestBytes) {
+        throw new SignetError("SIZE_LIMIT_EXCEEDED", `the manifest ${describeReference(reference)} is ${size} bytes, more than the limit of ${LIMITS.manifestBytes} bytes`, {
+          details: { limit: LIMITS.manifestBytes, declared: size },
+        });
+      }
+      return { found: true as const, digest, contentType, size };
+    }, { headers: { accept: MANIFEST_ACCEPT } });
+    if (!head.found) return undefined;
+    const digest = reference.kind === "digest" ? reference.digest : head.digest;
+    if (digest !== undefined && head.size !== undefined && head.contentType !== undefined && MANIFEST_MEDIA_TYPES.includes(head.contentType)) {
+      return { mediaType: head.contentType, digest, size: head.size };
+    }
+    // The HEAD answer is incomplete: fetch and hash the manifest instead.
+    const manifest = await fetchManifest(reference);
+    return { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
+  }
+
+  async function hasBlob(digest: Digest): Promise<boolean> {
+    const checked = parseDigest(digest);
+    const what = `checking the blob ${displayName}@${checked}`;
+    return send("HEAD", await url(`/v2/${repository}/blobs/${checked}`), "pull", what, async (response) => {
+      if (response.status === 200) return true;
+      if (response.status === 404) return false;
+      throw await failure(response, "HEAD", what);
+    });
+  }
+
+  /** Starts an upload session; returns the URL to PUT the content to. */
+  function uploadLocation(response: HttpResponse, what: string): URL {
+    const location = firstHeader(response.headers.location);
+    if (location === undefined || location === "") {
+      throw new SignetError("REGISTRY_PROTOCOL", `${what}: the registry opened an upload without a Location`, { details: { url: describeUrl(response.url) } });
+    }
+    let target: URL;
+    try {
+      target = new URL(location, response.url);
+    } catch {
+      throw new SignetError("REGISTRY_PROTOCOL", `${what}: the registry sent an invalid upload Location`, { details: { url: describeUrl(response.url) } });
+    }
+    checkUrlScheme(target, http.policy);
+    return target;
+  }
+
+  async function completeUpload(location: URL, bytes: Buffer, digest: Digest, what: string): Promise<void> {
+    // The Location may carry its own query (upload state): append the digest to it.
+    const target = new URL(location);
+    target.searchParams.append("digest", digest);
+    await send("PUT", target, "push", what, async (response) => {
+      if (response.status !== 201 && response.status !== 204 && response.status !== 200) throw await failure(response, "PUT", what);
+      checkHeaderDigest(response, bytes, digest, what);
+      await discard(response);
+    }, { headers: { "content-type": "application/octet-stream" }, body: bytes });
+  }
+
+  async function cancelUpload(location: URL, what: string): Promise<void> {
+    await send("DELETE", location, "push", what, async (response) => discard(response)).catch(() => undefined);
+  }
+
+  const self: RegistryRepository = {
+    displayName,
+    registry,
+    repository,
+
+    async ping() {
+      const what = `contacting the registry ${registry}`;
+      await send("GET", await url("/v2/"), [], what, async (response) => {
+        if (response.status === 200) return discard(response);
+        if (response.status === 404) {
+          await discard(response);
+          throw new SignetError("REGISTRY_PROTOCOL", `${registry} does not serve the distribution API at /v2/`, { details: { status: 404 } });
+        }
+        throw await failure(response, "GET", what);
+      });
+    },
+
+    async resolveTag(tag) {
+      return headManifestByReference({ kind: "tag", tag: validateTag(tag) });
+    },
+
+    async headManifest(reference) {
+      return headManifestByReference(parseManifestReference(reference));
+    },
+
+    async getManifest(reference) {
+      return fetchManifest(parseManifestReference(reference));
+    },
+
+    async tryGetManifest(reference) {
+      try {
+        return await fetchManifest(parseManifestReference(reference));
+      } catch (error) {
+        if (SignetError.is(error) && error.code === "REGISTRY_NOT_FOUND" && error.details.status === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async putManifest(bytes, mediaType, tag) {
+      if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+        throw new SignetError("MANIFEST_UNSUPPORTED", `cannot push a manifest of media type ${JSON.stringify(mediaType.slice(0, 100))}`, { details: { mediaType: mediaType.slice(0, 100) } });
+      }
+      if (bytes.length > LIMITS.manifestBytes) {
+        throw new SignetError("SIZE_LIMIT_EXCEEDED", `the manifest is ${bytes.length} bytes, more than the limit of ${LIMITS.manifestBytes} bytes`, { details: { limit: LIMITS.manifestBytes } });
+      }
+      const digest = sha256Digest(bytes);
+      const reference: ManifestReference = tag === undefined ? { kind: "digest", digest } : { kind: "tag", tag: validateTag(tag) };
+      const what = `pushing the manifest ${describeReference(reference)}`;
+      await send("PUT", await url(manifestPath(reference)), "push", what, async (response) => {
+        if (response.status < 200 || response.status > 299) throw await failure(response, "PUT", what);
+        checkHeaderDigest(response, bytes, digest, what);
+        await discard(response);
+      }, { headers: { "content-type": mediaType }, body: bytes });
+      return digest;
+    },
+
+    hasBlob,
+
+    async getBlob(digest, maxBytes) {
+      const checked = parseDigest(digest);
+      const what = `fetching the blob ${displayName}@${checked}`;
+      return send("GET", await url(`/v2/${repository}/blobs/${checked}`), "pull", what, async (response) => {
+        if (response.status !== 200) throw await failure(response, "GET", what);
+        const bytes = await readBody(response, maxBytes, `the blob ${checked}`);
+        verifyDigest(bytes, checked, `the blob ${displayName}@${checked}`);
+        return bytes;
+      });
+    },
+
+    async putBlob(bytes, digest) {
+      const checked = parseDigest(digest);
+      verifyDigest(bytes, checked, "the blob to upload");
+      if (await hasBlob(checked)) return;
+      const what = `uploading the blob ${displayName}@${checked}`;
+      const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", what, async (response) => {
+        if (response.status !== 202) throw await failure(response, "POST", what);
+        await discard(response);
+        return uploadLocation(response, what);
+      });
+      await completeUpload(location, bytes, checked, what);
+    },
+
+    async mountBlob(digest, fromRepository, fallbackBytes) {
+      const checked = parseDigest(digest);
+      const from = validateRepositoryName(fromRepository);
+      if (fallbackBytes !== undefined) verifyDigest(fallbackBytes, checked, "the blob to upload");
+      const what = `mounting the blob ${checked} from ${registry}/${from} into ${displayName}`;
+      const target = await url(`/v2/${repository}/blobs/uploads/`);
+      target.searchParams.set("mount", checked);
+      target.searchParams.set("from", from);
+      const result = await send("POST", target, scopesFor("push", [`repository:${from}:pull`]), what, async (response) => {
+        if (response.status === 201) {
+          checkHeaderDigest(response, undefined, checked, what);
+          await discard(response);
+          return { mounted: true as const };
+        }
+        if (response.status !== 202) throw await failure(response, "POST", what);
+        await discard(response);
+        return { mounted: false as const, location: uploadLocation(response, what) };
+      });
+      if (result.mounted) return true;
+      if (fallbackBytes !== undefined) {
+        await completeUpload(result.location, fallbackBytes, checked, what);
+        return true;
+      }
+      await cancelUpload(result.location, what);
+      return false;
+    },
+
+    async listTags() {
+      const what = `listing the tags of ${displayName}`;
+      const origin = await http.originFor(registry);
+      const listPath = `/v2/${repository}/tags/list`;
+      let next: URL | undefined = new URL(`${listPath}?n=${options.tagPageSize}`, origin);
+      const seen = new Set<string>();
+      const tags = new Set<string>();
+      for (let page = 0; next !== undefined; page++) {
+        if (page >= LIMITS.tagListPages) {
+          throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${LIMITS.tagListPages} pages`, { details: { limit: LIMITS.tagListPages } });
+        }
+        seen.add(next.href);
+        const current: URL = next;
+        next = await send("GET", current, "pull", what, async (response) => {
+          if (response.status !== 200) throw await failure(response, "GET", what);
+          const body = await readBody(response, LIMITS.tagListPageBytes, "a page of the tag list");
+          for (const tag of parseTagPage(body, what)) {
+            tags.add(tag);
+            if (tags.size > options.maxTags) {
+              throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${options.maxTags} tags`, { details: { limit: options.maxTags } });
+            }
+          }
+          const link = parseNextLink(response.headers.link);
+          if (link === undefined) return undefined;
+          return nextPageUrl(link, response.url, origin, listPath, seen, what);
+        });
+      }
+      return [...tags];
+    },
+  };
+  return self;
+}
+
+/** Reads one page of `{"name": …, "tags": [...]}`; tags that are not valid tag names are left out. */
+function parseTagPage(body: Buffer, what: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    throw new SignetError("REGISTRY_PROTOCOL", `${what}: the answer is not JSON`);
+  }
+  if (!isRecord(parsed) || (parsed.tags !== null && parsed.tags !== undefined && !Array.isArray(parsed.tags))) {
+    throw new SignetError("REGISTRY_PROTOCOL", `${what}: the answer is not a tag list`);
+  }
+  const tags: unknown[] = Array.isArray(parsed.tags) ? parsed.tags : [];
+  return tags.filter((tag): tag is string => typeof tag === "string" && isValidTag(tag));
+}
+
+/** The next page's URL: it must stay on the registry's origin and tag-list path, and not repeat. */
+function nextPageUrl(link: string, base: URL, origin: string, listPath: string, seen: ReadonlySet<string>, what: string): URL {
+  let next: URL;
+  try {
+    next = new URL(link, base);
+  } catch {
+    throw new SignetError("REGISTRY_PROTOCOL", `${what}: invalid next-page link`);
+  }
+  if (next.origin !== origin || next.pathname !== listPath) {
+    throw new SignetError("REGISTRY_PROTOCOL", `${what}: the next-page link leaves the tag list`, { details: { link: describeUrl(next) } });
+  }
+  if (seen.has(next.href)) throw new SignetError("REGISTRY_PROTOCOL", `${what}: the next-page link repeats an earlier page`, { details: { link: describeUrl(next) } });
+  return next;
+}

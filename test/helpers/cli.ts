@@ -1,0 +1,34 @@
+import { spawn } from "node:child_process";
+import { SIGNET_BIN } from "./peers.js";
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program and collects its output (never throws on a non-zero exit). */
+export function runProgram(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Runs bin/signet from this checkout. */
+export function runSignet(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return runProgram(process.execPath, [SIGNET_BIN, ...args], options);
+}
+
+/** The error code of a failed `--output json` run. */
+export function jsonErrorCodes(stdout: string): string[] {
+  const value = JSON.parse(stdout) as { error?: { code: string }; images?: { error?: { code: string } }[] };
+  if (value.error) return [value.error.code];
+  return (value.images ?? []).map((i) => i.error?.code ?? "OK");
+}
