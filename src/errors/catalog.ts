@@ -67,6 +67,11 @@ export const ERROR_CATALOG = {
   SIG_CONFLICT: unavailable("Other signers kept changing the signature tag; try again."),
   TLOG_NOT_CHECKED: rejected("No transparency log is configured; pass --insecure-ignore-tlog to accept signatures without a log entry."),
 
+  POLICY_CONFIG_INVALID: input("Fix the policy file at the place named; `signet policy lint FILE` lists every problem."),
+  POLICY_DENIED: rejected("The image does not satisfy the policy; the decision tree says which requirement failed and why."),
+  POLICY_KEY_UNREADABLE: unavailable("The key named by the policy cannot be read; check the path, the KBS URL or the Kubernetes secret."),
+  POLICY_UNSUPPORTED: rejected("This policy feature is not supported yet; the requirement fails closed."),
+
   FILE_NOT_FOUND: input("Check the path."),
   FILE_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
   IO_ERROR: unavailable("Check permissions and free space."),

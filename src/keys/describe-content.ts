@@ -76,5 +76,6 @@ function describeBinary(bytes: Uint8Array): string {
   const tag = (first & 0xc0) === 0xc0 ? first & 0x3f : (first & 0xc0) === 0x80 ? (first >> 2) & 0x0f : -1;
   if (tag === 5 || tag === 6) return "a binary OpenPGP (GPG) key or keyring";
   if (tag === 2 || tag === 4) return "a binary OpenPGP (GPG) signature";
+  if (Buffer.from(bytes.subarray(1, 4)).toString("latin1") === "gpg") return "a GnuPG (OpenPGP) trust database";
   return "binary data, not PEM text";
 }

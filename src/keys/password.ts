@@ -17,7 +17,11 @@ import { toPasswordBytes } from "./password-bytes.js";
 
 /** Asked only when a key turns out to be encrypted (plain PEM keys need no password). */
 export type PasswordProvider = () => Promise<Uint8Array>;
-export type PasswordInput = Uint8Array | string | PasswordProvider;
+/**
+ * A password, or where to get one when it is needed: the bytes themselves, a string (UTF-8), a provider, or the
+ * sources to try in cosign's order (resolvePassword's options).
+ */
+export type PasswordInput = Uint8Array | string | PasswordProvider | ResolvePasswordOptions;
 
 /** Password files are a line of text; anything bigger is a wrong path. */
 const PASSWORD_FILE_MAX_BYTES = 64 * 1024;
@@ -68,7 +72,9 @@ export function createPasswordProvider(options: ResolvePasswordOptions = {}): Pa
 }
 
 export async function passwordFromInput(input: PasswordInput): Promise<Buffer> {
-  return toPasswordBytes(typeof input === "function" ? await input() : input);
+  if (typeof input === "string" || input instanceof Uint8Array) return toPasswordBytes(input);
+  if (typeof input === "function") return toPasswordBytes(await input());
+  return resolvePassword(input);
 }
 
 async function readPasswordFile(path: string): Promise<Buffer> {

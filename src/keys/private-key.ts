@@ -79,3 +79,9 @@ function parseTraditional(block: PemBlock, type: "sec1" | "pkcs1"): KeyObject {
     throw new SignetError("KEY_INVALID", `the ${block.label} PEM block is not a valid key (corrupted?)`, { cause: error, details: { label: block.label } });
   }
 }
+
+/** Unencrypted PKCS#8 PEM (`PRIVATE KEY`), as sigstore's MarshalPrivateKeyToPEM writes it: for `cosign import-key-pair`. */
+export function privateKeyToPem(key: SigningKey | KeyObject): string {
+  const privateKey = "privateKey" in key ? key.privateKey : createSigningKey(key).privateKey;
+  return privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}

@@ -73,6 +73,11 @@ export class ImageAccess {
     return { location, repository, digest: descriptor.digest, resolvedTag: tag, identity };
   }
 
+  /** Registry requests made so far (benchmarks report requests per verify). */
+  requestCount(): number {
+    return this.client?.stats.requests ?? 0;
+  }
+
   close(): Promise<void> {
     const client = this.client;
     this.client = undefined;

@@ -110,6 +110,15 @@ export class OciLayoutRepository implements Repository {
     return next;
   }
 
+  /**
+   * Serialises a read-modify-write of one tag across processes (signers appending to a `.sig` tag), with a
+   * lock file of its own so that index.json updates inside the action do not deadlock on index.json.lock.
+   */
+  withTagLock<T>(tag: string, action: () => Promise<T>): Promise<T> {
+    if (!isValidTag(tag)) throw new SignetError("REF_INVALID", `invalid tag ${JSON.stringify(tag)}`);
+    return withLockFile(join(this.path, `.${tag}.lock`), action, this.lockOptions);
+  }
+
   async resolveTag(tag: string): Promise<Descriptor | undefined> {
     const index = await this.readIndex();
     // If a foreign tool left duplicates, the last entry is the newest.

@@ -248,3 +248,27 @@ function credentialSecrets(credentials: RegistryCredentials | undefined): string
   if (credentials === undefined) return [];
   return "password" in credentials ? [credentials.password] : [credentials.identityToken];
 }
+
+/**
+ * The auth layer: adds the registry's Authorization to requests for its origin only (so a redirect to storage
+ * elsewhere carries none), and on a 401 learns the challenge and tries once more.
+ */
+export function withAuth(next: RoundTrip, authenticator: Authenticator): RoundTrip {
+  return async (request: HttpRequest, context: ExchangeContext) => {
+    const auth = context.auth;
+    const { authorization: _dropped, ...headers } = request.headers ?? {};
+    const bare: HttpRequest = { ...request, headers };
+    if (auth === undefined || request.url.origin !== auth.target.origin) return next(bare, context);
+    const header = await authenticator.authorization(auth.target, auth.scopes, context);
+    const response = await next(withAuthorization(bare, header), context);
+    if (response.status !== 401) return response;
+    const retryHeader = await authenticator.answerChallenge(auth.target, auth.scopes, response.headers["www-authenticate"], header, context);
+    if (retryHeader === undefined) return response;
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    return next(withAuthorization(bare, retryHeader), context);
+  };
+}
+
+function withAuthorization(request: HttpRequest, header: string | undefined): HttpRequest {
+  return header === undefined ? request : { ...request, headers: { ...request.headers, authorization: header } };
+}

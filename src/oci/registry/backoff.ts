@@ -25,6 +25,8 @@ export function parseRetryAfter(untrustedHeader: string | string[] | undefined, 
   const value = (Array.isArray(untrustedHeader) ? untrustedHeader[0] : untrustedHeader)?.trim();
   if (value === undefined || value === "" || value.length > 100) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date names its day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone accepts "-5".
+  if (!/^[A-Za-z]{3},/.test(value)) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -64,6 +64,9 @@ export function createCredentialStore(options: CredentialStoreOptions = {}): Cre
   };
 }
 
+/** Anonymous access: a store that never has credentials. */
+export const NO_CREDENTIALS: CredentialStore = Object.freeze({ get: async () => undefined });
+
 /** A store holding fixed credentials for one registry host (used to check a login before saving it). */
 export function createStaticCredentialStore(registryHost: string, credentials: RegistryCredentials): CredentialStore {
   const hosts = new Set(hostAliases(registryHost));

@@ -1,6 +1,4 @@
-import type { Dispatcher } from "undici";
 import { SignetError } from "../../errors/index.js";
-import type { Authenticator } from "./auth.js";
 import { planScheme, type SchemePolicy } from "./endpoint.js";
 import { exchange, isTlsReason, type AuthTarget, type ExchangeContext, type HttpRequest, type HttpResponse, type RoundTrip } from "./transport.js";
 
@@ -25,8 +23,6 @@ export interface RegistryHttpParts {
   readonly authenticated: RoundTrip;
   /** undici alone, for probing which scheme a registry speaks. */
   readonly base: RoundTrip;
-  readonly authenticator: Authenticator;
-  readonly dispatcher: Dispatcher;
 }
 
 export function createRegistryHttp(parts: RegistryHttpParts): RegistryHttp {

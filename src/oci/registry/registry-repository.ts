@@ -61,27 +61,13 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     method: HttpMethod,
     target: URL,
     access: Access | readonly string[],
-    what: string,
     handle: (response: HttpResponse) => Promise<T>,
     extra: { headers?: Record<string, string>; body?: Buffer } = {},
   ): Promise<T> {
     const origin = await http.originFor(registry);
     const scopes = typeof access === "string" ? scopesFor(access) : access;
-    return http.send(
-      { method, url: target, ...(extra.headers ? { headers: extra.headers } : {}), ...(extra.body ? { body: extra.body } : {}) },
-      { target: { registry, origin, repository }, scopes },
-      async (response) => {
-        try {
-          return await handle(response);
-        } catch (error) {
-          if (SignetError.is(error)) throw error;
-          throw error;
-        }
-      },
-    ).catch((error: unknown) => {
-      if (SignetError.is(error) && error.details.what === undefined) error.details.what = what;
-      throw error;
-    });
+    const request = { method, url: target, ...(extra.headers ? { headers: extra.headers } : {}), ...(extra.body ? { body: extra.body } : {}) };
+    return http.send(request, { target: { registry, origin, repository }, scopes }, handle);
   }
 
   async function failure(response: HttpResponse, method: HttpMethod, what: string): Promise<SignetError> {
@@ -132,7 +118,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
 
   async function fetchManifest(reference: ManifestReference): Promise<ManifestBytes> {
     const what = `fetching the manifest ${describeReference(reference)}`;
-    return send("GET", await url(manifestPath(reference)), "pull", what, async (response) => {
+    return send("GET", await url(manifestPath(reference)), "pull", async (response) => {
       if (response.status !== 200) throw await failure(response, "GET", what);
       const bytes = await readBody(response, LIMITS.manifestBytes, `the manifest ${describeReference(reference)}`);
       let digest: Digest;
@@ -150,7 +136,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
 
   async function headManifestByReference(reference: ManifestReference): Promise<Descriptor | undefined> {
     const what = `checking the manifest ${describeReference(reference)}`;
-    const head = await send("HEAD", await url(manifestPath(reference)), "pull", what, async (response) => {
+    const head = await send("HEAD", await url(manifestPath(reference)), "pull", async (response) => {
       if (response.status === 404) return { found: false as const };
       if (response.status !== 200) throw await failure(response, "HEAD", what);
       const digest = headerDigest(response);
@@ -177,7 +163,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
   async function hasBlob(digest: Digest): Promise<boolean> {
     const checked = parseDigest(digest);
     const what = `checking the blob ${displayName}@${checked}`;
-    return send("HEAD", await url(`/v2/${repository}/blobs/${checked}`), "pull", what, async (response) => {
+    return send("HEAD", await url(`/v2/${repository}/blobs/${checked}`), "pull", async (response) => {
       if (response.status === 200) return true;
       if (response.status === 404) return false;
       throw await failure(response, "HEAD", what);
@@ -204,15 +190,15 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     // The Location may carry its own query (upload state): append the digest to it.
     const target = new URL(location);
     target.searchParams.append("digest", digest);
-    await send("PUT", target, "push", what, async (response) => {
+    await send("PUT", target, "push", async (response) => {
       if (response.status !== 201 && response.status !== 204 && response.status !== 200) throw await failure(response, "PUT", what);
       checkHeaderDigest(response, bytes, digest, what);
       await discard(response);
     }, { headers: { "content-type": "application/octet-stream" }, body: bytes });
   }
 
-  async function cancelUpload(location: URL, what: string): Promise<void> {
-    await send("DELETE", location, "push", what, async (response) => discard(response)).catch(() => undefined);
+  async function cancelUpload(location: URL): Promise<void> {
+    await send("DELETE", location, "push", async (response) => discard(response)).catch(() => undefined);
   }
 
   const self: RegistryRepository = {
@@ -222,7 +208,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
 
     async ping() {
       const what = `contacting the registry ${registry}`;
-      await send("GET", await url("/v2/"), [], what, async (response) => {
+      await send("GET", await url("/v2/"), [], async (response) => {
         if (response.status === 200) return discard(response);
         if (response.status === 404) {
           await discard(response);
@@ -263,7 +249,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       const digest = sha256Digest(bytes);
       const reference: ManifestReference = tag === undefined ? { kind: "digest", digest } : { kind: "tag", tag: validateTag(tag) };
       const what = `pushing the manifest ${describeReference(reference)}`;
-      await send("PUT", await url(manifestPath(reference)), "push", what, async (response) => {
+      await send("PUT", await url(manifestPath(reference)), "push", async (response) => {
         if (response.status < 200 || response.status > 299) throw await failure(response, "PUT", what);
         checkHeaderDigest(response, bytes, digest, what);
         await discard(response);
@@ -276,7 +262,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     async getBlob(digest, maxBytes) {
       const checked = parseDigest(digest);
       const what = `fetching the blob ${displayName}@${checked}`;
-      return send("GET", await url(`/v2/${repository}/blobs/${checked}`), "pull", what, async (response) => {
+      return send("GET", await url(`/v2/${repository}/blobs/${checked}`), "pull", async (response) => {
         if (response.status !== 200) throw await failure(response, "GET", what);
         const bytes = await readBody(response, maxBytes, `the blob ${checked}`);
         verifyDigest(bytes, checked, `the blob ${displayName}@${checked}`);
@@ -289,7 +275,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       verifyDigest(bytes, checked, "the blob to upload");
       if (await hasBlob(checked)) return;
       const what = `uploading the blob ${displayName}@${checked}`;
-      const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", what, async (response) => {
+      const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", async (response) => {
         if (response.status !== 202) throw await failure(response, "POST", what);
         await discard(response);
         return uploadLocation(response, what);
@@ -305,7 +291,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       const target = await url(`/v2/${repository}/blobs/uploads/`);
       target.searchParams.set("mount", checked);
       target.searchParams.set("from", from);
-      const result = await send("POST", target, scopesFor("push", [`repository:${from}:pull`]), what, async (response) => {
+      const result = await send("POST", target, scopesFor("push", [`repository:${from}:pull`]), async (response) => {
         if (response.status === 201) {
           checkHeaderDigest(response, undefined, checked, what);
           await discard(response);
@@ -320,7 +306,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
         await completeUpload(result.location, fallbackBytes, checked, what);
         return true;
       }
-      await cancelUpload(result.location, what);
+      await cancelUpload(result.location);
       return false;
     },
 
@@ -337,7 +323,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
         }
         seen.add(next.href);
         const current: URL = next;
-        next = await send("GET", current, "pull", what, async (response) => {
+        next = await send("GET", current, "pull", async (response) => {
           if (response.status !== 200) throw await failure(response, "GET", what);
           const body = await readBody(response, LIMITS.tagListPageBytes, "a page of the tag list");
           for (const tag of parseTagPage(body, what)) {

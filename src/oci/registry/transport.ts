@@ -101,6 +101,8 @@ export function createBaseRoundTrip(dispatcher: Dispatcher, options: { userAgent
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       });
+      // Readers see body errors through their own iteration; an error after they stopped listening must not crash the process.
+      response.body.on("error", () => undefined);
       return { status: response.statusCode, headers: response.headers, url: request.url, body: response.body };
     } catch (error) {
       throw transportError(error, request, context.signal);
@@ -201,9 +203,13 @@ export async function discard(response: HttpResponse): Promise<void> {
   }
 }
 
-/** Closes a body that was not read to the end (the connection is not reused then). */
+/**
+ * Drops a body that was not read to the end. A body already received in full leaves its connection reusable;
+ * one still arriving closes the connection.
+ */
 export function release(response: HttpResponse): void {
-  if (!response.body.readableEnded && !response.body.destroyed) response.body.destroy();
+  const body = response.body;
+  if (!body.readableEnded && !body.destroyed) body.destroy();
 }
 
 /** Reads a body, checking the declared Content-Length before reading and stopping at `limit`. */

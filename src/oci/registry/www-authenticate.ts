@@ -46,16 +46,14 @@ class ChallengeParser {
 
   /** Reads the parameters of one challenge. False when the header is malformed from here on. */
   private parseParams(params: Record<string, string>): boolean {
+    this.skip(/[ \t]/);
+    if (this.tryToken68(params)) return true;
     let count = 0;
     for (;;) {
       this.skip(/[ \t]/);
       const start = this.pos;
       const name = this.readToken();
-      if (name === "") {
-        const token68 = this.readToken68();
-        if (token68 !== "") params["token68"] = token68;
-        return this.atEndOrComma();
-      }
+      if (name === "") return this.atEndOrComma();
       this.skip(/[ \t]/);
       if (this.peek() !== "=") {
         // A token without "=" starts the next challenge.
@@ -70,12 +68,6 @@ class ChallengeParser {
         if (value === undefined) return false;
       } else {
         value = this.readToken();
-        if (value === "") {
-          // "abc==": a token68 value, not a parameter.
-          this.pos = start;
-          params["token68"] = this.readToken68();
-          return this.atEndOrComma();
-        }
       }
       const key = name.toLowerCase();
       if (!(key in params) && ++count <= MAX_PARAMS) params[key] = value;
@@ -85,6 +77,18 @@ class ChallengeParser {
       this.skip(/[\s,]/);
       if (this.pos >= this.text.length) return true;
     }
+  }
+
+  /** A token68 value ("Negotiate abc+/=="): token68 characters alone up to the end or a comma. */
+  private tryToken68(params: Record<string, string>): boolean {
+    const start = this.pos;
+    const token68 = this.readToken68();
+    if (token68 !== "" && this.atEndOrComma()) {
+      params["token68"] = token68;
+      return true;
+    }
+    this.pos = start;
+    return false;
   }
 
   private atEndOrComma(): boolean {
