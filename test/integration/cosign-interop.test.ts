@@ -12,6 +12,18 @@ import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 const PASSWORD = "interop-password";
 
+interface SigLayer {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations: Record<string, string>;
+}
+interface SigManifest {
+  mediaType: string;
+  config: { mediaType: string; digest: string };
+  layers: SigLayer[];
+}
+
 describe("cosign interop (real cosign, real registry)", () => {
   let registry: TestRegistry;
   let dir: string;
@@ -20,7 +32,7 @@ describe("cosign interop (real cosign, real registry)", () => {
 
   const runCosign = (args: string[]): Promise<RunResult> => runProgram(cosign, args, { env, cwd: dir });
   const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env, cwd: dir });
-  const sigManifest = async (repo: string, digest: string): Promise<{ manifest: Record<string, any>; raw: string }> => {
+  const sigManifest = async (repo: string, digest: string): Promise<{ manifest: SigManifest; raw: string }> => {
     const response = await fetch(`http://${registry.host}/v2/${repo}/manifests/sha256-${digest.slice(7)}.sig`, {
       headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
     });
@@ -124,16 +136,16 @@ describe("cosign interop (real cosign, real registry)", () => {
     // A signet signature with another key is appended in cosign's exact layout.
     assert.equal((await signet(["sign", "--key", "signet.key", image])).status, 0);
     const merged = await sigManifest(repo, digest);
-    assert.equal(merged.manifest["mediaType"], byCosign.manifest["mediaType"]);
-    assert.deepEqual(merged.manifest["config"].mediaType, byCosign.manifest["config"].mediaType);
-    assert.equal(merged.manifest["layers"].length, 2);
-    assert.deepEqual(merged.manifest["layers"][0], byCosign.manifest["layers"][0]);
-    const [cosignLayer, signetLayer] = merged.manifest["layers"];
+    assert.equal(merged.manifest.mediaType, byCosign.manifest.mediaType);
+    assert.deepEqual(merged.manifest.config.mediaType, byCosign.manifest.config.mediaType);
+    assert.equal(merged.manifest.layers.length, 2);
+    assert.deepEqual(merged.manifest.layers[0], byCosign.manifest.layers[0]);
+    const [cosignLayer, signetLayer] = merged.manifest.layers as [SigLayer, SigLayer];
     assert.equal(signetLayer.mediaType, cosignLayer.mediaType);
     assert.deepEqual(Object.keys(signetLayer.annotations), Object.keys(cosignLayer.annotations));
     assert.equal(await blob(repo, signetLayer.digest), await blob(repo, cosignLayer.digest));
     // The config is what go-containerregistry writes for two layers.
-    const config = JSON.parse(await blob(repo, merged.manifest["config"].digest));
+    const config = JSON.parse(await blob(repo, merged.manifest.config.digest));
     assert.deepEqual(config.rootfs.diff_ids, [cosignLayer.digest, signetLayer.digest]);
     assert.equal(config.history.length, 2);
     // And cosign verifies the merged manifest with either key.
@@ -150,7 +162,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     const results = await Promise.all(Array.from({ length: signers }, (_, i) => signet(["sign", "--key", "signet.key", "-a", `signer=${i}`, image])));
     for (const result of results) assert.equal(result.status, 0, result.stderr);
     const { manifest } = await sigManifest(repo, digest);
-    assert.equal(manifest["layers"].length, signers);
+    assert.equal(manifest.layers.length, signers);
     const verified = await signet(["verify", "--key", "signet.pub", image]);
     const payloads = JSON.parse(verified.stdout) as { optional: { signer: string } }[];
     assert.deepEqual(payloads.map((p) => p.optional.signer).sort(), Array.from({ length: signers }, (_, i) => String(i)));

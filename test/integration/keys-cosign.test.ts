@@ -1,10 +1,10 @@
 // Key files against the real cosign binary: cosign reads the keys signet writes (both forms, every algorithm) and
 // signet reads the keys cosign writes; signatures cross both ways.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import {
   KEY_ALGORITHMS,
   generateSigningKey,
@@ -58,6 +58,10 @@ describe("keys with the real cosign", { skip }, () => {
     dir = mkdtempSync(join(tmpdir(), "signet-keys-cosign-"));
     env = cosignEnv({ HOME: dir });
     writeFileSync(join(dir, "blob.txt"), "the blob signet and cosign sign\n");
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (env["TUF_ROOT"]) rmSync(env["TUF_ROOT"], { recursive: true, force: true });
   });
 
   for (const password of [PASSWORD, ""]) {

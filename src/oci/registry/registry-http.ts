@@ -1,5 +1,5 @@
 import { SignetError } from "../../errors/index.js";
-import { planScheme, type SchemePolicy } from "./endpoint.js";
+import { planScheme, type SchemePlan, type SchemePolicy } from "./endpoint.js";
 import { exchange, isTlsReason, type AuthTarget, type ExchangeContext, type HttpRequest, type HttpResponse, type RoundTrip } from "./transport.js";
 
 /** The HTTP stack of one client, shared by its repositories. */
@@ -23,6 +23,8 @@ export interface RegistryHttpParts {
   readonly authenticated: RoundTrip;
   /** undici alone, for probing which scheme a registry speaks. */
   readonly base: RoundTrip;
+  /** Decides the scheme per registry; planScheme unless a test needs to reach loopback as if it were remote. */
+  readonly planScheme?: (registry: string, policy: SchemePolicy) => SchemePlan;
 }
 
 export function createRegistryHttp(parts: RegistryHttpParts): RegistryHttp {
@@ -45,7 +47,7 @@ export function createRegistryHttp(parts: RegistryHttpParts): RegistryHttp {
     originFor(registry) {
       const known = origins.get(registry);
       if (known !== undefined) return known;
-      const plan = planScheme(registry, parts.policy);
+      const plan = (parts.planScheme ?? planScheme)(registry, parts.policy);
       const origin = plan.kind === "fixed" ? Promise.resolve(plan.origin) : probe(plan.httpsOrigin, plan.httpOrigin);
       origins.set(registry, origin);
       origin.catch(() => origins.delete(registry));

@@ -218,6 +218,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       });
     },
 
+    // The digest of a tag is the registry's answer to a HEAD; whatever is then fetched by that digest is hashed and checked.
     async resolveTag(tag) {
       return headManifestByReference({ kind: "tag", tag: validateTag(tag) });
     },

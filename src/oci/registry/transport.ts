@@ -287,7 +287,10 @@ function errorReason(error: unknown): string {
   if (typeof code === "string") return code;
   const cause = (error as { cause?: unknown }).cause;
   if (typeof cause === "object" && cause !== null && typeof (cause as { code?: unknown }).code === "string") return (cause as { code: string }).code;
-  return (error as { name?: unknown }).name === "AbortError" ? "ABORTED" : "unknown";
+  const name = (error as { name?: unknown }).name;
+  // undici's parser errors do not always carry a code.
+  if (name === "HTTPParserError") return "HPE_UNKNOWN";
+  return name === "AbortError" ? "ABORTED" : "unknown";
 }
 
 export function isTlsReason(reason: string): boolean {

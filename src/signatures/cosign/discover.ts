@@ -44,6 +44,7 @@ async function fetchSignatureLayer(repository: Repository, layer: Descriptor): P
   const untrustedAnnotations = layer.annotations ?? {};
   return {
     layerDigest: layer.digest,
+    mediaType: layer.mediaType,
     untrustedPayload,
     untrustedSignatureBase64: untrustedAnnotations[CosignAnnotation.signature],
     untrustedAnnotations,

@@ -2,12 +2,15 @@ import type { KeyObject } from "node:crypto";
 import { SignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { verifyWithKey } from "../../keys/index.js";
+import { MediaType } from "../../oci/manifest/media-types.js";
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
 
 /** One signature as found next to an image; nothing in it is trusted yet. */
 export interface UntrustedCosignSignature {
   /** Digest of the signature layer (the payload blob); the blob was checked against it when fetched. */
   layerDigest: Digest;
+  /** The layer's media type; a signature layer is `application/vnd.dev.cosign.simplesigning.v1+json`. */
+  mediaType: string;
   untrustedPayload: Buffer;
   /** The `dev.cosignproject.cosign/signature` annotation: base64 of the signature over the payload. */
   untrustedSignatureBase64: string | undefined;
@@ -61,6 +64,9 @@ export function verifyCosignSignatures(input: VerifyCosignSignaturesInput): Cosi
 }
 
 function verifyOne(signature: UntrustedCosignSignature, input: VerifyCosignSignaturesInput): VerifiedCosignSignature {
+  if (signature.mediaType !== MediaType.CosignSimpleSigning) {
+    throw new SignetError("SIG_PAYLOAD_INVALID", `layer of type ${JSON.stringify(signature.mediaType)} is not a cosign simple-signing signature`);
+  }
   const signatureBase64 = signature.untrustedSignatureBase64;
   if (signatureBase64 === undefined || signatureBase64 === "") {
     throw new SignetError("SIG_INVALID", "layer has no dev.cosignproject.cosign/signature annotation");

@@ -173,7 +173,7 @@ describe("encryptPrivateKey output", () => {
   });
 });
 
-describe("round trips", () => {
+describe("round trips", { concurrency: true }, () => {
   for (const algorithm of KEY_ALGORITHMS) {
     for (const legacy of [false, true]) {
       test(`${algorithm}, ${legacy ? "legacy" : "new"} form`, async () => {

@@ -1,9 +1,9 @@
 // Key files: loading, writing a pair atomically without clobbering, importing plain PEM keys.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import {
   COSIGN_ENCRYPTED_LABEL,
   SIGSTORE_ENCRYPTED_LABEL,
@@ -22,7 +22,15 @@ import {
 import { assertRejectsWithCode } from "../../helpers/assert-code.js";
 import { VECTORS } from "../../helpers/peers.js";
 
-const newDir = (): string => mkdtempSync(join(tmpdir(), "signet-keyfiles-"));
+const made: string[] = [];
+const newDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "signet-keyfiles-"));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("writeKeyPair", () => {
   test("writes cosign.key (0600, encrypted) and cosign.pub into a directory; both load back", async () => {

@@ -1,14 +1,15 @@
 // Password sources in cosign's order, the password file, and the no-echo terminal prompt (with a fake TTY).
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { createPasswordProvider, passwordFromInput, resolvePassword, type PasswordTerminal } from "../../../src/keys/index.js";
 import { assertRejectsWithCode } from "../../helpers/assert-code.js";
 
 const dir = mkdtempSync(join(tmpdir(), "signet-password-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string | Buffer): string => {
   const path = join(dir, name);
   writeFileSync(path, content);

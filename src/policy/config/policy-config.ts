@@ -1,0 +1,128 @@
+/**
+ * The parsed form of a containers-policy.json(5) file: what the file says, checked, with where each part was
+ * written so that decisions and lint findings can point at the line. Nothing here reads keys or images.
+ */
+import type { JsonPosition } from "./json-document.js";
+
+/** Where a part of the policy was written: the JSON path (`transports.docker["example.com"][0]`) and its position. */
+export interface PolicySourceLocation {
+  /** The file (or other location) the policy came from, as given to the parser. */
+  readonly source: string;
+  readonly path: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface ParsedPolicy {
+  readonly source: string;
+  /** The global default (`default`): applies when no transport scope matches. */
+  readonly defaultRequirements: PolicyRequirementList;
+  /** transport name → scope → requirements. A Map keeps lookup O(1) per candidate scope. */
+  readonly transports: ReadonlyMap<string, PolicyTransportScopes>;
+}
+
+export interface PolicyTransportScopes {
+  readonly transport: string;
+  readonly location: PolicySourceLocation;
+  readonly scopes: ReadonlyMap<string, PolicyRequirementList>;
+}
+
+export interface PolicyRequirementList {
+  /** "" for a transport's default scope; undefined for the global default. */
+  readonly transport: string | undefined;
+  readonly scope: string | undefined;
+  /** Where the scope's key was written (or `default`). */
+  readonly location: PolicySourceLocation;
+  /** Never empty: an empty list is a parse error, as upstream. */
+  readonly requirements: readonly PolicyRequirementConfig[];
+}
+
+export type PolicyRequirementConfig =
+  | InsecureAcceptAnythingConfig
+  | RejectConfig
+  | SignedByConfig
+  | SigstoreSignedConfig
+  | SignedBaseLayerConfig;
+
+interface RequirementBase {
+  readonly location: PolicySourceLocation;
+}
+
+export interface InsecureAcceptAnythingConfig extends RequirementBase {
+  readonly type: "insecureAcceptAnything";
+}
+
+export interface RejectConfig extends RequirementBase {
+  readonly type: "reject";
+}
+
+/** containers/image's sbKeyType values; only GPGKeys is implemented upstream (and here). */
+export const SIGNED_BY_KEY_TYPES = ["GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs"] as const;
+export type SignedByKeyType = (typeof SIGNED_BY_KEY_TYPES)[number];
+
+/** One of keyPath / keyPaths / keyData / keyDatas, with where it was written. */
+export type KeySourceConfig =
+  | { readonly kind: "path"; readonly field: string; readonly location: PolicySourceLocation; readonly path: string }
+  | { readonly kind: "paths"; readonly field: string; readonly location: PolicySourceLocation; readonly paths: readonly string[] }
+  | { readonly kind: "data"; readonly field: string; readonly location: PolicySourceLocation; readonly data: Buffer }
+  | { readonly kind: "datas"; readonly field: string; readonly location: PolicySourceLocation; readonly datas: readonly Buffer[] };
+
+export interface SignedByConfig extends RequirementBase {
+  readonly type: "signedBy";
+  readonly keyType: SignedByKeyType;
+  readonly keys: KeySourceConfig;
+  readonly signedIdentity: SignedIdentityConfig;
+}
+
+export interface FulcioConfig {
+  readonly location: PolicySourceLocation;
+  readonly ca: KeySourceConfig;
+  readonly oidcIssuer: string;
+  readonly subjectEmail: string;
+}
+
+export interface PkiConfig {
+  readonly location: PolicySourceLocation;
+  readonly caRoots: KeySourceConfig;
+  readonly caIntermediates: KeySourceConfig | undefined;
+  readonly subjectEmail: string | undefined;
+  readonly subjectHostname: string | undefined;
+}
+
+export interface SigstoreSignedConfig extends RequirementBase {
+  readonly type: "sigstoreSigned";
+  /** Exactly one of keys, fulcio and pki is set. */
+  readonly keys: KeySourceConfig | undefined;
+  readonly fulcio: FulcioConfig | undefined;
+  readonly pki: PkiConfig | undefined;
+  readonly rekorPublicKeys: KeySourceConfig | undefined;
+  readonly signedIdentity: SignedIdentityConfig;
+}
+
+export interface SignedBaseLayerConfig extends RequirementBase {
+  readonly type: "signedBaseLayer";
+  readonly baseLayerIdentity: SignedIdentityConfig;
+}
+
+export type SignedIdentityConfig =
+  | { readonly type: "matchExact"; readonly location: PolicySourceLocation; readonly defaulted?: false }
+  | { readonly type: "matchRepoDigestOrExact"; readonly location: PolicySourceLocation; /** true when the policy did not say (the default). */ readonly defaulted: boolean }
+  | { readonly type: "matchRepository"; readonly location: PolicySourceLocation; readonly defaulted?: false }
+  | { readonly type: "exactReference"; readonly location: PolicySourceLocation; readonly dockerReference: string; readonly defaulted?: false }
+  | { readonly type: "exactRepository"; readonly location: PolicySourceLocation; readonly dockerRepository: string; readonly defaulted?: false }
+  | {
+      readonly type: "remapIdentity";
+      readonly location: PolicySourceLocation;
+      readonly prefix: string;
+      readonly signedPrefix: string;
+      readonly defaulted?: false;
+    };
+
+/** "policy.json:12:7" */
+export function formatSourceLocation(location: PolicySourceLocation): string {
+  return `${location.source}:${location.line}:${location.column}`;
+}
+
+export function sourceLocation(source: string, path: string, position: JsonPosition): PolicySourceLocation {
+  return { source, path, line: position.line, column: position.column };
+}
