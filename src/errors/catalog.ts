@@ -37,7 +37,8 @@ export const ERROR_CATALOG = {
   KEY_UNSUPPORTED: input("Use ECDSA P-256/P-384/P-521, Ed25519 or RSA (2048 bits or more)."),
   KEY_PASSWORD_WRONG: input("Check the password (COSIGN_PASSWORD, --password-file, or the prompt)."),
   KEY_PASSWORD_MISSING: input("Set COSIGN_PASSWORD, pass --password-file FILE, or run on a terminal to be prompted."),
-  KEY_KDF_UNSUPPORTED: input("Only scrypt with N of 2^15, 2^16 or 2^17, r=8, p=1 is accepted; re-encrypt the key with `signet import-key-pair`."),
+  KEY_PASSWORD_MISMATCH: input("Enter the same password twice."),
+  KEY_KDF_UNSUPPORTED: input("Only scrypt with N of 2^15, 2^16 or 2^17, r=8, p=1 is accepted; decrypt the key with the tool that wrote it, then `signet import-key-pair --key plain.pem`."),
   KEY_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
 
   REGISTRY_UNREACHABLE: unavailable("Check the registry address, your network, and --registry-cacert for a private CA."),

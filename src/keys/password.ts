@@ -119,7 +119,7 @@ async function promptPassword(terminal: PasswordTerminal, confirm: boolean): Pro
     second.fill(0);
     if (!same) {
       first.fill(0);
-      throw new SignetError("KEY_PASSWORD_MISSING", "the two passwords entered differ", { hint: "Enter the same password twice." });
+      throw new SignetError("KEY_PASSWORD_MISMATCH", "the two passwords entered differ");
     }
     return first;
   } finally {

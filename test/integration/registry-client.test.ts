@@ -130,6 +130,8 @@ describe("registry client against docker-registry", () => {
 
   test("mounts a blob from another repository; an unknown blob falls back and is cancelled", async () => {
     const target = client.repository(registry.host, "test/mounted");
+    assert.equal(target.registryHost, registry.host);
+    assert.equal(target.repositoryName, "test/mounted");
     assert.equal(await target.hasBlob(layerDigest), false);
     assert.equal(await target.mountBlob(layerDigest, "test/app"), true);
     assert.equal(await target.hasBlob(layerDigest), true);

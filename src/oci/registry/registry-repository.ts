@@ -18,9 +18,9 @@ import { parseWwwAuthenticate } from "./www-authenticate.js";
 /** What a registry repository offers beyond the Repository interface. */
 export interface RegistryRepositoryExtras {
   /** The registry host as named in references, e.g. "docker.io" or "127.0.0.1:5000". */
-  readonly registry: string;
+  readonly registryHost: string;
   /** The repository name, e.g. "org/app". */
-  readonly repository: string;
+  readonly repositoryName: string;
   /** Checks that the registry answers the distribution API with the credentials at hand. */
   ping(): Promise<void>;
   /**
@@ -203,8 +203,8 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
 
   const self: RegistryRepository = {
     displayName,
-    registry,
-    repository,
+    registryHost: registry,
+    repositoryName: repository,
 
     async ping() {
       const what = `contacting the registry ${registry}`;

@@ -126,7 +126,7 @@ describe("terminal prompt", () => {
 
     const differ = new FakeTerminal();
     differ.type("pw\r", "wp\r");
-    await assertRejectsWithCode(() => resolvePassword({ env: {}, confirm: true, terminal: differ.terminal }), "KEY_PASSWORD_MISSING");
+    await assertRejectsWithCode(() => resolvePassword({ env: {}, confirm: true, terminal: differ.terminal }), "KEY_PASSWORD_MISMATCH");
     assert.deepEqual(differ.rawModes, [true, false]);
   });
 

@@ -1,0 +1,81 @@
+/**
+ * What requirement evaluators may ask about an image, and the injected fetchers that answer. Evaluation is pure
+ * apart from these fetchers (an admission webhook, a test or the CLI supplies its own), and each question is
+ * asked at most once per evaluation: the digest is resolved once and every requirement verifies that digest.
+ */
+import type { Digest } from "../internal/digest.js";
+import type { ImageLocation, ImageReference } from "../oci/reference/index.js";
+import type { UntrustedCosignSignature } from "../signatures/cosign/verify.js";
+
+export interface UntrustedGpgSignature {
+  /** Where it was read, e.g. "file:///var/lib/sigs/app@sha256=…/signature-1". */
+  readonly source: string;
+  readonly untrustedBytes: Buffer;
+}
+
+export interface GpgSignatureSet {
+  readonly signatures: readonly UntrustedGpgSignature[];
+  /** Where signatures were looked for, for "no signature exists" explanations. */
+  readonly searched: readonly string[];
+}
+
+export interface UntrustedSigstoreAttachment {
+  readonly source: string;
+  /** The layer's media type when known; a signature is application/vnd.dev.cosign.simplesigning.v1+json. */
+  readonly untrustedMediaType: string | undefined;
+  readonly signature: UntrustedCosignSignature;
+}
+
+export interface SigstoreSignatureSet {
+  readonly signatures: readonly UntrustedSigstoreAttachment[];
+  readonly searched: readonly string[];
+  /** Set when attachments were not read at all (registries.d does not enable use-sigstore-attachments). */
+  readonly notReadBecause?: string;
+}
+
+/** Reads the bytes at a key (or policy) location: a file path, kbs:///repo/type/tag, k8s://ns/secret[/key]. */
+export type KeyReader = (location: string) => Promise<Buffer>;
+
+/** The I/O evaluatePolicy needs, injected so evaluation itself stays pure. */
+export interface PolicyFetchers {
+  /** Pins the image to the digest of its manifest (a tag costs a request; a digest reference none). */
+  resolveManifestDigest(image: ImageLocation): Promise<Digest>;
+  /** GPG simple-signing signatures of that digest (lookaside stores per registries.d). */
+  gpgSignatures(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
+  /** Cosign/sigstore signature attachments (`sha256-<hex>.sig`) of that digest. */
+  cosignSignatures(image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet>;
+  /** Key bytes for compilePolicy (not used during evaluation). */
+  readKey: KeyReader;
+  /** The absolute, symlink-free path of an OCI layout (its policy identity); path.resolve when absent. */
+  resolveLayoutPath?(path: string): Promise<string>;
+}
+
+/** The per-evaluation view requirement evaluators get: memoised answers about one image. */
+export interface RequirementContext {
+  readonly image: ImageLocation;
+  /** How to name the image in messages. */
+  readonly imageName: string;
+  /** The docker reference the image was named by (undefined for OCI layouts). */
+  readonly dockerReference: ImageReference | undefined;
+  /** The time signatures and keys are checked at. */
+  readonly now: Date;
+  digest(): Promise<Digest>;
+  gpgSignatures(): Promise<GpgSignatureSet>;
+  cosignSignatures(): Promise<SigstoreSignatureSet>;
+}
+
+export function createRequirementContext(image: ImageLocation, imageName: string, fetchers: PolicyFetchers, now: Date): RequirementContext {
+  let digest: Promise<Digest> | undefined;
+  let gpg: Promise<GpgSignatureSet> | undefined;
+  let cosign: Promise<SigstoreSignatureSet> | undefined;
+  const context: RequirementContext = {
+    image,
+    imageName,
+    dockerReference: image.transport === "docker" ? image.reference : undefined,
+    now,
+    digest: () => (digest ??= fetchers.resolveManifestDigest(image)),
+    gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
+    cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
+  };
+  return context;
+}

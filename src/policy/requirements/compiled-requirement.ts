@@ -1,0 +1,24 @@
+import { SignetError, toSignetError } from "../../errors/index.js";
+import type { PolicyRequirementConfig } from "../config/index.js";
+import type { RequirementOutcome } from "../decision.js";
+import type { RequirementContext } from "../evaluation-context.js";
+import type { KeyFailure } from "../key-material.js";
+
+/** A requirement of the policy, ready to evaluate: its keys are loaded (or the reason they are not is kept). */
+export interface CompiledRequirement {
+  readonly config: PolicyRequirementConfig;
+  /** The requirement in a few words, e.g. `signedBy GPGKeys, keyPath "/etc/pki/key.gpg"`. */
+  readonly summary: string;
+  evaluate(context: RequirementContext): Promise<RequirementOutcome>;
+}
+
+/** The outcome of a requirement that cannot be evaluated because its keys could not be loaded: fail closed. */
+export function keyFailureOutcome(failure: KeyFailure): RequirementOutcome {
+  return { allowed: false, reason: failure.reason, hint: failure.hint, code: failure.code, signatures: [] };
+}
+
+/** The outcome when something the requirement needs (the digest, the signatures) could not be fetched. */
+export function fetchFailureOutcome(error: unknown, what: string): RequirementOutcome {
+  const signetError = SignetError.is(error) ? error : toSignetError(error);
+  return { allowed: false, reason: `could not read ${what}: ${signetError.message}`, hint: signetError.hint, code: signetError.code, signatures: [] };
+}
