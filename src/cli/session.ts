@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
-import { loadPrivateKey, loadPublicKey, type SigningKey } from "../keys/index.js";
+import { loadPrivateKey, loadPublicKey } from "../keys/key-files.js";
+import type { SigningKey } from "../keys/signing-key.js";
 import type { CommandContext } from "./command.js";
 import { stringOption } from "./options.js";
 

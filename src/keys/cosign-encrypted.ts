@@ -1,5 +1,4 @@
 import { randomBytes, scrypt, type KeyObject } from "node:crypto";
-import nacl from "tweetnacl";
 import { SignetError } from "../errors/index.js";
 import { isRecord, parseJsonBytes } from "../internal/strict-json.js";
 import { createPrivateKeyFromPkcs8 } from "./pkcs8.js";
@@ -38,8 +37,15 @@ const ACCEPTED_N = [2 ** 15, 2 ** 16, 2 ** 17] as const;
 const LEGACY_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
 const STANDARD_PARAMS: ScryptParams = { N: 2 ** 16, r: 8, p: 1 };
 const SALT_BYTES = 32;
-const NONCE_BYTES = nacl.secretbox.nonceLength;
-const KEY_BYTES = nacl.secretbox.keyLength;
+// nacl.secretbox's sizes (XSalsa20-Poly1305). tweetnacl itself is loaded only when a key is encrypted or
+// opened: it costs ~40 ms to load, which `signet verify` with a public key should not pay.
+const NONCE_BYTES = 24;
+const KEY_BYTES = 32;
+const SECRETBOX_OVERHEAD = 16;
+
+async function loadNacl(): Promise<typeof import("tweetnacl")> {
+  return (await import("tweetnacl")).default;
+}
 const SCRYPT_NAME = "scrypt";
 const SECRETBOX_NAME = "nacl/secretbox";
 
@@ -82,6 +88,7 @@ export async function encryptPrivateKey(key: SigningKey | KeyObject, password: U
   const nonce = randomBytes(NONCE_BYTES);
   const der = privateKey.export({ type: "pkcs8", format: "der" });
   const secretKey = await (options.deriveKey ?? scryptDeriveKey)(toPasswordBytes(password), salt, params);
+  const nacl = await loadNacl();
   const ciphertext = nacl.secretbox(der, nonce, secretKey);
   secretKey.fill(0);
   der.fill(0);
@@ -136,6 +143,7 @@ export function parseCosignKeyEnvelope(block: PemBlock): CosignKeyEnvelope {
 /** Derives the key and opens the box: KEY_PASSWORD_WRONG when the password (or the ciphertext) is wrong. */
 export async function openCosignKeyEnvelope(envelope: CosignKeyEnvelope, password: Uint8Array | string, options: DecryptPrivateKeyOptions = {}): Promise<SigningKey> {
   const secretKey = await (options.deriveKey ?? scryptDeriveKey)(toPasswordBytes(password), envelope.salt, envelope.params);
+  const nacl = await loadNacl();
   const plaintext = nacl.secretbox.open(envelope.ciphertext, envelope.nonce, secretKey);
   secretKey.fill(0);
   if (!plaintext) throw new SignetError("KEY_PASSWORD_WRONG", "the password does not decrypt the private key");
@@ -164,7 +172,7 @@ function decodeField(untrusted: unknown, name: string, expectedLength?: number):
   if (expectedLength !== undefined && bytes.length !== expectedLength) {
     throw new SignetError("KEY_INVALID", `the encrypted key's ${name} is ${bytes.length} bytes, not ${expectedLength}`);
   }
-  if (expectedLength === undefined && bytes.length <= nacl.secretbox.overheadLength) {
+  if (expectedLength === undefined && bytes.length <= SECRETBOX_OVERHEAD) {
     throw new SignetError("KEY_INVALID", `the encrypted key's ${name} is too short to hold a key (truncated?)`);
   }
   return bytes;

@@ -1,9 +1,8 @@
 import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
-import { openLayout } from "./layout/index.js";
 import type { Descriptor } from "./manifest/descriptor.js";
 import { formatImageLocation, parseImageLocation, repositoryName, type ImageLocation } from "./reference/index.js";
-import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from "./registry/index.js";
+import type { RegistryClient, RegistryClientOptions } from "./registry/index.js";
 import type { Repository } from "./repository.js";
 
 export type ImageAccessOptions = RegistryClientOptions;
@@ -37,10 +36,11 @@ export class ImageAccess {
     const key = location.transport === "oci" ? `oci:${location.path}` : `docker:${repositoryName(location.reference)}`;
     const cached = this.repositories.get(key);
     if (cached !== undefined) return cached;
+    // Each backend is loaded on first use: a verify against a registry never loads the layout code, and back.
     const opened: Promise<Repository> =
       location.transport === "oci"
-        ? openLayout(location.path, { create: options.create ?? false })
-        : Promise.resolve(this.registry().repository(location.reference.registry, location.reference.repository));
+        ? import("./layout/index.js").then(({ openLayout }) => openLayout(location.path, { create: options.create ?? false }))
+        : this.registry().then((client) => client.repository(location.reference.registry, location.reference.repository));
     // A failed open is not cached: the next caller gets a fresh attempt and its own error.
     opened.catch(() => this.repositories.delete(key));
     this.repositories.set(key, opened);
@@ -84,8 +84,11 @@ export class ImageAccess {
     return client ? client.close() : Promise.resolve();
   }
 
-  private registry(): RegistryClient {
-    this.client ??= createRegistryClient(this.registryOptions);
+  private async registry(): Promise<RegistryClient> {
+    if (this.client === undefined) {
+      const { createRegistryClient } = await import("./registry/client.js");
+      this.client ??= createRegistryClient(this.registryOptions);
+    }
     return this.client;
   }
 }

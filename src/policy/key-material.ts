@@ -27,6 +27,8 @@ export type KeyLoadResult<T> = { readonly ok: true; readonly keys: readonly T[] 
 export class KeyLoader {
   private readonly reads = new Map<string, Promise<Buffer | SignetError>>();
   private readonly parsed = new Map<string, Promise<unknown>>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly readKey: KeyReader) {}
 
@@ -94,12 +96,28 @@ export class KeyLoader {
   private read(location: string): Promise<Buffer | SignetError> {
     let read = this.reads.get(location);
     if (read === undefined) {
-      read = this.readKey(location).catch((error: unknown) => toKeyError(error));
+      read = this.limited(() => this.readKey(location)).catch((error: unknown) => toKeyError(error));
       this.reads.set(location, read);
     }
     return read;
   }
+
+  /** At most READ_CONCURRENCY reads at once: a policy naming 1,000 key files must not exhaust file handles. */
+  private async limited<T>(task: () => Promise<T>): Promise<T> {
+    // A released slot is handed straight to the next waiter, so `active` never exceeds the limit.
+    if (this.active >= READ_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.active--;
+    }
+  }
 }
+
+const READ_CONCURRENCY = 16;
 
 function failure(code: ErrorCode, reason: string, hint: string): { ok: false; failure: KeyFailure } {
   return { ok: false, failure: { code, reason, hint } };

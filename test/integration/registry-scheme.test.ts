@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createRegistryHttp } from "../../src/oci/registry/registry-http.js";
-import { createAgent, createBaseRoundTrip, type RoundTrip } from "../../src/oci/registry/transport.js";
+import { createAgents, createBaseRoundTrip, dumpBody, type RoundTrip } from "../../src/oci/registry/transport.js";
 import type { SchemePolicy } from "../../src/oci/registry/endpoint.js";
 import { assertRejectsWithCode } from "../helpers/assert-code.js";
 import { startHostileRegistry, type HostileRegistry } from "../helpers/hostile-registry.js";
@@ -37,7 +37,7 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
   });
 
   function httpFor(options: { caCertificates?: string[]; allowInsecureRegistry?: boolean }) {
-    const agent = createAgent({ timeoutMs: 2000, ...options });
+    const agent = createAgents({ timeoutMs: 2000, ...options });
     const base = createBaseRoundTrip(agent, { userAgent: "test", timeoutMs: 2000, counter: { requests: 0 } });
     const unused: RoundTrip = () => Promise.reject(new Error("not used"));
     const policy: SchemePolicy = { allowHttpRegistry: true, ...options };
@@ -56,7 +56,7 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
     try {
       assert.equal(await http.originFor(plain.host), plain.origin);
     } finally {
-      await agent.close();
+      agent.close();
     }
   });
 
@@ -65,26 +65,26 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
     try {
       assert.equal(await http.originFor(tlsHost), `https://${tlsHost}`);
     } finally {
-      await agent.close();
+      agent.close();
     }
   });
 
   test("a trusted CA lets the client fetch over HTTPS; without it the certificate is refused", async () => {
     for (const [options, expectOk] of [[{ caCertificates: [certificate] }, true], [{ allowInsecureRegistry: true }, true], [{}, false]] as const) {
-      const agent = createAgent({ timeoutMs: 2000, ...options });
+      const agent = createAgents({ timeoutMs: 2000, ...options });
       const base = createBaseRoundTrip(agent, { userAgent: "test", timeoutMs: 2000, counter: { requests: 0 } });
       const context = { signal: new AbortController().signal, deadline: Date.now() + 2000 };
       try {
         if (expectOk) {
           const response = await base({ method: "GET", url: new URL(`https://${tlsHost}/v2/`) }, context);
           assert.equal(response.status, 200);
-          await response.body.dump();
+          await dumpBody(response.body, 1 << 20);
         } else {
           const error = await assertRejectsWithCode(() => base({ method: "GET", url: new URL(`https://${tlsHost}/v2/`) }, context), "REGISTRY_UNREACHABLE");
           assert.match(error.hint, /registry-cacert/);
         }
       } finally {
-        await agent.close();
+        agent.close();
       }
     }
   });

@@ -5,7 +5,7 @@ import type { CredentialStore, RegistryCredentials } from "./credentials.js";
 import { checkUrlScheme, type SchemePolicy } from "./endpoint.js";
 import { describeUrl } from "./redact.js";
 import { registryErrorFromResponse } from "./response-error.js";
-import { readBody, readCapped, type AuthTarget, type ExchangeContext, type HttpRequest, type RoundTrip } from "./transport.js";
+import { discard, readBody, readCapped, type AuthTarget, type ExchangeContext, type HttpRequest, type RoundTrip } from "./transport.js";
 import { parseWwwAuthenticate, type AuthChallenge } from "./www-authenticate.js";
 
 /** Decides the Authorization header of requests to a registry, learning from its 401 answers. */
@@ -264,7 +264,7 @@ export function withAuth(next: RoundTrip, authenticator: Authenticator): RoundTr
     if (response.status !== 401) return response;
     const retryHeader = await authenticator.answerChallenge(auth.target, auth.scopes, response.headers["www-authenticate"], header, context);
     if (retryHeader === undefined) return response;
-    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    await discard(response);
     return next(withAuthorization(bare, retryHeader), context);
   };
 }

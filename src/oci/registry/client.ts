@@ -3,7 +3,7 @@ import { createCredentialStore, type CredentialStore } from "./credentials.js";
 import { parseRegistryHost, type SchemePolicy } from "./endpoint.js";
 import { createRegistryHttp } from "./registry-http.js";
 import { createRegistryRepository, type RegistryRepository } from "./registry-repository.js";
-import { createAgent, createBaseRoundTrip, withRedirects, withRetries, type RequestCounter } from "./transport.js";
+import { createAgents, createBaseRoundTrip, withRedirects, withRetries, type RequestCounter } from "./transport.js";
 
 export interface RegistryClientOptions {
   /**
@@ -53,8 +53,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
 
 /**
- * A registry client: one undici Agent (keep-alive pools per origin) wrapped in layers, as go-containerregistry
- * does: redirects (outermost) -> auth -> retries -> undici. Token and scheme caches live in the client.
+ * A registry client: keep-alive connection pools (node:http/https agents) wrapped in layers, as go-containerregistry
+ * does: redirects (outermost) -> auth -> retries -> HTTP. Token and scheme caches live in the client.
  */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -64,8 +64,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     plainHttp: options.plainHttp === true,
   };
   const counter: RequestCounter = { requests: 0 };
-  const agent = createAgent({ timeoutMs, allowInsecureRegistry: options.allowInsecureRegistry === true, ...(options.caCertificates ? { caCertificates: options.caCertificates } : {}) });
-  const base = createBaseRoundTrip(agent, { userAgent: options.userAgent ?? "signet", timeoutMs, counter });
+  const agents = createAgents({ timeoutMs, allowInsecureRegistry: options.allowInsecureRegistry === true, ...(options.caCertificates ? { caCertificates: options.caCertificates } : {}) });
+  const base = createBaseRoundTrip(agents, { userAgent: options.userAgent ?? "signet", timeoutMs, counter });
   const retrying = withRetries(base, {
     retries: options.retries ?? DEFAULT_RETRIES,
     baseDelayMs: options.retryBaseDelayMs ?? 100,
@@ -94,7 +94,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       return { requests: counter.requests };
     },
     async close() {
-      await agent.close();
+      agents.close();
     },
   };
 }

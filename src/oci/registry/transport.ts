@@ -1,7 +1,8 @@
 import { rootCertificates } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, type Dispatcher } from "undici";
-import type { IncomingHttpHeaders } from "node:http";
+import http, { type IncomingHttpHeaders } from "node:http";
+import https from "node:https";
+import type { Readable } from "node:stream";
 import { SignetError } from "../../errors/index.js";
 import { LIMITS } from "../../internal/limits.js";
 import { readBounded } from "../../internal/bounded-read.js";
@@ -20,7 +21,7 @@ export interface HttpRequest {
   readonly body?: Buffer;
 }
 
-export type ResponseBody = Dispatcher.ResponseData["body"];
+export type ResponseBody = Readable;
 
 export interface HttpResponse {
   readonly status: number;
@@ -62,7 +63,7 @@ export interface TlsOptions {
   readonly allowInsecureRegistry?: boolean;
 }
 
-/** undici's TLS settings for the client's options. */
+/** TLS settings for the client's options: Node's built-in CAs plus --registry-cacert, or no checks at all. */
 export function buildConnectOptions(options: TlsOptions): { ca?: string[]; rejectUnauthorized: boolean } {
   const extra = options.caCertificates ?? [];
   return {
@@ -71,42 +72,55 @@ export function buildConnectOptions(options: TlsOptions): { ca?: string[]; rejec
   };
 }
 
-/** One connection pool per origin, kept alive between requests. */
-export function createAgent(options: TlsOptions & { timeoutMs: number }): Agent {
-  return new Agent({
-    connect: { ...buildConnectOptions(options), timeout: options.timeoutMs },
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connections: 16,
-  });
+/** Keep-alive connection pools, one per scheme; requests to an origin reuse its idle connections. */
+export interface HttpAgents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+  close(): void;
 }
 
-/** The innermost layer: one HTTP request through undici, counted. */
-export function createBaseRoundTrip(dispatcher: Dispatcher, options: { userAgent: string; timeoutMs: number; counter: RequestCounter }): RoundTrip {
-  return async (request, context) => {
+/**
+ * Node's own http/https agents rather than undici: undici costs ~200 ms to load (it compiles its WASM parser),
+ * more than a whole `signet verify` is allowed to add to Node's start-up.
+ */
+export function createAgents(options: TlsOptions & { timeoutMs: number }): HttpAgents {
+  const common = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 16, maxFreeSockets: 16, timeout: options.timeoutMs };
+  const agents = {
+    http: new http.Agent(common),
+    https: new https.Agent({ ...common, ...buildConnectOptions(options) }),
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+  return agents;
+}
+
+/** The innermost layer: one HTTP request, counted. The body is handed back unread. */
+export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: string; timeoutMs: number; counter: RequestCounter }): RoundTrip {
+  return (request, context) => {
     context.signal.throwIfAborted();
     options.counter.requests++;
     const headers: Record<string, string> = { "user-agent": options.userAgent, ...request.headers };
     if (request.body !== undefined) headers["content-length"] = String(request.body.length);
-    try {
-      const response = await dispatcher.request({
-        origin: request.url.origin,
-        path: `${request.url.pathname}${request.url.search}`,
+    const secure = request.url.protocol === "https:";
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const outgoing = (secure ? https : http).request(request.url, {
         method: request.method,
         headers,
-        body: request.body ?? null,
+        agent: secure ? agents.https : agents.http,
         signal: context.signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
+        timeout: options.timeoutMs,
       });
-      // Readers see body errors through their own iteration; an error after they stopped listening must not crash the process.
-      response.body.on("error", () => undefined);
-      return { status: response.statusCode, headers: response.headers, url: request.url, body: response.body };
-    } catch (error) {
-      throw transportError(error, request, context.signal);
-    }
+      outgoing.on("timeout", () => outgoing.destroy(Object.assign(new Error("the connection was idle too long"), { code: "ETIMEDOUT" })));
+      outgoing.on("error", (error) => reject(transportError(error, request, context.signal)));
+      outgoing.on("response", (incoming) => {
+        // Readers see body errors through their own iteration; an error after they stopped listening must not crash the process.
+        incoming.on("error", () => undefined);
+        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, url: request.url, body: incoming });
+      });
+      outgoing.end(request.body);
+    });
   };
 }
 
@@ -197,9 +211,21 @@ function redirectedRequest(request: HttpRequest, status: number, target: URL): H
 /** Reads at most a little of an unwanted body so its connection can be reused; drops the connection otherwise. */
 export async function discard(response: HttpResponse): Promise<void> {
   try {
-    await response.body.dump({ limit: 64 * 1024 });
+    await dumpBody(response.body, 64 * 1024);
   } catch {
     // The connection is gone; nothing to release.
+  }
+}
+
+/** Reads and drops up to `limit` bytes; a longer body is destroyed (its connection is not reused). */
+export async function dumpBody(body: Readable, limit: number): Promise<void> {
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) {
+      body.destroy();
+      return;
+    }
   }
 }
 

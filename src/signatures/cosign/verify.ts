@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
-import { verifyWithKey } from "../../keys/index.js";
+import { verifyWithKey } from "../../keys/sign-verify.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
 

@@ -124,7 +124,7 @@ async function checkSignerValidity(keyring: GpgKeyring, signer: KeyCandidate, cr
   if (await primary.isRevoked(undefined, undefined, now, config)) {
     throw reject("key-revoked", `key ${fingerprintOf(primary)} has been revoked`, details(signer));
   }
-  if (isSubkey && (await (key as SubkeyLike).isRevoked(null, null, now, config))) {
+  if (isSubkey && (await (key as unknown as SubkeyLike).isRevoked(null, null, now, config))) {
     throw reject("subkey-revoked", `signing subkey ${signer.fingerprint} of key ${fingerprintOf(primary)} has been revoked`, details(signer));
   }
   const primaryExpiry = await primary.getExpirationTime(undefined, config);
@@ -132,7 +132,7 @@ async function checkSignerValidity(keyring: GpgKeyring, signer: KeyCandidate, cr
     throw reject("key-expired", `key ${fingerprintOf(primary)} expired on ${primaryExpiry.toISOString()}`, details(signer, { expired: primaryExpiry.toISOString() }));
   }
   if (isSubkey) {
-    const subkeyExpiry = await (key as SubkeyLike).getExpirationTime(now, config);
+    const subkeyExpiry = await (key as unknown as SubkeyLike).getExpirationTime(now, config);
     if (subkeyExpiry instanceof Date && subkeyExpiry.getTime() <= now.getTime()) {
       throw reject("subkey-expired", `signing subkey ${signer.fingerprint} expired on ${subkeyExpiry.toISOString()}`, details(signer, { expired: subkeyExpiry.toISOString() }));
     }

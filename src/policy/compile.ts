@@ -1,0 +1,73 @@
+/**
+ * Turns a parsed policy into one ready to evaluate many images: every key is read and parsed once, up front.
+ * A key that cannot be read does not fail the compilation; the requirements that need it reject (fail closed)
+ * with the reason, so one broken scope does not take the whole policy down.
+ */
+import type { ParsedPolicy, PolicyRequirementConfig, PolicyRequirementList } from "./config/index.js";
+import type { KeyReader } from "./evaluation-context.js";
+import { KeyLoader } from "./key-material.js";
+import {
+  compileInsecureAcceptAnything,
+  compileReject,
+  compileSignedBaseLayer,
+  compileSignedBy,
+  compileSigstoreSigned,
+  type CompiledRequirement,
+} from "./requirements/index.js";
+import type { ScopeTable } from "./scopes.js";
+
+export interface CompiledScope {
+  readonly list: PolicyRequirementList;
+  readonly requirements: readonly CompiledRequirement[];
+}
+
+export interface CompiledPolicy extends ScopeTable<CompiledScope> {
+  readonly source: string;
+  readonly parsed: ParsedPolicy;
+}
+
+export interface CompilePolicyOptions {
+  /** Reads a key location (file path, kbs://, k8s://); see createKeyReader. */
+  readKey: KeyReader;
+}
+
+export async function compilePolicy(parsed: ParsedPolicy, options: CompilePolicyOptions): Promise<CompiledPolicy> {
+  const loader = new KeyLoader(options.readKey);
+  const compileList = async (list: PolicyRequirementList): Promise<CompiledScope> => ({
+    list,
+    requirements: await Promise.all(list.requirements.map((requirement) => compileRequirement(requirement, loader))),
+  });
+  const transports = new Map<string, Map<string, CompiledScope>>();
+  const pending: Promise<void>[] = [];
+  for (const [transport, scopes] of parsed.transports) {
+    const compiled = new Map<string, CompiledScope>();
+    transports.set(transport, compiled);
+    for (const [scope, list] of scopes.scopes) {
+      pending.push(compileList(list).then((entry) => void compiled.set(scope, entry)));
+    }
+  }
+  const defaultEntry = await compileList(parsed.defaultRequirements);
+  await Promise.all(pending);
+  // Map insertion order above follows completion; rebuild so iteration follows the file (lint and output rely on it).
+  const ordered = new Map<string, ReadonlyMap<string, CompiledScope>>();
+  for (const [transport, scopes] of parsed.transports) {
+    const compiled = transports.get(transport)!;
+    ordered.set(transport, new Map([...scopes.scopes.keys()].map((scope) => [scope, compiled.get(scope)!])));
+  }
+  return { source: parsed.source, parsed, defaultEntry, transports: ordered };
+}
+
+function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader): Promise<CompiledRequirement> {
+  switch (config.type) {
+    case "insecureAcceptAnything":
+      return Promise.resolve(compileInsecureAcceptAnything(config));
+    case "reject":
+      return Promise.resolve(compileReject(config));
+    case "signedBaseLayer":
+      return Promise.resolve(compileSignedBaseLayer(config));
+    case "signedBy":
+      return compileSignedBy(config, loader);
+    case "sigstoreSigned":
+      return compileSigstoreSigned(config, loader);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The default I/O behind evaluatePolicy: images through ImageAccess (registries and OCI layouts), GPG signatures
+ * from lookaside stores as registries.d says (containers-registries.d(5)), cosign signatures from `.sig`
+ * attachments, keys from files, KBS or Kubernetes. Tests and the admission webhook can pass their own fetchers.
+ */
+import { realpath } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Digest } from "../internal/digest.js";
+import type { ImageAccess } from "../oci/image-access.js";
+import { repositoryName, type ImageLocation } from "../oci/reference/index.js";
+import { discoverCosignSignatures } from "../signatures/cosign/discover.js";
+import { builtinDefaultLookaside, lookasideFor, type RegistriesDConfig } from "../signatures/registries-d/index.js";
+import { lookasideSignatureUrl, readLookasideSignatures, type ReadLookasideOptions } from "../signatures/simplesigning/index.js";
+import type { GpgSignatureSet, KeyReader, PolicyFetchers, SigstoreSignatureSet } from "./evaluation-context.js";
+
+export interface DefaultPolicyFetchersOptions {
+  access: ImageAccess;
+  registriesD: RegistriesDConfig;
+  readKey: KeyReader;
+  /**
+   * Read cosign attachments of every image. By default they are read only where registries.d sets
+   * `use-sigstore-attachments: true`, as containers/image does (so skopeo and signet agree). OCI layouts are
+   * always read: signet keeps signatures there.
+   */
+  alwaysReadSigstoreAttachments?: boolean;
+  lookaside?: ReadLookasideOptions;
+  /** The lookaside store used when registries.d names none (default: containers/image's built-in one). */
+  builtinLookaside?: string;
+}
+
+export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): PolicyFetchers {
+  const builtin = options.builtinLookaside ?? builtinDefaultLookaside();
+  return {
+    readKey: options.readKey,
+    async resolveManifestDigest(image) {
+      return (await options.access.resolve(image)).digest;
+    },
+    async gpgSignatures(image, digest) {
+      if (image.transport !== "docker") return { signatures: [], searched: [`${image.path} (OCI layouts hold no simple-signing signatures)`] };
+      const base = lookasideFor(options.registriesD, image.reference).lookaside ?? builtin;
+      const found = await readLookasideSignatures(base, image.reference, digest, options.lookaside);
+      return {
+        signatures: found.map((untrustedBytes, index) => ({ source: lookasideSignatureUrl(base, image.reference, digest, index + 1).href, untrustedBytes })),
+        searched: [lookasideSignatureUrl(base, image.reference, digest, 1).href.replace(/\/signature-1$/, "/")],
+      } satisfies GpgSignatureSet;
+    },
+    async cosignSignatures(image, digest) {
+      if (image.transport === "docker" && options.alwaysReadSigstoreAttachments !== true && !lookasideFor(options.registriesD, image.reference).useSigstoreAttachments) {
+        return {
+          signatures: [],
+          searched: [],
+          notReadBecause: `registries.d does not set "use-sigstore-attachments: true" for ${repositoryName(image.reference)}, and containers/image reads sigstore signatures only then (set it, or pass --use-sigstore-attachments)`,
+        };
+      }
+      return readAttachments(options.access, image, digest);
+    },
+    async resolveLayoutPath(path) {
+      try {
+        return await realpath(path);
+      } catch {
+        return resolve(path);
+      }
+    },
+  };
+}
+
+async function readAttachments(access: ImageAccess, image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet> {
+  const repository = await access.repositoryFor(image);
+  const discovered = await discoverCosignSignatures(repository, digest);
+  const where = `${repository.displayName}:${discovered.tag}`;
+  return {
+    signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, untrustedMediaType: undefined, signature })),
+    searched: [where],
+  };
+}
