@@ -45,6 +45,9 @@ export interface RegistryRepositoryOptions {
 type Access = "pull" | "push";
 
 /** A repository in a registry, reached through the client's HTTP stack. Names, tags and digests are checked first. */
+/** Blobs up to this size are uploaded without asking whether the registry has them. */
+const SMALL_BLOB_BYTES = 64 * 1024;
+
 export function createRegistryRepository(http: RegistryHttp, registry: string, untrustedRepository: string, options: RegistryRepositoryOptions): RegistryRepository {
   const repository = validateRepositoryName(untrustedRepository);
   const displayName = `${registry}/${repository}`;
@@ -274,7 +277,8 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     async putBlob(bytes, digest) {
       const checked = parseDigest(digest);
       verifyDigest(bytes, checked, "the blob to upload");
-      if (await hasBlob(checked)) return;
+      // Asking first costs a round trip that a small upload (a signature, a config) does not save.
+      if (bytes.length > SMALL_BLOB_BYTES && (await hasBlob(checked))) return;
       const what = `uploading the blob ${displayName}@${checked}`;
       const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", async (response) => {
         if (response.status !== 202) throw await failure(response, "POST", what);

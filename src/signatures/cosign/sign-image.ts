@@ -29,14 +29,17 @@ export interface SignImageResult {
 /** Signs one image (and with `recursive`, every manifest of its index) and attaches the signatures. */
 export async function signImage(access: ImageAccess, image: string, options: SignImageOptions): Promise<SignImageResult> {
   const resolved = await access.resolve(image);
-  const manifest = await resolved.repository.tryGetManifest(resolved.digest);
-  if (manifest === undefined) {
-    throw new SignetError("REGISTRY_NOT_FOUND", `${resolved.repository.displayName}@${resolved.digest} does not exist`, { details: { digest: resolved.digest } });
-  }
   const digests: Digest[] = [resolved.digest];
-  if (options.recursive) {
-    const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-    if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
+  // A resolved tag proves the manifest exists; a digest given by the user is checked before it is signed.
+  if (options.recursive || resolved.resolvedTag === undefined) {
+    const manifest = await resolved.repository.tryGetManifest(resolved.digest);
+    if (manifest === undefined) {
+      throw new SignetError("REGISTRY_NOT_FOUND", `${resolved.repository.displayName}@${resolved.digest} does not exist`, { details: { digest: resolved.digest } });
+    }
+    if (options.recursive) {
+      const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+      if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
+    }
   }
   const identity = options.signContainerIdentity ?? resolved.identity;
   const signed: SignedManifest[] = [];
