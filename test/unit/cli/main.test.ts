@@ -1,0 +1,65 @@
+// The CLI's contract with scripts: exit codes, one-line errors with a code and a hint, JSON on request.
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { describe, test } from "node:test";
+import { run } from "../../../src/cli/main.js";
+import type { CliIo } from "../../../src/cli/command.js";
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const io: CliIo = { stdout, stderr, env, interactive: false };
+  const status = await run(args, io);
+  return { status, stdout: out, stderr: err };
+}
+
+describe("cli", () => {
+  test("no command prints the overview and exits 2; help exits 0", async () => {
+    const none = await cli([]);
+    assert.equal(none.status, 2);
+    assert.match(none.stdout, /verify/);
+    assert.equal((await cli(["help"])).status, 0);
+    assert.match((await cli(["verify", "--help"])).stdout, /Usage: signet verify/);
+  });
+  test("an unknown command or option is a usage error (exit 2) with a hint", async () => {
+    const unknown = await cli(["verfy"]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /^Error: unknown command "verfy" \[USAGE\]\nHint: /);
+    const badOption = await cli(["verify", "--kee", "x", "img"]);
+    assert.equal(badOption.status, 2);
+    assert.match(badOption.stderr, /\[USAGE\]/);
+  });
+  test("errors are JSON with --output json", async () => {
+    const result = await cli(["verify", "--key", "/nonexistent.pub", "--output", "json", "example.com/a:b"]);
+    assert.equal(result.status, 1);
+    const parsed = JSON.parse(result.stdout) as { error: { code: string; hint: string } };
+    assert.equal(parsed.error.code, "KEY_NOT_FOUND");
+    assert.ok(parsed.error.hint.length > 0);
+  });
+  test("a malformed reference is REF_INVALID, before any network", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { generateSigningKey, publicKeyToPem } = await import("../../../src/keys/index.js");
+    const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.pub");
+    writeFileSync(path, publicKeyToPem(generateSigningKey().publicKey));
+    const result = await cli(["verify", "--key", path, "--output", "json", "Example.com/UPPER:tag"]);
+    assert.equal(result.status, 1);
+    assert.equal((JSON.parse(result.stdout) as { images: { error: { code: string } }[] }).images[0]?.error.code, "REF_INVALID");
+  });
+  test("sign without a password source and without a terminal fails with KEY_PASSWORD_MISSING", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { encryptPrivateKey, generateSigningKey } = await import("../../../src/keys/index.js");
+    const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.key");
+    writeFileSync(path, await encryptPrivateKey(generateSigningKey(), "pw", { legacy: true }));
+    const result = await cli(["sign", "--key", path, "--output", "json", "oci:/nonexistent:v1"]);
+    assert.equal(result.status, 1);
+    assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "KEY_PASSWORD_MISSING");
+  });
+});
