@@ -2,7 +2,7 @@
 // in the same run, and prints latency, throughput, registry requests per verify and CLI start-up.
 // Usage: node dist/bench/sign-verify.js [--images N] [--single N]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +24,12 @@ function time(file: string, args: string[], env: NodeJS.ProcessEnv): number {
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${file} ${args.slice(0, 3).join(" ")}… exited ${result.status}: ${result.stderr.slice(-400)}`);
   return ms;
+}
+
+/** CPU seconds a process has used so far (Linux /proc), to show how much of a run the registry itself costs. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function stats(samples: number[]): { median: number; p95: number } {
@@ -60,12 +66,15 @@ async function main(): Promise<void> {
     const cosignSign = time(cosign, ["sign", "--key", join(dir, "bench.key"), "--tlog-upload=false", "--yes", ...cosignImages.map((i) => i.tag)], env);
     console.log(`sign ${count} images, one invocation: signet ${fmt(signetSign)}, cosign ${fmt(cosignSign)}  -> signet ${(cosignSign / signetSign).toFixed(1)}x faster`);
 
+    const registryCpuBefore = cpuSeconds(registry.pid);
     const signetAll = time(process.execPath, [SIGNET_BIN, "verify", "--key", join(dir, "bench.pub"), ...signetImages.map((i) => i.tag)], env);
+    const registryCpu = cpuSeconds(registry.pid) - registryCpuBefore;
     const cosignAll = time(cosign, ["verify", "--key", join(dir, "bench.pub"), "--insecure-ignore-tlog=true", ...cosignImages.map((i) => i.tag)], env);
     console.log(
       `verify ${count} images, one invocation: signet ${fmt(signetAll)} (${((count * 1000) / signetAll).toFixed(0)} images/s), ` +
         `cosign ${fmt(cosignAll)} (${((count * 1000) / cosignAll).toFixed(0)} images/s)  -> signet ${(cosignAll / signetAll).toFixed(1)}x faster`,
     );
+    console.log(`  the registry spent ${registryCpu.toFixed(2)} s of CPU serving signet's verify of ${count} images (${((registryCpu * 1000) / (count * 3)).toFixed(1)} ms per request, 2 cores shared)`);
 
     const signetSingle: number[] = [];
     const cosignSingle: number[] = [];

@@ -8,6 +8,7 @@ export interface TestRegistry {
   /** "127.0.0.1:PORT" */
   readonly host: string;
   readonly dir: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +51,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   return {
     host: `127.0.0.1:${port}`,
     dir,
+    pid: child.pid ?? 0,
     async stop() {
       process.removeListener("exit", kill);
       if (child.exitCode === null) {

@@ -1,7 +1,6 @@
 import { open } from "node:fs/promises";
 import type * as OpenPGP from "openpgp";
 import { SignetError } from "../../errors/index.js";
-import { readKeyFile } from "../../keys/key-files.js";
 import { loadOpenPgp, type OpenPgpModule } from "./gpg-keyring.js";
 
 /** A decrypted OpenPGP private key, ready to sign many payloads (the passphrase's key derivation runs once). */
@@ -43,6 +42,8 @@ export async function signAtomicPayload(
 
 /** Reads a secret key file (binary or armored) and decrypts it with the passphrase file's first line, as skopeo --sign-passphrase-file does. */
 export async function loadGpgPrivateKey(path: string, passphraseFile?: string): Promise<GpgSigningKey> {
+  // Loaded here so that verification, which imports this module's neighbours, does not load the key code.
+  const { readKeyFile } = await import("../../keys/key-files.js");
   const bytes = await readKeyFile(path, "GPG private key");
   const passphrase = passphraseFile === undefined ? undefined : await readPassphraseFile(passphraseFile);
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { link, mkdir, open, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { SignetError } from "../../errors/index.js";
 import { readBounded } from "../../internal/bounded-read.js";
 import { digestAlgorithm, digestHex, parseDigest, type Digest } from "../../internal/digest.js";
@@ -43,7 +43,10 @@ export function lookasideSignatureUrl(base: string, reference: ImageReference, d
   if (!Number.isSafeInteger(index) || index < 1) throw new SignetError("USAGE", `lookaside signature numbers start at 1, got ${index}`);
   const checked = parseDigest(digest); // "sha256:../x" must never reach a path
   const url = parseBaseUrl(base);
-  url.pathname = `${url.pathname}/${repositoryPath(reference)}@${digestAlgorithm(checked)}=${digestHex(checked)}/signature-${index}`;
+  // Upstream appends "/" + path to Go's url.Path, which is "" for "http://host"; a WHATWG URL says "/" there, so
+  // trailing slashes are dropped first (a base written with one then gets a single slash, not Go's "//").
+  const basePath = url.pathname.replace(/\/+$/, "");
+  url.pathname = `${basePath}/${repositoryPath(reference)}@${digestAlgorithm(checked)}=${digestHex(checked)}/signature-${index}`;
   return url;
 }
 
@@ -171,6 +174,8 @@ async function readFileSignature(url: URL, maxBytes: number): Promise<Buffer | u
 
 /** GET with manual redirects (never from https to http); 404 = no such signature. */
 async function fetchSignature(start: URL, maxBytes: number, options: ReadLookasideOptions): Promise<Buffer | undefined> {
+  // undici costs ~200 ms to load; only http(s) stores pay it, when first used.
+  const { request } = await import("undici");
   const signal = AbortSignal.timeout(options.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS);
   let url = start;
   for (let redirects = 0; ; redirects++) {
@@ -181,6 +186,8 @@ async function fetchSignature(start: URL, maxBytes: number, options: ReadLookasi
       throw transportError(error, { method: "GET", url }, signal);
     }
     const { statusCode, headers, body } = response;
+    // Errors surface through reading; an unread body destroyed below must not raise an uncaught 'error' event.
+    body.on("error", () => undefined);
     try {
       if (statusCode === 404) return undefined;
       if (statusCode === 200) {
@@ -208,7 +215,7 @@ async function fetchSignature(start: URL, maxBytes: number, options: ReadLookasi
       if (SignetError.is(error)) throw error;
       throw transportError(error, { method: "GET", url }, signal);
     } finally {
-      body.destroy();
+      if (!body.destroyed) body.destroy();
     }
   }
 }
