@@ -1,11 +1,16 @@
-import { SignetError, toSignetError } from "../../errors/index.js";
-import { mapConcurrently } from "../../internal/concurrency.js";
+import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
-import { signImage, type SignImageResult } from "../../signatures/cosign/sign-image.js";
+import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import type { Command } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
+
+/**
+ * Images signed at once. Each signer waits a little after writing (see signatures/cosign/attach.ts), so a
+ * high concurrency hides that wait; the registry connection pool bounds the load.
+ */
+const SIGN_CONCURRENCY = 64;
 
 export const signCommand: Command = {
   name: "sign",
@@ -46,15 +51,10 @@ export const signCommand: Command = {
       signContainerIdentity: stringOption(context, "sign-container-identity"),
     };
     try {
+      progress(context.io, `Signing ${images.length} image(s)…`);
+      const results = await signImages(access, images, options, SIGN_CONCURRENCY);
       type Outcome = { image: string; result: SignImageResult } | { image: string; error: SignetError };
-      const outcomes = await mapConcurrently(images, 16, async (image): Promise<Outcome> => {
-        try {
-          progress(context.io, `Signing ${image}…`);
-          return { image, result: await signImage(access, image, options) };
-        } catch (error) {
-          return { image, error: toSignetError(error) };
-        }
-      });
+      const outcomes = results.map((r, i): Outcome => (SignetError.is(r) ? { image: images[i]!, error: r } : { image: images[i]!, result: r }));
       let failed = 0;
       for (const outcome of outcomes) {
         if ("error" in outcome) {

@@ -8,7 +8,7 @@ import { printError, writeJson } from "../output.js";
 import { publicKeyFrom } from "../session.js";
 
 /** Images verified at once when many are given (a CI job or an audit passes hundreds). */
-const CONCURRENCY = 32;
+const CONCURRENCY = 64;
 
 export const verifyCommand: Command = {
   name: "verify",

@@ -84,7 +84,7 @@ export interface HttpAgents {
  * more than a whole `signet verify` is allowed to add to Node's start-up.
  */
 export function createAgents(options: TlsOptions & { timeoutMs: number }): HttpAgents {
-  const common = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 16, maxFreeSockets: 16, timeout: options.timeoutMs };
+  const common = { keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 64, maxFreeSockets: 64, timeout: options.timeoutMs };
   const agents = {
     http: new http.Agent(common),
     https: new https.Agent({ ...common, ...buildConnectOptions(options) }),

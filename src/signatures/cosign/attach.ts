@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { SignetError } from "../../errors/index.js";
+import { SignetError, toSignetError } from "../../errors/index.js";
+import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { LIMITS } from "../../internal/limits.js";
@@ -44,60 +45,132 @@ function hasTagLocking(repository: Repository): repository is Repository & TagLo
   return typeof (repository as Partial<TagLocking>).withTagLock === "function";
 }
 
+/** One signature layer to attach to one image. */
+export interface AttachRequest {
+  repository: Repository;
+  imageDigest: Digest;
+  input: SignatureLayerInput;
+  options?: AttachOptions;
+}
+
 /**
  * Appends a signature layer to the image's `.sig` manifest without losing signatures that concurrent
- * signers attach. A layout serialises writers with a lock. A registry has no compare-and-swap for tags, so
- * each signer writes the merged manifest, waits a few times its own read-to-write window (long enough for a
- * signer that read the old manifest to have written), re-reads, and merges again if its layer was dropped.
+ * signers attach. Throws on failure; see attachSignatureLayers for how.
  */
-export async function attachSignatureLayer(
-  repository: Repository,
-  imageDigest: Digest,
-  input: SignatureLayerInput,
-  options: AttachOptions = {},
-): Promise<AttachResult> {
-  const tag = attachmentTag(imageDigest, options.kind ?? "sig");
-  const maxLayers = (options.kind ?? "sig") === "sig" ? LIMITS.signaturesPerImage : LIMITS.signatureLayers;
-  const layer: Descriptor = {
-    mediaType: input.mediaType ?? MediaType.CosignSimpleSigning,
-    size: input.payload.length,
-    digest: sha256Digest(input.payload),
-    annotations: input.annotations,
-  };
-  await repository.putBlob(input.payload, layer.digest);
+export async function attachSignatureLayer(repository: Repository, imageDigest: Digest, input: SignatureLayerInput, options: AttachOptions = {}): Promise<AttachResult> {
+  const [outcome] = await attachSignatureLayers([{ repository, imageDigest, input, options }]);
+  if (outcome === undefined || SignetError.is(outcome)) throw outcome ?? new SignetError("INTERNAL", "no outcome for the signature");
+  return outcome;
+}
 
-  const writeOnce = async (): Promise<{ result: AttachResult; windowMs: number }> => {
-    const started = performance.now();
-    const current = await repository.tryGetManifest(tag);
-    const existing = current ? parseSignatureManifestLayers(current.bytes) : [];
-    const duplicate = existing.find((e) => isSameLayer(e, layer) || (e.digest === layer.digest && options.isSameSigner?.(e, input.payload) === true));
-    if (duplicate && current) {
-      return { result: { tag, added: false, manifestDigest: current.digest, signatureCount: existing.length }, windowMs: 0 };
+/**
+ * Appends signature layers to many images at once, returning a result or an error per request.
+ *
+ * A layout serialises writers with a lock. A registry has no compare-and-swap for tags, so each write is
+ * read-merge-write, and a writer confirms afterwards: it waits a few times its read-to-write window (long
+ * enough for another signer that read the old manifest to have written), re-reads, and merges again if its
+ * layer was dropped. Writing every image first and waiting once for the whole batch keeps that wait from
+ * adding up over hundreds of images.
+ */
+export async function attachSignatureLayers(requests: readonly AttachRequest[], concurrency = 16): Promise<(AttachResult | SignetError)[]> {
+  const outcomes: (AttachResult | SignetError | undefined)[] = new Array(requests.length);
+  const plans = requests.map(planAttach);
+  await mapConcurrently(plans, concurrency, async (plan, i) => {
+    try {
+      await plan.request.repository.putBlob(plan.request.input.payload, plan.layer.digest);
+    } catch (error) {
+      outcomes[i] = toSignetError(error);
     }
-    if (existing.length + 1 > maxLayers) {
-      throw new SignetError("COUNT_LIMIT_EXCEEDED", `${repository.displayName}:${tag} already holds ${existing.length} layers; at most ${maxLayers} are kept`);
-    }
-    const image = buildSignatureImage([...existing, layer]);
-    await repository.putBlob(image.configBytes, image.configDigest);
-    const manifestDigest = await repository.putManifest(image.manifestBytes, MediaType.OciManifest, tag);
-    return { result: { tag, added: true, manifestDigest, signatureCount: image.layers.length }, windowMs: performance.now() - started };
-  };
+  });
 
-  if (hasTagLocking(repository)) {
-    return repository.withTagLock(tag, async () => (await writeOnce()).result);
+  let pending = plans.map((_, i) => i).filter((i) => outcomes[i] === undefined);
+  const maxAttempts = Math.max(...requests.map((r) => r.options?.maxAttempts ?? 8), 1);
+  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
+    let longestWindowMs = 0;
+    const toConfirm: number[] = [];
+    await mapConcurrently(pending, concurrency, async (i) => {
+      const plan = plans[i]!;
+      try {
+        const repository = plan.request.repository;
+        if (hasTagLocking(repository)) {
+          outcomes[i] = await repository.withTagLock(plan.tag, async () => (await writeOnce(plan)).result);
+          return;
+        }
+        const { result, windowMs } = await writeOnce(plan);
+        outcomes[i] = result;
+        if (result.added) {
+          toConfirm.push(i);
+          longestWindowMs = Math.max(longestWindowMs, windowMs);
+        }
+      } catch (error) {
+        outcomes[i] = toSignetError(error);
+      }
+    });
+    if (toConfirm.length === 0) break;
+    await sleep(settleDelayMs(longestWindowMs, attempt));
+    const lost: number[] = [];
+    await mapConcurrently(toConfirm, concurrency, async (i) => {
+      const plan = plans[i]!;
+      try {
+        const after = await plan.request.repository.tryGetManifest(plan.tag);
+        if (after && parseSignatureManifestLayers(after.bytes).some((e) => isSameLayer(e, plan.layer))) {
+          outcomes[i] = { ...(outcomes[i] as AttachResult), manifestDigest: after.digest };
+        } else {
+          lost.push(i);
+        }
+      } catch (error) {
+        outcomes[i] = toSignetError(error);
+      }
+    });
+    pending = lost;
   }
-
-  const maxAttempts = options.maxAttempts ?? 8;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const { result, windowMs } = await writeOnce();
-    if (!result.added) return result;
-    await sleep(settleDelayMs(windowMs, attempt));
-    const after = await repository.tryGetManifest(tag);
-    if (after && parseSignatureManifestLayers(after.bytes).some((e) => isSameLayer(e, layer))) {
-      return { ...result, manifestDigest: after.digest };
-    }
+  for (const i of pending) {
+    const plan = plans[i]!;
+    outcomes[i] = new SignetError("SIG_CONFLICT", `other signers kept replacing ${plan.request.repository.displayName}:${plan.tag}; the signature was not attached after ${maxAttempts} attempts`);
   }
-  throw new SignetError("SIG_CONFLICT", `other signers kept replacing ${repository.displayName}:${tag}; the signature was not attached after ${maxAttempts} attempts`);
+  return outcomes.map((o) => o ?? new SignetError("INTERNAL", "no outcome for the signature"));
+}
+
+interface AttachPlan {
+  request: AttachRequest;
+  tag: string;
+  layer: Descriptor;
+  maxLayers: number;
+}
+
+function planAttach(request: AttachRequest): AttachPlan {
+  const kind = request.options?.kind ?? "sig";
+  return {
+    request,
+    tag: attachmentTag(request.imageDigest, kind),
+    maxLayers: kind === "sig" ? LIMITS.signaturesPerImage : LIMITS.signatureLayers,
+    layer: {
+      mediaType: request.input.mediaType ?? MediaType.CosignSimpleSigning,
+      size: request.input.payload.length,
+      digest: sha256Digest(request.input.payload),
+      annotations: request.input.annotations,
+    },
+  };
+}
+
+/** One read-merge-write of the tag; `windowMs` is how long the read-to-write took. */
+async function writeOnce(plan: AttachPlan): Promise<{ result: AttachResult; windowMs: number }> {
+  const { repository, input, options } = plan.request;
+  const { tag, layer, maxLayers } = plan;
+  const started = performance.now();
+  const current = await repository.tryGetManifest(tag);
+  const existing = current ? parseSignatureManifestLayers(current.bytes) : [];
+  const duplicate = existing.some((e) => isSameLayer(e, layer) || (e.digest === layer.digest && options?.isSameSigner?.(e, input.payload) === true));
+  if (duplicate && current) {
+    return { result: { tag, added: false, manifestDigest: current.digest, signatureCount: existing.length }, windowMs: 0 };
+  }
+  if (existing.length + 1 > maxLayers) {
+    throw new SignetError("COUNT_LIMIT_EXCEEDED", `${repository.displayName}:${tag} already holds ${existing.length} layers; at most ${maxLayers} are kept`);
+  }
+  const image = buildSignatureImage([...existing, layer]);
+  await repository.putBlob(image.configBytes, image.configDigest);
+  const manifestDigest = await repository.putManifest(image.manifestBytes, MediaType.OciManifest, tag);
+  return { result: { tag, added: true, manifestDigest, signatureCount: image.layers.length }, windowMs: performance.now() - started };
 }
 
 /** A few times the observed window, with jitter so that competing signers do not stay in lock step. */

@@ -1,10 +1,12 @@
-import { SignetError } from "../../errors/index.js";
+import { SignetError, toSignetError } from "../../errors/index.js";
+import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
-import { signWithKey, verifyWithKey, type SigningKey } from "../../keys/index.js";
+import { signWithKey, verifyWithKey } from "../../keys/sign-verify.js";
+import type { SigningKey } from "../../keys/signing-key.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import { parseManifest } from "../../oci/manifest/parse.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
-import { attachSignatureLayer, type AttachResult } from "./attach.js";
+import { attachSignatureLayers, type AttachRequest, type AttachResult } from "./attach.js";
 import { CosignAnnotation } from "./signature-manifest.js";
 
 export interface SignImageOptions {
@@ -28,6 +30,53 @@ export interface SignImageResult {
 
 /** Signs one image (and with `recursive`, every manifest of its index) and attaches the signatures. */
 export async function signImage(access: ImageAccess, image: string, options: SignImageOptions): Promise<SignImageResult> {
+  const [outcome] = await signImages(access, [image], options);
+  if (outcome === undefined || SignetError.is(outcome)) throw outcome ?? new SignetError("INTERNAL", "no outcome for the image");
+  return outcome;
+}
+
+/**
+ * Signs many images in one batch, returning a result or an error per image. Tags are resolved once; the
+ * signatures are then attached together (see attachSignatureLayers), so the confirmation wait that protects
+ * concurrent signers is paid once per batch, not once per image.
+ */
+export async function signImages(access: ImageAccess, images: readonly string[], options: SignImageOptions, concurrency = 16): Promise<(SignImageResult | SignetError)[]> {
+  const planned = await mapConcurrently(images, concurrency, async (image) => {
+    try {
+      return await planImage(access, image, options);
+    } catch (error) {
+      return toSignetError(error);
+    }
+  });
+  const requests: AttachRequest[] = [];
+  const owners: { image: number; digest: Digest }[] = [];
+  planned.forEach((plan, index) => {
+    if (SignetError.is(plan)) return;
+    for (const digest of plan.digests) {
+      const payload = createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
+      const signature = signWithKey(options.key, payload).toString("base64");
+      requests.push({
+        repository: plan.image.repository,
+        imageDigest: digest,
+        input: { payload, annotations: { [CosignAnnotation.signature]: signature } },
+        options: { isSameSigner: (existing, bytes) => isSignedBy(existing.annotations?.[CosignAnnotation.signature], bytes, options.key) },
+      });
+      owners.push({ image: index, digest });
+    }
+  });
+  const attached = await attachSignatureLayers(requests, concurrency);
+  const results: (SignImageResult | SignetError)[] = planned.map((plan) => (SignetError.is(plan) ? plan : { image: plan.image, signed: [] }));
+  attached.forEach((outcome, i) => {
+    const owner = owners[i]!;
+    const result = results[owner.image]!;
+    if (SignetError.is(result)) return;
+    if (SignetError.is(outcome)) results[owner.image] = outcome;
+    else result.signed.push({ digest: owner.digest, ...outcome });
+  });
+  return results;
+}
+
+async function planImage(access: ImageAccess, image: string, options: SignImageOptions): Promise<{ image: ResolvedImage; digests: Digest[]; identity: string }> {
   const resolved = await access.resolve(image);
   const digests: Digest[] = [resolved.digest];
   // A resolved tag proves the manifest exists; a digest given by the user is checked before it is signed.
@@ -41,20 +90,7 @@ export async function signImage(access: ImageAccess, image: string, options: Sig
       if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
     }
   }
-  const identity = options.signContainerIdentity ?? resolved.identity;
-  const signed: SignedManifest[] = [];
-  for (const digest of digests) {
-    const payload = createSimpleSigningPayload({ dockerReference: identity, manifestDigest: digest, annotations: options.annotations });
-    const signature = signWithKey(options.key, payload).toString("base64");
-    const result = await attachSignatureLayer(
-      resolved.repository,
-      digest,
-      { payload, annotations: { [CosignAnnotation.signature]: signature } },
-      { isSameSigner: (existing, bytes) => isSignedBy(existing.annotations?.[CosignAnnotation.signature], bytes, options.key) },
-    );
-    signed.push({ digest, ...result });
-  }
-  return { image: resolved, signed };
+  return { image: resolved, digests, identity: options.signContainerIdentity ?? resolved.identity };
 }
 
 function isSignedBy(signatureBase64: string | undefined, payload: Buffer, key: SigningKey): boolean {
