@@ -106,7 +106,10 @@ export async function attachSignatureLayers(requests: readonly AttachRequest[], 
         outcomes[i] = toSignetError(error);
       }
     });
-    if (toConfirm.length === 0) break;
+    if (toConfirm.length === 0) {
+      pending = [];
+      break;
+    }
     await sleep(settleDelayMs(longestWindowMs, attempt));
     const lost: number[] = [];
     await mapConcurrently(toConfirm, concurrency, async (i) => {
