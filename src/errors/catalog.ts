@@ -61,13 +61,15 @@ export const ERROR_CATALOG = {
 
   SIG_MISSING: rejected("Sign the image with `signet sign --key cosign.key IMAGE`, or check that you verify the digest that was signed."),
   SIG_INVALID: rejected("No signature verified with the given key: the image was signed with another key, or the signature or image was changed."),
-  SIG_PAYLOAD_INVALID: rejected("The signed payload is not a cosign simple-signing payload."),
+  SIG_PAYLOAD_INVALID: rejected("The signed payload is not an image signature of the expected format (cosign simple signing or atomic container signature)."),
   SIG_DIGEST_MISMATCH: rejected("The signature is for another image digest: the image was changed or re-tagged after signing."),
   SIG_IDENTITY_MISMATCH: rejected("The signature names another repository than the image being verified."),
   SIG_ANNOTATION_MISMATCH: rejected("The signature lacks an annotation that -a requires."),
   SIG_CONFLICT: unavailable("Other signers kept changing the signature tag; try again."),
   TLOG_NOT_CHECKED: rejected("No transparency log is configured; pass --insecure-ignore-tlog to accept signatures without a log entry."),
 
+  REGISTRIES_D_INVALID: input("Fix the registries.d file named (see containers-registries.d(5))."),
+  REGISTRY_AUTH_FILE_INVALID: input("Fix or remove the credentials file named, or point REGISTRY_AUTH_FILE at another one."),
   POLICY_CONFIG_INVALID: input("Fix the policy file at the place named; `signet policy lint FILE` lists every problem."),
   POLICY_DENIED: rejected("The image does not satisfy the policy; the decision tree says which requirement failed and why."),
   POLICY_KEY_UNREADABLE: unavailable("The key named by the policy cannot be read; check the path, the KBS URL or the Kubernetes secret."),
