@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ERROR_CATALOG } from "../../../src/errors/index.js";
+import { REPO_ROOT } from "../../helpers/peers.js";
+
+test("docs/errors.md is generated from the current catalog (run `make docs` after changing it)", () => {
+  const generated = execFileSync(process.execPath, [join(REPO_ROOT, "scripts", "gen-errors-doc.mjs")], { cwd: REPO_ROOT, encoding: "utf8" });
+  assert.equal(readFileSync(join(REPO_ROOT, "docs", "errors.md"), "utf8"), generated);
+});
+
+test("every code has a hint and an exit code that matches its category", () => {
+  for (const [code, info] of Object.entries(ERROR_CATALOG)) {
+    assert.ok(info.hint.length > 10, `${code} needs a hint`);
+    assert.equal(info.exitCode, info.category === "usage" ? 2 : info.category === "internal" ? 3 : 1, code);
+  }
+});
