@@ -10,7 +10,7 @@ const src = resolve("src");
 const problems = [];
 
 function layerOf(file) {
-  const top = relative(src, file).split("/")[0];
+  const top = relative(src, file).split("/")[0].replace(/\.js$/, ".ts");
   if (!(top in RANK)) problems.push(`${relative(".", file)}: folder ${top} has no layer in scripts/check-layers.mjs`);
   return top;
 }

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, type KeyObject } from "node:crypto";
+import type Nacl from "tweetnacl";
 import { SignetError } from "../errors/index.js";
 import { isRecord, parseJsonBytes } from "../internal/strict-json.js";
 import { createPrivateKeyFromPkcs8 } from "./pkcs8.js";
@@ -43,7 +44,7 @@ const NONCE_BYTES = 24;
 const KEY_BYTES = 32;
 const SECRETBOX_OVERHEAD = 16;
 
-async function loadNacl(): Promise<typeof import("tweetnacl")> {
+async function loadNacl(): Promise<typeof Nacl> {
   return (await import("tweetnacl")).default;
 }
 const SCRYPT_NAME = "scrypt";

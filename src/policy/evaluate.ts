@@ -36,7 +36,7 @@ export async function evaluatePolicy(image: ImageLocation, policy: CompiledPolic
   for (const [index, requirement] of match.entry.requirements.entries()) {
     requirements.push({ ...describe(requirement, index), ...(await evaluateRequirement(requirement, context)) });
   }
-  const digest = await digestIfResolved(context, match.entry);
+  const digest = await context.digestIfRequested();
   return decide({ imageName, transport: image.transport, digest, policySource: policy.source, scope, requirements });
 }
 
@@ -63,17 +63,6 @@ function describe(requirement: CompiledRequirement, index: number): Pick<Require
 
 function scopeVerdict(match: ScopeMatch<CompiledScope>, identity: PolicyImageIdentity): ScopeVerdict {
   return { transport: match.transport, scope: match.scope, kind: match.kind, reason: match.reason, location: match.entry.list.location, identity: identity.identity };
-}
-
-/** The digest that was verified, if a requirement needed one (a reject-only scope never resolves the image). */
-async function digestIfResolved(context: RequirementContext, entry: CompiledScope): Promise<Digest | undefined> {
-  const needsDigest = entry.requirements.some((r) => r.config.type === "signedBy" || r.config.type === "sigstoreSigned");
-  if (!needsDigest) return undefined;
-  try {
-    return await context.digest();
-  } catch {
-    return undefined;
-  }
 }
 
 interface DecisionParts {

@@ -21,8 +21,7 @@ export interface GpgSignatureSet {
 
 export interface UntrustedSigstoreAttachment {
   readonly source: string;
-  /** The layer's media type when known; a signature is application/vnd.dev.cosign.simplesigning.v1+json. */
-  readonly untrustedMediaType: string | undefined;
+  /** Its `mediaType` tells signatures (application/vnd.dev.cosign.simplesigning.v1+json) from other attachments. */
   readonly signature: UntrustedCosignSignature;
 }
 
@@ -60,6 +59,8 @@ export interface RequirementContext {
   /** The time signatures and keys are checked at. */
   readonly now: Date;
   digest(): Promise<Digest>;
+  /** The digest if some requirement asked for it (and it resolved); never fetches. */
+  digestIfRequested(): Promise<Digest | undefined>;
   gpgSignatures(): Promise<GpgSignatureSet>;
   cosignSignatures(): Promise<SigstoreSignatureSet>;
 }
@@ -74,6 +75,7 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     dockerReference: image.transport === "docker" ? image.reference : undefined,
     now,
     digest: () => (digest ??= fetchers.resolveManifestDigest(image)),
+    digestIfRequested: () => (digest === undefined ? Promise.resolve(undefined) : digest.catch(() => undefined)),
     gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
   };

@@ -69,7 +69,7 @@ async function readAttachments(access: ImageAccess, image: ImageLocation, digest
   const discovered = await discoverCosignSignatures(repository, digest);
   const where = `${repository.displayName}:${discovered.tag}`;
   return {
-    signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, untrustedMediaType: undefined, signature })),
+    signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, signature })),
     searched: [where],
   };
 }

@@ -2,16 +2,19 @@ import { formatSourceLocation } from "./config/index.js";
 import type { PolicyDecision, RequirementVerdict, SignatureVerdict } from "./decision.js";
 
 /**
- * The decision tree as text for a person: the verdict first, then the scope and why it matched, then each
- * requirement with each signature tried, each with its reason and, for failures, what to do.
+ * The decision tree as text for a person: the verdict and its reason first, then the scope and why it matched,
+ * then each requirement with each signature tried, each with its reason and, for failures, what to do:
  *
  *   DENIED docker://ghcr.io/org/app:1.0 (sha256:…)
+ *     docker://ghcr.io/org/app:1.0 is denied by requirement 1 (signedBy) of scope "ghcr.io/org" …
+ *     hint: The image is signed, but by a key that is not in keyPath "/k.gpg": …
  *     policy: /etc/containers/policy.json
- *     scope: docker "ghcr.io/org" at policy.json:9:13 — scope "ghcr.io/org" is a namespace containing …
- *     requirement 1: signedBy GPGKeys, keyPath "/k.gpg" (policy.json:10:17): REJECTED [SIG_INVALID]
+ *     scope: transport docker scope "ghcr.io/org" (policy.json:9:7), looked up as ghcr.io/org/app:1.0
+ *       why: scope "ghcr.io/org" is a namespace containing ghcr.io/org/app (no more specific scope is configured)
+ *     requirement 1 of 1: signedBy GPGKeys, keyPath "/k.gpg", … (policy.json:10:9): NOT MET [SIG_INVALID]
  *       reason: …
- *       hint: …
- *       signature 1 file:///…/signature-1: rejected [SIG_INVALID]: …
+ *       signature 1 (https://sigs.example/org/app@sha256=…/signature-1): rejected [SIG_INVALID]
+ *         invalid GPG signature (unknown-key): …
  */
 export function formatDecisionText(decision: PolicyDecision): string {
   const lines: string[] = [];
@@ -33,13 +36,14 @@ function formatRequirement(requirement: RequirementVerdict, count: number): stri
   const lines = [`  requirement ${requirement.index + 1} of ${count}: ${requirement.summary} (${formatSourceLocation(requirement.location)}): ${status}`];
   lines.push(`    reason: ${requirement.reason}`);
   if (!requirement.allowed && requirement.hint !== undefined) lines.push(`    hint: ${requirement.hint}`);
-  requirement.signatures.forEach((signature, index) => lines.push(...formatSignature(signature, index)));
+  requirement.signatures.forEach((signature, index) => lines.push(...formatSignature(signature, index, requirement.hint)));
   return lines;
 }
 
-function formatSignature(signature: SignatureVerdict, index: number): string[] {
+function formatSignature(signature: SignatureVerdict, index: number, requirementHint: string | undefined): string[] {
   const status = signature.allowed ? "accepted" : `rejected${signature.code === undefined ? "" : ` [${signature.code}]`}`;
   const lines = [`    signature ${index + 1} (${signature.source}): ${status}`, `      ${signature.reason}`];
-  if (!signature.allowed && signature.hint !== undefined) lines.push(`      hint: ${signature.hint}`);
+  // The requirement's hint is the one of its most telling signature; repeat only hints that differ.
+  if (!signature.allowed && signature.hint !== undefined && signature.hint !== requirementHint) lines.push(`      hint: ${signature.hint}`);
   return lines;
 }

@@ -11,7 +11,10 @@ import type { KeyReader } from "./evaluation-context.js";
 /** Why a requirement cannot be evaluated with its keys; the requirement fails closed with this. */
 export interface KeyFailure {
   readonly code: ErrorCode;
+  /** The whole story: which key, where the policy names it, what is wrong. */
   readonly reason: string;
+  /** The same without the policy location, for messages that already give it (lint). */
+  readonly problem: string;
   readonly hint: string;
 }
 
@@ -37,24 +40,26 @@ export class KeyLoader {
     const place = formatSourceLocation(source.location);
     switch (source.kind) {
       case "data":
-        if (source.data.length === 0) return failure("KEY_INVALID", `${source.field} (${place}) is empty`, `Put the base64 of the key in ${source.field}.`);
+        if (source.data.length === 0) return failure("KEY_INVALID", source.field, place, "is empty", `Put the base64 of the key in ${source.field}.`);
         return { ok: true, keys: [{ label: source.field, bytes: source.data }] };
       case "datas":
-        if (source.datas.length === 0) return failure("KEY_INVALID", `${source.field} (${place}) lists no keys`, `List at least one key in ${source.field}.`);
+        if (source.datas.length === 0) return failure("KEY_INVALID", source.field, place, "lists no keys", `List at least one key in ${source.field}.`);
         return { ok: true, keys: source.datas.map((bytes, index) => ({ label: `${source.field}[${index}]`, bytes })) };
       case "path":
       case "paths": {
         const paths = source.kind === "path" ? [source.path] : source.paths;
-        if (paths.length === 0) return failure("KEY_INVALID", `${source.field} (${place}) lists no key files`, `List at least one key file in ${source.field}.`);
+        if (paths.length === 0) return failure("KEY_INVALID", source.field, place, "lists no key files", `List at least one key file in ${source.field}.`);
         const keys: LoadedKeyBytes[] = [];
         for (const [index, path] of paths.entries()) {
           const label = source.kind === "path" ? `${source.field} ${JSON.stringify(path)}` : `${source.field}[${index}] ${JSON.stringify(path)}`;
-          if (path === "") return failure("POLICY_KEY_UNREADABLE", `${label} (${place}) is empty`, "Give the path or location of the key.");
+          if (path === "") return failure("POLICY_KEY_UNREADABLE", label, place, "is empty", "Give the path or location of the key.");
           const read = await this.read(path);
           if (SignetError.is(read)) {
             return failure(
               "POLICY_KEY_UNREADABLE",
-              `${label} (${place}) cannot be read: ${read.message}`,
+              label,
+              place,
+              `cannot be read: ${read.message}`,
               `Make the key readable at ${path} (or fix the path in the policy); until then every image in this scope is rejected.`,
             );
           }
@@ -84,7 +89,9 @@ export class KeyLoader {
       if (SignetError.is(key)) {
         return failure(
           key.code === "POLICY_KEY_UNREADABLE" ? key.code : "KEY_INVALID",
-          `${label} (${formatSourceLocation(source.location)}) is not ${describe}: ${key.message}`,
+          label,
+          formatSourceLocation(source.location),
+          `is not ${describe}: ${key.message}`,
           `Put ${describe} there; until then every image in this scope is rejected.`,
         );
       }
@@ -119,8 +126,8 @@ export class KeyLoader {
 
 const READ_CONCURRENCY = 16;
 
-function failure(code: ErrorCode, reason: string, hint: string): { ok: false; failure: KeyFailure } {
-  return { ok: false, failure: { code, reason, hint } };
+function failure(code: ErrorCode, label: string, place: string, problem: string, hint: string): { ok: false; failure: KeyFailure } {
+  return { ok: false, failure: { code, reason: `${label} (${place}) ${problem}`, problem: `${label} ${problem}`, hint } };
 }
 
 function toKeyError(error: unknown): SignetError {

@@ -16,10 +16,8 @@ import {
 import type { KeyReader } from "./evaluation-context.js";
 import { tryParseDockerReference } from "./identity/index.js";
 import { KeyLoader } from "./key-material.js";
-import { createLocationReader } from "./locations/index.js";
+import { K8S_SCHEME, KBS_SCHEME, createLocationReader } from "./locations/index.js";
 import { dockerPolicyIdentity, dockerReferenceNamespaces } from "./scopes.js";
-import { KBS_SCHEME } from "./locations/kbs-location.js";
-import { K8S_SCHEME } from "./locations/k8s-location.js";
 
 export type LintSeverity = "error" | "warning" | "info";
 
@@ -92,7 +90,6 @@ function* allLists(policy: ParsedPolicy): Generator<PolicyRequirementList> {
 function checkScopes(policy: ParsedPolicy): PolicyLintFinding[] {
   const findings: PolicyLintFinding[] = [];
   for (const [transport, scopes] of policy.transports) {
-    if (scopes.scopes.size === 0) findings.push(at(scopes.location, "info", "empty-transport", `transport ${transport} has no scopes; remove it`));
     for (const [scope, list] of scopes.scopes) {
       const acceptsAnything = list.requirements.some((r) => r.type === "insecureAcceptAnything") && list.requirements.every((r) => r.type === "insecureAcceptAnything");
       if (REGISTRY_TRANSPORTS.has(transport)) {
@@ -260,7 +257,7 @@ async function checkKeys(policy: ParsedPolicy, readKey: KeyReader | undefined): 
     }
     const parse = kind === "gpg" ? (bytes: Buffer): Promise<unknown> => parseGpgKeyring(bytes) : (bytes: Buffer): unknown => parsePublicKeyPem(bytes);
     const result = await loader.parseEach<unknown>(kind, filterRemote(source, readKey === undefined ? remote : () => false), parse, describe);
-    if (!result.ok) findings.push(at(source.location, "error", result.failure.code === "POLICY_KEY_UNREADABLE" ? "unreadable-key" : "invalid-key", result.failure.reason));
+    if (!result.ok) findings.push(at(source.location, "error", result.failure.code === "POLICY_KEY_UNREADABLE" ? "unreadable-key" : "invalid-key", result.failure.problem));
   };
   for (const list of allLists(policy)) {
     for (const requirement of list.requirements) {

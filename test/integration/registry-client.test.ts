@@ -54,15 +54,21 @@ describe("registry client against docker-registry", () => {
     await client.repository(registry.host, "any/thing").ping();
   });
 
-  test("pushes blobs once: a blob already present costs one HEAD", async () => {
+  test("pushes blobs once: a large blob already present costs one HEAD; a small one is uploaded without asking", async () => {
     const repo = client.repository(registry.host, "test/app");
     assert.equal(await repo.hasBlob(configDigest), false);
     await repo.putBlob(config, configDigest);
     await repo.putBlob(layer, layerDigest);
     assert.equal(await repo.hasBlob(configDigest), true);
-    const before = client.stats.requests;
+    let before = client.stats.requests;
     await repo.putBlob(config, configDigest);
-    assert.equal(client.stats.requests - before, 1);
+    assert.equal(client.stats.requests - before, 2, "POST + PUT, no HEAD, for a small blob");
+    const large = Buffer.alloc(100 * 1024, 7);
+    const largeDigest = sha256Digest(large);
+    await repo.putBlob(large, largeDigest);
+    before = client.stats.requests;
+    await repo.putBlob(large, largeDigest);
+    assert.equal(client.stats.requests - before, 1, "one HEAD for a large blob already there");
     assert.deepEqual(await repo.getBlob(layerDigest, 1024), layer);
   });
 

@@ -1,6 +1,7 @@
 // `signet verify` against a hostile registry: every attack ends in a clear error code, in bounded time and
 // memory, and never in "verified" (security-cases.md B.14, E.30, E.31).
 import assert from "node:assert/strict";
+import type { ServerResponse } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +31,7 @@ describe("verify against a hostile registry", () => {
   });
   after(async () => registry?.stop());
 
-  const serveManifest = (response: import("node:http").ServerResponse, bytes: Buffer) => {
+  const serveManifest = (response: ServerResponse, bytes: Buffer) => {
     response.writeHead(200, { "content-type": MediaType.OciManifest, "docker-content-digest": sha256Digest(bytes), "content-length": bytes.length });
     response.end(bytes);
   };

@@ -55,10 +55,6 @@ export class ObjectReader {
     return sourceLocation(this.source, this.childPath(key), member?.keyPosition ?? this.node.position);
   }
 
-  missing(key: string, message: string): Error {
-    return configIssue(this.source, this.path, this.node.position, message.replace("%s", JSON.stringify(key)));
-  }
-
   /** A string field; undefined when absent. `nonEmpty` refuses "". */
   optionalString(key: string, options: { nonEmpty?: boolean } = {}): string | undefined {
     const member = this.member(key);

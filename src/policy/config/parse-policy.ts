@@ -1,4 +1,3 @@
-import { SignetError } from "../../errors/index.js";
 import { childPath, configIssue, PolicyConfigIssueError, toPolicyConfigError, type PolicyConfigIssue } from "./config-issue.js";
 import { JsonSyntaxError, describeJsonKind, parseJsonDocument, type JsonNode } from "./json-document.js";
 import { ObjectReader } from "./object-reader.js";
@@ -155,9 +154,4 @@ function decodePolicyText(input: string | Uint8Array, source: string): string {
   } catch {
     throw new PolicyConfigIssueError({ source, path: "", line: 1, column: 1, message: "the policy is not valid UTF-8 text" });
   }
-}
-
-/** True when `error` is the POLICY_CONFIG_INVALID error parsePolicy throws. */
-export function isPolicyConfigError(error: unknown): error is SignetError {
-  return SignetError.is(error) && error.code === "POLICY_CONFIG_INVALID";
 }

@@ -25,7 +25,9 @@ export function matchSignedIdentity(rule: SignedIdentityConfig, image: ImageRefe
   const name = rule.type + (rule.defaulted === true ? " (the default when signedIdentity is not set)" : "");
   switch (rule.type) {
     case "exactReference": {
-      const expected = tryParseDockerReference(rule.dockerReference)!;
+      // The parser checked dockerReference; a rule built by hand with a bad one matches nothing.
+      const expected = tryParseDockerReference(rule.dockerReference);
+      if (expected === undefined) return { matches: false, reason: `the policy's dockerReference ${JSON.stringify(rule.dockerReference)} is not a valid reference` };
       const ok = matchesExactly(expected, signature);
       return ok
         ? { matches: true, reason: `the signature names ${claimed}, exactly the policy's dockerReference` }
@@ -36,7 +38,8 @@ export function matchSignedIdentity(rule: SignedIdentityConfig, image: ImageRefe
           };
     }
     case "exactRepository": {
-      const expected = tryParseDockerReference(rule.dockerRepository)!;
+      const expected = tryParseDockerReference(rule.dockerRepository);
+      if (expected === undefined) return { matches: false, reason: `the policy's dockerRepository ${JSON.stringify(rule.dockerRepository)} is not a valid reference` };
       const ok = matchesRepository(expected, signature);
       return ok
         ? { matches: true, reason: `the signature names ${claimed}, in the policy's dockerRepository ${repositoryName(expected)}` }

@@ -101,7 +101,7 @@ async function verifyOne(
   if (digestProblem !== undefined) return { source, allowed: false, ...digestProblem, ...signed };
   const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, payload.dockerReference);
   if (!identity.matches) {
-    return { source, allowed: false, reason: `signed by ${signer}, but ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
+    return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
   return { source, allowed: true, reason: `signed by ${signer} (in ${keysLabel}) for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
 }

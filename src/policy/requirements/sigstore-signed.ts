@@ -49,8 +49,8 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
       const ignored = new Set<SignatureVerdict>();
       let signatureCount = 0;
       for (const attachment of set.signatures) {
-        const mediaType = attachment.untrustedMediaType;
-        if (mediaType !== undefined && mediaType !== SIGSTORE_SIGNATURE_MEDIA_TYPE) {
+        const mediaType = attachment.signature.mediaType;
+        if (mediaType !== SIGSTORE_SIGNATURE_MEDIA_TYPE) {
           const verdict: SignatureVerdict = { source: attachment.source, allowed: false, reason: `not a signature: the attachment's media type is ${JSON.stringify(mediaType)}` };
           ignored.add(verdict);
           verdicts.push(verdict);
@@ -124,7 +124,7 @@ function verifyOne(
   if (digestProblem !== undefined) return { source, allowed: false, ...digestProblem, ...signed };
   const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, payload.dockerReference);
   if (!identity.matches) {
-    return { source, allowed: false, reason: `signed by ${signer}, but ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
+    return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
   return { source, allowed: true, reason: `signed by ${signer} for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
 }
