@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Enforces that imports go one way, down the layers (docs/architecture.md):
-//   errors <- internal <- oci <- keys/trust/transparency <- signatures <- policy <- api <- cli/webhook <- index
+//   errors <- internal <- oci <- keys/trust/transparency <- signatures/signing <- policy <- api <- cli/webhook <- index
 // A module may import from its own layer or a lower one, never from a higher one.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const RANK = { errors: 0, internal: 1, oci: 2, keys: 3, trust: 3, transparency: 3, signatures: 4, policy: 5, "api.ts": 6, cli: 7, webhook: 7, "index.ts": 8 };
+const RANK = { errors: 0, internal: 1, oci: 2, keys: 3, trust: 3, transparency: 3, signatures: 4, signing: 4, policy: 5, "api.ts": 6, cli: 7, webhook: 7, "index.ts": 8 };
 const src = resolve("src");
 const problems = [];
 
