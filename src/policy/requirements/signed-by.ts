@@ -6,6 +6,7 @@
 import { SignetError } from "../../errors/index.js";
 import { GpgKeyring, parseGpgKeyring, verifyGpgSignature } from "../../signatures/simplesigning/gpg.js";
 import { parseAtomicPayload } from "../../signatures/simplesigning/payload.js";
+import { parseSignatureBlob } from "../../signatures/simplesigning/signature-blob.js";
 import type { KeySourceConfig, SignedByConfig } from "../config/index.js";
 import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
 import type { RequirementContext, UntrustedGpgSignature } from "../evaluation-context.js";
@@ -45,15 +46,28 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
       } catch (error) {
         return fetchFailureOutcome(error, `the GPG signatures of ${context.imageName}`);
       }
-      const verdicts: SignatureVerdict[] = [];
+      // containers/image reads every stored signature before checking any, and one that is not a signature at
+      // all fails the read: the image is refused whatever the others say. Sigstore-format ones are skipped.
+      const simpleSignatures: UntrustedGpgSignature[] = [];
       for (const signature of set.signatures) {
+        let blob;
+        try {
+          blob = parseSignatureBlob(signature.untrustedBytes);
+        } catch (error) {
+          if (!SignetError.is(error)) throw error;
+          return unreadableSignatureOutcome(signature, error);
+        }
+        if (blob.format === "simple-signing") simpleSignatures.push({ source: signature.source, untrustedBytes: blob.untrustedSignature });
+      }
+      const verdicts: SignatureVerdict[] = [];
+      for (const signature of simpleSignatures) {
         const verdict = await verifyOne(signature, keyring.keys[0]!.key, keysLabel, config, context, imageDigest);
         verdicts.push(verdict);
         if (verdict.allowed) break; // one accepted signature is enough, as upstream
       }
       return summarizeSignatures({
         verdicts,
-        total: set.signatures.length,
+        total: simpleSignatures.length,
         kind: "GPG",
         searched: set.searched,
         missingHint: `Sign the image with \`signet sign --gpg-key KEY\` or \`skopeo copy --sign-by FINGERPRINT\`, and check that registries.d points at the lookaside store holding its signatures.`,
@@ -104,6 +118,17 @@ async function verifyOne(
     return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
   return { source, allowed: true, reason: `signed by ${signer} (in ${keysLabel}) for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
+}
+
+function unreadableSignatureOutcome(signature: UntrustedGpgSignature, error: SignetError): RequirementOutcome {
+  const reason = `${signature.source} is ${error.message}; containers/image refuses an image whose signature store holds such a file, whatever its other signatures`;
+  return {
+    allowed: false,
+    reason,
+    hint: error.hint,
+    code: error.code,
+    signatures: [{ source: signature.source, allowed: false, reason: error.message, code: error.code, hint: error.hint }],
+  };
 }
 
 function gpgHint(error: SignetError, keysLabel: string): string {

@@ -19,18 +19,21 @@ const PASSPHRASE_FILE_MAX_BYTES = 64 * 1024;
 /**
  * Signs `payload` as a binary OpenPGP signed message (one-pass signature, literal data, signature), the form
  * skopeo and gpg write and containers/image verifies. The key is armored or binary secret-key bytes (with its
- * passphrase when encrypted) or a key from loadGpgPrivateKey.
+ * passphrase when encrypted) or a key from loadGpgPrivateKey; `options.date` is the signing time (default now).
  */
 export async function signAtomicPayload(
   privateKey: Uint8Array | string | GpgSigningKey,
   passphrase: string | undefined,
   payload: Uint8Array,
+  options: { date?: Date } = {},
 ): Promise<Buffer> {
   const key = isSigningKey(privateKey) ? privateKey : await parseGpgPrivateKey(privateKey, passphrase);
   const { openpgp } = key;
   try {
-    const message = await openpgp.createMessage({ binary: payload, format: "binary" });
-    const signed = await openpgp.sign({ message, signingKeys: key.privateKey, format: "binary" });
+    // The literal packet's date and the signature's creation time are the signing time (default now).
+    const date = options.date ?? new Date();
+    const message = await openpgp.createMessage({ binary: payload, format: "binary", date });
+    const signed = await openpgp.sign({ message, signingKeys: key.privateKey, format: "binary", date });
     return Buffer.from(signed);
   } catch (error) {
     throw new SignetError("KEY_INVALID", `cannot sign with GPG key ${key.fingerprint}: ${(error as Error).message}`, {
@@ -72,7 +75,7 @@ export async function parseGpgPrivateKey(key: Uint8Array | string, passphrase: s
   if (!privateKey.isDecrypted()) {
     if (passphrase === undefined) {
       throw new SignetError("KEY_PASSWORD_MISSING", `GPG key ${fingerprint} is protected by a passphrase, and none was given`, {
-        hint: "Pass the passphrase (e.g. --sign-passphrase-file FILE).",
+        hint: "Pass the passphrase in a file: `signet sign --passphrase-file FILE` (skopeo: --sign-passphrase-file FILE).",
       });
     }
     try {

@@ -20,3 +20,4 @@ export {
   type ReadLookasideOptions,
   type WriteLookasideOptions,
 } from "./lookaside.js";
+export { signImageWithGpg, signImagesWithGpg, type GpgSignImageOptions, type GpgSignImageResult } from "./sign-image.js";
