@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Enforces that imports go one way, down the layers (docs/architecture.md):
 //   errors <- internal <- oci <- keys/trust/transparency <- signatures/signing <- policy <- api <- cli/webhook <- index
-// A module may import from its own layer or a lower one, never from a higher one.
+// A module may import from its own layer or a lower one, never from a higher one. Nothing imports cli; only cli
+// (which serves it) imports webhook.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -30,7 +31,7 @@ function check(file) {
     const target = resolve(dirname(file), match[1]);
     if (!target.startsWith(src)) continue;
     const to = layerOf(target);
-    if (RANK[to] > RANK[from] || (to === "cli" && from !== "cli") || (to === "webhook" && from !== "webhook")) {
+    if (RANK[to] > RANK[from] || (to === "cli" && from !== "cli") || (to === "webhook" && from !== "webhook" && from !== "cli")) {
       problems.push(`${relative(".", file)} (${from}) imports ${match[1]} (${to}): imports must go down the layers`);
     }
   }

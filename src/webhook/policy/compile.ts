@@ -1,0 +1,185 @@
+/**
+ * Turns validated ClusterImagePolicies into what the webhook evaluates: globs and identity regexps compiled,
+ * keys parsed (secrets read once), and a version hash over all of it that caches key on. A key that cannot be
+ * loaded does not fail the whole set: its authority fails closed with the reason, and `problems` says so.
+ */
+import { createHash, type KeyObject } from "node:crypto";
+import { SignetError, toSignetError } from "../../errors/index.js";
+import { parsePublicKeyPem } from "../../keys/index.js";
+import { compileImageGlob } from "./glob.js";
+import { compileFullMatch } from "./identity-regexp.js";
+import type {
+  AuthorityConfig,
+  ClusterImagePolicy,
+  CompiledAuthority,
+  CompiledIdentity,
+  CompiledImagePolicy,
+  CompiledPolicySet,
+  CompilePoliciesOptions,
+  IdentityConfig,
+  KeyRef,
+  LoadedClusterImagePolicy,
+  PolicySource,
+} from "./types.js";
+import { normaliseHashAlgorithm, validateClusterImagePolicy } from "./validate.js";
+
+export const DEFAULT_SYSTEM_NAMESPACE = "signet-system";
+
+export async function compileClusterImagePolicies(
+  documents: readonly (ClusterImagePolicy | LoadedClusterImagePolicy)[],
+  options: CompilePoliciesOptions = {},
+): Promise<CompiledPolicySet> {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const policies: CompiledImagePolicy[] = [];
+  for (const [index, document] of documents.entries()) {
+    const loaded = "policy" in document ? document : { policy: document, source: { document: index } };
+    // Revalidate: callers may hand in objects that never went through the loader (e.g. from the Kubernetes API).
+    const validation = validateClusterImagePolicy(loaded.policy, {
+      failOnEmptyAuthorities: false,
+      ...(options.systemNamespace === undefined ? {} : { systemNamespace: options.systemNamespace }),
+    });
+    const firstError = validation.problems.find((problem) => problem.level === "error");
+    if (validation.policy === undefined || firstError !== undefined) {
+      throw new SignetError("CLUSTER_IMAGE_POLICY_INVALID", `invalid ClusterImagePolicy ${JSON.stringify(loaded.policy.metadata?.name ?? "")}: ${firstError?.text ?? "invalid"}`, {
+        details: { problems: validation.problems.map((problem) => problem.text) },
+      });
+    }
+    const policy = validation.policy;
+    if (names.has(policy.metadata.name)) {
+      throw new SignetError("CLUSTER_IMAGE_POLICY_INVALID", `two ClusterImagePolicies are named ${JSON.stringify(policy.metadata.name)}`);
+    }
+    names.add(policy.metadata.name);
+    policies.push(await compilePolicy(policy, loaded.source, options, problems));
+  }
+  policies.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const version = sha256(JSON.stringify(policies.map((policy) => [policy.name, policy.version])));
+  return Object.freeze({ version, policies: Object.freeze(policies), problems: Object.freeze(problems) });
+}
+
+async function compilePolicy(policy: ClusterImagePolicy, source: PolicySource, options: CompilePoliciesOptions, problems: string[]): Promise<CompiledImagePolicy> {
+  const spec = policy.spec;
+  const name = policy.metadata.name;
+  const authorities = await Promise.all((spec.authorities ?? []).map((authority, index) => compileAuthority(name, authority, index, options, problems)));
+  const match = (spec.match ?? []).map((entry) => ({
+    group: entry.group ?? "",
+    version: entry.version ?? "",
+    resource: entry.resource ?? "",
+    ...(entry.selector === undefined ? {} : { selector: entry.selector }),
+  }));
+  // What the version covers: the whole spec as written plus the key material actually loaded (a rotated
+  // secret changes the version even when the policy text does not).
+  const keyMaterial = authorities.map((authority) => (authority.type === "key" ? authority.publicKeys.map(spkiHex) : authority.type === "unavailable" ? [`unavailable:${authority.reason}`] : []));
+  const version = sha256(JSON.stringify({ name, spec, keyMaterial }));
+  return Object.freeze({
+    name,
+    mode: spec.mode === "warn" ? "warn" : "enforce",
+    images: (spec.images ?? []).map((image) => compileImageGlob(image.glob ?? "")),
+    authorities,
+    match,
+    ...(spec.policy === undefined ? {} : { policy: spec.policy }),
+    source,
+    version,
+  });
+}
+
+async function compileAuthority(policyName: string, authority: AuthorityConfig, index: number, options: CompilePoliciesOptions, problems: string[]): Promise<CompiledAuthority> {
+  const source = authority.source?.[0];
+  const common = {
+    name: authority.name ?? `authority-${index}`,
+    index,
+    attestations: (authority.attestations ?? []).map((attestation) => ({
+      name: attestation.name ?? "",
+      predicateType: attestation.predicateType ?? "",
+      ...(attestation.policy === undefined ? {} : { policy: attestation.policy }),
+    })),
+    ...(source?.oci === undefined || source.oci === "" ? {} : { signatureRepository: source.oci }),
+    signaturePullSecrets: (source?.signaturePullSecrets ?? []).map((secret) => secret.name ?? ""),
+    ...(source?.tagPrefix === undefined || source.tagPrefix === "" ? {} : { tagPrefix: source.tagPrefix }),
+    ...(authority.ctlog === undefined ? {} : { ctlog: authority.ctlog }),
+    ...(authority.rfc3161timestamp === undefined ? {} : { rfc3161timestamp: authority.rfc3161timestamp }),
+    ...(authority.signatureFormat === undefined ? {} : { signatureFormat: authority.signatureFormat }),
+  };
+  try {
+    if (authority.static !== undefined) {
+      return { ...common, type: "static", action: authority.static.action === "pass" ? "pass" : "fail", ...(authority.static.message === undefined ? {} : { message: authority.static.message }) };
+    }
+    if (authority.key !== undefined) {
+      const hashAlgorithm = normaliseHashAlgorithm(authority.key.hashAlgorithm || "sha256");
+      if (authority.key.kms !== undefined && authority.key.kms !== "") return { ...common, type: "kms", kms: authority.key.kms, hashAlgorithm };
+      const { pem, where } = await keyText(authority.key, options);
+      return { ...common, type: "key", publicKeys: [parsePublicKeyPem(pem)], hashAlgorithm, keySource: where };
+    }
+    const keyless = authority.keyless!;
+    const caCert = keyless["ca-cert"];
+    let caCertPem: string | undefined;
+    if (caCert !== undefined && (caCert.kms === undefined || caCert.kms === "")) caCertPem = (await keyText(caCert, options)).pem;
+    return {
+      ...common,
+      type: "keyless",
+      identities: (keyless.identities ?? []).map(compileIdentity),
+      trust: Object.freeze({
+        ...(keyless.url === undefined ? {} : { url: keyless.url }),
+        ...(caCertPem === undefined ? {} : { caCertPem }),
+        ...(caCert?.kms === undefined || caCert.kms === "" ? {} : { caCertKms: caCert.kms }),
+        ...(keyless.trustRootRef === undefined ? {} : { trustRootRef: keyless.trustRootRef }),
+        insecureIgnoreSCT: keyless.insecureIgnoreSCT === true,
+        ...(authority.ctlog === undefined ? {} : { ctlog: authority.ctlog }),
+        ...(authority.rfc3161timestamp === undefined ? {} : { rfc3161timestamp: authority.rfc3161timestamp }),
+      }),
+    };
+  } catch (error) {
+    const signetError = toSignetError(error);
+    const reason = `the key of authority ${JSON.stringify(common.name)} could not be loaded: ${signetError.message}`;
+    problems.push(`ClusterImagePolicy ${JSON.stringify(policyName)}: ${reason}`);
+    return { ...common, type: "unavailable", reason, code: signetError.code };
+  }
+}
+
+/** The PEM of a key (or CA) given inline or in a secret of the webhook's namespace. */
+async function keyText(key: KeyRef, options: CompilePoliciesOptions): Promise<{ pem: string; where: string }> {
+  if (key.data !== undefined && key.data !== "") return { pem: key.data, where: "inline key" };
+  const ref = key.secretRef;
+  if (ref === undefined || ref.name === undefined || ref.name === "") throw new SignetError("POLICY_KEY_UNREADABLE", "the authority names no key");
+  const namespace = ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : options.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE;
+  const where = `secret ${namespace}/${ref.name}`;
+  if (options.readSecret === undefined) {
+    throw new SignetError("POLICY_KEY_UNREADABLE", `${where} cannot be read: no Kubernetes access was configured`);
+  }
+  let data: Record<string, Uint8Array | string>;
+  try {
+    data = await options.readSecret({ name: ref.name, namespace });
+  } catch (error) {
+    const cause = toSignetError(error);
+    throw new SignetError("POLICY_KEY_UNREADABLE", `${where} cannot be read: ${cause.message}`, { cause: error });
+  }
+  const entries = Object.entries(data);
+  // One entry (policy-controller's rule); from a cosign-made secret with several, only the public key.
+  const chosen = entries.length === 1 ? entries[0]![1] : data["cosign.pub"];
+  if (chosen === undefined) {
+    throw new SignetError("POLICY_KEY_UNREADABLE", `${where} holds ${entries.length} entries; it must hold exactly one (the public key), or a cosign.pub entry`);
+  }
+  return { pem: typeof chosen === "string" ? chosen : Buffer.from(chosen).toString("utf8"), where };
+}
+
+function compileIdentity(identity: IdentityConfig): CompiledIdentity {
+  const exact = (expected: string) => (value: string) => value === expected;
+  const issuer = identity.issuer ? exact(identity.issuer) : compileFullMatch(identity.issuerRegExp ?? "");
+  const subject = identity.subject ? exact(identity.subject) : compileFullMatch(identity.subjectRegExp ?? "");
+  return Object.freeze({
+    ...(identity.issuer ? { issuer: identity.issuer } : {}),
+    ...(identity.subject ? { subject: identity.subject } : {}),
+    ...(identity.issuerRegExp ? { issuerRegExp: identity.issuerRegExp } : {}),
+    ...(identity.subjectRegExp ? { subjectRegExp: identity.subjectRegExp } : {}),
+    matchesIssuer: issuer,
+    matchesSubject: subject,
+  });
+}
+
+function spkiHex(key: KeyObject): string {
+  return key.export({ type: "spki", format: "der" }).toString("hex");
+}
+
+function sha256(text: string): string {
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
