@@ -15,12 +15,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: "Verify the signatures of images", load: async () => (await import("./commands/verify.js")).verifyCommand },
   "sign-blob": { summary: "Sign a file", load: async () => (await import("./commands/blob.js")).signBlobCommand },
   "verify-blob": { summary: "Verify a file's signature", load: async () => (await import("./commands/blob.js")).verifyBlobCommand },
+  attest: { summary: "Attest to images: a signed in-toto statement (.att tag or sigstore bundle)", load: async () => (await import("./commands/attest.js")).attestCommand },
+  "verify-attestation": { summary: "Verify the attestations of images", load: async () => (await import("./commands/attest.js")).verifyAttestationCommand },
   triangulate: { summary: "Print where an image's signatures are stored", load: async () => (await import("./commands/inspect.js")).triangulateCommand },
   tree: { summary: "Show what is attached to an image", load: async () => (await import("./commands/inspect.js")).treeCommand },
   copy: { summary: "Copy an image with its signatures", load: async () => (await import("./commands/copy.js")).copyCommand },
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
   login: { summary: "Store registry credentials", load: async () => (await import("./commands/login.js")).loginCommand },
   logout: { summary: "Remove stored registry credentials", load: async () => (await import("./commands/login.js")).logoutCommand },
+  trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
+  conformance: { summary: "The sigstore-conformance CLI protocol (verify-bundle)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
+  webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
   version: { summary: "Print the version", load: async () => (await import("./commands/version.js")).versionCommand },
 };
 

@@ -1,10 +1,13 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
-import type { Command } from "../command.js";
+import type { Command, CommandContext, OutputFormat } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
+import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
 
 /**
  * Images signed at once. Each signer waits a little after writing (see signatures/cosign/attach.ts), so a
@@ -14,8 +17,9 @@ const SIGN_CONCURRENCY = 64;
 
 export const signCommand: Command = {
   name: "sign",
-  summary: "Sign images and attach the signatures (cosign .sig format)",
+  summary: "Sign images: cosign .sig attachments, or GPG simple signing to a lookaside store",
   usage: `signet sign --key cosign.key [-a key=value]... [--recursive] IMAGE...
+       signet sign --gpg-key key.gpg [--passphrase-file F] [--registries-d DIR] [--lookaside-staging URL] IMAGE...
 
   IMAGE is a registry reference (docker://REF or REF) or an OCI layout (oci:PATH[:TAG]).
   A tag is resolved to its digest, and the digest is what gets signed.
@@ -24,8 +28,16 @@ export const signCommand: Command = {
   -a, --annotations k=v      add an annotation to the signed payload (repeatable)
   -r, --recursive            for a multi-arch index, also sign every platform manifest
   --sign-container-identity  the docker-reference to write instead of the image's repository
-  --tlog-upload=false        accepted for cosign compatibility (signet uploads to no log yet)
+${SIGSTORE_SIGN_USAGE}
   -o, --output json          print the results as JSON
+  GPG simple signing (as skopeo copy --sign-by; registry images only):
+  --gpg-key FILE             OpenPGP secret key (gpg --export-secret-keys, binary or armored)
+  --passphrase-file FILE     the key's passphrase (first line)
+  --registries-d DIR         where lookaside-staging is configured (default: ~/.config/containers/registries.d
+                             if it exists, else /etc/containers/registries.d)
+  --lookaside-staging URL    write to this file: store instead (default: registries.d, else containers/image's
+                             built-in /var/lib/containers/sigstore); the signature names the image as written
+                             (e.g. host/repo:tag) unless --sign-container-identity says otherwise
   --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
   options: {
     key: { type: "string" },
@@ -35,6 +47,11 @@ export const signCommand: Command = {
     "sign-container-identity": { type: "string" },
     "tlog-upload": { type: "string" },
     yes: { type: "boolean", short: "y" },
+    "gpg-key": { type: "string" },
+    "passphrase-file": { type: "string" },
+    "registries-d": { type: "string" },
+    "lookaside-staging": { type: "string" },
+    ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
   },
@@ -42,6 +59,11 @@ export const signCommand: Command = {
     const format = outputFormat(context);
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "sign needs at least one IMAGE");
+    if (stringOption(context, "gpg-key") !== undefined) return signWithGpg(context, images, format);
+    for (const name of GPG_ONLY_OPTIONS) {
+      if (context.values[name] !== undefined) throw new SignetError("USAGE", `--${name} is for GPG signing: it needs --gpg-key`);
+    }
+    if (wantsSigstoreSigning(context)) return signWithSigstore(context, images, format);
     const key = await signingKeyFrom(context, requireString(context, "key"));
     const access = new ImageAccess(registryOptions(context));
     const options = {
@@ -73,6 +95,59 @@ export const signCommand: Command = {
     }
   },
 };
+
+const GPG_ONLY_OPTIONS = ["passphrase-file", "registries-d", "lookaside-staging"] as const;
+const COSIGN_ONLY_OPTIONS = ["key", "password-file", "annotations", "recursive"] as const;
+
+/** `--gpg-key`: an atomic container signature per image, written to its lookaside staging store. */
+async function signWithGpg(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
+  for (const name of [...COSIGN_ONLY_OPTIONS, ...Object.keys(SIGSTORE_SIGN_OPTIONS)]) {
+    if (context.values[name] !== undefined) throw new SignetError("USAGE", `--${name} is for cosign signing and cannot be combined with --gpg-key`);
+  }
+  // OpenPGP.js and the lookaside code load only on this path.
+  const [{ loadGpgPrivateKey }, { signImagesWithGpg }, { defaultRegistriesDPath, loadRegistriesD }] = await Promise.all([
+    import("../../signatures/simplesigning/gpg-sign.js"),
+    import("../../signatures/simplesigning/sign-image.js"),
+    import("../../signatures/registries-d/index.js"),
+  ]);
+  const key = await loadGpgPrivateKey(requireString(context, "gpg-key"), stringOption(context, "passphrase-file"));
+  const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
+  const access = new ImageAccess(registryOptions(context));
+  try {
+    progress(context.io, `Signing ${images.length} image(s) with GPG key ${key.fingerprint}…`);
+    const results = await signImagesWithGpg(access, images, {
+      key,
+      registriesD,
+      lookasideStaging: stringOption(context, "lookaside-staging"),
+      signIdentity: stringOption(context, "sign-container-identity"),
+      creator: `signet ${signetVersion()}`,
+    });
+    let failed = 0;
+    results.forEach((result, index) => {
+      if (SignetError.is(result)) {
+        failed++;
+        if (format === "text") printError(context.io, result, false);
+      } else if (format === "text") {
+        if (result.resolvedTag !== undefined) context.io.stderr.write(`Resolved ${images[index]} to digest ${result.digest}: signing the digest, not the tag.\n`);
+        context.io.stderr.write(`Signed ${result.digest} as ${result.identity} with GPG key ${result.signer}; signature written to ${result.path}\n`);
+      }
+    });
+    if (format === "json") {
+      writeJson(context.io, results.map((r, i) => (SignetError.is(r) ? { image: images[i], error: r.toJSON() } : { ...r, resolvedTag: r.resolvedTag ?? null })));
+    }
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await access.close();
+  }
+}
+
+function signetVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
 
 function describeSigned(out: NodeJS.WritableStream, image: string, result: SignImageResult): void {
   if (result.image.resolvedTag !== undefined) {

@@ -1,11 +1,13 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
-import { verifyImage, type VerifiedImage } from "../../signatures/cosign/verify-image.js";
+import type { VerifiedImageSignature } from "../../signatures/cosign/image-signatures.js";
+import type { SignerProof } from "../../signatures/cosign/keyless.js";
+import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage } from "../../signatures/cosign/verify-image-sigstore.js";
 import type { Command } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString } from "../options.js";
+import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions } from "../options.js";
 import { printError, writeJson } from "../output.js";
-import { publicKeyFrom } from "../session.js";
+import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, type SignerSetup } from "../signer-options.js";
 
 /** Images verified at once when many are given (a CI job or an audit passes hundreds). */
 const CONCURRENCY = 64;
@@ -14,18 +16,22 @@ export const verifyCommand: Command = {
   name: "verify",
   summary: "Verify the signatures of images",
   usage: `signet verify --key cosign.pub [-a key=value]... IMAGE...
+       signet verify --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root F] IMAGE...
 
-  Prints the verified payloads of each image as a JSON array on stdout (as cosign does) and a summary on
-  stderr. Exits 1 unless every image has at least one valid signature.
-  --key PATH               public key (PEM), certificate, or private key
-  -a, --annotations k=v    require this annotation in the signed payload (repeatable)
-  --insecure-ignore-tlog   accepted for cosign compatibility: no transparency log is configured, so none is checked
-  -o, --output json        one JSON document with a result per image, failures included
+  Finds the image's signatures in every format cosign writes: the legacy REPO:sha256-<hex>.sig tag (key or
+  keyless: certificate, chain and Rekor bundle annotations), then sigstore bundles attached as OCI referrers
+  (referrers API, else the sha256-<hex> tag). Prints the verified payloads of each image as a JSON array on
+  stdout (as cosign does) and a summary on stderr naming the verified signer. Exits 1 unless every image has
+  at least one valid signature.
+${SIGNER_USAGE}
+  -a, --annotations k=v               require this annotation in the signed payload (repeatable)
+  --new-bundle-format                 look only for sigstore bundles (referrers)
+  -o, --output json                   one JSON document with a result per image, failures included
   --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
   options: {
-    key: { type: "string" },
+    ...SIGNER_OPTIONS,
     annotations: { type: "string", short: "a", multiple: true },
-    "insecure-ignore-tlog": { type: "boolean" },
+    "new-bundle-format": { type: "boolean" },
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
   },
@@ -33,14 +39,15 @@ export const verifyCommand: Command = {
     const format = outputFormat(context);
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "verify needs at least one IMAGE");
-    const publicKey = await publicKeyFrom(requireString(context, "key"));
+    const setup = await signerSetupFrom(context);
     const requiredAnnotations = keyValueOptions(context, "annotations");
+    const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
     const access = new ImageAccess(registryOptions(context));
     try {
-      type Outcome = { image: string; verified: VerifiedImage } | { image: string; error: SignetError };
+      type Outcome = { image: string; verified: VerifiedSigstoreImage } | { image: string; error: SignetError };
       const outcomes = await mapConcurrently(images, CONCURRENCY, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImage(access, image, { publicKeys: [publicKey], requiredAnnotations }) };
+          return { image, verified: await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats }) };
         } catch (error) {
           return { image, error: toSignetError(error) };
         }
@@ -49,7 +56,9 @@ export const verifyCommand: Command = {
       if (format === "json") {
         writeJson(context.io, {
           verified: failed === 0,
-          transparencyLog: "not checked: no log is configured",
+          signer: setup.description,
+          trust: setup.trust ?? null,
+          transparencyLog: describeLogPolicy(setup),
           images: outcomes.map((o) => ("error" in o ? { image: o.image, verified: false, error: o.error.toJSON() } : toJson(o.image, o.verified))),
         });
       } else {
@@ -58,8 +67,8 @@ export const verifyCommand: Command = {
             context.io.stderr.write(`Verification of ${outcome.image} failed.\n`);
             printError(context.io, outcome.error, false);
           } else {
-            describeVerified(context.io.stderr, outcome.image, outcome.verified);
-            context.io.stdout.write(`${JSON.stringify(outcome.verified.signatures.map((s) => s.payload))}\n`);
+            describeVerified(context.io.stderr, outcome.image, outcome.verified, setup);
+            context.io.stdout.write(`${JSON.stringify(outcome.verified.signatures.map(cosignStylePayload))}\n`);
           }
         }
       }
@@ -70,29 +79,82 @@ export const verifyCommand: Command = {
   },
 };
 
-function describeVerified(out: NodeJS.WritableStream, image: string, verified: VerifiedImage): void {
-  const count = verified.signatures.length;
-  out.write(
-    `\nVerification for ${image} --\n` +
-      (verified.image.resolvedTag !== undefined ? `(tag ${verified.image.resolvedTag} resolved to ${verified.digest})\n` : "") +
-      `The following checks were performed on each of these signatures:\n` +
-      `  - The cosign claims were validated (the payload names ${verified.digest})\n` +
-      `  - The signatures were verified against the specified public key\n` +
-      `  - No transparency log was checked: none is configured\n` +
-      `${count} signature${count === 1 ? "" : "s"} verified` +
-      (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +
-      `.\n`,
-  );
+function describeLogPolicy(setup: SignerSetup): string {
+  const requirement = setup.requirement;
+  if (requirement.kind === "key" && requirement.log === undefined) return "not checked: no log is configured";
+  const required = requirement.kind === "key" ? requirement.log!.required : requirement.requireTlog;
+  return required ? "required" : "not required (--insecure-ignore-tlog)";
 }
 
-function toJson(image: string, verified: VerifiedImage): Record<string, unknown> {
+function describeVerified(out: NodeJS.WritableStream, image: string, verified: VerifiedSigstoreImage, setup: SignerSetup): void {
+  const count = verified.signatures.length;
+  const keyless = setup.requirement.kind === "identity";
+  const lines = [
+    `\nVerification for ${image} --`,
+    ...(verified.image.resolvedTag !== undefined ? [`(tag ${verified.image.resolvedTag} resolved to ${verified.digest})`] : []),
+    "The following checks were performed on each of these signatures:",
+    `  - The cosign claims were validated (the signed payload names ${verified.digest})`,
+    ...(keyless
+      ? ["  - The code-signing certificate was verified using trusted certificate authority certificates", `  - The certificate's identity matched ${setup.description}`]
+      : ["  - The signatures were verified against the specified public key"]),
+    `  - ${describeTlog(verified.signatures)}`,
+    ...verified.signatures.map((s) => `  ${describeSignature(s)}`),
+    `${count} signature${count === 1 ? "" : "s"} verified` +
+      (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +
+      ".",
+  ];
+  out.write(`${lines.join("\n")}\n`);
+}
+
+function describeTlog(signatures: readonly VerifiedImageSignature[]): string {
+  const statuses = new Set(signatures.map((s) => s.signer.tlog));
+  if (statuses.size === 1 && statuses.has("verified")) return "Existence of the claims in the transparency log was verified offline";
+  if (statuses.size === 1 && statuses.has("not-configured")) return "No transparency log was checked: none is configured";
+  if (statuses.size === 1 && statuses.has("ignored")) return "The transparency log was not checked (--insecure-ignore-tlog)";
+  return "Transparency log: " + signatures.map((s) => s.signer.tlog).join(", ");
+}
+
+function describeSignature(signature: VerifiedImageSignature): string {
+  const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : `sigstore bundle ${signature.source}`;
+  return `${where}: ${describeSigner(signature.signer)}`;
+}
+
+export function describeSigner(signer: SignerProof): string {
+  const who = signer.kind === "keyless" ? `signed by ${signer.subject ?? "(no subject)"} (issuer ${signer.issuer ?? "unknown"})` : `signed with key${signer.keyIndex !== undefined && signer.keyIndex > 0 ? ` ${signer.keyIndex + 1}` : ""}`;
+  const log = signer.logIndex !== undefined ? `, logged at index ${signer.logIndex}${signer.integratedTime ? ` on ${signer.integratedTime.toISOString()}` : ""}` : "";
+  return who + log;
+}
+
+/** What cosign prints on stdout: the payload, with the keyless signer's Issuer and Subject added to optional. */
+function cosignStylePayload(signature: VerifiedImageSignature): unknown {
+  if (signature.signer.kind !== "keyless") return signature.payload;
+  const optional: Record<string, unknown> = { ...(signature.payload.optional ?? {}) };
+  if (signature.signer.issuer !== undefined) optional["Issuer"] = signature.signer.issuer;
+  if (signature.signer.subject !== undefined) optional["Subject"] = signature.signer.subject;
+  return { ...signature.payload, optional };
+}
+
+function toJson(image: string, verified: VerifiedSigstoreImage): Record<string, unknown> {
   return {
     image,
     verified: true,
     digest: verified.digest,
     resolvedTag: verified.image.resolvedTag ?? null,
-    signatureTag: verified.signatureTag,
-    signatures: verified.signatures.map((s) => ({ layerDigest: s.layerDigest, payload: s.payload })),
+    searched: verified.searched,
+    signatures: verified.signatures.map((s) => ({
+      format: s.format,
+      source: s.source,
+      payload: s.payload,
+      signer: {
+        kind: s.signer.kind,
+        ...(s.signer.subject !== undefined ? { subject: s.signer.subject } : {}),
+        ...(s.signer.issuer !== undefined ? { issuer: s.signer.issuer } : {}),
+        transparencyLog: s.signer.tlog,
+        ...(s.signer.logIndex !== undefined ? { logIndex: s.signer.logIndex } : {}),
+        ...(s.signer.integratedTime !== undefined ? { integratedTime: s.signer.integratedTime.toISOString() } : {}),
+      },
+    })),
     rejected: verified.rejected,
+    ignored: verified.ignored,
   };
 }

@@ -4,6 +4,7 @@ import { LIMITS } from "../../internal/limits.js";
 import { isRecord } from "../../internal/strict-json.js";
 import type { Descriptor } from "../manifest/descriptor.js";
 import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from "../manifest/media-types.js";
+import { fetchReferrersFromRegistry, type ReferrersApiAnswer } from "../referrers/referrers-api.js";
 import type { ManifestBytes, Repository } from "../repository.js";
 import { checkUrlScheme } from "./endpoint.js";
 import { parseNextLink } from "./link-header.js";
@@ -31,6 +32,8 @@ export interface RegistryRepositoryExtras {
   mountBlob(digest: Digest, fromRepository: string, fallbackBytes?: Buffer): Promise<boolean>;
   /** The descriptor of a manifest by tag or digest from a HEAD request, or undefined when there is none. */
   headManifest(reference: Digest | string): Promise<Descriptor | undefined>;
+  /** The OCI 1.1 referrers API for a subject digest; `supported: false` on registries without it. */
+  fetchReferrers(subject: Digest, options?: { readonly artifactType?: string }): Promise<ReferrersApiAnswer>;
 }
 
 export type RegistryRepository = Repository & RegistryRepositoryExtras;
@@ -224,6 +227,10 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     // The digest of a tag is the registry's answer to a HEAD; whatever is then fetched by that digest is hashed and checked.
     async resolveTag(tag) {
       return headManifestByReference({ kind: "tag", tag: validateTag(tag) });
+    },
+
+    fetchReferrers(subject, options) {
+      return fetchReferrersFromRegistry(http, { registry, repository, displayName }, subject, options ?? {});
     },
 
     async headManifest(reference) {

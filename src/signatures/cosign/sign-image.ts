@@ -17,6 +17,11 @@ export interface SignImageOptions {
   recursive?: boolean;
   /** Overrides the `docker-reference` written in the payload (cosign's --sign-container-identity). */
   signContainerIdentity?: string;
+  /**
+   * More layer annotations for each signature, from its payload and signature bytes: the certificate and chain
+   * of a keyless signer, the Rekor bundle of a logged one (see signatures/cosign/sign-sigstore.ts).
+   */
+  layerAnnotations?: (payload: Buffer, signature: Buffer) => Promise<Record<string, string>>;
 }
 
 export interface SignedManifest extends AttachResult {
@@ -50,22 +55,33 @@ export async function signImages(access: ImageAccess, images: readonly string[],
   });
   const requests: AttachRequest[] = [];
   const owners: { image: number; digest: Digest }[] = [];
-  planned.forEach((plan, index) => {
-    if (SignetError.is(plan)) return;
-    for (const digest of plan.digests) {
-      const payload = createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
-      const signature = signWithKey(options.key, payload).toString("base64");
-      requests.push({
-        repository: plan.image.repository,
-        imageDigest: digest,
-        input: { payload, annotations: { [CosignAnnotation.signature]: signature } },
-        options: { isSameSigner: (existing, bytes) => isSignedBy(existing.annotations?.[CosignAnnotation.signature], bytes, options.key) },
-      });
-      owners.push({ image: index, digest });
+  const failures = new Map<number, SignetError>();
+  const work = planned.flatMap((plan, index) => (SignetError.is(plan) ? [] : plan.digests.map((digest) => ({ plan, index, digest }))));
+  const prepared = await mapConcurrently(work, concurrency, async ({ plan, digest }) => {
+    const payload = createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
+    const signature = signWithKey(options.key, payload);
+    try {
+      return { payload, signature, extra: options.layerAnnotations ? await options.layerAnnotations(payload, signature) : {} };
+    } catch (error) {
+      return toSignetError(error);
     }
   });
+  work.forEach(({ plan, index, digest }, i) => {
+    const ready = prepared[i]!;
+    if (SignetError.is(ready)) {
+      failures.set(index, ready);
+      return;
+    }
+    requests.push({
+      repository: plan.image.repository,
+      imageDigest: digest,
+      input: { payload: ready.payload, annotations: { [CosignAnnotation.signature]: ready.signature.toString("base64"), ...ready.extra } },
+      options: { isSameSigner: (existing, bytes) => isSignedBy(existing.annotations?.[CosignAnnotation.signature], bytes, options.key) },
+    });
+    owners.push({ image: index, digest });
+  });
   const attached = await attachSignatureLayers(requests, concurrency);
-  const results: (SignImageResult | SignetError)[] = planned.map((plan) => (SignetError.is(plan) ? plan : { image: plan.image, signed: [] }));
+  const results: (SignImageResult | SignetError)[] = planned.map((plan, index) => (SignetError.is(plan) ? plan : (failures.get(index) ?? { image: plan.image, signed: [] })));
   attached.forEach((outcome, i) => {
     const owner = owners[i]!;
     const result = results[owner.image]!;

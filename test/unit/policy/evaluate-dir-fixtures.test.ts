@@ -222,28 +222,20 @@ describe("sigstoreSigned with keys on the dir-img-cosign fixtures (policy_eval_s
     assertDenied(await evaluate("dir-img-cosign-valid-with-tag", "192.168.64.2:5000/skopeo-signed:othertag", exact), "SIG_IDENTITY_MISMATCH");
   });
 
-  test("dir-img-cosign-key-rekor-valid: accepted with cosign2.pub alone; with a Rekor key it fails closed (not supported yet)", async () => {
+  test("dir-img-cosign-key-rekor-valid: accepted with cosign2.pub alone, and with its Rekor key (see sigstore-signed-rekor-fulcio.test.ts)", async () => {
     const image = "192.168.64.2:5000/cosign-signed/key-1:latest";
     assertAllowed(await evaluate("dir-img-cosign-key-rekor-valid", image, sigstoreSigned({ keyPath: "cosign2.pub" })));
-    const withRekor = await evaluate("dir-img-cosign-key-rekor-valid", image, sigstoreSigned({ keyPath: "cosign2.pub", rekorPublicKeyPath: "rekor.pub" }));
-    assertDenied(withRekor, "POLICY_UNSUPPORTED", /not supported yet/);
-    assert.equal(withRekor.fetches.digest, 0, "nothing is fetched for a requirement that cannot be evaluated");
+    assertAllowed(await evaluate("dir-img-cosign-key-rekor-valid", image, sigstoreSigned({ keyPath: "cosign2.pub", rekorPublicKeyPath: "rekor.pub" })));
   });
 
-  test("dir-img-cosign-fulcio-rekor-valid and -pki-valid: fulcio and pki fail closed with 'not supported yet'", async () => {
-    const fulcio = await evaluate("dir-img-cosign-fulcio-rekor-valid", "192.168.64.2:5000/cosign-signed/fulcio-rekor-1:latest", {
-      type: "sigstoreSigned",
-      fulcio: { caPath: "fulcio_v1.crt.pem", oidcIssuer: "https://github.com/login/oauth", subjectEmail: "mitr@redhat.com" },
-      rekorPublicKeyPath: "rekor.pub",
-      signedIdentity: { type: "matchRepository" },
-    });
-    assertDenied(fulcio, "POLICY_UNSUPPORTED", /fulcio is not supported yet/);
+  test("dir-img-cosign-pki-valid: pki fails closed with 'not supported yet'", async () => {
     const pki = await evaluate("dir-img-cosign-pki-valid", "localhost:5000/test:latest", {
       type: "sigstoreSigned",
       pki: { caRootsPath: "pki_root_crts.pem", caIntermediatesPath: "pki_intermediate_crts.pem", subjectEmail: "qiwan@redhat.com", subjectHostname: "myhost.example.com" },
       signedIdentity: { type: "matchRepository" },
     });
     assertDenied(pki, "POLICY_UNSUPPORTED", /pki is not supported yet/);
+    assert.equal(pki.fetches.digest, 0, "nothing is fetched for a requirement that cannot be evaluated");
   });
 
   test("unknown-cosign-key.signature: rejected", async () => {

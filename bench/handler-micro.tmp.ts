@@ -1,0 +1,25 @@
+import { parseCachedVerdict, type CachedVerdict } from "../src/webhook/cache/cached-verdict.js";
+import { createMemoryStore } from "../src/webhook/cache/memory-store.js";
+import { createVerdictCache } from "../src/webhook/cache/verdict-cache.js";
+import { createWebhookMetrics } from "../src/webhook/metrics/webhook-metrics.js";
+import { createAdmissionHandler } from "../src/webhook/server/admission-handler.js";
+import { createImageChecker } from "../src/webhook/server/image-checker.js";
+import { createWebhookLogger } from "../src/webhook/server/logger.js";
+import { admissionReview, workload } from "../test/unit/webhook/server/admission-reviews.js";
+import { digestOf, fakeAccess, fakeEvaluator, policyState } from "../test/unit/webhook/server/fixtures.js";
+import { Writable } from "node:stream";
+
+const SIGNED = digestOf("a");
+const { evaluate } = fakeEvaluator({ signed: new Set([SIGNED]) });
+const cache = createVerdictCache<CachedVerdict>({ stores: [createMemoryStore({ maxEntries: 1000 })], validate: parseCachedVerdict });
+const checker = createImageChecker({ evaluate, access: fakeAccess({}).access, cache, ttl: { verdictMs: 600000, negativeMs: 30000, tagMs: 30000 }, evaluationTimeoutMs: 8000, stopSignal: new AbortController().signal });
+const metrics = createWebhookMetrics({ processMetrics: false });
+const logger = await createWebhookLogger({ level: "info", destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const state = policyState([{ name: "p", globs: ["registry.example/**"] }]);
+const handler = createAdmissionHandler({ checker, policies: () => state, deadlineMs: 8000, plan: {}, metrics, logger });
+const body = Buffer.from(JSON.stringify(admissionReview(workload("Pod", { containers: { app: `registry.example/app@${SIGNED}` } }))));
+for (let i = 0; i < 2000; i++) await handler(body, "validate");
+const n = 20000;
+const t = process.hrtime.bigint();
+for (let i = 0; i < n; i++) await handler(body, "validate");
+console.log("handler us/request", Number(process.hrtime.bigint() - t) / 1e3 / n);

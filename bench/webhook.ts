@@ -1,0 +1,248 @@
+// npm run bench:webhook: drives `signet webhook serve` (a child process) over loopback HTTPS with a keep-alive
+// load generator, against a real registry, and reports:
+//   1. cached decisions per second and their p50/p99 latency (target: >= 3,000 req/s at p99 < 10 ms on 2 cores)
+//   2. a cold pod of 3 new (signed) images: p50/p99 (target: p99 < 50 ms against the loopback registry)
+//   3. memory (RSS, heap) of the server during a soak of mixed load: signed, unsigned and new images
+//   4. allows of a bad image over the whole run (must be 0; the process exits 1 otherwise)
+// Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 16] [--cold-pods 30] [--redis] [--json]
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { parseArgs } from "node:util";
+import type { Digest } from "../src/internal/digest.js";
+import { mapConcurrently } from "../src/internal/concurrency.js";
+import { parseDurationText } from "../src/webhook/config/duration.js";
+import { pushTestImage } from "../test/helpers/images.js";
+import { startRedis, type TestRedis } from "../test/helpers/redis.js";
+import { startRegistry } from "../test/helpers/registry.js";
+import { keyPolicyYaml, signingSetup, startWebhookProcess, webhookFiles, metricValue } from "../test/integration/webhook-server-harness.js";
+import { admissionReview, workload } from "../test/unit/webhook/server/admission-reviews.js";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string" },
+    soak: { type: "string" },
+    connections: { type: "string" },
+    "cold-pods": { type: "string" },
+    redis: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+});
+const durationMs = parseDurationText(values.duration ?? "10s") ?? 10_000;
+const soakMs = parseDurationText(values.soak ?? "30s") ?? 30_000;
+const connections = Number(values.connections ?? 16);
+const coldPods = Number(values["cold-pods"] ?? 30);
+
+interface Sample {
+  ms: number;
+  allowed: boolean;
+}
+
+let badAllowed = 0;
+let badChecked = 0;
+
+function percentile(sorted: number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function summary(samples: number[]): { count: number; p50: number; p99: number; max: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+function post(port: number, ca: string, agent: Agent, body: string): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request(
+      { host: "127.0.0.1", port, method: "POST", path: "/validate", ca, servername: "signet-webhook.signet-system.svc", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`));
+          const answer = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { response: { allowed: boolean } };
+          resolve({ ms, allowed: answer.response.allowed });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function podReview(images: Record<string, string>): string {
+  return JSON.stringify(admissionReview(workload("Pod", { containers: images })));
+}
+
+/** Closed-loop load: `connections` keep-alive sockets, each sending the next request when the last answered. */
+async function load(port: number, ca: string, ms: number, next: (i: number) => { body: string; bad: boolean }): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  const end = Date.now() + ms;
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < end) {
+        const { body, bad } = next(sent++);
+        const sample = await post(port, ca, agent, body);
+        latencies.push(sample.ms);
+        if (bad) {
+          badChecked += 1;
+          if (sample.allowed) badAllowed += 1;
+        } else if (!sample.allowed) throw new Error("a signed image was denied during the benchmark");
+      }
+    }),
+  );
+  agent.destroy();
+  return latencies;
+}
+
+/** CPU seconds (user + system) a process has used (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function processMemory(pid: number): { rssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
+  return { rssMiB: kib / 1024 };
+}
+
+async function main(): Promise<void> {
+  const registry = await startRegistry();
+  let redis: TestRedis | undefined;
+  const signer = signingSetup();
+  const host = registry.host;
+  try {
+    const push = async (prefix: string, count: number, sign: boolean): Promise<{ tag: string; digest: Digest }[]> =>
+      mapConcurrently(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+        const digest = await pushTestImage(host, `bench/${prefix}-${i}`, "1.0", `${prefix}-${i}`);
+        if (sign) await signer.sign(`${host}/bench/${prefix}-${i}:1.0`);
+        return { tag: `${host}/bench/${prefix}-${i}:1.0`, digest };
+      });
+    const [hot] = await push("hot", 1, true);
+    const [bad] = await push("bad", 1, false);
+    const cold = await push("cold", coldPods * 3, true);
+    const soakFresh = await push("soak", 200, true);
+    const files = webhookFiles({ "bench.yaml": keyPolicyYaml("bench-signed", `${host}/bench/**`, signer.publicKeyPem) });
+    const extra: string[] = [];
+    if (values.redis === true) {
+      redis = await startRedis();
+      extra.push("--redis-url", redis.url);
+    }
+    const webhook = await startWebhookProcess(files, extra);
+    const { port } = webhook;
+    const ca = files.caPem;
+    try {
+      // 1. Cached decisions: one signed image by digest (a pod of one container), plus an unsigned one now and then.
+      const hotBody = podReview({ app: `${host}/bench/hot-0@${hot!.digest}` });
+      const badBody = podReview({ app: `${host}/bench/bad-0@${bad!.digest}` });
+      await load(port, ca, 1000, (i) => (i % 50 === 0 ? { body: badBody, bad: true } : { body: hotBody, bad: false })); // warm-up
+      const cachedStarted = Date.now();
+      const serverCpuBefore = cpuSeconds(webhook.child.pid!);
+      const clientCpuBefore = process.cpuUsage();
+      const cached = await load(port, ca, durationMs, (i) => (i % 50 === 0 ? { body: badBody, bad: true } : { body: hotBody, bad: false }));
+      const cachedSeconds = (Date.now() - cachedStarted) / 1000;
+      const serverCpu = cpuSeconds(webhook.child.pid!) - serverCpuBefore;
+      const clientCpuUsage = process.cpuUsage(clientCpuBefore);
+      const clientCpu = (clientCpuUsage.user + clientCpuUsage.system) / 1e6;
+      const cachedStats = summary(cached);
+
+      // 2. Cold pods: 3 images never seen before (tags), one pod at a time.
+      const coldAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const coldLatencies: number[] = [];
+      for (let pod = 0; pod < coldPods; pod++) {
+        const images = cold.slice(pod * 3, pod * 3 + 3);
+        const sample = await post(port, ca, coldAgent, podReview({ a: images[0]!.tag, b: images[1]!.tag, c: images[2]!.tag }));
+        if (!sample.allowed) throw new Error("a cold signed pod was denied");
+        coldLatencies.push(sample.ms);
+      }
+      coldAgent.destroy();
+      const coldStats = summary(coldLatencies);
+
+      // 3. Soak: mixed load (mostly cached, some unsigned, a new image every 100th request); memory sampled each second.
+      const memory: { t: number; rssMiB: number }[] = [];
+      const soakStarted = Date.now();
+      const sampler = setInterval(() => memory.push({ t: (Date.now() - soakStarted) / 1000, ...processMemory(webhook.child.pid!) }), 1000);
+      let fresh = 0;
+      const soak = await load(port, ca, soakMs, (i) => {
+        if (i % 20 === 0) return { body: badBody, bad: true };
+        if (i % 100 === 1) {
+          const image = soakFresh[fresh++ % soakFresh.length]!;
+          return { body: podReview({ app: `${image.tag.replace(":1.0", "")}@${image.digest}`, sidecar: `${host}/bench/hot-0@${hot!.digest}` }), bad: false };
+        }
+        return { body: hotBody, bad: false };
+      });
+      clearInterval(sampler);
+      const soakStats = summary(soak);
+      const metrics = await webhook.metrics();
+      const heapUsed = metricValue(metrics, "signet_webhook_nodejs_heap_size_used_bytes") / 1024 / 1024;
+
+      const first = memory.slice(0, Math.max(1, Math.floor(memory.length / 4)));
+      const last = memory.slice(-Math.max(1, Math.floor(memory.length / 4)));
+      const mean = (list: { rssMiB: number }[]) => list.reduce((sum, m) => sum + m.rssMiB, 0) / list.length;
+      const result = {
+        cores: (await import("node:os")).availableParallelism(),
+        redis: values.redis === true,
+        cached: {
+          connections,
+          seconds: cachedSeconds,
+          requests: cachedStats.count,
+          perSecond: cachedStats.count / cachedSeconds,
+          p50Ms: cachedStats.p50,
+          p99Ms: cachedStats.p99,
+          maxMs: cachedStats.max,
+          serverCpuMsPerRequest: (serverCpu * 1000) / cachedStats.count,
+          clientCpuMsPerRequest: (clientCpu * 1000) / cachedStats.count,
+        },
+        coldPodOf3: { pods: coldPods, p50Ms: coldStats.p50, p99Ms: coldStats.p99, maxMs: coldStats.max },
+        soak: {
+          seconds: soakMs / 1000,
+          requests: soakStats.count,
+          p50Ms: soakStats.p50,
+          p99Ms: soakStats.p99,
+          rssFirstQuarterMiB: mean(first),
+          rssLastQuarterMiB: mean(last),
+          rssMaxMiB: Math.max(...memory.map((m) => m.rssMiB)),
+          heapUsedMiBAtEnd: heapUsed,
+        },
+        badImage: { checked: badChecked, allowed: badAllowed },
+        cacheHits: metricValue(metrics, "signet_webhook_cache_hits_total", { cache: "verdict" }),
+        registryRequests: metricValue(metrics, "signet_webhook_registry_requests_total"),
+      };
+      if (values.json === true) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        const f = (n: number) => n.toFixed(2);
+        process.stdout.write(
+          [
+            `signet webhook benchmark (${result.cores} cores${result.redis ? ", Redis cache" : ", memory cache"})`,
+            `cached decisions   ${result.cached.requests} in ${f(result.cached.seconds)} s over ${connections} keep-alive connections: ${result.cached.perSecond.toFixed(0)} req/s, p50 ${f(result.cached.p50Ms)} ms, p99 ${f(result.cached.p99Ms)} ms (target >= 3000 req/s, p99 < 10 ms)`,
+            `                   CPU per request: server ${f(result.cached.serverCpuMsPerRequest)} ms, load generator ${f(result.cached.clientCpuMsPerRequest)} ms`,
+            `cold pod, 3 images ${coldPods} pods: p50 ${f(result.coldPodOf3.p50Ms)} ms, p99 ${f(result.coldPodOf3.p99Ms)} ms, max ${f(result.coldPodOf3.maxMs)} ms (target p99 < 50 ms)`,
+            `soak               ${result.soak.requests} requests in ${result.soak.seconds} s: p50 ${f(result.soak.p50Ms)} ms, p99 ${f(result.soak.p99Ms)} ms; RSS ${f(result.soak.rssFirstQuarterMiB)} MiB (first quarter) -> ${f(result.soak.rssLastQuarterMiB)} MiB (last quarter), max ${f(result.soak.rssMaxMiB)} MiB; heap used at end ${f(result.soak.heapUsedMiBAtEnd)} MiB`,
+            `bad image          ${result.badImage.checked} checks, ${result.badImage.allowed} allowed (must be 0)`,
+            `server             ${result.cacheHits} verdict cache hits, ${result.registryRequests} registry requests`,
+            "",
+          ].join("\n"),
+        );
+      }
+    } finally {
+      await webhook.stop();
+    }
+  } finally {
+    await signer.close();
+    await redis?.stop();
+    await registry.stop();
+  }
+  if (badAllowed > 0) {
+    process.stderr.write(`FAIL: a bad image was allowed ${badAllowed} times\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,202 @@
+/**
+ * `signet sign` beyond a key and the `.sig` tag: keyless signing (an identity token, an ephemeral key and a
+ * Fulcio certificate), Rekor upload, and the sigstore bundle format attached as an OCI referrer. Loaded only
+ * when one of these is asked for, so plain key signing does not pay for the sigstore libraries.
+ */
+import { SignetError } from "../../errors/index.js";
+import { sha256Digest } from "../../internal/digest.js";
+import { publicKeyToPem, type SigningKey } from "../../keys/index.js";
+import { ImageAccess } from "../../oci/image-access.js";
+import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatures/cosign/sign-bundle.js";
+import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
+import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
+import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
+import { keyValueOptions, registryOptions, stringOption } from "../options.js";
+import { printError, progress, writeJson } from "../output.js";
+import { signingKeyFrom } from "../session.js";
+
+export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
+  "fulcio-url": { type: "string" },
+  "rekor-url": { type: "string" },
+  "oidc-issuer": { type: "string" },
+  "identity-token": { type: "string" },
+  "new-bundle-format": { type: "boolean" },
+};
+
+export const SIGSTORE_SIGN_USAGE = `  Keyless signing (no --key): an OIDC identity token, an ephemeral key, a Fulcio certificate, a Rekor entry:
+  --identity-token TOKEN|FILE  the token (else SIGSTORE_ID_TOKEN, else GitHub Actions' ambient token)
+  --oidc-issuer URL            the issuer the token must come from
+  --fulcio-url URL             default https://fulcio.sigstore.dev
+  --rekor-url URL              default https://rekor.sigstore.dev (keyless); with --key, upload to this log
+  --tlog-upload=false          do not upload to a transparency log
+  --new-bundle-format          store a sigstore bundle (DSSE, cosign 3's format) as an OCI referrer instead of
+                               a layer of the .sig tag`;
+
+/** True when the command line asks for more than key signing into the `.sig` tag. */
+export function wantsSigstoreSigning(context: CommandContext): boolean {
+  return (
+    stringOption(context, "key") === undefined ||
+    context.values["new-bundle-format"] === true ||
+    ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
+  );
+}
+
+export interface SigstoreSigner {
+  readonly key: SigningKey;
+  readonly certificatePem?: string;
+  readonly chainPem?: string;
+  /** For messages: "key cosign.key" or "alice@example.com (issuer https://…)". */
+  readonly who: string;
+  readonly rekorUrl?: string;
+}
+
+export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
+  const signer = await sigstoreSignerFrom(context);
+  const access = new ImageAccess(registryOptions(context));
+  const annotations = keyValueOptions(context, "annotations");
+  const recursive = context.values["recursive"] === true;
+  try {
+    progress(context.io, `Signing ${images.length} image(s) as ${signer.who}…`);
+    let failed = 0;
+    const report: unknown[] = [];
+    if (context.values["new-bundle-format"] === true) {
+      const results = await signImagesAsBundles(access, images, {
+        signer: { key: signer.key, ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}), ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}) },
+        annotations,
+        recursive,
+      });
+      results.forEach((result, index) => {
+        if (SignetError.is(result)) {
+          failed++;
+          if (format === "text") printError(context.io, result, false);
+          report.push({ image: images[index], error: result.toJSON() });
+        } else {
+          if (format === "text") describeBundles(context.io.stderr, images[index]!, result, signer);
+          report.push(bundlesJson(images[index]!, result, signer));
+        }
+      });
+    } else {
+      const results = await signImages(access, images, {
+        key: signer.key,
+        annotations,
+        recursive,
+        ...(stringOption(context, "sign-container-identity") !== undefined ? { signContainerIdentity: stringOption(context, "sign-container-identity")! } : {}),
+        layerAnnotations: (payload, signature) => legacyAnnotations(signer, payload, signature),
+      });
+      results.forEach((result, index) => {
+        if (SignetError.is(result)) {
+          failed++;
+          if (format === "text") printError(context.io, result, false);
+          report.push({ image: images[index], error: result.toJSON() });
+        } else {
+          if (format === "text") describeLegacy(context.io.stderr, images[index]!, result, signer);
+          report.push(legacyJson(images[index]!, result, signer));
+        }
+      });
+    }
+    if (format === "json") writeJson(context.io, report);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await access.close();
+  }
+}
+
+/** The signer the command line names: a key (optionally logged to --rekor-url), or keyless through Fulcio. */
+export async function sigstoreSignerFrom(context: CommandContext): Promise<SigstoreSigner> {
+  const tlogUpload = parseTlogUpload(stringOption(context, "tlog-upload"));
+  const rekorFlag = stringOption(context, "rekor-url");
+  const keyPath = stringOption(context, "key");
+  if (keyPath !== undefined) {
+    for (const name of ["identity-token", "fulcio-url", "oidc-issuer"]) {
+      if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for keyless signing and cannot be combined with --key`);
+    }
+    const key = await signingKeyFrom(context, keyPath);
+    // cosign 2 uploads key-based signatures to the public log by default; signet only to a log it is given.
+    const rekorUrl = tlogUpload && rekorFlag !== undefined ? rekorFlag : undefined;
+    return { key, who: `key ${keyPath}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+  }
+  const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
+    import("../../signing/identity-token.js"),
+    import("../../signing/keyless-signer.js"),
+    import("../../signing/fulcio-client.js"),
+    import("../../transparency/rekor-client.js"),
+  ]);
+  const identity = await resolveIdentityToken({ flag: stringOption(context, "identity-token"), env: context.io.env });
+  const expectedIssuer = stringOption(context, "oidc-issuer");
+  if (expectedIssuer !== undefined && identity.issuer !== expectedIssuer) {
+    throw new SignetError("OIDC_TOKEN_INVALID", `the identity token from ${identity.source} was issued by ${identity.issuer}, not --oidc-issuer ${expectedIssuer}`);
+  }
+  const keyless = await createKeylessSigner({ fulcioUrl: stringOption(context, "fulcio-url") ?? DEFAULT_FULCIO_URL, identity });
+  const rekorUrl = tlogUpload ? (rekorFlag ?? DEFAULT_REKOR_URL) : undefined;
+  return {
+    key: keyless.key,
+    certificatePem: keyless.certificate.certificatePem,
+    chainPem: keyless.certificate.chainPem,
+    who: `${identity.subject} (issuer ${identity.issuer})`,
+    ...(rekorUrl !== undefined ? { rekorUrl } : {}),
+  };
+}
+
+function parseTlogUpload(value: string | undefined): boolean {
+  if (value === undefined || value === "true") return true;
+  if (value === "false") return false;
+  throw new SignetError("USAGE", `--tlog-upload takes true or false, not ${JSON.stringify(value)}`);
+}
+
+/** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
+async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signature: Buffer): Promise<Record<string, string>> {
+  const annotations: Record<string, string> = {};
+  if (signer.certificatePem !== undefined) annotations[CosignAnnotation.certificate] = signer.certificatePem;
+  if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
+  if (signer.rekorUrl !== undefined) {
+    const { uploadToRekor } = await import("../../transparency/rekor-client.js");
+    const entry = await uploadToRekor({
+      rekorUrl: signer.rekorUrl,
+      content: { kind: "message", sha256: Buffer.from(sha256Digest(payload).slice("sha256:".length), "hex"), signature },
+      verifierPem: signer.certificatePem ?? publicKeyToPem(signer.key.publicKey),
+    });
+    annotations[CosignAnnotation.bundle] = entry.cosignBundleAnnotation;
+  }
+  return annotations;
+}
+
+function describeLegacy(out: NodeJS.WritableStream, image: string, result: SignImageResult, signer: SigstoreSigner): void {
+  if (result.image.resolvedTag !== undefined) out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
+  for (const signed of result.signed) {
+    const where = `${result.image.repository.displayName}:${signed.tag}`;
+    out.write(`Signed ${signed.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; signature stored in ${where}\n`);
+  }
+}
+
+function describeBundles(out: NodeJS.WritableStream, image: string, result: SignImageBundlesResult, signer: SigstoreSigner): void {
+  if (result.image.resolvedTag !== undefined) out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
+  for (const signed of result.signed) {
+    const listed = signed.referrer.listedBy === "referrers-api" ? "listed by the referrers API" : `listed in ${result.image.repository.displayName}:${signed.referrer.tag}`;
+    const logged = signed.logIndex !== undefined ? `, logged in Rekor at index ${signed.logIndex}` : ", not logged";
+    out.write(`Signed ${signed.digest} as ${signer.who}${logged}; bundle stored as referrer ${signed.referrer.descriptor.digest} (${listed})\n`);
+  }
+}
+
+function legacyJson(image: string, result: SignImageResult, signer: SigstoreSigner): Record<string, unknown> {
+  return {
+    image,
+    digest: result.image.digest,
+    resolvedTag: result.image.resolvedTag ?? null,
+    signer: signer.who,
+    format: "cosign-legacy",
+    transparencyLog: signer.rekorUrl ?? null,
+    signed: result.signed.map((s) => ({ digest: s.digest, signatureTag: s.tag, added: s.added, signatureManifest: s.manifestDigest, signatureCount: s.signatureCount })),
+  };
+}
+
+function bundlesJson(image: string, result: SignImageBundlesResult, signer: SigstoreSigner): Record<string, unknown> {
+  return {
+    image,
+    digest: result.image.digest,
+    resolvedTag: result.image.resolvedTag ?? null,
+    signer: signer.who,
+    format: "sigstore-bundle",
+    transparencyLog: signer.rekorUrl ?? null,
+    signed: result.signed.map((s) => ({ digest: s.digest, referrer: s.referrer.descriptor.digest, listedBy: s.referrer.listedBy, logIndex: s.logIndex ?? null })),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * `signet trust`: show or refresh the sigstore trust root. Also the options every keyless verification takes
+ * (cosign's names) and how they become an identity policy and trust material, shared by the commands.
+ */
+import { SignetError } from "../../errors/index.js";
+import type { IdentityPolicy } from "../../signatures/bundle/policy.js";
+import type { TrustMaterial } from "../../trust/trust-material.js";
+import type { Command, CommandContext, OptionSpec } from "../command.js";
+import { OUTPUT_OPTION, outputFormat, readTextFile, stringOption } from "../options.js";
+import { writeJson } from "../output.js";
+
+/** cosign's identity flags. */
+export const IDENTITY_OPTIONS: OptionSpec = {
+  "certificate-identity": { type: "string" },
+  "certificate-identity-regexp": { type: "string" },
+  "certificate-oidc-issuer": { type: "string" },
+  "certificate-oidc-issuer-regexp": { type: "string" },
+  "certificate-github-workflow-repository": { type: "string" },
+  "certificate-github-workflow-ref": { type: "string" },
+  "certificate-github-workflow-trigger": { type: "string" },
+  "certificate-github-workflow-sha": { type: "string" },
+  "certificate-github-workflow-name": { type: "string" },
+};
+
+/** Where the trust root comes from. */
+export const TRUST_ROOT_OPTIONS: OptionSpec = {
+  "trusted-root": { type: "string" },
+  offline: { type: "boolean" },
+  staging: { type: "boolean" },
+};
+
+/** True when any identity flag is given. */
+export function hasIdentityOptions(context: CommandContext): boolean {
+  return Object.keys(IDENTITY_OPTIONS).some((name) => stringOption(context, name) !== undefined);
+}
+
+/** The identity policy the flags describe; the policy's own checks say what is missing. */
+export function identityPolicyFrom(context: CommandContext): IdentityPolicy {
+  const pick = (name: string): string | undefined => stringOption(context, name);
+  const fields: [keyof IdentityPolicy, string][] = [
+    ["subject", "certificate-identity"],
+    ["subjectRegExp", "certificate-identity-regexp"],
+    ["issuer", "certificate-oidc-issuer"],
+    ["issuerRegExp", "certificate-oidc-issuer-regexp"],
+    ["githubWorkflowRepository", "certificate-github-workflow-repository"],
+    ["githubWorkflowRef", "certificate-github-workflow-ref"],
+    ["githubWorkflowTrigger", "certificate-github-workflow-trigger"],
+    ["githubWorkflowSha", "certificate-github-workflow-sha"],
+    ["githubWorkflowName", "certificate-github-workflow-name"],
+  ];
+  const policy: Record<string, string> = {};
+  for (const [field, option] of fields) {
+    const value = pick(option);
+    if (value !== undefined) policy[field] = value;
+  }
+  return { kind: "identity", ...policy };
+}
+
+/**
+ * Loads the trust root the flags name: `--trusted-root FILE`; else cosign's `SIGSTORE_ROOT_FILE`,
+ * `SIGSTORE_REKOR_PUBLIC_KEY` and `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE` (unless `ignoreSigstoreEnv`); else the
+ * public-good (or `--staging`) root, through TUF unless `--offline` (or `offlineByDefault`, as the conformance
+ * protocol wants).
+ */
+export async function trustMaterialFrom(context: CommandContext, options: { offlineByDefault?: boolean; refresh?: boolean; ignoreSigstoreEnv?: boolean } = {}): Promise<TrustMaterial> {
+  const { defaultTufCacheDir, loadTrustedRoot } = await import("../../trust/trusted-root.js");
+  const trustedRootPath = stringOption(context, "trusted-root");
+  const staging = context.values["staging"] === true;
+  if (trustedRootPath !== undefined) return loadTrustedRoot({ trustedRootPath });
+  const env = context.io.env;
+  const rootFile = env["SIGSTORE_ROOT_FILE"];
+  const rekorKeyFile = env["SIGSTORE_REKOR_PUBLIC_KEY"];
+  const ctKeyFile = env["SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"];
+  if (options.ignoreSigstoreEnv !== true && (rootFile || rekorKeyFile || ctKeyFile)) {
+    const { trustMaterialFromKeys } = await import("../../trust/keys-trust-material.js");
+    return trustMaterialFromKeys({
+      ...(rootFile ? { fulcioCaPem: readTextFile(rootFile, "SIGSTORE_ROOT_FILE") } : {}),
+      ...(rekorKeyFile ? { rekorPublicKeyPem: readTextFile(rekorKeyFile, "SIGSTORE_REKOR_PUBLIC_KEY") } : {}),
+      ...(ctKeyFile ? { ctLogPublicKeyPem: readTextFile(ctKeyFile, "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE") } : {}),
+      description: "SIGSTORE_ROOT_FILE / SIGSTORE_REKOR_PUBLIC_KEY / SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+    });
+  }
+  return loadTrustedRoot({
+    staging,
+    offline: context.values["offline"] === true || options.offlineByDefault === true,
+    tufCacheDir: defaultTufCacheDir(context.io.env),
+    refresh: options.refresh === true,
+  });
+}
+
+export const trustCommand: Command = {
+  name: "trust",
+  summary: "Show or update the sigstore trust root",
+  usage: `signet trust show [--trusted-root FILE | --staging] [--offline]
+       signet trust update [--staging]
+
+  show    prints the CAs, logs and timestamp authorities signet trusts for keyless verification.
+  update  refreshes the public-good (or staging) trust root through TUF into signet's cache
+          ($SIGNET_TUF_ROOT, else $XDG_CACHE_HOME/signet/tuf, else ~/.cache/signet/tuf).
+  Without network, --offline uses the root TUF last cached, else the one shipped with signet.`,
+  options: { ...TRUST_ROOT_OPTIONS, ...OUTPUT_OPTION },
+  async run(context) {
+    const [action, ...rest] = context.positionals;
+    if (rest.length > 0 || (action !== "show" && action !== "update")) throw new SignetError("USAGE", "trust takes show or update");
+    if (action === "update" && (context.values["offline"] === true || stringOption(context, "trusted-root") !== undefined)) {
+      throw new SignetError("OPTION_CONFLICT", "trust update refreshes through TUF: --offline and --trusted-root do not apply");
+    }
+    const trust = await trustMaterialFrom(context, { refresh: action === "update" });
+    const summary = summarize(trust);
+    if (outputFormat(context) === "json") writeJson(context.io, summary);
+    else context.io.stdout.write(formatSummary(summary));
+    return 0;
+  },
+};
+
+interface TrustSummary {
+  source: string;
+  certificateAuthorities: { name: string; validFor: string }[];
+  transparencyLogs: { url: string; logId: string; validFor: string }[];
+  ctLogs: { url: string; logId: string; validFor: string }[];
+  timestampAuthorities: { name: string; validFor: string }[];
+}
+
+function period(validFor: { start: Date; end: Date }): string {
+  const end = validFor.end.getTime() >= 8_640_000_000_000_000 ? "" : validFor.end.toISOString();
+  return `${validFor.start.toISOString()}..${end}`;
+}
+
+function summarize(trust: TrustMaterial): TrustSummary {
+  return {
+    source: trust.description,
+    certificateAuthorities: trust.certificateAuthorities.map((ca) => ({ name: ca.name, validFor: period(ca.validFor) })),
+    transparencyLogs: trust.tlogs.map((log) => ({ url: log.baseURL, logId: log.logID.toString("base64"), validFor: period(log.validFor) })),
+    ctLogs: trust.ctlogs.map((log) => ({ url: log.baseURL, logId: log.logID.toString("base64"), validFor: period(log.validFor) })),
+    timestampAuthorities: trust.timestampAuthorities.map((tsa) => ({ name: tsa.name, validFor: period(tsa.validFor) })),
+  };
+}
+
+function formatSummary(summary: TrustSummary): string {
+  const section = (title: string, rows: { validFor: string; name?: string; url?: string }[]): string =>
+    `${title}:\n${rows.length === 0 ? "  (none)\n" : rows.map((row) => `  ${row.name ?? row.url}  ${row.validFor}\n`).join("")}`;
+  return [
+    `Trust root: ${summary.source}\n`,
+    section("Certificate authorities", summary.certificateAuthorities),
+    section("Transparency logs", summary.transparencyLogs),
+    section("CT logs", summary.ctLogs),
+    section("Timestamp authorities", summary.timestampAuthorities),
+  ].join("");
+}

@@ -1,0 +1,142 @@
+/**
+ * The options that say who must have signed and which log must vouch for it (cosign's names), shared by
+ * `verify`, `verify-attestation` and the policy-free commands that check signatures. Trust material is
+ * loaded only when a keyless or logged check needs it: the key-only path loads no sigstore library.
+ */
+import type { KeyObject } from "node:crypto";
+import { SignetError } from "../errors/index.js";
+import type { IdentityPolicy } from "../signatures/bundle/index.js";
+import type { SignerRequirement } from "../signatures/cosign/keyless.js";
+import type { TrustMaterial } from "../trust/index.js";
+import type { CommandContext, OptionSpec } from "./command.js";
+import { readTextFile, stringOption } from "./options.js";
+import { publicKeyFrom } from "./session.js";
+
+export const SIGNER_OPTIONS: OptionSpec = {
+  key: { type: "string" },
+  "certificate-identity": { type: "string" },
+  "certificate-identity-regexp": { type: "string" },
+  "certificate-oidc-issuer": { type: "string" },
+  "certificate-oidc-issuer-regexp": { type: "string" },
+  "certificate-github-workflow-repository": { type: "string" },
+  "certificate-github-workflow-ref": { type: "string" },
+  "certificate-github-workflow-trigger": { type: "string" },
+  "certificate-github-workflow-sha": { type: "string" },
+  "certificate-github-workflow-name": { type: "string" },
+  "trusted-root": { type: "string" },
+  offline: { type: "boolean" },
+  "insecure-ignore-tlog": { type: "boolean" },
+  "rekor-url": { type: "string" },
+};
+
+export const SIGNER_USAGE = `  --key PATH                          public key (PEM), certificate, or private key: key-based signatures
+  Keyless signatures (a Fulcio certificate; one subject rule and one issuer rule are required):
+  --certificate-identity ID           the certificate's subject (email, URI), compared exactly
+  --certificate-identity-regexp RE    or a regular expression (RE2) matching the whole subject
+  --certificate-oidc-issuer URL       the OIDC issuer, compared exactly
+  --certificate-oidc-issuer-regexp RE or a regular expression matching the whole issuer
+  --certificate-github-workflow-repository|-ref|-trigger|-sha|-name VALUE   GitHub Actions claims, exact
+  Trust and transparency log:
+  --trusted-root FILE                 a trusted_root.json (private deployment); default: the sigstore
+                                      public-good root (TUF cache, else embedded), or cosign's SIGSTORE_ROOT_FILE,
+                                      SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE
+  --offline                           never update the trust root over the network
+  --rekor-url URL                     with --key: require a Rekor entry from the trusted root's logs
+  --insecure-ignore-tlog              accept signatures without a verified log entry`;
+
+const IDENTITY_FLAGS = {
+  subject: "certificate-identity",
+  subjectRegExp: "certificate-identity-regexp",
+  issuer: "certificate-oidc-issuer",
+  issuerRegExp: "certificate-oidc-issuer-regexp",
+  githubWorkflowRepository: "certificate-github-workflow-repository",
+  githubWorkflowRef: "certificate-github-workflow-ref",
+  githubWorkflowTrigger: "certificate-github-workflow-trigger",
+  githubWorkflowSha: "certificate-github-workflow-sha",
+  githubWorkflowName: "certificate-github-workflow-name",
+} as const;
+
+export interface SignerSetup {
+  readonly requirement: SignerRequirement;
+  /** For output: "key cosign.pub", "identity a@b (issuer https://…)". */
+  readonly description: string;
+  /** For output: the trust material's description, or undefined when no log or CA is used. */
+  readonly trust?: string;
+}
+
+/** Builds the signer requirement from the command line; rejects incomplete or conflicting identity rules. */
+export async function signerSetupFrom(context: CommandContext): Promise<SignerSetup> {
+  const keyPath = stringOption(context, "key");
+  const identity = identityFrom(context);
+  const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
+  if (keyPath !== undefined && identity !== undefined) {
+    throw new SignetError("OPTION_CONFLICT", "--key and --certificate-* options name two kinds of signer; give one", {
+      hint: "Use --key for key-signed images, or the --certificate-identity and --certificate-oidc-issuer options for keyless ones.",
+    });
+  }
+  if (keyPath !== undefined) {
+    const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath)];
+    const logConfigured = stringOption(context, "trusted-root") !== undefined || stringOption(context, "rekor-url") !== undefined || context.io.env["SIGSTORE_REKOR_PUBLIC_KEY"] !== undefined;
+    if (!logConfigured) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}` };
+    const trust = await trustFrom(context);
+    return { requirement: { kind: "key", publicKeys, log: { trust, required: !ignoreTlog } }, description: `key ${keyPath}`, trust: trust.description };
+  }
+  if (identity === undefined) {
+    throw new SignetError("IDENTITY_POLICY_INVALID", "verifying needs --key, or a keyless identity: --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
+  }
+  const trust = await trustFrom(context);
+  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description };
+}
+
+/** The identity policy the flags give, undefined when no identity flag is given. */
+export function identityFrom(context: CommandContext): IdentityPolicy | undefined {
+  const values: Partial<Record<keyof typeof IDENTITY_FLAGS, string>> = {};
+  for (const [field, flag] of Object.entries(IDENTITY_FLAGS) as [keyof typeof IDENTITY_FLAGS, string][]) {
+    const value = stringOption(context, flag);
+    if (value === "") throw new SignetError("IDENTITY_POLICY_INVALID", `--${flag} is empty`);
+    if (value !== undefined) values[field] = value;
+  }
+  if (Object.keys(values).length === 0) return undefined;
+  if (values.subject !== undefined && values.subjectRegExp !== undefined) {
+    throw new SignetError("OPTION_CONFLICT", "give --certificate-identity or --certificate-identity-regexp, not both");
+  }
+  if (values.issuer !== undefined && values.issuerRegExp !== undefined) {
+    throw new SignetError("OPTION_CONFLICT", "give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both");
+  }
+  if (values.subject === undefined && values.subjectRegExp === undefined) {
+    throw new SignetError("IDENTITY_POLICY_INVALID", "keyless verification needs --certificate-identity or --certificate-identity-regexp (use '.*' to accept any subject on purpose)");
+  }
+  if (values.issuer === undefined && values.issuerRegExp === undefined) {
+    throw new SignetError("IDENTITY_POLICY_INVALID", "keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (use '.*' to accept any issuer on purpose)");
+  }
+  return { kind: "identity", ...values };
+}
+
+/**
+ * The trust material: --trusted-root, else cosign's SIGSTORE_* key files, else the public-good root (TUF
+ * cache or embedded; --offline never updates it).
+ */
+export async function trustFrom(context: CommandContext): Promise<TrustMaterial> {
+  const trust = await import("../trust/index.js");
+  const trustedRootPath = stringOption(context, "trusted-root");
+  if (trustedRootPath !== undefined) return trust.loadTrustedRoot({ trustedRootPath });
+  const env = context.io.env;
+  const rootFile = env["SIGSTORE_ROOT_FILE"];
+  const rekorKeyFile = env["SIGSTORE_REKOR_PUBLIC_KEY"];
+  const ctKeyFile = env["SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"];
+  if (rootFile !== undefined || rekorKeyFile !== undefined) {
+    return trust.trustMaterialFromKeys({
+      ...(rootFile !== undefined ? { fulcioCaPem: readTextFile(rootFile, "SIGSTORE_ROOT_FILE") } : {}),
+      ...(rekorKeyFile !== undefined ? { rekorPublicKeyPem: readTextFile(rekorKeyFile, "SIGSTORE_REKOR_PUBLIC_KEY") } : {}),
+      ...(ctKeyFile !== undefined ? { ctLogPublicKeyPem: readTextFile(ctKeyFile, "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE") } : {}),
+      description: "SIGSTORE_ROOT_FILE / SIGSTORE_REKOR_PUBLIC_KEY",
+    });
+  }
+  return trust.loadTrustedRoot({ offline: context.values["offline"] === true, tufCacheDir: trust.defaultTufCacheDir(env) });
+}
+
+function describeIdentity(identity: IdentityPolicy): string {
+  const subject = identity.subject ?? `/${identity.subjectRegExp}/`;
+  const issuer = identity.issuer ?? `/${identity.issuerRegExp}/`;
+  return `identity ${subject} from issuer ${issuer}`;
+}

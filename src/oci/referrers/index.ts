@@ -1,0 +1,5 @@
+export { fetchReferrersFromRegistry, hasReferrersApi, MAX_REFERRERS_PAGES, type ReferrersApi, type ReferrersApiAnswer, type ReferrersTarget } from "./referrers-api.js";
+export { buildReferrersIndex, MAX_REFERRERS, parseReferrersIndex } from "./referrers-index.js";
+export { filterReferrers, listReferrers, type ReferrersListing } from "./list-referrers.js";
+export { buildReferrerManifest, EMPTY_CONFIG, pushReferrer, type PushedReferrer, type ReferrerArtifact, type ReferrerLayer } from "./push-referrer.js";
+export { referrersTag } from "./referrers-tag.js";

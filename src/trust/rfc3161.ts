@@ -1,0 +1,125 @@
+/**
+ * RFC 3161 timestamp responses read straight from their DER (CMS SignedData over a TSTInfo): the time, the
+ * message imprint, the signer's issuer and serial, and the exact signed-attribute bytes the TSA signed.
+ */
+import { createHash, verify, type KeyObject } from "node:crypto";
+import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "./der.js";
+
+const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
+const OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
+const OID_CONTENT_TYPE = "1.2.840.113549.1.9.3";
+const OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
+
+const DIGESTS: Record<string, string> = {
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+
+/** Signature algorithms a TSA may use; RSA with `rsaEncryption` takes the hash from the digest algorithm. */
+const SIGNATURES: Record<string, string | undefined> = {
+  "1.2.840.10045.4.3.2": "sha256",
+  "1.2.840.10045.4.3.3": "sha384",
+  "1.2.840.10045.4.3.4": "sha512",
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.113549.1.1.1": undefined,
+};
+
+export class TimestampError extends Error {}
+
+export interface TimestampToken {
+  readonly time: Date;
+  readonly imprintAlgorithm: string;
+  readonly imprint: Buffer;
+  /** The content octets of the signer's issuer Name, and its serial number (IssuerAndSerialNumber). */
+  readonly signerIssuer: Buffer;
+  readonly signerSerial: Buffer;
+  /** Whether `data` is what the TSA timestamped. */
+  coversData(data: Uint8Array): boolean;
+  /** Whether `publicKey` signed the token. */
+  isSignedBy(publicKey: KeyObject): boolean;
+}
+
+function children(bytes: Buffer, element: DerElement | undefined, tag: number, what: string): DerElement[] {
+  return childrenOf(bytes, expectTag(element, tag, what));
+}
+
+function oidOf(bytes: Buffer, element: DerElement | undefined, what: string): string {
+  return decodeOid(contentOf(bytes, expectTag(element, TAG.OID, what)));
+}
+
+function algorithmOf(bytes: Buffer, element: DerElement | undefined, what: string): string {
+  return oidOf(bytes, children(bytes, element, TAG.SEQUENCE, what)[0], what);
+}
+
+export function parseTimestampResponse(input: Uint8Array): TimestampToken {
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    const [statusInfo, token] = children(bytes, readRoot(bytes), TAG.SEQUENCE, "TimeStampResp");
+    const status = contentOf(bytes, expectTag(children(bytes, statusInfo, TAG.SEQUENCE, "PKIStatusInfo")[0], TAG.INTEGER, "status"));
+    if (status.length !== 1 || status[0]! > 1) throw new DerError("the TSA did not grant the timestamp");
+    const [contentType, wrapped] = children(bytes, token, TAG.SEQUENCE, "timeStampToken");
+    if (oidOf(bytes, contentType, "contentType") !== OID_SIGNED_DATA) throw new DerError("the token is not CMS SignedData");
+    const signedData = children(bytes, expectTag(childrenOf(bytes, expectTag(wrapped, 0xa0, "content"))[0], TAG.SEQUENCE, "SignedData"), TAG.SEQUENCE, "SignedData");
+    const [encapsulatedType, encapsulatedContent] = children(bytes, signedData[2], TAG.SEQUENCE, "encapContentInfo");
+    if (oidOf(bytes, encapsulatedType, "eContentType") !== OID_TST_INFO) throw new DerError("the token does not hold a TSTInfo");
+    const tstInfoOctets = expectTag(childrenOf(bytes, expectTag(encapsulatedContent, 0xa0, "eContent"))[0], TAG.OCTET_STRING, "eContent");
+    const tstInfoBytes = contentOf(bytes, tstInfoOctets);
+    const tstInfo = children(tstInfoBytes, readRoot(tstInfoBytes), TAG.SEQUENCE, "TSTInfo");
+    const [imprintAlgorithmElement, imprintElement] = children(tstInfoBytes, tstInfo[2], TAG.SEQUENCE, "messageImprint");
+    const imprintAlgorithm = DIGESTS[algorithmOf(tstInfoBytes, imprintAlgorithmElement, "hashAlgorithm")];
+    if (imprintAlgorithm === undefined) throw new DerError("the message imprint uses an unsupported hash");
+    const imprint = contentOf(tstInfoBytes, expectTag(imprintElement, TAG.OCTET_STRING, "hashedMessage"));
+    const time = decodeTime(tstInfoBytes, expectTag(tstInfo[4], TAG.GENERALIZED_TIME, "genTime"));
+
+    const signerInfos = children(bytes, signedData[signedData.length - 1], TAG.SET, "signerInfos");
+    if (signerInfos.length !== 1) throw new DerError(`the token has ${signerInfos.length} signers; exactly one is expected`);
+    const signerInfo = children(bytes, signerInfos[0], TAG.SEQUENCE, "SignerInfo");
+    const [issuerName, serial] = children(bytes, signerInfo[1], TAG.SEQUENCE, "sid (IssuerAndSerialNumber)");
+    const digestAlgorithm = DIGESTS[algorithmOf(bytes, signerInfo[2], "digestAlgorithm")];
+    if (digestAlgorithm === undefined) throw new DerError("the signer uses an unsupported digest");
+    const signedAttributes = expectTag(signerInfo[3], 0xa0, "signedAttrs");
+    const signatureAlgorithm = algorithmOf(bytes, signerInfo[4], "signatureAlgorithm");
+    if (!(signatureAlgorithm in SIGNATURES)) throw new DerError("the signer uses an unsupported signature algorithm");
+    const signatureHash = SIGNATURES[signatureAlgorithm] ?? digestAlgorithm;
+    const signature = contentOf(bytes, expectTag(signerInfo[5], TAG.OCTET_STRING, "signature"));
+
+    let messageDigest: Buffer | undefined;
+    let contentTypeAttribute: string | undefined;
+    for (const attribute of childrenOf(bytes, signedAttributes)) {
+      const [type, values] = children(bytes, attribute, TAG.SEQUENCE, "Attribute");
+      const oid = oidOf(bytes, type, "attrType");
+      const [value] = children(bytes, values, TAG.SET, "attrValues");
+      if (oid === OID_MESSAGE_DIGEST) messageDigest = contentOf(bytes, expectTag(value, TAG.OCTET_STRING, "messageDigest"));
+      if (oid === OID_CONTENT_TYPE) contentTypeAttribute = oidOf(bytes, value, "contentType");
+    }
+    if (contentTypeAttribute !== OID_TST_INFO) throw new DerError("the signed attributes do not name a TSTInfo");
+    if (messageDigest === undefined || !createHash(digestAlgorithm).update(tstInfoBytes).digest().equals(messageDigest)) {
+      throw new DerError("the signed attributes do not cover this TSTInfo");
+    }
+    // The signature covers the signed attributes encoded as a SET (RFC 5652 §5.4), not with their [0] tag.
+    const signedBytes = Buffer.concat([Buffer.of(TAG.SET), encodedOf(bytes, signedAttributes).subarray(1)]);
+    const issuerContent = contentOf(bytes, expectTag(issuerName, TAG.SEQUENCE, "issuer"));
+    const serialContent = contentOf(bytes, expectTag(serial, TAG.INTEGER, "serialNumber"));
+    return {
+      time,
+      imprintAlgorithm,
+      imprint,
+      signerIssuer: issuerContent,
+      signerSerial: serialContent,
+      coversData: (data) => createHash(imprintAlgorithm).update(data).digest().equals(imprint),
+      isSignedBy(publicKey) {
+        try {
+          return verify(signatureHash, signedBytes, publicKey, signature);
+        } catch {
+          return false;
+        }
+      },
+    };
+  } catch (error) {
+    if (error instanceof DerError) throw new TimestampError(error.message);
+    throw error;
+  }
+}

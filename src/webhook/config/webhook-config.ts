@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { parseDurationText } from "./duration.js";
+
+export type NoMatchAction = "deny" | "allow" | "warn";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** The API server waits at most 30 s for a webhook; the deadline must leave it time to receive the answer. */
+export const MAX_DEADLINE_MS = 29_000;
+
+/** Everything `signet webhook serve` needs, defaults applied. Durations are in milliseconds. */
+export interface WebhookConfig {
+  readonly port: number;
+  /** Listen address; undefined listens on every interface (IPv6 and IPv4 where available). */
+  readonly address: string | undefined;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  /** ClusterImagePolicy YAML files or folders of them. */
+  readonly policy: readonly string[];
+  /** A containers-policy.json file, for teams that already have one. */
+  readonly policyJson: string | undefined;
+  readonly noMatchAction: NoMatchAction;
+  readonly redisUrl: string | undefined;
+  readonly registryCacert: readonly string[];
+  readonly allowHttpRegistry: boolean;
+  readonly allowInsecureRegistry: boolean;
+  /** A docker config.json / auth.json with registry credentials, in addition to the pods' pull secrets. */
+  readonly registryAuthFile: string | undefined;
+  /** The cluster to read Secrets and ServiceAccounts from; undefined: in-cluster. */
+  readonly kubeconfig: string | undefined;
+  /** The webhook's own namespace: where policy keys (secretRef) may come from. */
+  readonly namespace: string;
+  /** Read `subject.cosign.sigstore.dev/<container>` and `issuer.cosign.sigstore.dev/<container>` annotations. */
+  readonly identityAnnotations: boolean;
+  /** Every admission is answered within this time; what is not verified by then is denied. */
+  readonly deadlineMs: number;
+  /** Registry timeout for one request; below the deadline. */
+  readonly registryTimeoutMs: number;
+  readonly maxRequestBytes: number;
+  /** After SIGTERM, keep serving (not ready) this long so load balancers stop sending before the listener closes. */
+  readonly shutdownDelayMs: number;
+  /** Then wait at most this long for requests in flight. */
+  readonly shutdownGraceMs: number;
+  readonly tlsReloadIntervalMs: number;
+  readonly policyReloadIntervalMs: number;
+  readonly logLevel: LogLevel;
+  readonly cache: {
+    readonly maxEntries: number;
+    /** How long an allowed verdict is reused. */
+    readonly verdictTtlMs: number;
+    /** How long a denied verdict is reused (short: the image may be signed a minute later). */
+    readonly negativeTtlMs: number;
+    /** How long a tag stays pinned to the digest it resolved to. */
+    readonly tagTtlMs: number;
+    /** A Redis command that takes longer counts as a miss. */
+    readonly redisTimeoutMs: number;
+  };
+}
+
+const duration = (what: string, max?: number) =>
+  z.union([z.string(), z.number()]).transform((value, context) => {
+    const ms = parseDurationText(value);
+    if (ms === undefined) {
+      context.addIssue({ code: "custom", message: `${what}: ${JSON.stringify(value)} is not a duration (write e.g. 8s, 500ms or 2m)` });
+      return z.NEVER;
+    }
+    if (max !== undefined && ms > max) {
+      context.addIssue({ code: "custom", message: `${what}: ${JSON.stringify(value)} is longer than ${max / 1000}s` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const stringList = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((value) => (Array.isArray(value) ? value : [value]));
+
+/**
+ * The configuration as written in a `--config` YAML file (and as flags are merged into it): camelCase keys,
+ * unknown keys refused so a typo never silently falls back to a default.
+ */
+export const webhookConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8443),
+    address: z.string().min(1).optional(),
+    tlsCertFile: z.string().min(1, "tlsCertFile is required (--tls-cert-file)"),
+    tlsKeyFile: z.string().min(1, "tlsKeyFile is required (--tls-key-file)"),
+    policy: stringList.default([]),
+    policyJson: z.string().min(1).optional(),
+    noMatchAction: z.enum(["deny", "allow", "warn"]).default("deny"),
+    redisUrl: z.string().min(1).optional(),
+    registryCacert: stringList.default([]),
+    allowHttpRegistry: z.boolean().default(false),
+    allowInsecureRegistry: z.boolean().default(false),
+    registryAuthFile: z.string().min(1).optional(),
+    kubeconfig: z.string().min(1).optional(),
+    namespace: z.string().regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, "namespace: not a valid Kubernetes namespace name").default("signet-system"),
+    identityAnnotations: z.boolean().default(false),
+    deadline: duration("deadline", MAX_DEADLINE_MS).default(8_000),
+    registryTimeout: duration("registryTimeout").optional(),
+    maxRequestBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(6 * 1024 * 1024),
+    shutdownDelay: duration("shutdownDelay").default(0),
+    shutdownGrace: duration("shutdownGrace").default(20_000),
+    tlsReloadInterval: duration("tlsReloadInterval").default(10_000),
+    policyReloadInterval: duration("policyReloadInterval").default(10_000),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    cache: z
+      .object({
+        maxEntries: z.number().int().min(1).max(10_000_000).default(50_000),
+        verdictTtl: duration("cache.verdictTtl").default(10 * 60_000),
+        negativeTtl: duration("cache.negativeTtl").default(30_000),
+        tagTtl: duration("cache.tagTtl").default(30_000),
+        redisTimeout: duration("cache.redisTimeout").default(100),
+      })
+      .strict()
+      .default({ maxEntries: 50_000, verdictTtl: 10 * 60_000, negativeTtl: 30_000, tagTtl: 30_000, redisTimeout: 100 }),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (config.policy.length === 0 && config.policyJson === undefined) {
+      context.addIssue({ code: "custom", message: "no policy: give --policy FILE|DIR (ClusterImagePolicy) or --policy-json FILE" });
+    }
+    if (config.deadline < 100) context.addIssue({ code: "custom", message: "deadline: at least 100ms" });
+  });
+
+export type WebhookConfigInput = z.input<typeof webhookConfigSchema>;
+
+/** Turns the schema's output into the resolved configuration. */
+export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): WebhookConfig {
+  return {
+    port: parsed.port,
+    address: parsed.address,
+    tlsCertFile: parsed.tlsCertFile,
+    tlsKeyFile: parsed.tlsKeyFile,
+    policy: parsed.policy,
+    policyJson: parsed.policyJson,
+    noMatchAction: parsed.noMatchAction,
+    redisUrl: parsed.redisUrl,
+    registryCacert: parsed.registryCacert,
+    allowHttpRegistry: parsed.allowHttpRegistry,
+    allowInsecureRegistry: parsed.allowInsecureRegistry,
+    registryAuthFile: parsed.registryAuthFile,
+    kubeconfig: parsed.kubeconfig,
+    namespace: parsed.namespace,
+    identityAnnotations: parsed.identityAnnotations,
+    deadlineMs: parsed.deadline,
+    // A registry request may take most of the deadline, never all of it: the answer must still go out.
+    registryTimeoutMs: Math.min(parsed.registryTimeout ?? parsed.deadline, Math.max(50, parsed.deadline - 250)),
+    maxRequestBytes: parsed.maxRequestBytes,
+    shutdownDelayMs: parsed.shutdownDelay,
+    shutdownGraceMs: parsed.shutdownGrace,
+    tlsReloadIntervalMs: parsed.tlsReloadInterval,
+    policyReloadIntervalMs: parsed.policyReloadInterval,
+    logLevel: parsed.logLevel,
+    cache: {
+      maxEntries: parsed.cache.maxEntries,
+      verdictTtlMs: parsed.cache.verdictTtl,
+      negativeTtlMs: parsed.cache.negativeTtl,
+      tagTtlMs: parsed.cache.tagTtl,
+      redisTimeoutMs: parsed.cache.redisTimeout,
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { createHash, randomBytes, sign, type KeyObject } from "node:crypto";
+import { readDerChildren, readDerWhole } from "../../../keys/der.js";
+import { der } from "./der-writer.js";
+
+const OID = {
+  commonName: "2.5.4.3",
+  organization: "2.5.4.10",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  subjectKeyIdentifier: "2.5.29.14",
+  keyUsage: "2.5.29.15",
+  subjectAltName: "2.5.29.17",
+  basicConstraints: "2.5.29.19",
+  authorityKeyIdentifier: "2.5.29.35",
+  extKeyUsage: "2.5.29.37",
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+} as const;
+
+export interface CertificateName {
+  readonly commonName: string;
+  readonly organization?: string;
+}
+
+export interface CertificateTemplate {
+  readonly subject: CertificateName;
+  readonly subjectPublicKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** A CA certificate (may sign others) or a TLS server certificate. */
+  readonly kind: "ca" | "server";
+  /** DNS names for a server certificate (subjectAltName). */
+  readonly dnsNames?: readonly string[];
+}
+
+export interface CertificateIssuer {
+  readonly name: CertificateName;
+  /** An ECDSA P-256 private key: the certificate is signed with ecdsa-with-SHA256. */
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * Writes an X.509 v3 certificate (DER) signed by `issuer` (pass the subject's own keys for a self-signed CA).
+ * Node can parse certificates but not create them; this builds just the profile a webhook needs: a CA with
+ * keyCertSign, and a server certificate with serverAuth and DNS subjectAltNames, both with key identifiers.
+ */
+export function createCertificate(template: CertificateTemplate, issuer: CertificateIssuer): Buffer {
+  const spki = template.subjectPublicKey.export({ type: "spki", format: "der" });
+  const signatureAlgorithm = der.sequence(der.oid(OID.ecdsaWithSha256));
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x40; // positive, 16 bytes, never zero (RFC 5280 4.1.2.2)
+  const tbs = der.sequence(
+    der.explicit(0, der.integer(2)), // v3
+    der.integer(serial),
+    signatureAlgorithm,
+    encodeName(issuer.name),
+    der.sequence(der.time(template.notBefore), der.time(template.notAfter)),
+    encodeName(template.subject),
+    spki,
+    der.explicit(3, der.sequence(...extensions(template, spki, issuer))),
+  );
+  const signature = sign("sha256", tbs, { key: issuer.privateKey, dsaEncoding: "der" });
+  return der.sequence(tbs, signatureAlgorithm, der.bitString(signature));
+}
+
+export function toPem(derBytes: Buffer, label = "CERTIFICATE"): string {
+  const base64 = derBytes.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");
+  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
+}
+
+function extensions(template: CertificateTemplate, spki: Buffer, issuer: CertificateIssuer): Buffer[] {
+  const issuerSpki = issuer.publicKey.export({ type: "spki", format: "der" });
+  const result = [
+    extension(OID.basicConstraints, true, template.kind === "ca" ? der.sequence(der.boolean(true), der.integer(0)) : der.sequence()),
+    // keyUsage bits, most significant first: digitalSignature (0), keyCertSign (5), cRLSign (6).
+    extension(OID.keyUsage, true, template.kind === "ca" ? der.bitString(Buffer.from([0x86]), 1) : der.bitString(Buffer.from([0x80]), 7)),
+    extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(spki))),
+    extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
+  ];
+  if (template.kind === "server") {
+    result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.serverAuth))));
+    const names = template.dnsNames ?? [];
+    if (names.length > 0) result.push(extension(OID.subjectAltName, false, der.sequence(...names.map((name) => der.implicitPrimitive(2, Buffer.from(name, "ascii"))))));
+  }
+  return result;
+}
+
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return critical ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(oid), der.octetString(value));
+}
+
+function encodeName(name: CertificateName): Buffer {
+  const rdns = [];
+  if (name.organization !== undefined) rdns.push(der.set(der.sequence(der.oid(OID.organization), der.utf8String(name.organization))));
+  rdns.push(der.set(der.sequence(der.oid(OID.commonName), der.utf8String(name.commonName))));
+  return der.sequence(...rdns);
+}
+
+/** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
+function keyIdentifier(spki: Buffer): Buffer {
+  // The SPKI is SEQUENCE { AlgorithmIdentifier, BIT STRING }; hash the BIT STRING's bits (after the unused-bits byte).
+  const outer = readDerWhole(spki);
+  const bits = outer ? readDerChildren(outer)?.[1] : undefined;
+  if (bits === undefined || bits.tag !== 0x03) throw new Error("the public key is not a SubjectPublicKeyInfo");
+  return createHash("sha1").update(bits.content.subarray(1)).digest();
+}

@@ -1,0 +1,235 @@
+import { toSignetError, type SignetError } from "../../errors/index.js";
+import { parseDigest, type Digest } from "../../internal/digest.js";
+import { identityOf, type ImageAccess } from "../../oci/image-access.js";
+import { formatImageReference, parseImageReference, type ImageReference } from "../../oci/reference/index.js";
+import type { ContainerImage } from "../admission/types.js";
+import { toCachedVerdict, type CachedVerdict } from "../cache/cached-verdict.js";
+import { createSingleFlight, type SingleFlight } from "../cache/single-flight.js";
+import type { VerdictCache, VerdictKeyParts } from "../cache/verdict-cache.js";
+import { pinnedImageText } from "../evaluate/pin.js";
+import type { EvaluateImageDeps, ImageVerdict } from "../evaluate/types.js";
+import { findMatchingPolicies } from "../policy/match.js";
+import type { CompiledPolicySet, ResourceContext } from "../policy/types.js";
+import { formatImageWarning, imageWarningPrefix } from "./image-warnings.js";
+import { evaluationInputs, imagePolicyVersion, type PolicyState } from "./policy-state.js";
+
+export type EvaluateImage = (image: ContainerImage, policies: CompiledPolicySet, deps: EvaluateImageDeps) => Promise<ImageVerdict>;
+
+/** Where a decision came from, for metrics and logs. */
+export type VerdictSource = "cache-memory" | "cache-redis" | "shared" | "evaluated" | "error";
+
+export interface CheckedImage {
+  readonly verdict: ImageVerdict;
+  readonly source: VerdictSource;
+}
+
+export interface ImageCheckerOptions {
+  readonly evaluate: EvaluateImage;
+  readonly access: ImageAccess;
+  readonly cache: VerdictCache<CachedVerdict>;
+  readonly ttl: { readonly verdictMs: number; readonly negativeMs: number; readonly tagMs: number };
+  /** How long one evaluation may run, whoever waits for it (the deadline). */
+  readonly evaluationTimeoutMs: number;
+  /** Aborts every running evaluation (shutdown). */
+  readonly stopSignal: AbortSignal;
+  /** Verifiers and policy.json fetchers passed through to every evaluation. */
+  readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "policyJsonFetchers" | "signatureAccessFor">;
+  readonly onSharedEvaluation?: () => void;
+  readonly onCacheWriteSkipped?: (reason: string) => void;
+}
+
+export interface ImageChecker {
+  /** Decides one image of one container. Never throws: a failure is a denying verdict with the reason. */
+  check(image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined): Promise<CheckedImage>;
+}
+
+/**
+ * Decides images with the cache in front of the evaluation:
+ * 1. the reference is pinned to a digest: the one written, else a tag pin from the cache, else one
+ *    registry request (shared by concurrent callers), cached for a short time;
+ * 2. the verdict for (repository, digest, version of the matching policies, per-container inputs) is read
+ *    from the cache; a hit is re-bound to this container;
+ * 3. else one evaluation runs for all concurrent callers with the same key, with the digest pinned, so what
+ *    is verified and what the patch names is the digest resolved in step 1 (never a second resolution).
+ * Errors (registry, Redis, timeouts) are never cached as passes and never become allows.
+ */
+export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
+  const evaluations: SingleFlight<ImageVerdict> = createSingleFlight();
+  const resolutions: SingleFlight<Digest> = createSingleFlight();
+
+  const pin = async (reference: ImageReference): Promise<Digest> => {
+    if (reference.digest !== undefined) return reference.digest;
+    const text = formatImageReference(reference);
+    const cached = await options.cache.getPinnedDigest(text);
+    if (cached !== undefined) return parseDigest(cached.digest);
+    const { promise } = resolutions.run(text, async () => {
+      const resolved = await options.access.resolve({ transport: "docker", reference });
+      await options.cache.putPinnedDigest(text, resolved.digest, options.ttl.tagMs);
+      return resolved.digest;
+    });
+    return promise;
+  };
+
+  const evaluate = (image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, digest: Digest, parts: VerdictKeyParts, key: string) => {
+    const { promise, shared } = evaluations.run(key, async () => {
+      const deps: EvaluateImageDeps = { ...baseDeps(state, resource, AbortSignal.timeout(options.evaluationTimeoutMs)), pinnedDigest: digest };
+      const verdict = await options.evaluate(image, state.clusterImagePolicies, deps);
+      const checked = checkPinned(verdict, digest);
+      const cacheable = checked.cacheable && checked.digest === digest && checked.error !== true ? toContainerFreeVerdict(checked, digest) : undefined;
+      if (cacheable !== undefined) {
+        await options.cache.putVerdict(parts, cacheable, checked.allowed && checked.warnings.length === 0 ? options.ttl.verdictMs : options.ttl.negativeMs);
+      } else {
+        options.onCacheWriteSkipped?.(checked.error === true ? "error" : "not cacheable");
+      }
+      return checked;
+    });
+    if (shared) options.onSharedEvaluation?.();
+    return promise.then((verdict) => ({ verdict, shared }));
+  };
+
+  return {
+    async check(image, state, resource) {
+      let reference: ImageReference;
+      try {
+        // Pod images are registry references only: never `oci:` paths or other transports.
+        reference = parseImageReference(image.image);
+      } catch (error) {
+        return { verdict: errorVerdict(image, toSignetError(error), "the image reference is invalid"), source: "error" };
+      }
+      if (!isGoverned(state, image)) {
+        // No policy matches: the no-match action decides, with no registry request and nothing worth caching
+        // (an image nobody governs must not be denied because its registry is down).
+        try {
+          return { verdict: await options.evaluate(image, state.clusterImagePolicies, baseDeps(state, resource, AbortSignal.timeout(options.evaluationTimeoutMs))), source: "evaluated" };
+        } catch (error) {
+          return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be evaluated`), source: "error" };
+        }
+      }
+      let digest: Digest;
+      try {
+        digest = await pin(reference);
+      } catch (error) {
+        return { verdict: errorVerdict(image, toSignetError(error), `cannot resolve ${formatImageReference(reference)} to a digest`, undefined, warnOnly(state, image, resource)), source: "error" };
+      }
+      const { version, resourceDependent } = imagePolicyVersion(state, image.image);
+      const parts: VerdictKeyParts = {
+        repository: identityOf({ transport: "docker", reference }),
+        digest,
+        policyVersion: version,
+        inputs: evaluationInputs(image, resource, resourceDependent),
+      };
+      const hit = await options.cache.getVerdict(parts);
+      if (hit !== undefined && hit.verdict.digest === digest) {
+        return { verdict: bindToContainer(hit.verdict, image, digest), source: hit.source === "redis" ? "cache-redis" : "cache-memory" };
+      }
+      try {
+        const { verdict, shared } = await evaluate(image, state, resource, digest, parts, cacheKeyOf(parts));
+        // A shared evaluation was made for another container with the same key: take its outcome, not its position.
+        return { verdict: shared ? rebind(verdict, image, digest) : verdict, source: shared ? "shared" : "evaluated" };
+      } catch (error) {
+        return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be verified`, digest), source: "error" };
+      }
+    },
+  };
+
+  function baseDeps(state: PolicyState, resource: ResourceContext | undefined, signal: AbortSignal): EvaluateImageDeps {
+    return {
+      ...options.evaluationDeps,
+      access: options.access,
+      noMatchAction: state.noMatchAction,
+      ...(state.policyJson !== undefined ? { policyJson: state.policyJson.policy } : {}),
+      ...(resource !== undefined ? { resource } : {}),
+      signal: AbortSignal.any([options.stopSignal, signal]),
+    };
+  }
+}
+
+/** True when some policy (or the policy.json) decides this image; otherwise the no-match action does. */
+function isGoverned(state: PolicyState, image: ContainerImage): boolean {
+  return state.policyJson !== undefined || findMatchingPolicies(state.clusterImagePolicies, image.image).length > 0;
+}
+
+/** Failures of warn-only images are warnings, as the evaluation itself treats them. */
+function warnOnly(state: PolicyState, image: ContainerImage, resource: ResourceContext | undefined): boolean {
+  if (state.policyJson !== undefined) return false;
+  const matching = findMatchingPolicies(state.clusterImagePolicies, image.image, resource);
+  return matching.length > 0 && matching.every((policy) => policy.mode === "warn");
+}
+
+function cacheKeyOf(parts: VerdictKeyParts): string {
+  return JSON.stringify([parts.repository, parts.digest, parts.policyVersion, Object.entries(parts.inputs).sort()]);
+}
+
+/** The evaluation must decide the digest it was given; anything else is a bug and fails closed. */
+function checkPinned(verdict: ImageVerdict, digest: Digest): ImageVerdict {
+  if (verdict.digest === digest || (verdict.digest === undefined && !verdict.allowed)) return verdict;
+  return {
+    ...verdict,
+    allowed: false,
+    mode: "enforce",
+    error: true,
+    cacheable: false,
+    code: "INTERNAL",
+    reason: `the evaluation decided ${verdict.digest ?? "no digest"} instead of the pinned ${digest}`,
+    warnings: [],
+  };
+}
+
+function rebind(verdict: ImageVerdict, image: ContainerImage, digest: Digest): ImageVerdict {
+  const cached = toContainerFreeVerdict(verdict, digest);
+  // Warnings that cannot be re-addressed: the shared verdict is taken whole, minus the wrong container's words.
+  if (cached === undefined) return { ...verdict, image: image.image, field: image.field, containerName: image.containerName, kind: image.kind, pinnedImage: pinnedImageText(image.image, digest), warnings: [] };
+  return { ...bindToContainer(cached, image, digest), cacheable: verdict.cacheable };
+}
+
+/**
+ * The verdict without what belongs to the container it was made for. Warnings name their container
+ * (`signet: init container "setup" IMAGE: …`); they are stored without that prefix and re-addressed when
+ * bound. Undefined when a warning does not have the expected prefix: such a verdict is not cached.
+ */
+function toContainerFreeVerdict(verdict: ImageVerdict, digest: Digest): CachedVerdict | undefined {
+  const prefix = imageWarningPrefix(verdict);
+  if (!verdict.warnings.every((warning) => warning.startsWith(prefix))) return undefined;
+  return toCachedVerdict({ ...verdict, digest, warnings: verdict.warnings.map((warning) => warning.slice(prefix.length)) });
+}
+
+/** A cached verdict for this container: its field, its name, its spelling of the image, pinned to the digest. */
+function bindToContainer(cached: CachedVerdict, image: ContainerImage, digest: Digest): ImageVerdict {
+  return {
+    ...cached,
+    image: image.image,
+    field: image.field,
+    containerName: image.containerName,
+    kind: image.kind,
+    digest,
+    pinnedImage: pinnedImageText(image.image, digest),
+    warnings: cached.warnings.map((text) => formatImageWarning(image, text)),
+    cacheable: true,
+  };
+}
+
+/**
+ * A verdict for an image that could not be evaluated: denied, never cached. Only when every policy that
+ * matches it is in warn mode is it admitted with a warning, as the evaluation does for its own failures.
+ */
+export function errorVerdict(image: ContainerImage, error: SignetError, what: string, digest?: Digest, warnOnly = false): ImageVerdict {
+  const reason = `${what}: ${error.message}`;
+  return {
+    image: image.image,
+    field: image.field,
+    containerName: image.containerName,
+    kind: image.kind,
+    ...(digest !== undefined ? { digest } : {}),
+    allowed: warnOnly,
+    mode: warnOnly ? "warn" : "enforce",
+    policies: [],
+    reason,
+    hint: error.hint,
+    code: error.code,
+    error: error.category !== "rejected",
+    warnings: warnOnly ? [formatImageWarning(image, reason)] : [],
+    cacheable: false,
+    checkedAt: Date.now(),
+  };
+}
+

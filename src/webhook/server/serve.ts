@@ -1,0 +1,250 @@
+import { readFileSync } from "node:fs";
+import { SignetError, toSignetError } from "../../errors/index.js";
+import { ImageAccess } from "../../oci/image-access.js";
+import { createCredentialStore } from "../../oci/registry/index.js";
+import type { CacheErrorListener, CacheStore } from "../cache/cache-store.js";
+import { parseCachedVerdict } from "../cache/cached-verdict.js";
+import { createMemoryStore } from "../cache/memory-store.js";
+import { createRedisStore, redactRedisUrl } from "../cache/redis-store.js";
+import { createVerdictCache } from "../cache/verdict-cache.js";
+import type { WebhookConfig } from "../config/webhook-config.js";
+import { createWebhookMetrics, type WebhookMetrics } from "../metrics/webhook-metrics.js";
+import { createAdmissionHandler } from "./admission-handler.js";
+import { watchFiles, type FileWatcher } from "./file-watcher.js";
+import { createImageChecker, type EvaluateImage, type ImageCheckerOptions } from "./image-checker.js";
+import type { WebhookLogger } from "./logger.js";
+import { loadPolicyState } from "./policy-loader.js";
+import type { PolicyState } from "./policy-state.js";
+import { loadServingTls } from "./serving-tls.js";
+import { createTlsReloader } from "./tls-reloader.js";
+import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
+
+/** Policies are recompiled this often even when no file changed: keys read from Secrets may have rotated. */
+const POLICY_RESYNC_MS = 5 * 60_000;
+
+export interface ServeWebhookOptions {
+  readonly config: WebhookConfig;
+  /** Evaluates one image (src/webhook/evaluate); tests pass fakes. */
+  readonly evaluateImage: EvaluateImage;
+  readonly logger: WebhookLogger;
+  readonly env: NodeJS.ProcessEnv;
+  /** Keyless and attestation verifiers (the sigstore work); without them those authorities fail closed. */
+  readonly evaluationDeps?: ImageCheckerOptions["evaluationDeps"];
+  /** Process metrics (memory, CPU, event loop); default true. */
+  readonly processMetrics?: boolean;
+}
+
+export interface RunningWebhook {
+  readonly port: number;
+  readonly metrics: WebhookMetrics;
+  /** The policies in force now. */
+  readonly policies: PolicyState;
+  /** Reloads the policies now (the file watcher does it on change); keeps the old ones if the new are invalid. */
+  reloadPolicies(): Promise<void>;
+  /** Checks the certificate files now (the watcher does it on change). */
+  reloadTls(): Promise<void>;
+  /** Graceful shutdown: not ready, stop accepting, drain in-flight requests, close everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `signet webhook serve`: loads the policies (the server does not start without valid ones), the
+ * serving certificate, the cache (memory, and Redis when configured), and serves HTTPS until closed.
+ */
+export async function serveWebhook(options: ServeWebhookOptions): Promise<RunningWebhook> {
+  const { config, logger } = options;
+  const stop = new AbortController();
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+  try {
+    const access = new ImageAccess({
+      allowHttpRegistry: config.allowHttpRegistry,
+      allowInsecureRegistry: config.allowInsecureRegistry,
+      caCertificates: config.registryCacert.map((path) => readCaFile(path)),
+      timeoutMs: config.registryTimeoutMs,
+      userAgent: "signet-webhook",
+      ...(config.registryAuthFile !== undefined ? { credentials: createCredentialStore({ authFiles: [config.registryAuthFile] }) } : {}),
+    });
+    closers.push(() => access.close());
+    const metrics = createWebhookMetrics({ registryRequests: () => access.requestCount(), processMetrics: options.processMetrics ?? true });
+
+    const sources = {
+      policyPaths: config.policy,
+      policyJsonPath: config.policyJson,
+      noMatchAction: config.noMatchAction,
+      systemNamespace: config.namespace,
+      kubeconfig: config.kubeconfig,
+      env: options.env,
+      timeoutMs: Math.max(config.registryTimeoutMs, 10_000),
+      trustVersion: "none",
+    };
+    let state = await loadPolicyState(sources);
+    let loadedAt = Date.now();
+    logPolicies(logger, state, "policies loaded");
+    metrics.policyInfo.set({ version: state.version }, 1);
+    metrics.policyProblems.set(state.clusterImagePolicies.problems.length);
+
+    const onCacheError: CacheErrorListener = (operation, error) => {
+      metrics.cacheErrors.inc({ store: "redis", operation });
+      // Never fatal, never a pass (E.35): the image is verified again.
+      logger.warn({ store: "redis", operation, error: error.message }, "cache store failed; treating it as a miss");
+    };
+    const stores: CacheStore[] = [createMemoryStore({ maxEntries: config.cache.maxEntries })];
+    if (config.redisUrl !== undefined) {
+      stores.push(await createRedisStore({ url: config.redisUrl, keyPrefix: "signet:webhook:", commandTimeoutMs: config.cache.redisTimeoutMs, onError: onCacheError }));
+      logger.info({ redis: redactRedisUrl(config.redisUrl) }, "sharing the verdict cache through Redis");
+    }
+    closers.push(async () => {
+      for (const store of stores) await store.close();
+    });
+    const cache = createVerdictCache({
+      stores,
+      validate: parseCachedVerdict,
+      onHit: (kind, source) => metrics.cacheHits.inc({ cache: kind, store: source }),
+      onMiss: (kind) => metrics.cacheMisses.inc({ cache: kind, store: stores.length > 1 ? "redis" : "memory" }),
+    });
+    const checker = createImageChecker({
+      evaluate: options.evaluateImage,
+      access,
+      cache,
+      ttl: { verdictMs: config.cache.verdictTtlMs, negativeMs: config.cache.negativeTtlMs, tagMs: config.cache.tagTtlMs },
+      evaluationTimeoutMs: config.deadlineMs,
+      stopSignal: stop.signal,
+      ...(options.evaluationDeps !== undefined ? { evaluationDeps: options.evaluationDeps } : {}),
+      onSharedEvaluation: () => metrics.singleFlightShared.inc(),
+    });
+    const handleAdmission = createAdmissionHandler({
+      checker,
+      policies: () => state,
+      deadlineMs: config.deadlineMs,
+      plan: { identityAnnotations: config.identityAnnotations },
+      metrics,
+      logger,
+    });
+
+    const tlsFiles = { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile };
+    const tls = await loadServingTls(tlsFiles);
+    let ready = true;
+    const server: WebhookServer = await startWebhookServer({
+      tls,
+      port: config.port,
+      address: config.address,
+      maxRequestBytes: config.maxRequestBytes,
+      requestTimeoutMs: config.deadlineMs + 5_000,
+      handleAdmission,
+      notReadyReason: () => (ready ? undefined : "shutting down"),
+      metrics,
+      logger,
+    });
+    closers.push(async () => {
+      await server.close(0);
+    });
+    logger.info({ port: server.port, certificate: tls.fingerprint, notAfter: tls.notAfter.toISOString(), policyVersion: state.version }, "webhook serving");
+
+    const tlsReloader = createTlsReloader({
+      files: tlsFiles,
+      initial: tls,
+      pollIntervalMs: config.tlsReloadIntervalMs,
+      onReload(next) {
+        server.setTls(next);
+        metrics.tlsReloads.inc({ result: "reloaded" });
+        logger.info({ certificate: next.fingerprint, subject: next.subject, notAfter: next.notAfter.toISOString() }, "serving certificate reloaded");
+      },
+      onInvalid(error) {
+        metrics.tlsReloads.inc({ result: "invalid" });
+        logger.error({ code: error.code, error: error.message }, "new serving certificate refused; still serving the previous one");
+      },
+    });
+    closers.push(() => tlsReloader.close());
+
+    let reloading: Promise<void> | undefined;
+    const reloadPolicies = async (): Promise<void> => {
+      if (reloading !== undefined) return reloading;
+      reloading = (async () => {
+        try {
+          const next = await loadPolicyState(sources);
+          loadedAt = Date.now();
+          metrics.policyProblems.set(next.clusterImagePolicies.problems.length);
+          if (next.version === state.version) return;
+          metrics.policyInfo.remove({ version: state.version });
+          metrics.policyInfo.set({ version: next.version }, 1);
+          metrics.policyReloads.inc({ result: "reloaded" });
+          logPolicies(logger, next, "policies reloaded", state.version);
+          // Cached verdicts are keyed by the versions of the policies that decide each image: those of
+          // changed policies are simply never read again, the others stay valid.
+          state = next;
+        } catch (error) {
+          const signetError = toSignetError(error);
+          metrics.policyReloads.inc({ result: "invalid" });
+          logger.error({ code: signetError.code, error: signetError.message, details: signetError.details }, "policy reload refused; the previous policies stay in force");
+        } finally {
+          reloading = undefined;
+        }
+      })();
+      return reloading;
+    };
+    const watchedPolicyPaths = [...config.policy, ...(config.policyJson !== undefined ? [config.policyJson] : [])];
+    const policyWatcher: FileWatcher = watchFiles({ paths: watchedPolicyPaths, pollIntervalMs: config.policyReloadIntervalMs, onChange: reloadPolicies });
+    closers.push(() => policyWatcher.close());
+    // Keys in Kubernetes Secrets change without any file changing: reload now and then, and soon after a key
+    // could not be loaded (its authority fails closed meanwhile).
+    const resync = setInterval(() => {
+      const age = Date.now() - loadedAt;
+      if (state.clusterImagePolicies.problems.length > 0 || age >= POLICY_RESYNC_MS) void reloadPolicies();
+    }, config.policyReloadIntervalMs);
+    resync.unref();
+    closers.push(() => clearInterval(resync));
+
+    return {
+      port: server.port,
+      metrics,
+      get policies() {
+        return state;
+      },
+      reloadPolicies,
+      reloadTls: () => tlsReloader.check(),
+      async close() {
+        ready = false;
+        logger.info({ inFlight: server.inFlight, delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs }, "shutting down");
+        if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+        policyWatcher.close();
+        clearInterval(resync);
+        tlsReloader.close();
+        const left = await server.close(config.shutdownGraceMs);
+        stop.abort(new SignetError("TIMEOUT", "the webhook is shutting down"));
+        if (left > 0) logger.warn({ left }, "requests still running at the end of the grace period were cut off");
+        await closeAll();
+        logger.info("stopped");
+      },
+    };
+  } catch (error) {
+    stop.abort();
+    await closeAll();
+    throw error;
+  }
+}
+
+function logPolicies(logger: WebhookLogger, state: PolicyState, message: string, previousVersion?: string): void {
+  logger.info(
+    {
+      policyVersion: state.version,
+      ...(previousVersion !== undefined ? { previousVersion } : {}),
+      clusterImagePolicies: state.clusterImagePolicies.policies.map((policy) => ({ name: policy.name, mode: policy.mode, file: policy.source.file })),
+      policyJson: state.policyJson !== undefined,
+      noMatchAction: state.noMatchAction,
+    },
+    message,
+  );
+  for (const problem of state.clusterImagePolicies.problems) logger.warn({ problem }, "policy problem (the authority fails closed)");
+}
+
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SignetError(code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR", `cannot read --registry-cacert ${path}: ${code ?? (error as Error).message}`);
+  }
+}
