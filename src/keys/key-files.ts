@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 import { SignetError } from "../errors/index.js";
 import { KEY_FILE_MAX_BYTES } from "./key-text.js";
 import type { PasswordInput } from "./password.js";
-import { parsePrivateKeyPem, type ParsePrivateKeyOptions } from "./private-key.js";
+import type { ParsePrivateKeyOptions } from "./private-key.js";
 import { parsePublicKeyPem } from "./public-key.js";
 import type { SigningKey } from "./signing-key.js";
 
@@ -19,6 +19,8 @@ export async function loadPublicKey(path: string): Promise<KeyObject> {
  */
 export async function loadPrivateKey(path: string, password?: PasswordInput, options: ParsePrivateKeyOptions = {}): Promise<SigningKey> {
   const bytes = await readKeyFile(path, "private key");
+  // Loaded here, not at the top: verifying with a public key should not load the private-key and password code.
+  const { parsePrivateKeyPem } = await import("./private-key.js");
   return withPath(path, () => parsePrivateKeyPem(bytes, password, options));
 }
 
