@@ -4,7 +4,10 @@
 //   2. a cold pod of 3 new (signed) images: p50/p99 (target: p99 < 50 ms against the loopback registry)
 //   3. memory (RSS, heap) of the server during a soak of mixed load: signed, unsigned and new images
 //   4. allows of a bad image over the whole run (must be 0; the process exits 1 otherwise)
-// Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 16] [--cold-pods 30] [--redis] [--json]
+// It also measures, with the same load generator, a no-op Node HTTPS server (the floor this machine and
+// client allow), so the webhook's numbers can be read against it.
+// Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 8] [--cold-pods 30] [--redis] [--json]
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { parseArgs } from "node:util";
@@ -29,7 +32,7 @@ const { values } = parseArgs({
 });
 const durationMs = parseDurationText(values.duration ?? "10s") ?? 10_000;
 const soakMs = parseDurationText(values.soak ?? "30s") ?? 30_000;
-const connections = Number(values.connections ?? 16);
+const connections = Number(values.connections ?? 8);
 const coldPods = Number(values["cold-pods"] ?? 30);
 
 interface Sample {
@@ -109,6 +112,36 @@ function processMemory(pid: number): { rssMiB: number } {
   return { rssMiB: kib / 1024 };
 }
 
+/** A Node HTTPS server that reads the body, parses it and answers a fixed allow: the cost of HTTPS alone. */
+const NOOP_SERVER = `
+const { createServer } = require("node:https");
+const { readFileSync } = require("node:fs");
+const answer = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "00000000-0000-0000-0000-000000000000", allowed: true } });
+createServer({ cert: readFileSync(process.env.CERT), key: readFileSync(process.env.KEY) }, (req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => { JSON.parse(Buffer.concat(chunks)); res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) }); res.end(answer); });
+}).listen(0, "127.0.0.1", function () { process.stdout.write(this.address().port + "\\n"); });
+`;
+
+async function measureFloor(files: { certFile: string; keyFile: string; caPem: string }, body: string, ms: number) {
+  const child = spawn(process.execPath, ["-e", NOOP_SERVER], { env: { ...process.env, CERT: files.certFile, KEY: files.keyFile }, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once("data", (data: Buffer) => resolve(Number(data.toString().trim())));
+      child.once("exit", (code) => reject(new Error(`the no-op server exited with ${code}`)));
+    });
+    const cpuBefore = cpuSeconds(child.pid!);
+    const started = Date.now();
+    const latencies = await load(port, files.caPem, ms, () => ({ body, bad: false }));
+    const seconds = (Date.now() - started) / 1000;
+    const stats = summary(latencies);
+    return { perSecond: stats.count / seconds, p50Ms: stats.p50, p99Ms: stats.p99, serverCpuMsPerRequest: ((cpuSeconds(child.pid!) - cpuBefore) * 1000) / stats.count };
+  } finally {
+    child.kill();
+  }
+}
+
 async function main(): Promise<void> {
   const registry = await startRegistry();
   let redis: TestRedis | undefined;
@@ -149,6 +182,8 @@ async function main(): Promise<void> {
       const clientCpu = (clientCpuUsage.user + clientCpuUsage.system) / 1e6;
       const cachedStats = summary(cached);
 
+      const floor = await measureFloor(files, hotBody, Math.min(durationMs, 5000));
+
       // 2. Cold pods: 3 images never seen before (tags), one pod at a time.
       const coldAgent = new Agent({ keepAlive: true, maxSockets: 1 });
       const coldLatencies: number[] = [];
@@ -184,6 +219,7 @@ async function main(): Promise<void> {
       const mean = (list: { rssMiB: number }[]) => list.reduce((sum, m) => sum + m.rssMiB, 0) / list.length;
       const result = {
         cores: (await import("node:os")).availableParallelism(),
+        loadAverage: (await import("node:os")).loadavg()[0]!,
         redis: values.redis === true,
         cached: {
           connections,
@@ -196,6 +232,7 @@ async function main(): Promise<void> {
           serverCpuMsPerRequest: (serverCpu * 1000) / cachedStats.count,
           clientCpuMsPerRequest: (clientCpu * 1000) / cachedStats.count,
         },
+        noopHttpsFloor: floor,
         coldPodOf3: { pods: coldPods, p50Ms: coldStats.p50, p99Ms: coldStats.p99, maxMs: coldStats.max },
         soak: {
           seconds: soakMs / 1000,
@@ -217,9 +254,10 @@ async function main(): Promise<void> {
         const f = (n: number) => n.toFixed(2);
         process.stdout.write(
           [
-            `signet webhook benchmark (${result.cores} cores${result.redis ? ", Redis cache" : ", memory cache"})`,
+            `signet webhook benchmark (${result.cores} cores, load average ${result.loadAverage.toFixed(2)} at the end${result.redis ? ", Redis cache" : ", memory cache"})`,
             `cached decisions   ${result.cached.requests} in ${f(result.cached.seconds)} s over ${connections} keep-alive connections: ${result.cached.perSecond.toFixed(0)} req/s, p50 ${f(result.cached.p50Ms)} ms, p99 ${f(result.cached.p99Ms)} ms (target >= 3000 req/s, p99 < 10 ms)`,
             `                   CPU per request: server ${f(result.cached.serverCpuMsPerRequest)} ms, load generator ${f(result.cached.clientCpuMsPerRequest)} ms`,
+            `no-op HTTPS floor  ${result.noopHttpsFloor.perSecond.toFixed(0)} req/s, p50 ${f(result.noopHttpsFloor.p50Ms)} ms, p99 ${f(result.noopHttpsFloor.p99Ms)} ms, server CPU ${f(result.noopHttpsFloor.serverCpuMsPerRequest)} ms per request (same load generator, same machine)`,
             `cold pod, 3 images ${coldPods} pods: p50 ${f(result.coldPodOf3.p50Ms)} ms, p99 ${f(result.coldPodOf3.p99Ms)} ms, max ${f(result.coldPodOf3.maxMs)} ms (target p99 < 50 ms)`,
             `soak               ${result.soak.requests} requests in ${result.soak.seconds} s: p50 ${f(result.soak.p50Ms)} ms, p99 ${f(result.soak.p99Ms)} ms; RSS ${f(result.soak.rssFirstQuarterMiB)} MiB (first quarter) -> ${f(result.soak.rssLastQuarterMiB)} MiB (last quarter), max ${f(result.soak.rssMaxMiB)} MiB; heap used at end ${f(result.soak.heapUsedMiBAtEnd)} MiB`,
             `bad image          ${result.badImage.checked} checks, ${result.badImage.allowed} allowed (must be 0)`,

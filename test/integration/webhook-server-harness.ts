@@ -52,10 +52,10 @@ export function webhookFiles(policies: Record<string, string>): WebhookFiles {
   return { dir, certFile, keyFile, caPem: certs.caCertPem, policyDir };
 }
 
-/** Starts `bin/signet webhook serve --port 0 …` and waits until it logs that it serves. */
+/** Starts `bin/signet webhook serve --port 0 …` and waits until it logs that it serves (no --policy when policyDir is ""). */
 export async function startWebhookProcess(files: WebhookFiles, extraArgs: string[] = []): Promise<WebhookProcess> {
   const nodeFlags = process.env["SIGNET_WEBHOOK_NODE_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? [];
-  const args = [...nodeFlags, SIGNET_BIN, "webhook", "serve", "--port", "0", "--address", "127.0.0.1", "--tls-cert-file", files.certFile, "--tls-key-file", files.keyFile, "--policy", files.policyDir, ...extraArgs];
+  const args = [...nodeFlags, SIGNET_BIN, "webhook", "serve", "--port", "0", "--address", "127.0.0.1", "--tls-cert-file", files.certFile, "--tls-key-file", files.keyFile, ...(files.policyDir === "" ? [] : ["--policy", files.policyDir]), ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POD_NAMESPACE: "signet-system" } });
   const logs: Record<string, unknown>[] = [];
   let stderr = "";

@@ -1,6 +1,8 @@
 // `signet webhook serve` as the API server sees it: a child process on loopback HTTPS, AdmissionReview
 // requests for every kind, a real registry (docker-registry) holding signed and unsigned images.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Digest } from "../../src/internal/digest.js";
 import { pushTestImage } from "../helpers/images.js";
@@ -159,6 +161,32 @@ describe("signet webhook serve (real registry)", () => {
       assert.match(answer.status!.message, /could not|deadline|did not/);
     } finally {
       process.kill(registry.pid, "SIGCONT");
+    }
+  });
+
+  test("--policy-json: a containers-policy.json decides (here alone, without ClusterImagePolicies)", async () => {
+    const files = webhookFiles({});
+    const keyPath = join(files.dir, "cosign.pub");
+    writeFileSync(keyPath, signer.publicKeyPem);
+    const policyJson = join(files.dir, "policy.json");
+    writeFileSync(
+      policyJson,
+      JSON.stringify({
+        default: [{ type: "reject" }],
+        transports: { docker: { [`${host}/apps`]: [{ type: "sigstoreSigned", keyPath, signedIdentity: { type: "matchRepository" } }] } },
+      }),
+    );
+    const withPolicyJson = await startWebhookProcess({ ...files, policyDir: "" }, ["--policy-json", policyJson]);
+    try {
+      const ask = async (image: string) => (await postReview(withPolicyJson.target, "/mutate", review({ containers: { app: image } }))).json<Answer>().response;
+      const signed = await ask(`${host}/apps/signed:1.0`);
+      assert.equal(signed.allowed, true);
+      assert.deepEqual(patchOf(signed), [{ op: "replace", path: "/spec/containers/0/image", value: `${host}/apps/signed@${digests["apps/signed"]}` }]);
+      assert.equal((await ask(`${host}/apps/unsigned:1.0`)).allowed, false);
+      assert.equal((await ask(`${host}/apps/other-key:1.0`)).allowed, false);
+      assert.equal((await ask("docker.io/library/busybox:latest")).allowed, false, "the policy's default rejects");
+    } finally {
+      await withPolicyJson.stop();
     }
   });
 

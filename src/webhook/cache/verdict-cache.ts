@@ -49,6 +49,8 @@ interface StoredRecord {
 }
 
 const DIGEST = /^sha(256|384|512):[a-f0-9]{64,128}$/;
+/** Per-container inputs (identity annotations) can be long; longer keys are hashed so the LRU's memory stays bounded. */
+const MEMORY_KEY_MAX_LENGTH = 512;
 
 /**
  * Verification results and tag pins, over one or more stores. In a shared store (Redis) keys are hashes of
@@ -67,7 +69,7 @@ export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictC
     let keyHash: string | undefined;
     for (const [index, store] of options.stores.entries()) {
       keyHash ??= store.trusted ? undefined : sha256(canonical);
-      const record = await store.get(store.trusted ? `${kind}:${canonical}` : `${kind}:${keyHash}`);
+      const record = await store.get(keyOf(store, kind, canonical));
       if (!isValidRecord(record, kind, store.trusted ? undefined : keyHash, now())) continue;
       const value = store.trusted ? record.value : validateShared(kind, record.value);
       if (value === undefined) continue;
@@ -84,7 +86,9 @@ export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictC
     return typeof value === "string" && DIGEST.test(value) ? value : undefined;
   };
 
-  const keyOf = (store: CacheStore, kind: "verdict" | "tag", canonical: string): string => `${kind}:${store.trusted ? canonical : sha256(canonical)}`;
+  /** Memory keys are the canonical text when short (no hashing on the hot path), else its hash: keys stay small. */
+  const keyOf = (store: CacheStore, kind: "verdict" | "tag", canonical: string): string =>
+    `${kind}:${store.trusted && canonical.length <= MEMORY_KEY_MAX_LENGTH ? canonical : sha256(canonical)}`;
 
   const write = async (kind: "verdict" | "tag", canonical: string, value: unknown, ttlMs: number): Promise<void> => {
     if (!(ttlMs > 0)) return;
@@ -93,7 +97,7 @@ export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictC
       options.stores.map((store) => {
         const keyHash = store.trusted ? "" : sha256(canonical);
         const record: StoredRecord = { schema: CACHE_SCHEMA_VERSION, kind, keyHash, expiresAt, value };
-        return store.set(`${kind}:${store.trusted ? canonical : keyHash}`, record, ttlMs);
+        return store.set(keyOf(store, kind, canonical), record, ttlMs);
       }),
     );
   };

@@ -90,31 +90,34 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       return finish(endpoint, started, "error", { status: 200, body: deniedResponse(request, `signet denied the request: ${cause.message}`, cause.code) });
     }
     for (const item of checked) {
-      const result = item.verdict.allowed ? "allowed" : item.verdict.mode === "warn" ? "warned" : "denied";
-      const policies = item.verdict.policies.length === 0 ? ["none"] : item.verdict.policies.map((policy) => policy.name);
-      for (const policy of policies) metrics.imageVerdicts.inc({ result, policy });
+      const result = item.verdict.allowed ? (item.verdict.warnings.length > 0 ? "warned" : "allowed") : "denied";
+      if (item.verdict.policies.length === 0) metrics.imageVerdicts.inc({ result, policy: "none" });
+      for (const policy of item.verdict.policies) metrics.imageVerdicts.inc({ result, policy: policy.name });
     }
     const result: AdmissionResult = !review.response.allowed ? "denied" : (review.response.warnings?.length ?? 0) > 0 ? "warned" : "allowed";
-    const level = result === "denied" ? "info" : "debug";
-    logger[level](
-      {
-        ...context,
-        result,
-        policyVersion: state.version,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        images: checked.map(({ verdict, source }) => ({
-          container: verdict.containerName,
-          field: verdict.field,
-          image: verdict.image,
-          digest: verdict.digest,
-          allowed: verdict.allowed,
-          mode: verdict.mode,
-          source,
-          ...(verdict.allowed ? {} : { reason: verdict.reason, code: verdict.code }),
-        })),
-      },
-      `admission ${result}`,
-    );
+    // Allowed decisions log at debug: at thousands a second, building their log lines would cost more than deciding.
+    const level = result === "allowed" ? "debug" : "info";
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          ...context,
+          result,
+          policyVersion: state.version,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          images: checked.map(({ verdict, source }) => ({
+            container: verdict.containerName,
+            field: verdict.field,
+            image: verdict.image,
+            digest: verdict.digest,
+            allowed: verdict.allowed,
+            mode: verdict.mode,
+            source,
+            ...(verdict.allowed && verdict.warnings.length === 0 ? {} : { reason: verdict.reason, code: verdict.code }),
+          })),
+        },
+        `admission ${result}`,
+      );
+    }
     return finish(endpoint, started, result, { status: 200, body: review });
   };
 

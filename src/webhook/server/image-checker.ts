@@ -1,9 +1,10 @@
-import { toSignetError, type SignetError } from "../../errors/index.js";
+import { SignetError, toSignetError } from "../../errors/index.js";
 import { parseDigest, type Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { formatImageReference, parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { ContainerImage } from "../admission/types.js";
 import { toCachedVerdict, type CachedVerdict } from "../cache/cached-verdict.js";
+import { LruCache } from "../cache/lru-cache.js";
 import { createSingleFlight, type SingleFlight } from "../cache/single-flight.js";
 import type { VerdictCache, VerdictKeyParts } from "../cache/verdict-cache.js";
 import { pinnedImageText } from "../evaluate/pin.js";
@@ -56,6 +57,18 @@ export interface ImageChecker {
 export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
   const evaluations: SingleFlight<ImageVerdict> = createSingleFlight();
   const resolutions: SingleFlight<Digest> = createSingleFlight();
+  // Which policies match an image only changes with the policies: remembered per (policy state, image text),
+  // which takes glob matching and hashing off the path of cached decisions.
+  const policyVersions = new LruCache<{ version: string; resourceDependent: boolean; governed: boolean }>({ maxEntries: 10_000 });
+  const policyVersionOf = (state: PolicyState, image: ContainerImage) => {
+    const key = `${state.version}\u0000${image.image}`;
+    let found = policyVersions.get(key);
+    if (found === undefined) {
+      found = { ...imagePolicyVersion(state, image.image), governed: isGoverned(state, image) };
+      policyVersions.set(key, found, 3_600_000);
+    }
+    return found;
+  };
 
   const pin = async (reference: ImageReference): Promise<Digest> => {
     if (reference.digest !== undefined) return reference.digest;
@@ -64,7 +77,8 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     if (cached !== undefined) return parseDigest(cached.digest);
     const { promise } = resolutions.run(text, async () => {
       const resolved = await options.access.resolve({ transport: "docker", reference });
-      await options.cache.putPinnedDigest(text, resolved.digest, options.ttl.tagMs);
+      // Not awaited: the answer does not wait for Redis (stores never throw; the memory store writes at once).
+      void options.cache.putPinnedDigest(text, resolved.digest, options.ttl.tagMs);
       return resolved.digest;
     });
     return promise;
@@ -72,12 +86,11 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
 
   const evaluate = (image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, digest: Digest, parts: VerdictKeyParts, key: string) => {
     const { promise, shared } = evaluations.run(key, async () => {
-      const deps: EvaluateImageDeps = { ...baseDeps(state, resource, AbortSignal.timeout(options.evaluationTimeoutMs)), pinnedDigest: digest };
-      const verdict = await options.evaluate(image, state.clusterImagePolicies, deps);
+      const verdict = await withEvaluationSignal((signal) => options.evaluate(image, state.clusterImagePolicies, { ...baseDeps(state, resource, signal), pinnedDigest: digest }));
       const checked = checkPinned(verdict, digest);
       const cacheable = checked.cacheable && checked.digest === digest && checked.error !== true ? toContainerFreeVerdict(checked, digest) : undefined;
       if (cacheable !== undefined) {
-        await options.cache.putVerdict(parts, cacheable, checked.allowed && checked.warnings.length === 0 ? options.ttl.verdictMs : options.ttl.negativeMs);
+        void options.cache.putVerdict(parts, cacheable, checked.allowed && checked.warnings.length === 0 ? options.ttl.verdictMs : options.ttl.negativeMs);
       } else {
         options.onCacheWriteSkipped?.(checked.error === true ? "error" : "not cacheable");
       }
@@ -96,11 +109,12 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
       } catch (error) {
         return { verdict: errorVerdict(image, toSignetError(error), "the image reference is invalid"), source: "error" };
       }
-      if (!isGoverned(state, image)) {
+      const { version, resourceDependent, governed } = policyVersionOf(state, image);
+      if (!governed) {
         // No policy matches: the no-match action decides, with no registry request and nothing worth caching
         // (an image nobody governs must not be denied because its registry is down).
         try {
-          return { verdict: await options.evaluate(image, state.clusterImagePolicies, baseDeps(state, resource, AbortSignal.timeout(options.evaluationTimeoutMs))), source: "evaluated" };
+          return { verdict: await options.evaluate(image, state.clusterImagePolicies, baseDeps(state, resource, options.stopSignal)), source: "evaluated" };
         } catch (error) {
           return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be evaluated`), source: "error" };
         }
@@ -111,7 +125,6 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
       } catch (error) {
         return { verdict: errorVerdict(image, toSignetError(error), `cannot resolve ${formatImageReference(reference)} to a digest`, undefined, warnOnly(state, image, resource)), source: "error" };
       }
-      const { version, resourceDependent } = imagePolicyVersion(state, image.image);
       const parts: VerdictKeyParts = {
         repository: identityOf({ transport: "docker", reference }),
         digest,
@@ -139,8 +152,25 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
       noMatchAction: state.noMatchAction,
       ...(state.policyJson !== undefined ? { policyJson: state.policyJson.policy } : {}),
       ...(resource !== undefined ? { resource } : {}),
-      signal: AbortSignal.any([options.stopSignal, signal]),
+      signal,
     };
+  }
+
+  /**
+   * Runs an evaluation with a signal that fires at its time limit or at shutdown, and releases the timer and
+   * the listener as soon as it ends (AbortSignal.timeout would keep one timer per evaluation alive).
+   */
+  async function withEvaluationSignal<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const abort = () => controller.abort(new SignetError("TIMEOUT", "the evaluation reached its time limit or the webhook is stopping"));
+    const timer = setTimeout(abort, options.evaluationTimeoutMs);
+    options.stopSignal.addEventListener("abort", abort, { once: true });
+    try {
+      return await run(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      options.stopSignal.removeEventListener("abort", abort);
+    }
   }
 }
 

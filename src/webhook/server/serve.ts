@@ -32,6 +32,13 @@ export interface ServeWebhookOptions {
   readonly evaluationDeps?: ImageCheckerOptions["evaluationDeps"];
   /** Process metrics (memory, CPU, event loop); default true. */
   readonly processMetrics?: boolean;
+  /**
+   * Why the server is not ready yet beyond its own policies, e.g. trust roots still loading (undefined: ready).
+   * The keyless verifier passed in evaluationDeps should say so here until its trust roots are loaded.
+   */
+  readonly notReadyReason?: () => string | undefined;
+  /** Changes when the trust roots change, so verdicts that relied on the old ones are not reused. */
+  readonly trustVersion?: () => string;
 }
 
 export interface RunningWebhook {
@@ -78,7 +85,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       kubeconfig: config.kubeconfig,
       env: options.env,
       timeoutMs: Math.max(config.registryTimeoutMs, 10_000),
-      trustVersion: "none",
+      trustVersion: options.trustVersion?.() ?? "none",
     };
     let state = await loadPolicyState(sources);
     let loadedAt = Date.now();
@@ -134,7 +141,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       maxRequestBytes: config.maxRequestBytes,
       requestTimeoutMs: config.deadlineMs + 5_000,
       handleAdmission,
-      notReadyReason: () => (ready ? undefined : "shutting down"),
+      notReadyReason: () => (ready ? options.notReadyReason?.() : "shutting down"),
       metrics,
       logger,
     });
@@ -164,7 +171,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       if (reloading !== undefined) return reloading;
       reloading = (async () => {
         try {
-          const next = await loadPolicyState(sources);
+          const next = await loadPolicyState({ ...sources, trustVersion: options.trustVersion?.() ?? "none" });
           loadedAt = Date.now();
           metrics.policyProblems.set(next.clusterImagePolicies.problems.length);
           if (next.version === state.version) return;

@@ -107,6 +107,14 @@ describe("createVerdictCache", () => {
     assert.equal(await cache.getPinnedDigest("registry.example/app:1"), undefined);
   });
 
+  test("long per-container inputs still key exactly (hashed in memory, never truncated)", async () => {
+    const { cache } = setup();
+    const long = { ...PARTS, inputs: { "identity.subject": "a".repeat(5000) } };
+    await cache.putVerdict(long, { ok: true }, 60_000);
+    assert.ok(await cache.getVerdict(long));
+    assert.equal(await cache.getVerdict({ ...PARTS, inputs: { "identity.subject": `${"a".repeat(4999)}b` } }), undefined);
+  });
+
   test("nothing is stored for a time to live of zero", async () => {
     const store = rawStore();
     const { cache } = setup([store]);

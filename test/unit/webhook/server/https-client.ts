@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Agent, request } from "node:https";
+import { request, type Agent } from "node:https";
 import type { TLSSocket } from "node:tls";
 
 export interface HttpsAnswer {
