@@ -23,6 +23,8 @@ const SERVE_FLAGS = {
   kubeconfig: "kubeconfig",
   namespace: "namespace",
   "identity-annotations": "identityAnnotations",
+  "trusted-root": "trustedRoot",
+  offline: "offline",
   deadline: "deadline",
   "log-level": "logLevel",
 } as const;
@@ -57,9 +59,12 @@ export const webhookCommand: Command = {
     --redis-url URL           share the verdict cache between replicas: redis://host:6379, unix:///path.sock
     --deadline 8s             answer within this time (below the webhook's timeoutSeconds); later: denied
     --registry-cacert F, --registry-auth-file F, --allow-http-registry, --allow-insecure-registry
-    --kubeconfig F            cluster for secretRef keys (default: in-cluster)
+    --kubeconfig F            cluster for secretRef keys and pods' imagePullSecrets (default: in-cluster
+                              when KUBERNETES_SERVICE_HOST is set; otherwise pull secrets are not read)
     --namespace NS            the webhook's namespace (default $POD_NAMESPACE or signet-system)
     --identity-annotations    honour subject/issuer.cosign.sigstore.dev/<container> annotations
+    --trusted-root F          sigstore trusted_root.json for keyless authorities (default: public-good via TUF)
+    --offline                 never fetch the public-good root: use the TUF cache, else the embedded copy
     --log-level info          fatal, error, warn, info, debug, trace, silent
   certs    writes ca.crt, ca.key, tls.crt, tls.key for the Service NAME.NS.svc into --out-dir (default .) and
            prints the caBundle (base64 of ca.crt) for the webhook configurations. With --ca-cert/--ca-key,
@@ -83,6 +88,8 @@ export const webhookCommand: Command = {
     kubeconfig: { type: "string" },
     namespace: { type: "string" },
     "identity-annotations": { type: "boolean" },
+    "trusted-root": { type: "string" },
+    offline: { type: "boolean" },
     deadline: { type: "string" },
     "log-level": { type: "string" },
     service: { type: "string" },

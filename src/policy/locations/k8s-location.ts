@@ -73,6 +73,39 @@ export async function readK8sSecretKey(uri: string, options: K8sOptions): Promis
   }
 }
 
+/** A reusable reader of the API server: one connection, refreshed now and then (service account tokens rotate). */
+export interface K8sApiReader {
+  /** GET of an API path (`/api/v1/...`); the answer must be 200 and at most maxBytes. Errors: POLICY_KEY_UNREADABLE with `details.status`. */
+  get(apiPath: string, what: string, maxBytes: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+const CONNECTION_REFRESH_MS = 60_000;
+
+export function createK8sApiReader(options: Omit<K8sOptions, "maxBytes">): K8sApiReader {
+  let current: { connection: Promise<ApiConnection>; openedAt: number } | undefined;
+  const connection = (): Promise<ApiConnection> => {
+    if (current === undefined || Date.now() - current.openedAt >= CONNECTION_REFRESH_MS) {
+      // The previous agent is left to finish its requests; it holds no connection once they are done.
+      const opened = options.kubeconfig !== undefined ? kubeconfigConnection(options.kubeconfig) : inClusterConnection({ ...options, maxBytes: 0 });
+      opened.catch(() => (current = undefined));
+      current = { connection: opened, openedAt: Date.now() };
+    }
+    return current.connection;
+  };
+  return {
+    async get(apiPath, what, maxBytes) {
+      const api = await connection();
+      return boundedGet(`${api.server.replace(/\/+$/, "")}${apiPath}`, { headers: { accept: "application/json", ...api.headers }, dispatcher: api.dispatcher, maxBytes, timeoutMs: options.timeoutMs, what });
+    },
+    async close() {
+      const last = current;
+      current = undefined;
+      if (last !== undefined) await (await last.connection.catch(() => undefined))?.dispatcher?.close();
+    },
+  };
+}
+
 function pickSecretValue(uri: string, target: K8sSecretKeyPath, bytes: Buffer, maxBytes: number): Buffer {
   let secret: unknown;
   try {

@@ -31,6 +31,10 @@ export interface WebhookConfig {
   readonly namespace: string;
   /** Read `subject.cosign.sigstore.dev/<container>` and `issuer.cosign.sigstore.dev/<container>` annotations. */
   readonly identityAnnotations: boolean;
+  /** A sigstore trusted_root.json for keyless authorities instead of the public-good root (`--trusted-root`). */
+  readonly trustedRoot: string | undefined;
+  /** Never fetch the public-good root through TUF: use the TUF cache's copy, else the embedded one. */
+  readonly offline: boolean;
   /** Every admission is answered within this time; what is not verified by then is denied. */
   readonly deadlineMs: number;
   /** Registry timeout for one request; below the deadline. */
@@ -93,6 +97,8 @@ export const webhookConfigSchema = z
     kubeconfig: z.string().min(1).optional(),
     namespace: z.string().regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, "namespace: not a valid Kubernetes namespace name").default("signet-system"),
     identityAnnotations: z.boolean().default(false),
+    trustedRoot: z.string().min(1).optional(),
+    offline: z.boolean().default(false),
     deadline: duration("deadline", MAX_DEADLINE_MS).default(8_000),
     registryTimeout: duration("registryTimeout").optional(),
     maxRequestBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(6 * 1024 * 1024),
@@ -140,6 +146,8 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     kubeconfig: parsed.kubeconfig,
     namespace: parsed.namespace,
     identityAnnotations: parsed.identityAnnotations,
+    trustedRoot: parsed.trustedRoot,
+    offline: parsed.offline,
     deadlineMs: parsed.deadline,
     // A registry request may take most of the deadline, never all of it: the answer must still go out.
     registryTimeoutMs: Math.min(parsed.registryTimeout ?? parsed.deadline, Math.max(50, parsed.deadline - 250)),

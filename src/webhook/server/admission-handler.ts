@@ -1,5 +1,6 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { parseJsonBytes } from "../../internal/strict-json.js";
+import type { ImageAccess } from "../../oci/image-access.js";
 import { buildAdmissionResponse, buildPlanResponse, deniedResponse } from "../admission/build-response.js";
 import { parseAdmissionReview } from "../admission/parse-review.js";
 import { planAdmission, type PlanAdmissionOptions } from "../admission/plan.js";
@@ -21,6 +22,8 @@ export interface AdmissionHandlerOptions {
   readonly plan: PlanAdmissionOptions;
   readonly metrics: WebhookMetrics;
   readonly logger: WebhookLogger;
+  /** Registry access with the request's pull secrets (src/webhook/credentials); absent: the checker's own. */
+  readonly requestAccess?: (request: AdmissionRequest) => (() => Promise<ImageAccess>) | undefined;
 }
 
 /** An HTTP answer: 200 with an AdmissionReview, or 400 when the body is not one (the API server then applies failurePolicy: Fail). */
@@ -79,7 +82,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     }
 
     const resource: ResourceContext = plan.resource;
-    const checked = await checkWithinDeadline(plan.images, state, resource, endpoint);
+    const checked = await checkWithinDeadline(plan.images, state, resource, endpoint, options.requestAccess?.(request));
     const verdicts = checked.map((item) => item.verdict);
     let review: AdmissionReviewResponse;
     try {
@@ -122,7 +125,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   };
 
   /** Decides every image, concurrently; an image not decided before the deadline gets a denying verdict. */
-  async function checkWithinDeadline(images: readonly ContainerImage[], state: PolicyState, resource: ResourceContext, endpoint: AdmissionMode): Promise<CheckedImage[]> {
+  async function checkWithinDeadline(images: readonly ContainerImage[], state: PolicyState, resource: ResourceContext, endpoint: AdmissionMode, access: (() => Promise<ImageAccess>) | undefined): Promise<CheckedImage[]> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {
       timer = setTimeout(() => resolve("deadline"), options.deadlineMs);
@@ -132,7 +135,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       return await Promise.all(
         images.map(async (image) => {
           const started = performance.now();
-          const outcome = await Promise.race([options.checker.check(image, state, resource), deadline]);
+          const outcome = await Promise.race([options.checker.check(image, state, resource, access), deadline]);
           if (outcome === "deadline") {
             if (!expired) metrics.deadlineExceeded.inc({ endpoint });
             expired = true;

@@ -40,8 +40,11 @@ export interface ImageCheckerOptions {
 }
 
 export interface ImageChecker {
-  /** Decides one image of one container. Never throws: a failure is a denying verdict with the reason. */
-  check(image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined): Promise<CheckedImage>;
+  /**
+   * Decides one image of one container. Never throws: a failure is a denying verdict with the reason.
+   * `requestAccess` gives the registry access with the pod's pull secrets (default: the checker's own).
+   */
+  check(image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, requestAccess?: () => Promise<ImageAccess>): Promise<CheckedImage>;
 }
 
 /**
@@ -70,13 +73,13 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     return found;
   };
 
-  const pin = async (reference: ImageReference): Promise<Digest> => {
+  const pin = async (reference: ImageReference, access: ImageAccess): Promise<Digest> => {
     if (reference.digest !== undefined) return reference.digest;
     const text = formatImageReference(reference);
     const cached = await options.cache.getPinnedDigest(text);
     if (cached !== undefined) return parseDigest(cached.digest);
     const { promise } = resolutions.run(text, async () => {
-      const resolved = await options.access.resolve({ transport: "docker", reference });
+      const resolved = await access.resolve({ transport: "docker", reference });
       // Not awaited: the answer does not wait for Redis (stores never throw; the memory store writes at once).
       void options.cache.putPinnedDigest(text, resolved.digest, options.ttl.tagMs);
       return resolved.digest;
@@ -84,9 +87,9 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     return promise;
   };
 
-  const evaluate = (image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, digest: Digest, parts: VerdictKeyParts, key: string) => {
+  const evaluate = (image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, digest: Digest, parts: VerdictKeyParts, key: string, access: ImageAccess) => {
     const { promise, shared } = evaluations.run(key, async () => {
-      const verdict = await withEvaluationSignal((signal) => options.evaluate(image, state.clusterImagePolicies, { ...baseDeps(state, resource, signal), pinnedDigest: digest }));
+      const verdict = await withEvaluationSignal((signal) => options.evaluate(image, state.clusterImagePolicies, { ...baseDeps(state, resource, signal, access), pinnedDigest: digest }));
       const checked = checkPinned(verdict, digest);
       const cacheable = checked.cacheable && checked.digest === digest && checked.error !== true ? toContainerFreeVerdict(checked, digest) : undefined;
       if (cacheable !== undefined) {
@@ -101,7 +104,7 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
   };
 
   return {
-    async check(image, state, resource) {
+    async check(image, state, resource, requestAccess) {
       let reference: ImageReference;
       try {
         // Pod images are registry references only: never `oci:` paths or other transports.
@@ -119,9 +122,13 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
           return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be evaluated`), source: "error" };
         }
       }
+      // The pod's registry credentials are read only when the registry is needed; failing to read them is
+      // "could not evaluate" (fail closed).
+      let access: ImageAccess | undefined = requestAccess === undefined ? options.access : undefined;
+      const accessNow = async (): Promise<ImageAccess> => (access ??= await requestAccess!());
       let digest: Digest;
       try {
-        digest = await pin(reference);
+        digest = reference.digest ?? (await pin(reference, await accessNow()));
       } catch (error) {
         return { verdict: errorVerdict(image, toSignetError(error), `cannot resolve ${formatImageReference(reference)} to a digest`, undefined, warnOnly(state, image, resource)), source: "error" };
       }
@@ -136,7 +143,7 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
         return { verdict: bindToContainer(hit.verdict, image, digest), source: hit.source === "redis" ? "cache-redis" : "cache-memory" };
       }
       try {
-        const { verdict, shared } = await evaluate(image, state, resource, digest, parts, cacheKeyOf(parts));
+        const { verdict, shared } = await evaluate(image, state, resource, digest, parts, cacheKeyOf(parts), await accessNow());
         // A shared evaluation was made for another container with the same key: take its outcome, not its position.
         return { verdict: shared ? rebind(verdict, image, digest) : verdict, source: shared ? "shared" : "evaluated" };
       } catch (error) {
@@ -145,10 +152,10 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     },
   };
 
-  function baseDeps(state: PolicyState, resource: ResourceContext | undefined, signal: AbortSignal): EvaluateImageDeps {
+  function baseDeps(state: PolicyState, resource: ResourceContext | undefined, signal: AbortSignal, access: ImageAccess = options.access): EvaluateImageDeps {
     return {
       ...options.evaluationDeps,
-      access: options.access,
+      access,
       noMatchAction: state.noMatchAction,
       ...(state.policyJson !== undefined ? { policyJson: state.policyJson.policy } : {}),
       ...(resource !== undefined ? { resource } : {}),

@@ -1,7 +1,11 @@
 import { toSignetError } from "../../errors/index.js";
 import { loadWebhookConfig } from "../config/load-config.js";
 import { createWebhookLogger } from "./logger.js";
-import { serveWebhook } from "./serve.js";
+import { serveWebhook, type RunningWebhook, type ServeWebhookOptions } from "./serve.js";
+import type { WebhookConfig } from "../config/webhook-config.js";
+import type { KeylessTrustProvider } from "../sigstore/trust-provider.js";
+import type { WebhookLogger } from "./logger.js";
+import type { PolicyState } from "./policy-state.js";
 
 export interface RunWebhookOptions {
   readonly configFile: string | undefined;
@@ -18,16 +22,35 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
   const config = await loadWebhookConfig({ ...(options.configFile !== undefined ? { configFile: options.configFile } : {}), flags: options.flags });
   const logger = await createWebhookLogger({ level: config.logLevel });
   const { evaluateImage } = await import("../evaluate/index.js");
-  let running;
+  const sigstore = await createSigstoreDeps(config, options.env, logger);
+  let running: RunningWebhook | undefined;
   try {
-    running = await serveWebhook({ config, evaluateImage, logger, env: options.env });
+    running = await serveWebhook({
+      config,
+      evaluateImage,
+      logger,
+      env: options.env,
+      evaluationDeps: sigstore.evaluationDeps,
+      // Unready only while policies in force need keyless trust that is not loaded: an unready replica would
+      // turn every admission into "webhook unreachable", including images whose policies need no root.
+      notReadyReason: () => (running === undefined || needsKeylessTrust(running.policies) ? sigstore.trust.notReadyReason() : undefined),
+      trustVersion: () => sigstore.trust.version(),
+    });
   } catch (error) {
+    sigstore.trust.close();
     const signetError = toSignetError(error);
     logger.fatal({ code: signetError.code, error: signetError.message, details: signetError.details }, "webhook did not start");
     logger.flush();
     throw error;
   }
   const webhook = running;
+  // Once the root is in, policy versions name it, so verdicts reached without it are never reused.
+  void sigstore.trust.start().then(() => {
+    if (sigstore.trust.notReadyReason() === undefined) {
+      logger.info({ trustVersion: sigstore.trust.version() }, "sigstore trust root loaded");
+      void webhook.reloadPolicies();
+    }
+  });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -50,6 +73,7 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
         .then((code) => {
           process.off("SIGTERM", onSignal);
           process.off("SIGINT", onSignal);
+          sigstore.trust.close();
           logger.flush();
           resolve(code);
         });
@@ -57,4 +81,26 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+}
+
+/** The keyless and attestation verifiers, sharing one trust root loaded once per process (in the background). */
+async function createSigstoreDeps(config: WebhookConfig, env: NodeJS.ProcessEnv, logger: WebhookLogger): Promise<{ trust: KeylessTrustProvider; evaluationDeps: NonNullable<ServeWebhookOptions["evaluationDeps"]> }> {
+  const [{ createKeylessTrustProvider }, { createKeylessVerifier }, { createAttestationVerifier }, { defaultTufCacheDir }] = await Promise.all([
+    import("../sigstore/trust-provider.js"),
+    import("../sigstore/keyless-verifier.js"),
+    import("../sigstore/attestation-verifier.js"),
+    import("../../trust/index.js"),
+  ]);
+  const trust = createKeylessTrustProvider({
+    ...(config.trustedRoot !== undefined ? { trustedRootPath: config.trustedRoot } : {}),
+    offline: config.offline,
+    tufCacheDir: defaultTufCacheDir(env),
+    onLoadError: (error) => logger.error({ code: error.code, error: error.message }, "sigstore trust root not loaded; keyless authorities fail closed until it is"),
+  });
+  void trust.start();
+  return { trust, evaluationDeps: { verifyKeyless: createKeylessVerifier({ trust }), verifyAttestations: createAttestationVerifier({ trust }) } };
+}
+
+function needsKeylessTrust(state: PolicyState): boolean {
+  return state.clusterImagePolicies.policies.some((policy) => policy.authorities.some((authority) => authority.type === "keyless"));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { SignetError, toSignetError } from "../../errors/index.js";
-import { ImageAccess } from "../../oci/image-access.js";
+import { ImageAccess, type ImageAccessOptions } from "../../oci/image-access.js";
 import { createCredentialStore } from "../../oci/registry/index.js";
 import type { CacheErrorListener, CacheStore } from "../cache/cache-store.js";
 import { parseCachedVerdict } from "../cache/cached-verdict.js";
@@ -9,7 +9,7 @@ import { createRedisStore, redactRedisUrl } from "../cache/redis-store.js";
 import { createVerdictCache } from "../cache/verdict-cache.js";
 import type { WebhookConfig } from "../config/webhook-config.js";
 import { createWebhookMetrics, type WebhookMetrics } from "../metrics/webhook-metrics.js";
-import { createAdmissionHandler } from "./admission-handler.js";
+import { createAdmissionHandler, type AdmissionHandlerOptions } from "./admission-handler.js";
 import { watchFiles, type FileWatcher } from "./file-watcher.js";
 import { createImageChecker, type EvaluateImage, type ImageCheckerOptions } from "./image-checker.js";
 import type { WebhookLogger } from "./logger.js";
@@ -66,15 +66,17 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     for (const close of closers.reverse()) await close();
   };
   try {
-    const access = new ImageAccess({
+    const registryOptions = {
       allowHttpRegistry: config.allowHttpRegistry,
       allowInsecureRegistry: config.allowInsecureRegistry,
       caCertificates: config.registryCacert.map((path) => readCaFile(path)),
       timeoutMs: config.registryTimeoutMs,
       userAgent: "signet-webhook",
       ...(config.registryAuthFile !== undefined ? { credentials: createCredentialStore({ authFiles: [config.registryAuthFile] }) } : {}),
-    });
+    };
+    const access = new ImageAccess(registryOptions);
     closers.push(() => access.close());
+    const requestAccess = await createPullSecretAccess(config, options.env, registryOptions, access, logger, closers);
     const metrics = createWebhookMetrics({ registryRequests: () => access.requestCount(), processMetrics: options.processMetrics ?? true });
 
     const sources = {
@@ -129,6 +131,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       plan: { identityAnnotations: config.identityAnnotations },
       metrics,
       logger,
+      ...(requestAccess !== undefined ? { requestAccess } : {}),
     });
 
     const tlsFiles = { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile };
@@ -245,6 +248,31 @@ function logPolicies(logger: WebhookLogger, state: PolicyState, message: string,
     message,
   );
   for (const problem of state.clusterImagePolicies.problems) logger.warn({ problem }, "policy problem (the authority fails closed)");
+}
+
+/**
+ * Pods' pull secrets are read through the Kubernetes API: with --kubeconfig, or in-cluster when
+ * KUBERNETES_SERVICE_HOST is set. Without either, only the configured auth file is used (logged once).
+ */
+async function createPullSecretAccess(
+  config: WebhookConfig,
+  env: NodeJS.ProcessEnv,
+  registryOptions: ImageAccessOptions,
+  defaultAccess: ImageAccess,
+  logger: WebhookLogger,
+  closers: (() => Promise<void> | void)[],
+): Promise<AdmissionHandlerOptions["requestAccess"]> {
+  const host = env["KUBERNETES_SERVICE_HOST"];
+  if (config.kubeconfig === undefined && (host === undefined || host === "")) {
+    logger.info("no Kubernetes API (no --kubeconfig, KUBERNETES_SERVICE_HOST unset): pods' imagePullSecrets are not read; only the configured registry credentials are used");
+    return undefined;
+  }
+  const [{ createK8sApiReader }, credentials] = await Promise.all([import("../../policy/locations/k8s-location.js"), import("../credentials/index.js")]);
+  const api = createK8sApiReader({ ...(config.kubeconfig !== undefined ? { kubeconfig: config.kubeconfig } : {}), env, timeoutMs: Math.min(config.registryTimeoutMs, 5_000) });
+  const pool = credentials.createAccessPool({ registry: registryOptions, defaultAccess });
+  closers.push(() => pool.close(), () => api.close());
+  logger.info({ source: config.kubeconfig ?? "in-cluster" }, "registry credentials: pods' and service accounts' imagePullSecrets are read through the Kubernetes API");
+  return credentials.createRequestAccess(credentials.createPullSecretReader({ api }), pool);
 }
 
 function readCaFile(path: string): string {

@@ -1,0 +1,70 @@
+/**
+ * Registry credentials in a Kubernetes Secret: `kubernetes.io/dockerconfigjson` (`.dockerconfigjson`, a
+ * docker config.json with `auths`) and the legacy `kubernetes.io/dockercfg` (`.dockercfg`, the `auths`
+ * object itself). Other secret types hold no pull credentials.
+ */
+import { SignetError } from "../../errors/index.js";
+import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
+import { normalizeAuthKey, type RegistryCredentials } from "../../oci/registry/credentials.js";
+
+/** Normalised registry key ("host" or "host/path") to credentials. */
+export type PullSecretAuths = ReadonlyMap<string, RegistryCredentials>;
+
+/** A secret's registries are a few; more is refused. */
+export const REGISTRIES_PER_SECRET_MAX = 256;
+
+/** Parses the Secret object the API returned. Throws PULL_SECRET_INVALID when it holds no usable credentials. */
+export function parsePullSecret(untrustedBytes: Buffer, label: string): PullSecretAuths {
+  const secret = parseJsonBytes(untrustedBytes, `secret ${label}`, "PULL_SECRET_INVALID");
+  if (!isRecord(secret)) throw invalid(label, "the API answer is not an object");
+  const type = secret["type"];
+  const data = isRecord(secret["data"]) ? secret["data"] : {};
+  let auths: unknown;
+  if (type === "kubernetes.io/dockerconfigjson") {
+    const config = decodeJson(data[".dockerconfigjson"], label, ".dockerconfigjson");
+    auths = isRecord(config) ? config["auths"] : undefined;
+  } else if (type === "kubernetes.io/dockercfg") {
+    auths = decodeJson(data[".dockercfg"], label, ".dockercfg");
+  } else {
+    throw invalid(label, `its type is ${JSON.stringify(type)}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg`);
+  }
+  if (!isRecord(auths)) throw invalid(label, "it has no auths object");
+  const entries = Object.entries(auths);
+  if (entries.length > REGISTRIES_PER_SECRET_MAX) throw invalid(label, `it names ${entries.length} registries; at most ${REGISTRIES_PER_SECRET_MAX} are read`);
+  const result = new Map<string, RegistryCredentials>();
+  for (const [key, entry] of entries) {
+    const credentials = decodeEntry(entry);
+    if (credentials === undefined) continue;
+    const normalized = normalizeAuthKey(key);
+    // Exact keys win over legacy spellings (https://host/v1/) of the same registry.
+    if (key === normalized || !result.has(normalized)) result.set(normalized, credentials);
+  }
+  return result;
+}
+
+function decodeJson(value: unknown, label: string, key: string): unknown {
+  if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw invalid(label, `${key} is missing or not base64`);
+  return parseJsonBytes(Buffer.from(value, "base64"), `${key} of secret ${label}`, "PULL_SECRET_INVALID");
+}
+
+function decodeEntry(untrustedEntry: unknown): RegistryCredentials | undefined {
+  if (!isRecord(untrustedEntry)) return undefined;
+  let username = typeof untrustedEntry["username"] === "string" ? untrustedEntry["username"] : "";
+  let password = typeof untrustedEntry["password"] === "string" ? untrustedEntry["password"] : "";
+  const auth = untrustedEntry["auth"];
+  if (typeof auth === "string" && auth !== "") {
+    const decoded = Buffer.from(auth, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon > 0) {
+      username = decoded.slice(0, colon);
+      password = decoded.slice(colon + 1);
+    }
+  }
+  const identityToken = untrustedEntry["identitytoken"];
+  if (typeof identityToken === "string" && identityToken !== "") return username === "" ? { identityToken } : { identityToken, username };
+  return username !== "" && password !== "" ? { username, password } : undefined;
+}
+
+function invalid(label: string, problem: string): SignetError {
+  return new SignetError("PULL_SECRET_INVALID", `pull secret ${label} holds no registry credentials: ${problem}`, { details: { secret: label } });
+}
