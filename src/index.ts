@@ -20,3 +20,6 @@ export { verifyCosignSignatures, type UntrustedCosignSignature, type VerifiedCos
 export { signImage, type SignImageResult } from "./signatures/cosign/sign-image.js";
 export { verifyImage, type VerifiedImage } from "./signatures/cosign/verify-image.js";
 export { signBlob, verifyBlobSignature, decodeBlobSignature } from "./signatures/blob/blob-signature.js";
+export { parsePolicy, compilePolicy, evaluatePolicy, createPolicyFetchers, createLocationReader, formatDecisionText, lintPolicy, type PolicyDecision, type CompiledPolicy } from "./policy/index.js";
+export { loadTrustedRoot, trustMaterialFromKeys } from "./trust/index.js";
+export { verifySigstoreBundle } from "./signatures/bundle/index.js";
