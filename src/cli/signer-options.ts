@@ -9,22 +9,14 @@ import type { IdentityPolicy } from "../signatures/bundle/index.js";
 import type { SignerRequirement } from "../signatures/cosign/keyless.js";
 import type { TrustMaterial } from "../trust/index.js";
 import type { CommandContext, OptionSpec } from "./command.js";
-import { readTextFile, stringOption } from "./options.js";
+import { stringOption } from "./options.js";
+import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./commands/trust.js";
 import { publicKeyFrom } from "./session.js";
 
 export const SIGNER_OPTIONS: OptionSpec = {
   key: { type: "string" },
-  "certificate-identity": { type: "string" },
-  "certificate-identity-regexp": { type: "string" },
-  "certificate-oidc-issuer": { type: "string" },
-  "certificate-oidc-issuer-regexp": { type: "string" },
-  "certificate-github-workflow-repository": { type: "string" },
-  "certificate-github-workflow-ref": { type: "string" },
-  "certificate-github-workflow-trigger": { type: "string" },
-  "certificate-github-workflow-sha": { type: "string" },
-  "certificate-github-workflow-name": { type: "string" },
-  "trusted-root": { type: "string" },
-  offline: { type: "boolean" },
+  ...IDENTITY_OPTIONS,
+  ...TRUST_ROOT_OPTIONS,
   "insecure-ignore-tlog": { type: "boolean" },
   "rekor-url": { type: "string" },
 };
@@ -114,25 +106,10 @@ export function identityFrom(context: CommandContext): IdentityPolicy | undefine
 
 /**
  * The trust material: --trusted-root, else cosign's SIGSTORE_* key files, else the public-good root (TUF
- * cache or embedded; --offline never updates it).
+ * cache or embedded; --offline never updates it). One implementation serves every command (commands/trust.ts).
  */
-export async function trustFrom(context: CommandContext): Promise<TrustMaterial> {
-  const trust = await import("../trust/index.js");
-  const trustedRootPath = stringOption(context, "trusted-root");
-  if (trustedRootPath !== undefined) return trust.loadTrustedRoot({ trustedRootPath });
-  const env = context.io.env;
-  const rootFile = env["SIGSTORE_ROOT_FILE"];
-  const rekorKeyFile = env["SIGSTORE_REKOR_PUBLIC_KEY"];
-  const ctKeyFile = env["SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"];
-  if (rootFile !== undefined || rekorKeyFile !== undefined) {
-    return trust.trustMaterialFromKeys({
-      ...(rootFile !== undefined ? { fulcioCaPem: readTextFile(rootFile, "SIGSTORE_ROOT_FILE") } : {}),
-      ...(rekorKeyFile !== undefined ? { rekorPublicKeyPem: readTextFile(rekorKeyFile, "SIGSTORE_REKOR_PUBLIC_KEY") } : {}),
-      ...(ctKeyFile !== undefined ? { ctLogPublicKeyPem: readTextFile(ctKeyFile, "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE") } : {}),
-      description: "SIGSTORE_ROOT_FILE / SIGSTORE_REKOR_PUBLIC_KEY",
-    });
-  }
-  return trust.loadTrustedRoot({ offline: context.values["offline"] === true, tufCacheDir: trust.defaultTufCacheDir(env) });
+export function trustFrom(context: CommandContext): Promise<TrustMaterial> {
+  return trustMaterialFrom(context);
 }
 
 function describeIdentity(identity: IdentityPolicy): string {
