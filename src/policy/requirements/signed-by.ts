@@ -12,7 +12,7 @@ import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
 import type { RequirementContext, UntrustedGpgSignature } from "../evaluation-context.js";
 import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyLoader, KeyLoadResult } from "../key-material.js";
-import { fetchFailureOutcome, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
+import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { checkSignedDigest, summarizeSignatures, describeKeySource } from "./signature-outcomes.js";
 
 export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader): Promise<CompiledRequirement> {
@@ -34,18 +34,9 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
     summary,
     async evaluate(context) {
       if (!keyring.ok) return keyFailureOutcome(keyring.failure);
-      let imageDigest;
-      let set;
-      try {
-        imageDigest = await context.digest();
-      } catch (error) {
-        return fetchFailureOutcome(error, `the manifest digest of ${context.imageName}`);
-      }
-      try {
-        set = await context.gpgSignatures();
-      } catch (error) {
-        return fetchFailureOutcome(error, `the GPG signatures of ${context.imageName}`);
-      }
+      const fetched = await fetchDigestAndSignatures(context, () => context.gpgSignatures(), "GPG signatures");
+      if ("failure" in fetched) return fetched.failure;
+      const { imageDigest, signatures: set } = fetched;
       // containers/image reads every stored signature before checking any, and one that is not a signature at
       // all fails the read: the image is refused whatever the others say. Sigstore-format ones are skipped.
       const simpleSignatures: UntrustedGpgSignature[] = [];

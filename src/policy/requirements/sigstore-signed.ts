@@ -14,7 +14,7 @@ import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
 import type { RequirementContext, UntrustedSigstoreAttachment } from "../evaluation-context.js";
 import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
-import { fetchFailureOutcome, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
+import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { parseStrictSigstorePayload } from "./sigstore-payload.js";
 import { checkSignedDigest, describeKeySource, summarizeSignatures } from "./signature-outcomes.js";
 
@@ -48,18 +48,9 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
     summary,
     async evaluate(context) {
       if (!keys.ok) return keyFailureOutcome(keys.failure);
-      let imageDigest;
-      let set;
-      try {
-        imageDigest = await context.digest();
-      } catch (error) {
-        return fetchFailureOutcome(error, `the manifest digest of ${context.imageName}`);
-      }
-      try {
-        set = await context.cosignSignatures();
-      } catch (error) {
-        return fetchFailureOutcome(error, `the sigstore signatures of ${context.imageName}`);
-      }
+      const fetched = await fetchDigestAndSignatures(context, () => context.cosignSignatures(), "sigstore signatures");
+      if ("failure" in fetched) return fetched.failure;
+      const { imageDigest, signatures: set } = fetched;
       const publicKeys = keys.keys.map((k) => k.key);
       const verdicts: SignatureVerdict[] = [];
       const ignored = new Set<SignatureVerdict>();
@@ -191,18 +182,9 @@ function layerOf(attachment: UntrustedSigstoreAttachment, signatureBase64: strin
 
 /** Evaluates with a signer check (logged key or Fulcio); the payload, digest and identity checks are the key path's. */
 async function evaluateWith(context: RequirementContext, config: SigstoreSignedConfig, trust: string, checkerPromise: Promise<SignerChecker>): Promise<RequirementOutcome> {
-  let imageDigest;
-  let set;
-  try {
-    imageDigest = await context.digest();
-  } catch (error) {
-    return fetchFailureOutcome(error, `the manifest digest of ${context.imageName}`);
-  }
-  try {
-    set = await context.cosignSignatures();
-  } catch (error) {
-    return fetchFailureOutcome(error, `the sigstore signatures of ${context.imageName}`);
-  }
+  const fetched = await fetchDigestAndSignatures(context, () => context.cosignSignatures(), "sigstore signatures");
+  if ("failure" in fetched) return fetched.failure;
+  const { imageDigest, signatures: set } = fetched;
   const checker = await checkerPromise;
   const verdicts: SignatureVerdict[] = [];
   const ignored = new Set<SignatureVerdict>();
