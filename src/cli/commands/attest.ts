@@ -4,6 +4,7 @@ import { mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { resolvePredicateType } from "../../signatures/attestation/predicate-types.js";
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
+import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { printError, progress, writeJson } from "../output.js";
@@ -175,7 +176,7 @@ function attestationsJson(image: string, verified: VerifiedImageAttestations): R
       format: a.format,
       source: a.source,
       statement: a.statement,
-      signer: { kind: a.signer.kind, ...optional("subject", a.signer.subject), ...optional("issuer", a.signer.issuer), transparencyLog: a.signer.tlog, ...optional("logIndex", a.signer.logIndex) },
+      signer: signerToJson(a.signer),
     })),
     rejected: verified.rejected,
   };

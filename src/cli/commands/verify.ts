@@ -4,6 +4,7 @@ import { ImageAccess } from "../../oci/image-access.js";
 import type { VerifiedImageSignature } from "../../signatures/cosign/image-signatures.js";
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
 import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage } from "../../signatures/cosign/verify-image-sigstore.js";
+import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions } from "../options.js";
 import { printError, writeJson } from "../output.js";
@@ -145,14 +146,7 @@ function toJson(image: string, verified: VerifiedSigstoreImage): Record<string, 
       format: s.format,
       source: s.source,
       payload: s.payload,
-      signer: {
-        kind: s.signer.kind,
-        ...(s.signer.subject !== undefined ? { subject: s.signer.subject } : {}),
-        ...(s.signer.issuer !== undefined ? { issuer: s.signer.issuer } : {}),
-        transparencyLog: s.signer.tlog,
-        ...(s.signer.logIndex !== undefined ? { logIndex: s.signer.logIndex } : {}),
-        ...(s.signer.integratedTime !== undefined ? { integratedTime: s.signer.integratedTime.toISOString() } : {}),
-      },
+      signer: signerToJson(s.signer),
     })),
     rejected: verified.rejected,
     ignored: verified.ignored,

@@ -1,0 +1,13 @@
+import type { SignerProof } from "../signatures/cosign/keyless.js";
+
+/** How a verified signer is printed with --output json, for signatures and attestations alike. */
+export function signerToJson(signer: SignerProof): Record<string, unknown> {
+  return {
+    kind: signer.kind,
+    ...(signer.subject !== undefined ? { subject: signer.subject } : {}),
+    ...(signer.issuer !== undefined ? { issuer: signer.issuer } : {}),
+    transparencyLog: signer.tlog,
+    ...(signer.logIndex !== undefined ? { logIndex: signer.logIndex } : {}),
+    ...(signer.integratedTime !== undefined ? { integratedTime: signer.integratedTime.toISOString() } : {}),
+  };
+}
