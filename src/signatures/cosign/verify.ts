@@ -3,6 +3,7 @@ import { SignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { verifyWithKey } from "../../keys/sign-verify.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
+import { explainNoImageSignature } from "./image-signatures.js";
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
 
 /** One signature as found next to an image; nothing in it is trusted yet. */
@@ -93,19 +94,13 @@ function verifyOne(signature: UntrustedCosignSignature, input: VerifyCosignSigna
   return { layerDigest: signature.layerDigest, payload, payloadBytes: signature.untrustedPayload, signatureBase64 };
 }
 
-/** Picks the error that best explains why nothing verified: the most specific reason wins. */
+/**
+ * Picks the error that best explains why nothing verified (the most specific reason wins), with the same rules
+ * and wording as every other signature format (image-signatures.ts).
+ */
 export function explainNoVerifiedSignature(imageDigest: Digest, verification: CosignVerification, where: string): SignetError {
-  if (verification.rejected.length === 0) {
-    return new SignetError("SIG_MISSING", `no signatures found for ${imageDigest} in ${where}`, { details: { imageDigest } });
-  }
-  const precedence: ErrorCode[] = ["SIG_ANNOTATION_MISMATCH", "SIG_DIGEST_MISMATCH", "SIG_PAYLOAD_INVALID", "SIG_INVALID"];
-  const codes = new Set(verification.rejected.map((r) => r.code));
-  const code = precedence.find((c) => codes.has(c)) ?? verification.rejected[0]!.code;
-  const example = verification.rejected.find((r) => r.code === code)!;
-  const count = verification.rejected.length;
-  return new SignetError(code, `none of the ${count} signature${count === 1 ? "" : "s"} for ${imageDigest} verified: ${example.reason}`, {
-    details: { imageDigest, rejected: verification.rejected },
-  });
+  const rejected = verification.rejected.map((r) => ({ format: "cosign-legacy" as const, source: r.layerDigest, code: r.code, reason: r.reason }));
+  return explainNoImageSignature(imageDigest, { verified: [], rejected, ignored: [] }, [where]);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
