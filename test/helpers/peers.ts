@@ -6,20 +6,20 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root (dist/test/helpers -> ../../..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const SHARED = resolve(REPO_ROOT, "..", "shared");
-export const VECTORS = join(SHARED, "vectors");
+/** Upstream test vectors, vendored with their MANIFEST (licences and commits): no test reads outside the repository. */
+export const VECTORS = join(REPO_ROOT, "test", "vectors");
 
 let cosign: string | undefined;
 
 /**
- * The path of the cosign binary: $SIGNET_TEST_COSIGN (set by .ci/run), else ../shared/tools/fetch-cosign,
+ * The path of the cosign binary: $SIGNET_TEST_COSIGN (set by `make test`), else scripts/fetch-cosign,
  * which fetches Debian 13's package once into a cache. Throws when neither works: the interop tests need it.
  */
 export function cosignPath(): string {
   if (cosign !== undefined) return cosign;
   const fromEnv = process.env["SIGNET_TEST_COSIGN"];
   if (fromEnv && existsSync(fromEnv)) return (cosign = fromEnv);
-  cosign = execFileSync(join(SHARED, "tools", "fetch-cosign"), { encoding: "utf8" }).trim();
+  cosign = execFileSync(join(REPO_ROOT, "scripts", "fetch-cosign"), { encoding: "utf8" }).trim();
   return cosign;
 }
 

@@ -33,7 +33,7 @@ function findCosign(): string | undefined {
 }
 
 const cosign = findCosign();
-const skip = cosign === undefined && "no cosign binary (set SIGNET_TEST_COSIGN or run ../shared/tools/fetch-cosign); CI installs it";
+const skip = cosign === undefined && "no cosign binary (set SIGNET_TEST_COSIGN or run scripts/fetch-cosign); make test fetches it";
 
 /** The JSON inside a cosign encrypted key with its base64 values replaced by their lengths. */
 function layoutOf(pem: string): string {

@@ -17,7 +17,7 @@ import {
   type ImageReference,
 } from "../../../../src/oci/reference/index.js";
 
-const VECTORS = process.env.SIGNET_VECTORS_DIR ?? "/work/shared/vectors";
+import { VECTORS } from "../../../helpers/peers.js";
 const TABLES_PATH = join(VECTORS, "containers__image", "_derived", "policy-reference-match-tables.json");
 
 interface PairRow { refA: string; refB: string; match: boolean; comment?: string }
@@ -90,7 +90,7 @@ const tables: Tables | undefined = tablesExist ? (JSON.parse(readFileSync(TABLES
 
 describe("containers/image policy reference-match tables", () => {
   test("the tables are present", () => {
-    assert.ok(tablesExist, `missing ${TABLES_PATH} (set SIGNET_VECTORS_DIR)`);
+    assert.ok(tablesExist, `missing ${TABLES_PATH} (test/vectors is vendored with the repository)`);
   });
   if (tables === undefined) return;
 
