@@ -8,6 +8,7 @@ import { LIMITS } from "../../internal/limits.js";
 import { attachSignatureLayer } from "./attach.js";
 import { parseSignatureManifestLayers } from "./signature-manifest.js";
 import { attachmentTag, type AttachmentKind } from "./tags.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export interface CopyImageOptions {
   kinds: AttachmentKind[];
@@ -37,7 +38,7 @@ export async function copyImageWithSignatures(access: ImageAccess, source: strin
   const digests: Digest[] = [resolved.digest];
   const manifest = await resolved.repository.getManifest(resolved.digest);
   const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-  if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
+  if (parsed.kind === "index") appendAll(digests, parsed.manifests.map((m) => m.digest));
 
   const attachments: CopyImageResult["attachments"] = [];
   for (const digest of digests) {

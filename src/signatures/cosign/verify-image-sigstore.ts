@@ -6,6 +6,7 @@ import { discoverCosignSignatures } from "./discover.js";
 import { explainNoImageSignature, type ImageSignatureVerification, type VerifiedImageSignature } from "./image-signatures.js";
 import type { SignerRequirement } from "./keyless.js";
 import { verifyCosignSignatures, type UntrustedCosignSignature } from "./verify.js";
+import { appendAll } from "../../internal/arrays.js";
 
 /** Which storage formats to look in: both (legacy first), only bundles (`--new-bundle-format`), only `.sig`. */
 export type SignatureFormats = "auto" | "bundle" | "legacy";
@@ -90,7 +91,7 @@ function verifyWithKeysOnly(
 }
 
 function merge(into: ImageSignatureVerification, from: ImageSignatureVerification): void {
-  into.verified.push(...from.verified);
-  into.rejected.push(...from.rejected);
-  into.ignored.push(...from.ignored);
+  appendAll(into.verified, from.verified);
+  appendAll(into.rejected, from.rejected);
+  appendAll(into.ignored, from.ignored);
 }
