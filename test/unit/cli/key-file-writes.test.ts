@@ -5,12 +5,10 @@ import assert from "node:assert/strict";
 import { chownSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, describe, test } from "node:test";
-import type { CliIo } from "../../../src/cli/command.js";
-import { run } from "../../../src/cli/main.js";
 import { generateSigningKey, privateKeyToPem, publicKeyToPem, writeKeyPair } from "../../../src/keys/index.js";
 import { assertRejectsWithCode } from "../../helpers/assert-code.js";
+import { runCliInProcess } from "../../helpers/cli.js";
 
 const made: string[] = [];
 const newDir = (): string => {
@@ -25,17 +23,7 @@ after(() => {
 const OTHER_UID = 65534; // nobody
 const canChown = process.getuid?.() === 0;
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, env, interactive: false };
-  const status = await run(args, io);
-  return { status, stdout: out, stderr: err };
-}
+const cli = runCliInProcess;
 
 function errorCode(stdout: string): string {
   return (JSON.parse(stdout) as { error: { code: string } }).error.code;

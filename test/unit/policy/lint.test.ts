@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VECTORS } from "../../helpers/peers.js";
-import { PassThrough } from "node:stream";
-import { run } from "../../../src/cli/main.js";
+import { runCliInProcess } from "../../helpers/cli.js";
 import { formatLintFinding, lintPassed, lintPolicy, parsePolicy, type PolicyLintFinding } from "../../../src/policy/index.js";
 
 const FIXTURES = join(VECTORS, "containers__image", "signature", "fixtures");
@@ -132,17 +131,10 @@ describe("lintPolicy", () => {
     assert.equal(lintPassed(findings), true);
     const path = join(dir, "big.json");
     writeFileSync(path, text);
-    const result = await cli(["policy", "lint", "--output", "json", path]);
+    const result = await runCliInProcess(["policy", "lint", "--output", "json", path], { HOME: "/nonexistent" });
     assert.equal(result.status, 0, result.stdout.slice(0, 300));
     assert.ok(!result.stdout.includes('"INTERNAL"'));
     assert.equal((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length, findings.length);
   });
 });
 
-async function cli(args: string[]): Promise<{ status: number; stdout: string }> {
-  const stdout = new PassThrough();
-  let out = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  const status = await run(args, { stdout, stderr: new PassThrough(), env: { HOME: "/nonexistent" }, interactive: false });
-  return { status, stdout: out };
-}
