@@ -150,3 +150,34 @@ describe("generate-key-pair and import-key-pair", () => {
     }
   });
 });
+
+describe("other files signet writes on request follow the same rule", () => {
+  test("sign-blob --output-signature and policy init --file --force refuse a planted link (FILE_SYMLINK); policy init without --force keeps FILE_EXISTS", async () => {
+    const dir = newDir();
+    const key = join(dir, "plain.key");
+    writeFileSync(key, privateKeyToPem(generateSigningKey()), { mode: 0o600 });
+    const blob = join(dir, "blob.txt");
+    writeFileSync(blob, "hello\n");
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "precious\n");
+    const linked = join(dir, "linked");
+    symlinkSync(victim, linked);
+
+    const signed = await cli(["sign-blob", "--key", key, "--output-signature", linked, "--output", "json", blob]);
+    assert.equal(errorCode(signed.stdout), "FILE_SYMLINK");
+    const pub = join(dir, "k.pub");
+    writeFileSync(pub, publicKeyToPem(generateSigningKey().publicKey));
+    const policy = await cli(["policy", "init", "--image", "example.com/app", "--key", pub, "--file", linked, "--force", "--output", "json"]);
+    assert.equal(errorCode(policy.stdout), "FILE_SYMLINK");
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+
+    const existing = join(dir, "policy.json");
+    writeFileSync(existing, "{}");
+    assert.equal(errorCode((await cli(["policy", "init", "--image", "example.com/app", "--key", pub, "--file", existing, "--output", "json"])).stdout), "FILE_EXISTS");
+    assert.equal((await cli(["policy", "init", "--image", "example.com/app", "--key", pub, "--file", existing, "--force"])).status, 0);
+    assert.match(readFileSync(existing, "utf8"), /sigstoreSigned/);
+    const written = join(dir, "sig.txt");
+    assert.equal((await cli(["sign-blob", "--key", key, "--output-signature", written, blob])).status, 0);
+    assert.match(readFileSync(written, "utf8"), /^[A-Za-z0-9+/]+=*$/);
+  });
+});
