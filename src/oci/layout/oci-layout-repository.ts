@@ -16,7 +16,7 @@ import { MediaType } from "../manifest/media-types.js";
 import { DIGEST_ALGORITHM_PREFIX, isValidTag } from "../reference/grammar.js";
 import type { ManifestBytes, Repository } from "../repository.js";
 import { createFileExclusive, ioError, writeFileAtomic } from "../../internal/atomic-file.js";
-import { readFileBounded } from "./read-file-bounded.js";
+import { readFileBounded } from "./atomic-file.js";
 import {
   REF_NAME_ANNOTATION,
   checkIndexDocument,

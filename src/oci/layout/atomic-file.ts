@@ -4,7 +4,9 @@ import { SignetError } from "../../errors/index.js";
 import { ioError } from "../../internal/atomic-file.js";
 import { readBounded } from "../../internal/bounded-read.js";
 
-// Writing goes through internal/atomic-file.ts (writeFileAtomic, createFileExclusive), shared with key files.
+// The writers live in internal/atomic-file.ts, one implementation shared with key files and the CLI; they are
+// re-exported here for the layout's callers. New code imports them from internal/.
+export { createFileExclusive, ioError, writeFileAtomic } from "../../internal/atomic-file.js";
 
 /**
  * Reads a regular file, refusing one larger than `limit` before reading it. Returns undefined when the file
