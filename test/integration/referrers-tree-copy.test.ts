@@ -83,7 +83,7 @@ describe("tree and copy see OCI referrers (real registry, OCI layouts, cosign)",
     const digest = await pushTestImage(registry.host, "refs/app", "v1", "referrers-app");
     const other = await pushTestImage(registry.host, "refs/app", "other", "referrers-other");
     const image = `${registry.host}/refs/app@${digest}`;
-    assert.equal((await signet(["sign", "--key", "k.key", "--new-bundle-format", "--tlog-upload=false", image])).status, 0);
+    assert.equal((await signet(["sign", "--key", "k.key", "--tlog-upload=false", "--new-bundle-format", "--tlog-upload=false", image])).status, 0);
 
     const signedOnly = await signet(["tree", image]);
     assert.doesNotMatch(signedOnly.stdout, /nothing attached/);
@@ -113,7 +113,7 @@ describe("tree and copy see OCI referrers (real registry, OCI layouts, cosign)",
     assert.deepEqual((await tree(destination)).referrers.skipped, [], "the transplant was not copied");
 
     // The copied bundle still verifies, with signet and with cosign (as the DSSE attestation it is).
-    const verified = await signet(["verify", "--key", "k.pub", "--new-bundle-format", destination]);
+    const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--new-bundle-format", destination]);
     assert.equal(verified.status, 0, verified.stderr);
     if (process.env["SIGNET_TEST_COSIGN"] !== undefined) {
       const byCosign = await runProgram(
@@ -128,7 +128,7 @@ describe("tree and copy see OCI referrers (real registry, OCI layouts, cosign)",
     const layout = `oci:${join(dir, "layout")}:v1`;
     assert.equal((await signet(["copy", `${registry.host}/refs/app:v1`, layout])).status, 0);
     assert.deepEqual(shape((await tree(layout)).referrers.entries), expected);
-    assert.equal((await signet(["verify", "--key", "k.pub", "--new-bundle-format", layout])).status, 0);
+    assert.equal((await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--new-bundle-format", layout])).status, 0);
     assert.equal((await signet(["copy", layout, `${registry.host}/refs/back:v1`])).status, 0);
     assert.deepEqual(shape((await tree(`${registry.host}/refs/back:v1`)).referrers.entries), expected);
 

@@ -66,11 +66,11 @@ describe("a .sig tag with bad layers appended (real registry, cosign)", () => {
 
   test("signet and cosign both verify; signet reports the two skipped layers with their codes", async () => {
     const digest = await pushTestImage(registry.host, "skipped/app", "v1", "skipped-layers");
-    assert.equal((await signet(["sign", "--key", "k.key", `${registry.host}/skipped/app:v1`])).status, 0);
+    assert.equal((await signet(["sign", "--key", "k.key", "--tlog-upload=false", `${registry.host}/skipped/app:v1`])).status, 0);
     const bad = await appendBadLayers("skipped/app", digest);
     const image = `${registry.host}/skipped/app@${digest}`;
 
-    const json = await signet(["verify", "--key", "k.pub", "--output", "json", image]);
+    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", image]);
     assert.equal(json.status, 0, json.stdout);
     const result = (JSON.parse(json.stdout) as VerifyJson).images[0]!;
     assert.equal(result.signatures.length, 1);
@@ -82,7 +82,7 @@ describe("a .sig tag with bad layers appended (real registry, cosign)", () => {
       ].sort(),
     );
 
-    const text = await signet(["verify", "--key", "k.pub", image]);
+    const text = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", image]);
     assert.equal(text.status, 0);
     assert.match(text.stderr, /1 signature verified; 2 signature layer\(s\) could not be read and were skipped\./);
     assert.match(text.stderr, new RegExp(`skipped \\.sig layer ${bad.missing}: .*\\[REGISTRY_NOT_FOUND\\]`));
@@ -95,10 +95,10 @@ describe("a .sig tag with bad layers appended (real registry, cosign)", () => {
     const digest = await pushTestImage(registry.host, "skipped/unsigned", "v1", "only-bad-layers");
     // A signature by another key makes the .sig tag; the bad layers are appended to it.
     assert.equal((await signet(["generate-key-pair", "--output-key-prefix", "other"])).status, 0);
-    assert.equal((await signet(["sign", "--key", "other.key", `${registry.host}/skipped/unsigned:v1`])).status, 0);
+    assert.equal((await signet(["sign", "--key", "other.key", "--tlog-upload=false", `${registry.host}/skipped/unsigned:v1`])).status, 0);
     await appendBadLayers("skipped/unsigned", digest);
-    const json = await signet(["verify", "--key", "k.pub", "--output", "json", `${registry.host}/skipped/unsigned@${digest}`]);
-    assert.equal(json.status, 1);
+    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", `${registry.host}/skipped/unsigned@${digest}`]);
+    assert.notEqual(json.status, 0);
     const error = (JSON.parse(json.stdout) as VerifyJson).images[0]!.error!;
     assert.equal(error.code, "SIG_INVALID");
     assert.match(error.message, /2 signature layers were skipped/);
