@@ -13,12 +13,12 @@ import {
   type PolicyRequirementList,
   type PolicySourceLocation,
 } from "./config/index.js";
+import { appendAll } from "../internal/arrays.js";
 import type { KeyReader } from "./evaluation-context.js";
 import { tryParseDockerReference } from "./identity/index.js";
 import { KeyLoader } from "./key-material.js";
 import { K8S_SCHEME, KBS_SCHEME, createLocationReader } from "./locations/index.js";
 import { dockerPolicyIdentity, dockerReferenceNamespaces } from "./scopes.js";
-import { appendAll } from "../internal/arrays.js";
 
 export type LintSeverity = "error" | "warning" | "info";
 
