@@ -115,14 +115,12 @@ describe("tree and copy see OCI referrers (real registry, OCI layouts, cosign)",
     // The copied bundle still verifies, with signet and with cosign (as the DSSE attestation it is).
     const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--new-bundle-format", destination]);
     assert.equal(verified.status, 0, verified.stderr);
-    if (process.env["SIGNET_TEST_COSIGN"] !== undefined) {
-      const byCosign = await runProgram(
-        cosignPath(),
-        ["verify-attestation", "--key", "k.pub", "--new-bundle-format", "--trusted-root", "empty-root.json", "--insecure-ignore-tlog", "--allow-http-registry", "--type", "https://sigstore.dev/cosign/sign/v1", destination],
-        { env, cwd: dir },
-      );
-      assert.equal(byCosign.status, 0, byCosign.stderr);
-    }
+    const byCosign = await runProgram(
+      cosignPath(),
+      ["verify-attestation", "--key", "k.pub", "--new-bundle-format", "--trusted-root", "empty-root.json", "--insecure-ignore-tlog", "--allow-http-registry", "--type", "https://sigstore.dev/cosign/sign/v1", destination],
+      { env, cwd: dir },
+    );
+    assert.equal(byCosign.status, 0, byCosign.stderr);
 
     // Registry to an OCI layout and back: the layout keeps the tag schema's index in index.json.
     const layout = `oci:${join(dir, "layout")}:v1`;
