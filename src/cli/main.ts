@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { SignetError, toSignetError } from "../errors/index.js";
 import type { CliIo, Command, CommandContext } from "./command.js";
 import { printError } from "./output.js";
+import { maxOf } from "../internal/arrays.js";
 
 /**
  * The command table. Each command is imported only when it runs, so `signet verify` does not pay for
@@ -73,7 +74,7 @@ async function printCommandHelp(name: string, io: CliIo): Promise<number> {
 }
 
 function overview(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const width = maxOf(Object.keys(COMMANDS).map((n) => n.length), 0);
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
   return `signet: sign container images and verify that only signed images run\n\nUsage: signet <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun \`signet <command> --help\` for a command's options.\n`;
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { chmod, link, lstat, open, rename, stat, unlink } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { stat, unlink } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { SignetError } from "../errors/index.js";
+import { checkDestination, stageFile, type StagedFile } from "../internal/atomic-file.js";
 import { encryptPrivateKey, type DeriveKey } from "./cosign-encrypted.js";
 import { passwordFromInput, type PasswordInput } from "./password.js";
 import { publicKeyToPem } from "./public-key.js";
@@ -27,7 +27,9 @@ export function keyPairPathsIn(directory: string, prefix = "cosign"): KeyPairPat
 
 /**
  * Writes `key` as a cosign encrypted private key (mode 0600) and its PEM public key. `target` is a directory (for
- * cosign.key and cosign.pub) or the two paths. Each file is written to a temporary file and renamed into place;
+ * cosign.key and cosign.pub) or the two paths. A symbolic link, a non-file or another user's file at either path
+ * is refused (FILE_SYMLINK, FILE_NOT_REGULAR, FILE_FOREIGN_OWNER) even with `force`. Each file is written to a
+ * temporary file (internal/atomic-file.ts) and renamed into place;
  * if the second cannot be placed the first is removed again, so a failure never leaves half a pair. Without
  * `force`, a file that appears meanwhile is not overwritten either (placed with link(2), which refuses to replace).
  * With `force`, a failure after the private key was placed leaves neither file.
@@ -43,30 +45,27 @@ export async function writeKeyPair(target: string | KeyPairPaths, key: SigningKe
   const privatePem = await encryptPrivateKey(key, await passwordFromInput(password), { legacy: options.legacy === true, deriveKey: options.deriveKey });
   const publicPem = publicKeyToPem(key.publicKey);
 
-  const privateTemp = await writeTemporary(paths.privatePath, privatePem, 0o600);
-  let publicTemp: string | undefined;
+  const privateFile = await stageFile(paths.privatePath, privatePem, { mode: 0o600, replace: options.force === true, guard: true });
+  let publicFile: StagedFile | undefined;
   let placedPrivate = false;
   try {
-    publicTemp = await writeTemporary(paths.publicPath, publicPem, 0o644);
-    await place(privateTemp, paths.privatePath, options.force === true);
+    publicFile = await stageFile(paths.publicPath, publicPem, { mode: 0o644, replace: options.force === true, guard: true });
+    if (!(await privateFile.place())) throw keyExists(paths.privatePath);
     placedPrivate = true;
-    await place(publicTemp, paths.publicPath, options.force === true);
+    if (!(await publicFile.place())) throw keyExists(paths.publicPath);
     return paths;
   } catch (error) {
     if (placedPrivate) await unlink(paths.privatePath).catch(() => undefined);
     throw toWriteError(error, paths);
   } finally {
-    await unlink(privateTemp).catch(() => undefined);
-    if (publicTemp) await unlink(publicTemp).catch(() => undefined);
+    await privateFile.discard();
+    await publicFile?.discard();
   }
 }
 
+/** Refuses links, non-files and other users' files (checkDestination), then an existing file without --force. */
 async function checkWritable(path: string, force: boolean): Promise<void> {
-  const existing = await lstat(path).catch(() => undefined);
-  if (existing && !force) {
-    throw new SignetError("KEY_EXISTS", `${path} already exists`, { details: { path } });
-  }
-  if (existing?.isDirectory()) throw new SignetError("KEY_EXISTS", `${path} is a directory`, { details: { path } });
+  if ((await checkDestination(path)) && !force) throw keyExists(path);
   const directory = dirname(path);
   const parent = await stat(directory).catch(() => undefined);
   if (!parent?.isDirectory()) {
@@ -74,32 +73,8 @@ async function checkWritable(path: string, force: boolean): Promise<void> {
   }
 }
 
-/** A new file next to `path` (same filesystem, so rename is atomic), flushed to disk. */
-async function writeTemporary(path: string, content: string, mode: number): Promise<string> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(temporary, "wx", mode);
-  try {
-    await handle.writeFile(content, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await chmod(temporary, mode); // the umask may have removed bits; it never adds any
-  return temporary;
-}
-
-async function place(temporary: string, path: string, force: boolean): Promise<void> {
-  if (force) return rename(temporary, path);
-  try {
-    await link(temporary, path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") throw new SignetError("KEY_EXISTS", `${path} already exists`, { details: { path } });
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw error;
-    // No hard links on this filesystem: check again and rename (a narrow race instead of none).
-    if (await lstat(path).catch(() => undefined)) throw new SignetError("KEY_EXISTS", `${path} already exists`, { details: { path } });
-    await rename(temporary, path);
-  }
+function keyExists(path: string): SignetError {
+  return new SignetError("KEY_EXISTS", `${path} already exists`, { details: { path } });
 }
 
 function toWriteError(error: unknown, paths: KeyPairPaths): unknown {

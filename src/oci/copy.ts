@@ -3,6 +3,8 @@ import { COPY_BLOB_LIMIT_BYTES, LIMITS } from "../internal/limits.js";
 import { mapConcurrently } from "../internal/concurrency.js";
 import type { Descriptor } from "./manifest/descriptor.js";
 import { parseManifest } from "./manifest/parse.js";
+import { listReferrer } from "./referrers/push-referrer.js";
+import { readReferrerTree, type ReferrerNode } from "./referrers/read-referrers.js";
 import type { Repository } from "./repository.js";
 
 /** A registry repository that can mount a blob from another repository of the same registry. */
@@ -61,4 +63,34 @@ async function tryMount(source: Repository, destination: Repository, digest: Dig
 
 function newStats(): CopyStats {
   return { manifests: 0, blobsCopied: 0, blobsSkipped: 0 };
+}
+
+export interface CopiedReferrer {
+  /** The manifest it refers to. */
+  readonly subject: Digest;
+  readonly digest: Digest;
+  readonly artifactType?: string;
+  /** How the destination lists it: its referrers API, or the tag schema's index (the fallback) under `tag`. */
+  readonly listedBy: "referrers-api" | "tag-schema";
+  readonly tag?: string;
+}
+
+/**
+ * Copies the OCI referrers of `subject` (sigstore bundles, attestations, Notation signatures, SBOMs: every
+ * artifactType), and theirs in turn (readReferrerTree), to `destination`: each referrer's manifest tree by digest,
+ * parents first, then listed there through the referrers API or, for a registry or layout without it, the
+ * referrers tag schema's index. Only manifests that name their subject are copied; the listing is untrusted.
+ */
+export async function copyReferrers(source: Repository, destination: Repository, subject: Digest, stats: CopyStats = newStats()): Promise<CopiedReferrer[]> {
+  const copied: CopiedReferrer[] = [];
+  const copy = async (nodes: readonly ReferrerNode[]): Promise<void> => {
+    for (const node of nodes) {
+      await copyManifestTree(source, destination, node.descriptor.digest, undefined, stats);
+      const listed = await listReferrer(destination, node.subject, node.descriptor);
+      copied.push({ subject: node.subject, digest: node.descriptor.digest, ...(node.descriptor.artifactType !== undefined ? { artifactType: node.descriptor.artifactType } : {}), ...listed });
+      await copy(node.referrers);
+    }
+  };
+  await copy((await readReferrerTree(source, subject)).referrers);
+  return copied;
 }

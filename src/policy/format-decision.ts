@@ -1,5 +1,6 @@
 import { formatSourceLocation } from "./config/index.js";
 import type { PolicyDecision, RequirementVerdict, SignatureVerdict } from "./decision.js";
+import { appendAll } from "../internal/arrays.js";
 
 /**
  * The decision tree as text for a person: the verdict and its reason first, then the scope and why it matched,
@@ -27,7 +28,7 @@ export function formatDecisionText(decision: PolicyDecision): string {
   const scopeName = scope.scope === undefined ? "the global default" : `transport ${scope.transport} scope ${JSON.stringify(scope.scope)}`;
   lines.push(`  scope: ${scopeName} (${formatSourceLocation(scope.location)}), looked up as ${scope.identity}`);
   lines.push(`    why: ${scope.reason}`);
-  for (const requirement of decision.requirements) lines.push(...formatRequirement(requirement, decision.requirements.length));
+  for (const requirement of decision.requirements) appendAll(lines, formatRequirement(requirement, decision.requirements.length));
   return `${lines.join("\n")}\n`;
 }
 
@@ -36,7 +37,7 @@ function formatRequirement(requirement: RequirementVerdict, count: number): stri
   const lines = [`  requirement ${requirement.index + 1} of ${count}: ${requirement.summary} (${formatSourceLocation(requirement.location)}): ${status}`];
   lines.push(`    reason: ${requirement.reason}`);
   if (!requirement.allowed && requirement.hint !== undefined) lines.push(`    hint: ${requirement.hint}`);
-  requirement.signatures.forEach((signature, index) => lines.push(...formatSignature(signature, index, requirement.hint)));
+  requirement.signatures.forEach((signature, index) => appendAll(lines, formatSignature(signature, index, requirement.hint)));
   return lines;
 }
 

@@ -13,6 +13,7 @@ import {
   type PolicyRequirementList,
   type PolicySourceLocation,
 } from "./config/index.js";
+import { appendAll } from "../internal/arrays.js";
 import type { KeyReader } from "./evaluation-context.js";
 import { tryParseDockerReference } from "./identity/index.js";
 import { KeyLoader } from "./key-material.js";
@@ -49,8 +50,7 @@ export async function lintPolicy(input: string | Uint8Array, options: LintPolicy
   const { policy, issues } = parsePolicyCollectingIssues(input, { source });
   const findings: PolicyLintFinding[] = issues.map((issue) => ({ severity: "error", rule: "invalid", ...issue }));
   if (policy !== undefined) {
-    findings.push(...checkDefault(policy), ...checkScopes(policy), ...checkRequirements(policy));
-    findings.push(...(await checkKeys(policy, options.readKey)));
+    for (const more of [checkDefault(policy), checkScopes(policy), checkRequirements(policy), await checkKeys(policy, options.readKey)]) appendAll(findings, more);
   }
   const rank: Record<LintSeverity, number> = { error: 0, warning: 1, info: 2 };
   return findings.sort((a, b) => a.line - b.line || a.column - b.column || rank[a.severity] - rank[b.severity]);
@@ -187,7 +187,7 @@ function checkRequirements(policy: ParsedPolicy): PolicyLintFinding[] {
   const findings: PolicyLintFinding[] = [];
   for (const list of allLists(policy)) {
     const registryScope = list.transport === undefined || REGISTRY_TRANSPORTS.has(list.transport);
-    for (const requirement of list.requirements) findings.push(...checkRequirement(requirement, registryScope, list));
+    for (const requirement of list.requirements) appendAll(findings, checkRequirement(requirement, registryScope, list));
   }
   return findings;
 }

@@ -34,3 +34,17 @@ export function jsonErrorCodes(stdout: string): string[] {
   if (value.error) return [value.error.code];
   return (value.images ?? []).map((i) => i.error?.code ?? "OK");
 }
+
+/** Runs the CLI in this process (no child, no start-up cost) with `env` as its whole environment. */
+export async function runCliInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { PassThrough } = await import("node:stream");
+  const { run } = await import("../../src/cli/main.js");
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const status = await run(args, { stdout, stderr, env, interactive: false });
+  return { status, stdout: out, stderr: err };
+}

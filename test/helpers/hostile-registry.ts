@@ -115,3 +115,30 @@ export function sampleManifest(label = "x"): Buffer {
     }),
   );
 }
+
+/**
+ * A hostile registry in front of a real one: every request is forwarded to `upstream` ("127.0.0.1:PORT") unless
+ * `intercept` answers it first (an injected 500, a reset). The Host header is forwarded unchanged, so the upstream's
+ * Location headers point back at the proxy.
+ */
+export async function startFaultyProxy(upstream: string, intercept: (request: RecordedRequest, response: ServerResponse, socket: Socket) => boolean): Promise<HostileRegistry> {
+  const { request: httpRequest } = await import("node:http");
+  const [hostname, port] = [upstream.slice(0, upstream.lastIndexOf(":")), Number(upstream.slice(upstream.lastIndexOf(":") + 1))];
+  return startHostileRegistry(
+    (recorded, response, socket) =>
+      new Promise<void>((resolve, reject) => {
+        if (intercept(recorded, response, socket)) return resolve();
+        const headers = { ...recorded.headers };
+        delete headers["transfer-encoding"];
+        headers["content-length"] = String(recorded.body.length);
+        const forwarded = httpRequest({ hostname, port, method: recorded.method, path: recorded.url, headers }, (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+          answer.on("end", resolve);
+          answer.on("error", reject);
+        });
+        forwarded.on("error", reject);
+        forwarded.end(recorded.body);
+      }),
+  );
+}

@@ -220,10 +220,47 @@ describe("hostile registry: time", () => {
     }
   });
 
-  test("a reset connection is not retried for PUT", async () => {
+  test("a reset connection is retried for a manifest PUT (idempotent: the same bytes under the same name), then reported", async () => {
     const server = await serve((_request, _response, socket) => void socket.destroy());
-    const { client } = await expectFailure({}, 3000, "REGISTRY_UNREACHABLE", (c) => c.repository(server.host, "app").putManifest(genuine, "application/vnd.oci.image.manifest.v1+json", "v1"));
-    assert.equal(client.stats.requests, 1);
+    const { client } = await expectFailure({ retryBaseDelayMs: 10 }, 3000, "REGISTRY_UNREACHABLE", (c) => c.repository(server.host, "app").putManifest(genuine, "application/vnd.oci.image.manifest.v1+json", "v1"));
+    assert.equal(client.stats.requests, 4);
+  });
+
+  test("a reset connection is not retried for the POST that opens an upload; putBlob starts the upload again, 3 times at most", async () => {
+    const server = await serve((request, response, socket) => {
+      if (request.method === "POST") return void socket.destroy();
+      sendRegistryError(response, 404, "BLOB_UNKNOWN", "no such blob");
+    });
+    const blob = Buffer.from("blob");
+    await expectFailure({ retryBaseDelayMs: 10 }, 5000, "REGISTRY_UNREACHABLE", (c) => c.repository(server.host, "app").putBlob(blob, sha256Digest(blob)));
+    assert.deepEqual(server.requests.map((r) => r.method), ["POST", "HEAD", "POST", "HEAD", "POST"]);
+  });
+
+  test("500 is retried for GET and for the upload's PUT, never for POST", async () => {
+    const blob = Buffer.from("blob");
+    let failures = 0;
+    const server = await serve((request, response) => {
+      if (request.method !== "HEAD" && failures++ % 2 === 0) return sendRegistryError(response, 500, "UNKNOWN", "hiccup");
+      if (request.method === "POST") {
+        response.writeHead(202, { location: "/v2/app/blobs/uploads/session", "content-length": "0" });
+        return void response.end();
+      }
+      if (request.method === "PUT") {
+        response.writeHead(201, { "docker-content-digest": sha256Digest(blob), "content-length": "0" });
+        return void response.end();
+      }
+      if (request.method === "HEAD") return sendRegistryError(response, 404, "BLOB_UNKNOWN", "no such blob");
+      sendManifest(response, genuine);
+    });
+    const client = createRegistryClient({ credentials: NO_CREDENTIALS, retryBaseDelayMs: 10 });
+    try {
+      assert.equal((await client.repository(server.host, "app").getManifest("v1")).digest, genuineDigest);
+      await client.repository(server.host, "app").putBlob(blob, sha256Digest(blob));
+      // GET 500, GET 200; POST 500 (not retried: putBlob asks whether the blob arrived, then starts again), POST 202, PUT 500, PUT 201.
+      assert.deepEqual(server.requests.map((r) => r.method), ["GET", "GET", "POST", "HEAD", "POST", "PUT", "PUT"]);
+    } finally {
+      await client.close();
+    }
   });
 
   test("keep-alive: sequential requests reuse connections", async () => {

@@ -36,13 +36,13 @@ describe("verify against a hostile registry", () => {
     response.end(bytes);
   };
 
-  async function verifyAgainst(handler: FakeHandler): Promise<{ codes: string[]; ms: number; requests: string[] }> {
+  async function verifyAgainst(handler: FakeHandler): Promise<{ codes: string[]; ms: number; requests: string[]; stdout: string }> {
     await registry?.stop();
     registry = await startHostileRegistry(handler);
     const started = Date.now();
     const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--timeout", "2s", "--output", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
     assert.equal(result.status, 1, `verify must fail: ${result.stdout}${result.stderr}`);
-    return { codes: jsonErrorCodes(result.stdout), ms: Date.now() - started, requests: registry.requests.map((r) => `${r.method} ${r.url}`) };
+    return { codes: jsonErrorCodes(result.stdout), ms: Date.now() - started, requests: registry.requests.map((r) => `${r.method} ${r.url}`), stdout: result.stdout };
   }
 
   test("the honest server verifies (the harness itself works)", async () => {
@@ -65,10 +65,13 @@ describe("verify against a hostile registry", () => {
     }
   });
 
-  test("a signature layer declaring 10 GB: SIZE_LIMIT_EXCEEDED without fetching it", async () => {
+  test("a signature layer declaring 10 GB is skipped (SIZE_LIMIT_EXCEEDED) without fetching it; alone, nothing verifies (SIG_MISSING)", async () => {
     const manifest = buildSignatureImage([{ ...goodLayer, size: 10 * 1024 ** 3 }]).manifestBytes;
     const outcome = await verifyAgainst((request, response) => (request.url === SIG_PATH ? serveManifest(response, manifest) : void response.writeHead(404).end()));
-    assert.deepEqual(outcome.codes, ["SIZE_LIMIT_EXCEEDED"]);
+    assert.deepEqual(outcome.codes, ["SIG_MISSING"]);
+    const error = (JSON.parse(outcome.stdout) as { images: { error: { message: string; details: { skipped: { code: string }[] } } }[] }).images[0]!.error;
+    assert.deepEqual(error.details.skipped.map((s) => s.code), ["SIZE_LIMIT_EXCEEDED"]);
+    assert.match(error.message, /1 signature layer was skipped/);
     assert.ok(!outcome.requests.some((r) => r.includes("/blobs/")));
   });
 

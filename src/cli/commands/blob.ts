@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { SignetError } from "../../errors/index.js";
+import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { decodeBlobSignature, signBlob, verifyBlobSignature } from "../../signatures/blob/blob-signature.js";
 import type { Command, CommandContext } from "../command.js";
 import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
@@ -28,7 +29,7 @@ export const signBlobCommand: Command = {
     const signature = signBlob(key, readInput(file));
     const outputPath = stringOption(context, "output-signature");
     if (outputPath !== undefined) {
-      writeFileSync(outputPath, signature);
+      await writeFileAtomic(outputPath, signature, { mode: 0o644, guard: true });
       context.io.stderr.write(`Wrote signature to ${outputPath}\n`);
     }
     if (outputFormat(context) === "json") writeJson(context.io, { file, signature });

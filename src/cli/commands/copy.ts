@@ -8,24 +8,31 @@ import { writeJson } from "../output.js";
 export const copyCommand: Command = {
   name: "copy",
   summary: "Copy an image with its signatures",
-  usage: `signet copy [--only sig,att,sbom] [--dest-create] SRC DST
+  usage: `signet copy [--only sig,att,sbom,referrers] [--dest-create] SRC DST
 
   SRC and DST are registry references or OCI layouts (oci:PATH[:TAG]). The image (every platform of an
-  index), its blobs, and what cosign attached to it (.sig, .att, .sbom) are copied; signatures already at
-  DST are kept and merged with the copied ones. Without a tag, DST takes SRC's tag.`,
+  index), its blobs, what cosign attached to it (.sig, .att, .sbom) and its OCI referrers (sigstore bundles,
+  attestations, Notation signatures, SBOMs; listed at DST by its referrers API, else the sha256-<hex> tag)
+  are copied; signatures and referrers already at DST are kept and merged with the copied ones. Without a
+  tag, DST takes SRC's tag.`,
   options: { only: { type: "string" }, ...REGISTRY_OPTIONS, ...OUTPUT_OPTION },
   async run(context) {
     if (context.positionals.length !== 2) throw new SignetError("USAGE", "copy takes SRC and DST");
     const [source, destination] = context.positionals as [string, string];
-    const only = (stringOption(context, "only") ?? "sig,att,sbom").split(",").map((s) => s.trim());
-    for (const kind of only) if (!["sig", "att", "sbom"].includes(kind)) throw new SignetError("USAGE", `--only takes sig, att and sbom, not ${JSON.stringify(kind)}`);
+    const only = (stringOption(context, "only") ?? "sig,att,sbom,referrers").split(",").map((s) => s.trim());
+    for (const kind of only) if (!["sig", "att", "sbom", "referrers"].includes(kind)) throw new SignetError("USAGE", `--only takes sig, att, sbom and referrers, not ${JSON.stringify(kind)}`);
+    const kinds = only.filter((kind): kind is "sig" | "att" | "sbom" => kind !== "referrers");
     const access = new ImageAccess(registryOptions(context));
     try {
-      const result = await copyImageWithSignatures(access, source, destination, { kinds: only as ("sig" | "att" | "sbom")[] });
+      const result = await copyImageWithSignatures(access, source, destination, { kinds, referrers: only.includes("referrers") });
       if (outputFormat(context) === "json") writeJson(context.io, result);
       else {
         context.io.stderr.write(`Copied ${source} (${result.digest}) to ${result.destination}: ${result.manifests} manifest(s), ${result.blobsCopied} blob(s) copied, ${result.blobsSkipped} already there.\n`);
         for (const attachment of result.attachments) context.io.stderr.write(`Copied ${attachment.tag} (${attachment.layers} layer(s)).\n`);
+        for (const referrer of result.referrers) {
+          const listed = referrer.listedBy === "tag-schema" ? `listed in ${referrer.tag}` : "listed by the referrers API";
+          context.io.stderr.write(`Copied referrer ${referrer.digest} (${referrer.artifactType ?? "no artifact type"}) of ${referrer.subject}, ${listed}.\n`);
+        }
       }
       return 0;
     } finally {

@@ -1,5 +1,6 @@
 import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
+import { readReferrerTree, type ReferrerNode } from "../../oci/referrers/index.js";
 import { parseSignatureManifestLayers } from "../../signatures/cosign/signature-manifest.js";
 import { attachmentTag, type AttachmentKind } from "../../signatures/cosign/tags.js";
 import type { Command, CommandContext } from "../command.js";
@@ -34,7 +35,11 @@ export const triangulateCommand: Command = {
 export const treeCommand: Command = {
   name: "tree",
   summary: "Show what is attached to an image",
-  usage: `signet tree IMAGE`,
+  usage: `signet tree IMAGE
+
+  Lists what cosign attached under its tags (.sig, .att, .sbom) and the image's OCI referrers (sigstore
+  bundles, attestations, Notation signatures, SBOMs, and what refers to those), read through the referrers
+  API, else the sha256-<hex> tag. A listed manifest that does not name the image as its subject is not shown.`,
   options: { ...REGISTRY_OPTIONS, ...OUTPUT_OPTION },
   async run(context) {
     const image = onlyImage(context, "tree");
@@ -49,24 +54,66 @@ export const treeCommand: Command = {
         const layers = parseSignatureManifestLayers(manifest.bytes);
         attachments.push({ label, kind, location: `${resolved.repository.displayName}:${tag}`, manifestDigest: manifest.digest, layers: layers.map((l) => l.digest) });
       }
+      const tree = await readReferrerTree(resolved.repository, resolved.digest);
+      const where = tree.listing.source === "referrers-api" ? `the referrers API (${tree.listing.where})` : `the referrers tag ${tree.listing.where}`;
       if (outputFormat(context) === "json") {
-        writeJson(context.io, { image, digest: resolved.digest, attachments });
+        writeJson(context.io, {
+          image,
+          digest: resolved.digest,
+          attachments,
+          referrers: { source: tree.listing.source, where: tree.listing.where, entries: tree.referrers.map(referrerToJson), skipped: tree.skipped },
+        });
         return 0;
       }
       const out = context.io.stdout;
       out.write(`Artifacts attached to ${image} (${resolved.digest}):\n`);
-      if (attachments.length === 0) out.write("└── nothing attached\n");
-      attachments.forEach((attachment, i) => {
-        const last = i === attachments.length - 1;
-        out.write(`${last ? "└──" : "├──"} ${attachment.label}: ${attachment.location}\n`);
-        attachment.layers.forEach((layer, j) => out.write(`${last ? "    " : "│   "}${j === attachment.layers.length - 1 ? "└──" : "├──"} ${layer}\n`));
-      });
+      const sections: { title: string; children: TreeLine[] }[] = attachments.map((a) => ({ title: `${a.label}: ${a.location}`, children: a.layers.map((layer) => ({ text: layer, children: [] })) }));
+      if (tree.referrers.length > 0) sections.push({ title: `Referrers: ${where}`, children: tree.referrers.map(referrerLine) });
+      if (sections.length === 0) out.write("└── nothing attached\n");
+      sections.forEach((section, i) => writeTree(out, { text: section.title, children: section.children }, "", i === sections.length - 1));
+      for (const skipped of tree.skipped) context.io.stderr.write(`Not shown: ${skipped.digest}: ${skipped.reason} [${skipped.code}]\n`);
       return 0;
     } finally {
       await access.close();
     }
   },
 };
+
+interface TreeLine {
+  readonly text: string;
+  readonly children: TreeLine[];
+}
+
+function writeTree(out: NodeJS.WritableStream, line: TreeLine, indent: string, last: boolean): void {
+  out.write(`${indent}${last ? "└──" : "├──"} ${line.text}\n`);
+  line.children.forEach((child, i) => writeTree(out, child, `${indent}${last ? "    " : "│   "}`, i === line.children.length - 1));
+}
+
+function referrerLine(node: ReferrerNode): TreeLine {
+  const type = node.descriptor.artifactType ?? node.descriptor.mediaType;
+  return { text: `${node.descriptor.digest} ${type} (${describeArtifactType(type)})`, children: node.referrers.map(referrerLine) };
+}
+
+function referrerToJson(node: ReferrerNode): Record<string, unknown> {
+  const type = node.descriptor.artifactType ?? null;
+  return {
+    digest: node.descriptor.digest,
+    mediaType: node.descriptor.mediaType,
+    artifactType: type,
+    kind: describeArtifactType(type ?? node.descriptor.mediaType),
+    annotations: node.descriptor.annotations ?? {},
+    referrers: node.referrers.map(referrerToJson),
+  };
+}
+
+/** A reader's name for an artifact type. */
+export function describeArtifactType(type: string): string {
+  if (type.startsWith("application/vnd.dev.sigstore.bundle")) return "sigstore bundle";
+  if (type === "application/vnd.cncf.notary.signature") return "Notation signature";
+  if (type.startsWith("application/vnd.in-toto") || type === "application/vnd.dsse.envelope.v1+json") return "attestation";
+  if (/spdx|cyclonedx|syft/i.test(type)) return "SBOM";
+  return "artifact";
+}
 
 function onlyImage(context: CommandContext, command: string): string {
   if (context.positionals.length !== 1) throw new SignetError("USAGE", `${command} takes exactly one IMAGE`);

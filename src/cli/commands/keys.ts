@@ -1,5 +1,5 @@
-import { writeFileSync } from "node:fs";
 import { SignetError } from "../../errors/index.js";
+import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { generateSigningKey, importKeyPair, publicKeyFromPrivate, publicKeyToPem, resolvePassword, writeKeyPair } from "../../keys/index.js";
 import type { Command } from "../command.js";
 import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
@@ -74,7 +74,8 @@ export const publicKeyCommand: Command = {
     const publicKey = await publicKeyFromPrivate(keyPath, { passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true });
     const pem = publicKeyToPem(publicKey);
     const outfile = stringOption(context, "outfile");
-    if (outfile !== undefined) writeFileSync(outfile, pem);
+    // Atomic, and never through a planted link or into another user's file (FILE_SYMLINK, FILE_FOREIGN_OWNER).
+    if (outfile !== undefined) await writeFileAtomic(outfile, pem, { mode: 0o644, guard: true });
     else context.io.stdout.write(pem);
     return 0;
   },

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
@@ -205,11 +205,9 @@ async function init(context: CommandContext): Promise<number> {
     context.io.stdout.write(text);
     return 0;
   }
-  try {
-    await writeFile(file, text, { flag: context.values["force"] === true ? "w" : "wx", mode: 0o644 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new SignetError("FILE_EXISTS", `${file} already exists`, { details: { path: file } });
-    throw new SignetError("IO_ERROR", `cannot write ${file}: ${(error as Error).message}`, { cause: error });
+  // Atomic, and never through a planted link or into another user's file (FILE_SYMLINK, FILE_FOREIGN_OWNER).
+  if (!(await writeFileAtomic(file, text, { mode: 0o644, replace: context.values["force"] === true, guard: true }))) {
+    throw new SignetError("FILE_EXISTS", `${file} already exists`, { details: { path: file } });
   }
   if (outputFormat(context) === "json") writeJson(context.io, { policy: file });
   else context.io.stderr.write(`Policy written to ${file}\n`);

@@ -102,7 +102,9 @@ function describeVerified(out: NodeJS.WritableStream, image: string, verified: V
     ...verified.signatures.map((s) => `  ${describeSignature(s)}`),
     `${count} signature${count === 1 ? "" : "s"} verified` +
       (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +
+      (verified.skipped.length > 0 ? `; ${verified.skipped.length} signature layer(s) could not be read and were skipped` : "") +
       ".",
+    ...verified.skipped.map((s) => `  skipped .sig layer ${s.layerDigest}: ${s.reason} [${s.code}]`),
   ];
   out.write(`${lines.join("\n")}\n`);
 }
@@ -150,5 +152,6 @@ function toJson(image: string, verified: VerifiedSigstoreImage): Record<string, 
     })),
     rejected: verified.rejected,
     ignored: verified.ignored,
+    skipped: verified.skipped,
   };
 }

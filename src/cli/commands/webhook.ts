@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SignetError } from "../../errors/index.js";
+import { checkDestination, stageFile, type StagedFile } from "../../internal/atomic-file.js";
 import type { Command, CommandContext } from "../command.js";
 import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
 import { writeJson } from "../output.js";
@@ -167,22 +167,27 @@ async function certs(context: CommandContext): Promise<number> {
     ["tls.key", made.keyPem, true],
   ];
   if (ca === undefined) files.push(["ca.crt", made.caCertPem, false], ["ca.key", made.caKeyPem!, true]);
-  if (context.values["force"] !== true) {
-    // Refuse before writing anything: never leave a new key next to an old certificate.
-    const existing = files.map(([name]) => join(outDir, name)).filter((path) => existsSync(path));
-    if (existing.length > 0) throw new SignetError("FILE_EXISTS", `${existing.join(", ")} exist${existing.length === 1 ? "s" : ""}`);
-  }
+  const force = context.values["force"] === true;
+  // Refuse before writing anything: never leave a new key next to an old certificate. A planted symbolic link or
+  // another user's file is refused even with --force (FILE_SYMLINK, FILE_FOREIGN_OWNER); each file is written to a
+  // temporary file (0600 for keys) and renamed into place, so nothing is ever written through a link.
+  const existing: string[] = [];
+  for (const [name] of files) if (await checkDestination(join(outDir, name))) existing.push(join(outDir, name));
+  if (existing.length > 0 && !force) throw new SignetError("FILE_EXISTS", `${existing.join(", ")} exist${existing.length === 1 ? "s" : ""}`);
+  const staged: StagedFile[] = [];
   const written: string[] = [];
-  for (const [name, text, secret] of files) {
-    const path = join(outDir, name);
-    try {
-      await writeFile(path, text, { mode: secret ? 0o600 : 0o644, flag: context.values["force"] === true ? "w" : "wx" });
-      if (secret) await chmod(path, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new SignetError("FILE_EXISTS", `${path} exists`);
-      throw new SignetError("IO_ERROR", `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  try {
+    for (const [name, text, secret] of files) staged.push(await stageFile(join(outDir, name), text, { mode: secret ? 0o600 : 0o644, replace: force, guard: true }));
+    for (const file of staged) {
+      if (!(await file.place())) throw new SignetError("FILE_EXISTS", `${file.path} exists`);
+      written.push(file.path);
     }
-    written.push(path);
+  } catch (error) {
+    // Without --force every file placed was new: take them away again rather than leave half a set.
+    if (!force) for (const path of written) await rm(path, { force: true });
+    throw error;
+  } finally {
+    for (const file of staged) await file.discard();
   }
   if (format === "json") {
     writeJson(context.io, { files: written, dnsNames: made.dnsNames, notAfter: made.notAfter.toISOString(), caBundle: made.caBundle });

@@ -1,40 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, open, rename, rm, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open, type FileHandle } from "node:fs/promises";
 import { SignetError } from "../../errors/index.js";
+import { ioError } from "../../internal/atomic-file.js";
 import { readBounded } from "../../internal/bounded-read.js";
 
-/**
- * Writes `bytes` to `path` so that readers see either the old file or the whole new one: the bytes go to a
- * temporary file in the same directory (same file system), are flushed, and the file is renamed over `path`.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = await writeTemporary(path, bytes);
-  try {
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw ioError(`could not write ${path}`, error);
-  }
-}
-
-/**
- * Creates `path` with `bytes` unless it already exists (then returns false and leaves it alone). Like
- * writeFileAtomic, nobody ever sees a partial file; link() fails instead of replacing an existing file.
- */
-export async function createFileExclusive(path: string, bytes: Uint8Array): Promise<boolean> {
-  const temporary = await writeTemporary(path, bytes);
-  try {
-    await link(temporary, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw ioError(`could not create ${path}`, error);
-  } finally {
-    await rm(temporary, { force: true });
-  }
-}
+// The writers live in internal/atomic-file.ts, one implementation shared with key files and the CLI; they are
+// re-exported here for the layout's callers. New code imports them from internal/.
+export { createFileExclusive, ioError, writeFileAtomic } from "../../internal/atomic-file.js";
 
 /**
  * Reads a regular file, refusing one larger than `limit` before reading it. Returns undefined when the file
@@ -65,27 +37,5 @@ export async function readFileBounded(path: string, limit: number, what: string)
     throw ioError(`could not read ${what}`, error);
   } finally {
     await handle.close();
-  }
-}
-
-export function ioError(message: string, cause: unknown): SignetError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new SignetError("IO_ERROR", `${message}: ${detail}`, { cause });
-}
-
-async function writeTemporary(path: string, bytes: Uint8Array): Promise<string> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(temporary, "wx", 0o644);
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    return temporary;
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(temporary, { force: true });
-    throw ioError(`could not write ${path}`, error);
   }
 }

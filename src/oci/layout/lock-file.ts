@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { link, open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SignetError } from "../../errors/index.js";
-import { ioError } from "./atomic-file.js";
+import { ioError } from "../../internal/atomic-file.js";
 
 export interface LockOptions {
   /** A lock file not refreshed for this long belongs to a process that died; it is broken. Default 30 s. */

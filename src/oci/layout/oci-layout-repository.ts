@@ -15,7 +15,8 @@ import type { Descriptor } from "../manifest/descriptor.js";
 import { MediaType } from "../manifest/media-types.js";
 import { DIGEST_ALGORITHM_PREFIX, isValidTag } from "../reference/grammar.js";
 import type { ManifestBytes, Repository } from "../repository.js";
-import { createFileExclusive, ioError, readFileBounded, writeFileAtomic } from "./atomic-file.js";
+import { createFileExclusive, ioError, writeFileAtomic } from "../../internal/atomic-file.js";
+import { readFileBounded } from "./atomic-file.js";
 import {
   REF_NAME_ANNOTATION,
   checkIndexDocument,

@@ -71,13 +71,21 @@ export async function pushReferrer(repository: Repository, artifact: ReferrerArt
     artifactType: artifact.artifactType,
     ...(artifact.annotations !== undefined && Object.keys(artifact.annotations).length > 0 ? { annotations: sortedRecord(artifact.annotations) } : {}),
   };
+  return { descriptor, ...(await listReferrer(repository, artifact.subject.digest, descriptor)) };
+}
+
+/**
+ * Makes a referrer manifest already stored in `repository` discoverable from `subject`: a registry with the
+ * referrers API lists it by itself; otherwise it is added to the tag schema's index (the fallback), unless there.
+ */
+export async function listReferrer(repository: Repository, subject: Digest, descriptor: Descriptor): Promise<Omit<PushedReferrer, "descriptor">> {
   if (hasReferrersApi(repository)) {
-    const answer = await repository.fetchReferrers(artifact.subject.digest);
-    if (answer.supported) return { descriptor, listedBy: "referrers-api" };
+    const answer = await repository.fetchReferrers(subject);
+    if (answer.supported) return { listedBy: "referrers-api" };
   }
-  const tag = referrersTag(artifact.subject.digest);
+  const tag = referrersTag(subject);
   await addToTagIndex(repository, tag, descriptor);
-  return { descriptor, listedBy: "tag-schema", tag };
+  return { listedBy: "tag-schema", tag };
 }
 
 interface TagLocking {

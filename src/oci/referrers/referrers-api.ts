@@ -16,6 +16,7 @@ import type { RegistryHttp } from "../registry/registry-http.js";
 import { registryErrorFromResponse } from "../registry/response-error.js";
 import { discard, firstHeader, readBody, readCapped } from "../registry/transport.js";
 import { MAX_REFERRERS, parseReferrersIndex } from "./referrers-index.js";
+import { appendAll } from "../../internal/arrays.js";
 
 /** Pages of a paginated referrers answer followed before giving up (hostile endless pagination). */
 export const MAX_REFERRERS_PAGES = 20;
@@ -79,7 +80,7 @@ export async function fetchReferrersFromRegistry(http: RegistryHttp, target: Ref
       return { descriptors: parseReferrersIndex(bytes, where), next: link === undefined ? undefined : nextPage(link, response.url, origin, path, seen) };
     });
     if ("unsupported" in answer) return { supported: false, reason: answer.unsupported };
-    descriptors.push(...answer.descriptors);
+    appendAll(descriptors, answer.descriptors);
     if (descriptors.length > MAX_REFERRERS) {
       throw new SignetError("COUNT_LIMIT_EXCEEDED", `${target.displayName}@${subject} has more than ${MAX_REFERRERS} referrers`, { details: { limit: MAX_REFERRERS } });
     }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { SignetError } from "../../errors/index.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { isDockerHub } from "./endpoint.js";
+import { appendAll } from "../../internal/arrays.js";
 
 /** What a registry login is made of: a user name and password, or an OAuth2 refresh token (`identitytoken`). */
 export type RegistryCredentials =
@@ -83,7 +84,7 @@ export function credentialKeyCandidates(registryHost: string, repository?: strin
   for (const host of hostAliases(registryHost)) {
     for (let n = segments.length; n > 0; n--) keys.push(`${host}/${segments.slice(0, n).join("/")}`);
   }
-  keys.push(...hostAliases(registryHost));
+  appendAll(keys, hostAliases(registryHost));
   return keys;
 }
 

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { SignetError } from "../../errors/index.js";
+import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { createRegistryClient, type RegistryClientOptions } from "./client.js";
 import { createStaticCredentialStore, dockerConfigPath, normalizeAuthKey } from "./credentials.js";
@@ -111,22 +111,13 @@ async function readConfig(path: string): Promise<Record<string, unknown>> {
   return parsed;
 }
 
-/** Writes a temporary file (mode 0600) beside the target and renames it over the target. */
+/** Writes a temporary file (mode 0600) beside the target and renames it over the target (internal/atomic-file.ts). */
 async function writeConfigAtomically(path: string, config: Record<string, unknown>): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const handle = await open(temporary, "wx", 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(config, null, "\t")}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(temporary, 0o600);
-    await rename(temporary, path);
+    await writeFileAtomic(path, `${JSON.stringify(config, null, "\t")}\n`, { mode: 0o600 });
   } catch (error) {
-    await rm(temporary, { force: true });
-    throw new SignetError("IO_ERROR", `cannot write ${path}: ${(error as Error).message}`, { details: { path }, cause: error });
+    const cause = SignetError.is(error) && error.cause !== undefined ? error.cause : error;
+    throw new SignetError("IO_ERROR", `cannot write ${path}: ${(cause as Error).message}`, { details: { path }, cause });
   }
 }

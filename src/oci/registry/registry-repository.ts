@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { SignetError } from "../../errors/index.js";
 import { computeDigest, digestAlgorithm, isDigest, parseDigest, sha256Digest, verifyDigest, type Digest } from "../../internal/digest.js";
 import { LIMITS } from "../../internal/limits.js";
@@ -6,6 +7,7 @@ import type { Descriptor } from "../manifest/descriptor.js";
 import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES } from "../manifest/media-types.js";
 import { fetchReferrersFromRegistry, type ReferrersApiAnswer } from "../referrers/referrers-api.js";
 import type { ManifestBytes, Repository } from "../repository.js";
+import { backoffDelay } from "./backoff.js";
 import { checkUrlScheme } from "./endpoint.js";
 import { parseNextLink } from "./link-header.js";
 import { manifestMediaType } from "./manifest-media-type.js";
@@ -13,7 +15,7 @@ import { isValidTag, parseManifestReference, validateRepositoryName, validateTag
 import { describeUrl } from "./redact.js";
 import type { RegistryHttp } from "./registry-http.js";
 import { registryErrorFromResponse } from "./response-error.js";
-import { discard, firstHeader, readBody, readCapped, declaredLength, type HttpMethod, type HttpResponse } from "./transport.js";
+import { discard, firstHeader, isConnectionReset, readBody, readCapped, declaredLength, type HttpMethod, type HttpResponse } from "./transport.js";
 import { parseWwwAuthenticate } from "./www-authenticate.js";
 
 /** What a registry repository offers beyond the Repository interface. */
@@ -68,11 +70,17 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     target: URL,
     access: Access | readonly string[],
     handle: (response: HttpResponse) => Promise<T>,
-    extra: { headers?: Record<string, string>; body?: Buffer } = {},
+    extra: { headers?: Record<string, string>; body?: Buffer; idempotent?: boolean } = {},
   ): Promise<T> {
     const origin = await http.originFor(registry);
     const scopes = typeof access === "string" ? scopesFor(access) : access;
-    const request = { method, url: target, ...(extra.headers ? { headers: extra.headers } : {}), ...(extra.body ? { body: extra.body } : {}) };
+    const request = {
+      method,
+      url: target,
+      ...(extra.headers ? { headers: extra.headers } : {}),
+      ...(extra.body ? { body: extra.body } : {}),
+      ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
+    };
     return http.send(request, { target: { registry, origin, repository }, scopes }, handle);
   }
 
@@ -200,7 +208,8 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       if (response.status !== 201 && response.status !== 204 && response.status !== 200) throw await failure(response, "PUT", what);
       checkHeaderDigest(response, bytes, digest, what);
       await discard(response);
-    }, { headers: { "content-type": "application/octet-stream" }, body: bytes });
+      // Content-addressed: a repeat completes the same blob, or fails and putBlob finds the blob there.
+    }, { headers: { "content-type": "application/octet-stream" }, body: bytes, idempotent: true });
   }
 
   async function cancelUpload(location: URL): Promise<void> {
@@ -264,7 +273,8 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
         if (response.status < 200 || response.status > 299) throw await failure(response, "PUT", what);
         checkHeaderDigest(response, bytes, digest, what);
         await discard(response);
-      }, { headers: { "content-type": mediaType }, body: bytes });
+        // The same bytes under the same name: a repeat has the effect of one PUT (a signer re-reads its tag anyway).
+      }, { headers: { "content-type": mediaType }, body: bytes, idempotent: true });
       return digest;
     },
 
@@ -287,12 +297,23 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       // Asking first costs a round trip that a small upload (a signature, a config) does not save.
       if (bytes.length > SMALL_BLOB_BYTES && (await hasBlob(checked))) return;
       const what = `uploading the blob ${displayName}@${checked}`;
-      const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", async (response) => {
-        if (response.status !== 202) throw await failure(response, "POST", what);
-        await discard(response);
-        return uploadLocation(response, what);
-      });
-      await completeUpload(location, bytes, checked, what);
+      // A blob is named by its content, so a failed upload is simply started again (a session left open expires);
+      // after a transient failure the registry may have the blob already, which is asked first.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const location = await send("POST", await url(`/v2/${repository}/blobs/uploads/`), "push", async (response) => {
+            if (response.status !== 202) throw await failure(response, "POST", what);
+            await discard(response);
+            return uploadLocation(response, what);
+          });
+          await completeUpload(location, bytes, checked, what);
+          return;
+        } catch (error) {
+          if (attempt + 1 >= UPLOAD_ATTEMPTS || !isTransientFailure(error)) throw error;
+          await sleep(backoffDelay(attempt, UPLOAD_BACKOFF));
+          if (await hasBlob(checked).catch(() => false)) return;
+        }
+      }
     },
 
     async mountBlob(digest, fromRepository, fallbackBytes) {
@@ -353,6 +374,23 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     },
   };
   return self;
+}
+
+/** Whole blob uploads (open a session, send the bytes) tried at most this often; each request is also retried. */
+const UPLOAD_ATTEMPTS = 3;
+const UPLOAD_BACKOFF = { baseMs: 200, maxMs: 2_000 };
+
+/**
+ * A failure that another attempt may not meet: the registry's 5xx and 429, a reset connection, or an upload session
+ * it lost (BLOB_UPLOAD_UNKNOWN, after a retried PUT whose first attempt had completed or cancelled it).
+ */
+function isTransientFailure(error: unknown): boolean {
+  if (!SignetError.is(error)) return false;
+  if (isConnectionReset(error) || error.code === "REGISTRY_TOO_MANY_REQUESTS") return true;
+  const status = typeof error.details.status === "number" ? error.details.status : 0;
+  if (error.code === "REGISTRY_ERROR") return status >= 500 && status <= 599;
+  const errors = Array.isArray(error.details.errors) ? (error.details.errors as { code?: unknown }[]) : [];
+  return error.code === "REGISTRY_NOT_FOUND" && errors.some((entry) => entry.code === "BLOB_UPLOAD_UNKNOWN");
 }
 
 /** Reads one page of `{"name": …, "tags": [...]}`; tags that are not valid tag names are left out. */

@@ -19,6 +19,11 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Always a buffer, so that a retry or a redirect can send it again. */
   readonly body?: Buffer;
+  /**
+   * Sending it twice has the effect of sending it once, so a 500 or a reset connection is retried. True for GET and
+   * HEAD unless set; the repository sets it for PUTs of content-addressed data (blobs, manifests).
+   */
+  readonly idempotent?: boolean;
 }
 
 export type ResponseBody = Readable;
@@ -125,6 +130,8 @@ export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: st
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+/** An internal error may have happened after the request had its effect: retried only for idempotent requests. */
+const IDEMPOTENT_RETRY_STATUSES = new Set([500]);
 const RESET_REASONS = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 export interface RetryOptions {
@@ -138,23 +145,26 @@ export interface RetryOptions {
 }
 
 /**
- * Retries 429, 502, 503 and 504 answers, and connection resets of GET and HEAD (other methods may have had
- * an effect), with exponential backoff and jitter or the registry's Retry-After. Never waits past the deadline.
+ * Retries 429, 502, 503 and 504 answers, and 500 answers and connection resets of idempotent requests (GET, HEAD,
+ * and PUTs the caller marks: others may have had an effect), with exponential backoff and jitter or the registry's
+ * Retry-After. Never waits past the deadline.
  */
 export function withRetries(next: RoundTrip, options: RetryOptions): RoundTrip {
   return async (request, context) => {
+    const idempotent = request.idempotent ?? (request.method === "GET" || request.method === "HEAD");
     for (let attempt = 0; ; attempt++) {
       let response: HttpResponse;
       try {
         response = await next(request, context);
       } catch (error) {
-        const retryable = attempt < options.retries && (request.method === "GET" || request.method === "HEAD") && isConnectionReset(error);
+        const retryable = attempt < options.retries && idempotent && isConnectionReset(error);
         const delay = backoffDelay(attempt, { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, random: options.random });
         if (!retryable || Date.now() + delay >= context.deadline) throw error;
         await sleep(delay, undefined, { signal: context.signal });
         continue;
       }
-      if (!RETRY_STATUSES.has(response.status) || attempt >= options.retries) return response;
+      const retryStatus = RETRY_STATUSES.has(response.status) || (idempotent && IDEMPOTENT_RETRY_STATUSES.has(response.status));
+      if (!retryStatus || attempt >= options.retries) return response;
       const retryAfter = parseRetryAfter(response.headers["retry-after"], Date.now());
       if (retryAfter !== undefined && retryAfter > options.retryAfterCapMs) return response;
       const delay = retryAfter ?? backoffDelay(attempt, { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, random: options.random });

@@ -9,6 +9,7 @@ import { MediaType } from "../../oci/manifest/media-types.js";
 import type { Repository } from "../../oci/repository.js";
 import { buildSignatureImage, parseSignatureManifestLayers } from "./signature-manifest.js";
 import { attachmentTag, type AttachmentKind } from "./tags.js";
+import { maxOf } from "../../internal/arrays.js";
 
 export interface SignatureLayerInput {
   payload: Buffer;
@@ -84,7 +85,7 @@ export async function attachSignatureLayers(requests: readonly AttachRequest[], 
   });
 
   let pending = plans.map((_, i) => i).filter((i) => outcomes[i] === undefined);
-  const maxAttempts = Math.max(...requests.map((r) => r.options?.maxAttempts ?? 8), 1);
+  const maxAttempts = maxOf(requests.map((r) => r.options?.maxAttempts ?? 8), 1);
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
     let longestWindowMs = 0;
     const toConfirm: number[] = [];

@@ -1,5 +1,5 @@
 import type { Digest } from "../../internal/digest.js";
-import { copyManifestTree } from "../../oci/copy.js";
+import { copyManifestTree, copyReferrers, type CopiedReferrer } from "../../oci/copy.js";
 import type { ImageAccess } from "../../oci/image-access.js";
 import { parseManifest } from "../../oci/manifest/parse.js";
 import { formatImageLocation, parseImageLocation, type ImageLocation } from "../../oci/reference/index.js";
@@ -8,9 +8,12 @@ import { LIMITS } from "../../internal/limits.js";
 import { attachSignatureLayer } from "./attach.js";
 import { parseSignatureManifestLayers } from "./signature-manifest.js";
 import { attachmentTag, type AttachmentKind } from "./tags.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export interface CopyImageOptions {
   kinds: AttachmentKind[];
+  /** Copy the OCI referrers too (bundles, attestations, Notation signatures, SBOMs). Default true. */
+  referrers?: boolean;
 }
 
 export interface CopyImageResult {
@@ -21,11 +24,15 @@ export interface CopyImageResult {
   blobsCopied: number;
   blobsSkipped: number;
   attachments: { digest: Digest; tag: string; layers: number }[];
+  /** The referrers copied, each listed at the destination by its referrers API or the tag schema's index. */
+  referrers: CopiedReferrer[];
 }
 
 /**
- * Copies an image and what cosign attached to it. Signature layers are merged into the destination's
- * `.sig` one by one through the same append path as signing, so nothing already there is lost.
+ * Copies an image and what is attached to it: cosign's tag schemes (`.sig`, `.att`, `.sbom`) and the OCI
+ * referrers of the image and of each of its platforms. Signature layers are merged into the destination's `.sig`
+ * one by one through the same append path as signing, so nothing already there is lost; referrers are added to
+ * the destination's referrers list the same way.
  */
 export async function copyImageWithSignatures(access: ImageAccess, source: string, destination: string, options: CopyImageOptions): Promise<CopyImageResult> {
   const resolved = await access.resolve(source);
@@ -37,7 +44,7 @@ export async function copyImageWithSignatures(access: ImageAccess, source: strin
   const digests: Digest[] = [resolved.digest];
   const manifest = await resolved.repository.getManifest(resolved.digest);
   const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-  if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
+  if (parsed.kind === "index") appendAll(digests, parsed.manifests.map((m) => m.digest));
 
   const attachments: CopyImageResult["attachments"] = [];
   for (const digest of digests) {
@@ -46,7 +53,11 @@ export async function copyImageWithSignatures(access: ImageAccess, source: strin
       if (copied !== undefined) attachments.push({ digest, tag: attachmentTag(digest, kind), layers: copied });
     }
   }
-  return { source, destination: formatImageLocation(destinationLocation), digest: resolved.digest, ...stats, attachments };
+  const referrers: CopiedReferrer[] = [];
+  if (options.referrers !== false) {
+    for (const digest of digests) appendAll(referrers, await copyReferrers(resolved.repository, target, digest, stats));
+  }
+  return { source, destination: formatImageLocation(destinationLocation), digest: resolved.digest, ...stats, attachments, referrers };
 }
 
 async function copyAttachment(source: Repository, target: Repository, digest: Digest, kind: AttachmentKind): Promise<number | undefined> {

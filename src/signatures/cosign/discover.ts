@@ -1,4 +1,4 @@
-import { SignetError } from "../../errors/index.js";
+import { SignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { LIMITS } from "../../internal/limits.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
@@ -14,24 +14,53 @@ export interface DiscoveredSignatures {
   /** Digest of the signature manifest, when there is one. */
   manifestDigest: Digest | undefined;
   signatures: UntrustedCosignSignature[];
+  /** Layers that could not be read as signatures (missing, oversized, corrupt), each with its reason. */
+  skipped: SkippedSignatureLayer[];
+}
+
+/** A `.sig` layer left out: the others are still examined, so one bad layer cannot hide a valid signature. */
+export interface SkippedSignatureLayer {
+  readonly layerDigest: Digest;
+  readonly code: ErrorCode;
+  readonly reason: string;
 }
 
 /**
+ * What makes a layer bad rather than the registry unavailable: its blob is missing, declares or has more bytes
+ * than a signature may, or does not match its digest. Anyone who can push to the `.sig` tag can add such a layer;
+ * cosign examines the other signatures, and so does signet. Any other failure (timeouts, 5xx, credentials) still
+ * ends the lookup: no verdict is better than one made without a layer that may be valid.
+ */
+const SKIPPABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["REGISTRY_NOT_FOUND", "SIZE_LIMIT_EXCEEDED", "DIGEST_MISMATCH"]);
+
+/**
  * Fetches the signatures cosign attached to an image digest: one manifest request and one blob request per
- * signature layer (fetched concurrently). Counts and sizes are bounded before anything is downloaded.
+ * signature layer (fetched concurrently). Counts and sizes are bounded before anything is downloaded: too many
+ * layers fail the lookup; a single bad layer is skipped with its reason (see SKIPPABLE).
  */
 export async function discoverCosignSignatures(repository: Repository, imageDigest: Digest): Promise<DiscoveredSignatures> {
   const tag = attachmentTag(imageDigest, "sig");
   const manifest = await repository.tryGetManifest(tag);
-  if (manifest === undefined) return { tag, manifestDigest: undefined, signatures: [] };
+  if (manifest === undefined) return { tag, manifestDigest: undefined, signatures: [], skipped: [] };
   const layers = parseSignatureManifestLayers(manifest.bytes);
   if (layers.length > LIMITS.signaturesPerImage) {
     throw new SignetError("COUNT_LIMIT_EXCEEDED", `${repository.displayName}:${tag} holds ${layers.length} signatures; at most ${LIMITS.signaturesPerImage} are examined`, {
       details: { signatures: layers.length, limit: LIMITS.signaturesPerImage },
     });
   }
-  const signatures = await mapConcurrently(layers, 8, (layer) => fetchSignatureLayer(repository, layer));
-  return { tag, manifestDigest: manifest.digest, signatures };
+  const outcomes = await mapConcurrently(layers, 8, (layer) => fetchSignatureLayer(repository, layer).catch((error: unknown) => skipLayer(layer, error)));
+  const signatures: UntrustedCosignSignature[] = [];
+  const skipped: SkippedSignatureLayer[] = [];
+  for (const outcome of outcomes) {
+    if ("skipped" in outcome) skipped.push(outcome.skipped);
+    else signatures.push(outcome);
+  }
+  return { tag, manifestDigest: manifest.digest, signatures, skipped };
+}
+
+function skipLayer(layer: Descriptor, error: unknown): { skipped: SkippedSignatureLayer } {
+  if (!SignetError.is(error) || !SKIPPABLE.has(error.code)) throw error;
+  return { skipped: { layerDigest: layer.digest, code: error.code, reason: error.message } };
 }
 
 async function fetchSignatureLayer(repository: Repository, layer: Descriptor): Promise<UntrustedCosignSignature> {
@@ -49,4 +78,15 @@ async function fetchSignatureLayer(repository: Repository, layer: Descriptor): P
     untrustedSignatureBase64: untrustedAnnotations[CosignAnnotation.signature],
     untrustedAnnotations,
   };
+}
+
+/**
+ * The error that says nothing verified, with the skipped layers added (message and details), so that a lookup that
+ * found only bad layers says so instead of just "no signatures".
+ */
+export function withSkippedLayers(error: SignetError, skipped: readonly SkippedSignatureLayer[]): SignetError {
+  if (skipped.length === 0) return error;
+  const first = skipped[0]!;
+  const message = `${error.message}; ${skipped.length} signature layer${skipped.length === 1 ? " was" : "s were"} skipped (${first.layerDigest}: ${first.reason}${skipped.length > 1 ? ", …" : ""})`;
+  return new SignetError(error.code, message, { hint: error.hint, details: { ...error.details, skipped }, cause: error });
 }

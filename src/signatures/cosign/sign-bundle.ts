@@ -21,6 +21,7 @@ import { IN_TOTO_STATEMENT_V1 } from "../attestation/in-toto-statement.js";
 import { COSIGN_SIGN_PREDICATE_TYPE } from "../attestation/predicate-types.js";
 import { attachSigstoreBundle } from "../bundle-oci/attach-bundle.js";
 import type { BundleContent } from "../bundle-oci/media-types.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export interface BundleSigner {
   readonly key: SigningKey;
@@ -122,7 +123,7 @@ export async function subjectsOf(resolved: ResolvedImage, recursive: boolean): P
   const subjects: Descriptor[] = [{ mediaType: manifest.mediaType, digest: resolved.digest, size: manifest.bytes.length }];
   if (recursive) {
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-    if (parsed.kind === "index") subjects.push(...parsed.manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size })));
+    if (parsed.kind === "index") appendAll(subjects, parsed.manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size })));
   }
   return subjects;
 }

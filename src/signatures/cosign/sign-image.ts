@@ -8,6 +8,7 @@ import { parseManifest } from "../../oci/manifest/parse.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
 import { attachSignatureLayers, type AttachRequest, type AttachResult } from "./attach.js";
 import { CosignAnnotation } from "./signature-manifest.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export interface SignImageOptions {
   key: SigningKey;
@@ -103,7 +104,7 @@ async function planImage(access: ImageAccess, image: string, options: SignImageO
     }
     if (options.recursive) {
       const parsed = parseManifest(manifest.bytes, manifest.mediaType);
-      if (parsed.kind === "index") digests.push(...parsed.manifests.map((m) => m.digest));
+      if (parsed.kind === "index") appendAll(digests, parsed.manifests.map((m) => m.digest));
     }
   }
   return { image: resolved, digests, identity: options.signContainerIdentity ?? resolved.identity };

@@ -2,10 +2,11 @@ import type { KeyObject } from "node:crypto";
 import { toSignetError } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
-import { discoverCosignSignatures } from "./discover.js";
+import { discoverCosignSignatures, withSkippedLayers, type SkippedSignatureLayer } from "./discover.js";
 import { explainNoImageSignature, type ImageSignatureVerification, type VerifiedImageSignature } from "./image-signatures.js";
 import type { SignerRequirement } from "./keyless.js";
 import { verifyCosignSignatures, type UntrustedCosignSignature } from "./verify.js";
+import { appendAll } from "../../internal/arrays.js";
 
 /** Which storage formats to look in: both (legacy first), only bundles (`--new-bundle-format`), only `.sig`. */
 export type SignatureFormats = "auto" | "bundle" | "legacy";
@@ -24,6 +25,8 @@ export interface VerifiedSigstoreImage {
   readonly signatures: VerifiedImageSignature[];
   readonly rejected: ImageSignatureVerification["rejected"];
   readonly ignored: ImageSignatureVerification["ignored"];
+  /** `.sig` layers that could not be read (missing, oversized, corrupt) and were left out, with their reasons. */
+  readonly skipped: SkippedSignatureLayer[];
 }
 
 /**
@@ -38,9 +41,11 @@ export async function verifyImageSigstore(access: ImageAccess, image: string, op
   const searched: string[] = [];
   const base = { imageDigest: resolved.digest, identity: resolved.identity, signer: options.signer, ...(options.requiredAnnotations ? { requiredAnnotations: options.requiredAnnotations } : {}) };
   const total: ImageSignatureVerification = { verified: [], rejected: [], ignored: [] };
+  const skipped: SkippedSignatureLayer[] = [];
   if (formats !== "bundle") {
     const legacy = await discoverCosignSignatures(resolved.repository, resolved.digest);
     searched.push(`${resolved.repository.displayName}:${legacy.tag}`);
+    appendAll(skipped, legacy.skipped);
     if (legacy.signatures.length > 0) {
       const signer = options.signer;
       const verification =
@@ -71,8 +76,8 @@ export async function verifyImageSigstore(access: ImageAccess, image: string, op
       }
     }
   }
-  if (total.verified.length === 0) throw explainNoImageSignature(resolved.digest, total, searched);
-  return { image: resolved, digest: resolved.digest, searched, signatures: total.verified, rejected: total.rejected, ignored: total.ignored };
+  if (total.verified.length === 0) throw withSkippedLayers(explainNoImageSignature(resolved.digest, total, searched), skipped);
+  return { image: resolved, digest: resolved.digest, searched, signatures: total.verified, rejected: total.rejected, ignored: total.ignored, skipped };
 }
 
 function verifyWithKeysOnly(
@@ -90,7 +95,7 @@ function verifyWithKeysOnly(
 }
 
 function merge(into: ImageSignatureVerification, from: ImageSignatureVerification): void {
-  into.verified.push(...from.verified);
-  into.rejected.push(...from.rejected);
-  into.ignored.push(...from.ignored);
+  appendAll(into.verified, from.verified);
+  appendAll(into.rejected, from.rejected);
+  appendAll(into.ignored, from.ignored);
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Digest } from "../../internal/digest.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
-import { discoverCosignSignatures } from "./discover.js";
+import { discoverCosignSignatures, withSkippedLayers, type SkippedSignatureLayer } from "./discover.js";
 import { explainNoVerifiedSignature, verifyCosignSignatures, type SignatureRejection, type VerifiedCosignSignature } from "./verify.js";
 
 export interface VerifyImageOptions {
@@ -16,6 +16,8 @@ export interface VerifiedImage {
   signatures: VerifiedCosignSignature[];
   /** Signatures that were found but did not verify, with their reasons. */
   rejected: SignatureRejection[];
+  /** `.sig` layers that could not be read (missing, oversized, corrupt) and were left out, with their reasons. */
+  skipped: SkippedSignatureLayer[];
 }
 
 /**
@@ -32,7 +34,7 @@ export async function verifyImage(access: ImageAccess, image: string, options: V
     requiredAnnotations: options.requiredAnnotations,
   });
   if (verification.verified.length === 0) {
-    throw explainNoVerifiedSignature(resolved.digest, verification, `${resolved.repository.displayName}:${discovered.tag}`);
+    throw withSkippedLayers(explainNoVerifiedSignature(resolved.digest, verification, `${resolved.repository.displayName}:${discovered.tag}`), discovered.skipped);
   }
-  return { image: resolved, digest: resolved.digest, signatureTag: discovered.tag, signatures: verification.verified, rejected: verification.rejected };
+  return { image: resolved, digest: resolved.digest, signatureTag: discovered.tag, signatures: verification.verified, rejected: verification.rejected, skipped: discovered.skipped };
 }

@@ -1,6 +1,7 @@
 import type * as OpenPGP from "openpgp";
 import { SignetError } from "../../errors/index.js";
 import { toNodePublicKey, UnsupportedAlgorithmError, type NodePublicKey } from "./openpgp-crypto.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export type OpenPgpModule = typeof OpenPGP;
 
@@ -129,7 +130,7 @@ export async function parseGpgKeyring(bytes: Uint8Array): Promise<GpgKeyring> {
       const blocks = Buffer.from(bytes).toString("utf8").match(ARMORED_KEY_BLOCK) ?? [];
       if (blocks.length === 0) throw new Error("no PGP PUBLIC KEY BLOCK in the armored text");
       keys = [];
-      for (const block of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys: block, config })));
+      for (const block of blocks) appendAll(keys, await openpgp.readKeys({ armoredKeys: block, config }));
     } else {
       keys = await openpgp.readKeys({ binaryKeys: bytes, config });
     }

@@ -4,6 +4,7 @@
  * A denial is one readable block: which container, which image, which policy, what was found, how to fix it.
  */
 import type { ErrorCode } from "../../errors/index.js";
+import { appendAll } from "../../internal/arrays.js";
 import type { ImageVerdict } from "../evaluate/types.js";
 import { ADMISSION_API_VERSION, type AdmissionMode, type AdmissionPlan, type AdmissionRequest, type AdmissionReviewResponse, type JsonPatchOperation } from "./types.js";
 
@@ -71,7 +72,8 @@ export function formatDenial(request: AdmissionRequest, verdicts: readonly Image
   const count = `${denied.length} of ${verdicts.length} image${verdicts.length === 1 ? "" : "s"}`;
   const lines = [`signet denied ${describeObject(request)}: ${count} ${denied.length === 1 ? "is" : "are"} not allowed.`];
   for (const verdict of denied.slice(0, DENIED_IMAGES_LISTED)) {
-    lines.push("", ...describeVerdict(verdict));
+    lines.push("");
+    appendAll(lines, describeVerdict(verdict));
   }
   if (denied.length > DENIED_IMAGES_LISTED) lines.push("", `… and ${denied.length - DENIED_IMAGES_LISTED} more images not allowed.`);
   return lines.join("\n");

@@ -5,6 +5,7 @@
  */
 import { SignetError } from "../../errors/index.js";
 import type { AdmissionRequest, ContainerImage, ContainerKind, ExtractImagesOptions } from "./types.js";
+import { appendAll } from "../../internal/arrays.js";
 
 /** More than this many images in one object is refused (a pod has a handful). */
 export const IMAGES_PER_OBJECT_MAX = 1000;
@@ -111,7 +112,7 @@ function imagesOfSpec(
       images.push(entry);
     });
   }
-  if (!ephemeralOnly) images.push(...imageVolumes(request, spec, specPath));
+  if (!ephemeralOnly) appendAll(images, imageVolumes(request, spec, specPath));
   if (images.length > IMAGES_PER_OBJECT_MAX) {
     throw new SignetError("COUNT_LIMIT_EXCEEDED", `${describeKind(request)} lists ${images.length} images; at most ${IMAGES_PER_OBJECT_MAX} are inspected`);
   }

@@ -4,6 +4,7 @@
  * `kubectl apply` shows for the same document.
  */
 import type { PolicyProblem } from "./types.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export type FieldPath = readonly (string | number)[];
 
@@ -69,7 +70,7 @@ export class ProblemList {
       const key = `${entry.level}\u0000${entry.message}\u0000${entry.details ?? ""}`;
       const existing = merged.get(key);
       if (existing === undefined) merged.set(key, { ...entry, paths: [...entry.paths] });
-      else existing.paths.push(...entry.paths);
+      else appendAll(existing.paths, entry.paths);
     }
     return [...merged.values()]
       .sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0))

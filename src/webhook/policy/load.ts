@@ -11,6 +11,7 @@ import { SignetError } from "../../errors/index.js";
 import type { FieldPath } from "./field-error.js";
 import type { LoadedClusterImagePolicy, PolicyDocumentReport, PolicyProblem, ValidatePolicyOptions } from "./types.js";
 import { validateClusterImagePolicy } from "./validate.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export const POLICY_FILE_MAX_BYTES = 4 * 1024 * 1024;
 export const POLICY_DOCUMENTS_MAX = 10_000;
@@ -81,7 +82,7 @@ export async function checkClusterImagePolicyFiles(paths: readonly string[], opt
       reports.push({ source: { file, document: 0 }, name: undefined, kind: undefined, problems: [problem("error", message)] });
       continue;
     }
-    reports.push(...checkClusterImagePolicyText(text, { ...options, file }));
+    appendAll(reports, checkClusterImagePolicyText(text, { ...options, file }));
   }
   return withDuplicateNames(reports, options.duplicateNamesAcrossFiles ?? "error");
 }
@@ -154,7 +155,7 @@ async function expandPolicyPaths(paths: readonly string[]): Promise<string[]> {
       continue;
     }
     const names = (await readdir(path)).filter((name) => POLICY_EXTENSIONS.has(extname(name).toLowerCase()) && !name.startsWith(".")).sort();
-    files.push(...names.map((name) => join(path, name)));
+    appendAll(files, names.map((name) => join(path, name)));
   }
   return files;
 }

@@ -11,6 +11,7 @@ import { explainNoImageSignature, type ImageSignatureVerification } from "../../
 import type { KeylessVerificationRequest, KeylessVerificationResult, KeylessVerifier } from "../evaluate/types.js";
 import { ANY_VERIFIED_IDENTITY, describeIdentities, describeSigner, matchSigner } from "./signer-identity.js";
 import type { KeylessTrustProvider } from "./trust-provider.js";
+import { appendAll } from "../../internal/arrays.js";
 
 export interface KeylessVerifierOptions {
   readonly trust: KeylessTrustProvider;
@@ -88,7 +89,7 @@ function judge(verification: ImageSignatureVerification, request: KeylessVerific
 }
 
 function merge(into: ImageSignatureVerification, from: ImageSignatureVerification): void {
-  into.verified.push(...from.verified);
-  into.rejected.push(...from.rejected);
-  into.ignored.push(...from.ignored);
+  appendAll(into.verified, from.verified);
+  appendAll(into.rejected, from.rejected);
+  appendAll(into.ignored, from.ignored);
 }

@@ -1,21 +1,9 @@
 // The CLI's contract with scripts: exit codes, one-line errors with a code and a hint, JSON on request.
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
-import { run } from "../../../src/cli/main.js";
-import type { CliIo } from "../../../src/cli/command.js";
+import { runCliInProcess } from "../../helpers/cli.js";
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d: Buffer) => (out += d.toString()));
-  stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, env, interactive: false };
-  const status = await run(args, io);
-  return { status, stdout: out, stderr: err };
-}
+const cli = runCliInProcess;
 
 describe("cli", () => {
   test("no command prints the overview and exits 2; help exits 0", async () => {

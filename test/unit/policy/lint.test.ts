@@ -1,10 +1,11 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VECTORS } from "../../helpers/peers.js";
-import { formatLintFinding, lintPassed, lintPolicy, type PolicyLintFinding } from "../../../src/policy/index.js";
+import { runCliInProcess } from "../../helpers/cli.js";
+import { formatLintFinding, lintPassed, lintPolicy, parsePolicy, type PolicyLintFinding } from "../../../src/policy/index.js";
 
 const FIXTURES = join(VECTORS, "containers__image", "signature", "fixtures");
 
@@ -114,4 +115,26 @@ describe("lintPolicy", () => {
     assert.ok(byRule(findings, "invalid-key").some((f) => /keyData/.test(f.message)), "keyData \"nonsense\"");
     assert.ok(byRule(findings, "accept-anything-broad").length === 0);
   });
+
+  test("attack: a legal 130,000-scope policy lints (no INTERNAL 'Maximum call stack size exceeded'), as policy verify loads it", async () => {
+    const docker: Record<string, unknown> = {};
+    for (let i = 0; i < 130_000; i++) {
+      // Every scope yields findings (never-matches, accept-anything-broad, shadowed-scope): 195,000 in all.
+      docker[i % 2 === 0 ? `team${i}` : `reg${i}.example.com`] = [{ type: i % 2 === 0 ? "reject" : "insecureAcceptAnything" }];
+    }
+    const text = JSON.stringify({ default: [{ type: "reject" }], transports: { docker } });
+    const policy = parsePolicy(text, { source: "big.json" });
+    assert.equal(policy.transports.get("docker")!.scopes.size, 130_000);
+    const findings = await lintPolicy(text, { source: "big.json" });
+    assert.equal(byRule(findings, "scope-never-matches").length, 65_000);
+    assert.equal(byRule(findings, "accept-anything-broad").length, 65_000);
+    assert.equal(lintPassed(findings), true);
+    const path = join(dir, "big.json");
+    writeFileSync(path, text);
+    const result = await runCliInProcess(["policy", "lint", "--output", "json", path], { HOME: "/nonexistent" });
+    assert.equal(result.status, 0, result.stdout.slice(0, 300));
+    assert.ok(!result.stdout.includes('"INTERNAL"'));
+    assert.equal((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length, findings.length);
+  });
 });
+

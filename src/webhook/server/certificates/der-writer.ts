@@ -1,4 +1,5 @@
 import { encodeDerElement } from "../../../keys/der.js";
+import { appendAll } from "../../../internal/arrays.js";
 
 /** The few DER encoders an X.509 certificate needs (RFC 5280); every value is built from known inputs. */
 export const der = {
@@ -21,7 +22,7 @@ export const der = {
     for (const part of parts.slice(2)) {
       const chunk: number[] = [part & 0x7f];
       for (let rest = Math.floor(part / 128); rest > 0; rest = Math.floor(rest / 128)) chunk.unshift((rest & 0x7f) | 0x80);
-      bytes.push(...chunk);
+      appendAll(bytes, chunk);
     }
     return encodeDerElement(0x06, Buffer.from(bytes));
   },

@@ -3,7 +3,8 @@ import { describe, test } from "node:test";
 import { sha256Digest, type Digest } from "../../../../src/internal/digest.js";
 import { MediaType } from "../../../../src/oci/manifest/media-types.js";
 import { parseManifest } from "../../../../src/oci/manifest/parse.js";
-import { buildReferrersIndex, listReferrers, MAX_REFERRERS, parseReferrersIndex, pushReferrer, referrersTag, type ReferrersApiAnswer } from "../../../../src/oci/referrers/index.js";
+import { copyReferrers } from "../../../../src/oci/copy.js";
+import { buildReferrersIndex, listReferrers, MAX_REFERRERS, parseReferrersIndex, pushReferrer, readReferrerTree, referrersTag, type ReferrersApiAnswer } from "../../../../src/oci/referrers/index.js";
 import { assertRejectsWithCode } from "../../../helpers/assert-code.js";
 import { MemoryRepository } from "../../../helpers/memory-repository.js";
 
@@ -99,5 +100,38 @@ describe("referrers", () => {
 
   test("an empty API answer with null manifests is an empty list", () => {
     assert.deepEqual(parseReferrersIndex(Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":null}'), "test"), []);
+  });
+
+  test("copyReferrers: API source to a tag-schema destination and back, referrers of referrers included, transplants left out", async () => {
+    const source = new ApiRepository();
+    const sbom = await pushReferrer(source, { ...artifact("sbom"), artifactType: "application/spdx+json" });
+    const signature = await pushReferrer(source, { ...artifact("sig"), artifactType: "application/vnd.cncf.notary.signature" });
+    const ofSbom = await pushReferrer(source, { ...artifact("signs the sbom"), subject: sbom.descriptor });
+    const tagged = new MemoryRepository();
+    const copied = await copyReferrers(source, tagged, subject.digest);
+    assert.deepEqual(copied.map((c) => [c.subject, c.digest, c.listedBy]).sort(), [
+      [subject.digest, sbom.descriptor.digest, "tag-schema"],
+      [subject.digest, signature.descriptor.digest, "tag-schema"],
+      [sbom.descriptor.digest, ofSbom.descriptor.digest, "tag-schema"],
+    ].sort());
+    const tree = await readReferrerTree(tagged, subject.digest);
+    assert.equal(tree.listing.source, "tag-schema");
+    assert.deepEqual(tree.referrers.map((r) => r.descriptor.artifactType).sort(), ["application/spdx+json", "application/vnd.cncf.notary.signature"]);
+    assert.deepEqual(tree.referrers.find((r) => r.descriptor.digest === sbom.descriptor.digest)!.referrers.map((r) => r.descriptor.digest), [ofSbom.descriptor.digest]);
+    for (const layer of ["sbom", "sig", "signs the sbom"]) assert.ok(tagged.blobs.has(sha256Digest(Buffer.from(layer))), `layer ${layer} copied`);
+
+    // A referrer of another subject listed under this one (a transplant) is read, refused and not copied.
+    const otherBytes = Buffer.from('{"schemaVersion":2,"other":true}');
+    const other = await pushReferrer(tagged, { ...artifact("other"), subject: { mediaType: MediaType.OciManifest, digest: sha256Digest(otherBytes), size: otherBytes.length } });
+    const { listReferrer } = await import("../../../../src/oci/referrers/index.js");
+    await listReferrer(tagged, subject.digest, other.descriptor);
+    const withTransplant = await readReferrerTree(tagged, subject.digest);
+    assert.deepEqual(withTransplant.skipped.map((s) => [s.digest, s.code]), [[other.descriptor.digest, "REFERRERS_INVALID"]]);
+    const back = new ApiRepository();
+    const again = await copyReferrers(tagged, back, subject.digest);
+    assert.equal(again.length, 3);
+    assert.ok(again.every((c) => c.listedBy === "referrers-api"));
+    assert.ok(!back.manifests.has(other.descriptor.digest), "the transplant was not copied");
+    assert.equal(back.tags.size, 0, "an API registry needs no referrers tag");
   });
 });
