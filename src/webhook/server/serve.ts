@@ -248,6 +248,7 @@ function logPolicies(logger: WebhookLogger, state: PolicyState, message: string,
     message,
   );
   for (const problem of state.clusterImagePolicies.problems) logger.warn({ problem }, "policy problem (the authority fails closed)");
+  for (const warning of state.warnings ?? []) logger.warn({ warning }, "policy document not loaded");
 }
 
 /**
