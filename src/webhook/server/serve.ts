@@ -17,6 +17,7 @@ import { loadPolicyState } from "./policy-loader.js";
 import type { PolicyState } from "./policy-state.js";
 import { loadServingTls } from "./serving-tls.js";
 import { createTlsReloader } from "./tls-reloader.js";
+import { createVerificationLimiter } from "./verification-limiter.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
 
 /** Policies are recompiled this often even when no file changed: keys read from Secrets may have rotated. */
@@ -123,12 +124,19 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       stopSignal: stop.signal,
       ...(options.evaluationDeps !== undefined ? { evaluationDeps: options.evaluationDeps } : {}),
       onSharedEvaluation: () => metrics.singleFlightShared.inc(),
+      limiter: createVerificationLimiter(config.maxConcurrentVerifications, (running, waiting) => {
+        metrics.verifications.set({ state: "running" }, running);
+        metrics.verifications.set({ state: "waiting" }, waiting);
+      }),
+      warnModeUnavailable: config.warnModeUnavailable,
     });
     const handleAdmission = createAdmissionHandler({
       checker,
       policies: () => state,
       deadlineMs: config.deadlineMs,
       plan: { identityAnnotations: config.identityAnnotations },
+      maxImagesPerRequest: config.maxImagesPerRequest,
+      validateRequiresDigest: config.validateRequiresDigest,
       metrics,
       logger,
       ...(requestAccess !== undefined ? { requestAccess } : {}),
@@ -143,6 +151,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       address: config.address,
       maxRequestBytes: config.maxRequestBytes,
       requestTimeoutMs: config.deadlineMs + 5_000,
+      tlsHandshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
       handleAdmission,
       notReadyReason: () => (ready ? options.notReadyReason?.() : "shutting down"),
       metrics,

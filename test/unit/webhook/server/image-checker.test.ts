@@ -15,7 +15,7 @@ const UNSIGNED = digestOf("b");
 const TAGS = { "registry.example/app:1": SIGNED, "registry.example/app:2": UNSIGNED, "docker.io/library/nginx:latest": SIGNED };
 const STATE = policyState([{ name: "signed-images", globs: ["registry.example/**", "index.docker.io/library/*"] }]);
 
-function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number } = {}) {
+function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number; warnModeUnavailable?: "deny" | "warn" } = {}) {
   const { evaluate, calls } = fakeEvaluator({
     signed: new Set(options.signed ?? [SIGNED]),
     ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
@@ -39,6 +39,7 @@ function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boole
     evaluationTimeoutMs: options.evaluationTimeoutMs ?? 5_000,
     stopSignal: stop.signal,
     onSharedEvaluation: () => (shared += 1),
+    ...(options.warnModeUnavailable !== undefined ? { warnModeUnavailable: options.warnModeUnavailable } : {}),
   });
   return { checker, calls, resolved, hits, shared: () => shared };
 }
@@ -263,9 +264,17 @@ describe("createImageChecker", () => {
     assert.equal(verdict.allowed, false, "the fake denies what it cannot pin; the real one applies the no-match action");
   });
 
-  test("a registry failure for an image only warn-mode policies match is a warning, for enforced ones a denial", async () => {
+  test("a registry failure for an image only warn-mode policies match is denied by default (fail closed, issue #9 item 10)", async () => {
     const warnOnly = policyState([{ name: "audit", globs: ["registry.example/**"], mode: "warn" }]);
     const { checker } = setup();
+    const denied = await checker.check(containerImage("registry.example/app:404", { containerName: "web" }), warnOnly, undefined);
+    assert.equal(denied.verdict.allowed, false);
+    assert.equal(denied.verdict.error, true);
+  });
+
+  test("with warnModeUnavailable: warn, a registry failure for an image only warn-mode policies match is a warning, for enforced ones a denial", async () => {
+    const warnOnly = policyState([{ name: "audit", globs: ["registry.example/**"], mode: "warn" }]);
+    const { checker } = setup({ warnModeUnavailable: "warn" });
     const warned = await checker.check(containerImage("registry.example/app:404", { containerName: "web" }), warnOnly, undefined);
     assert.equal(warned.verdict.allowed, true);
     assert.equal(warned.verdict.mode, "warn");
