@@ -54,7 +54,9 @@ describe("signet webhook serve (real registry)", () => {
   });
 
   const review = (images: Parameters<typeof workload>[1], kind = "Pod", options: Parameters<typeof admissionReview>[1] = {}) => admissionReview(workload(kind, images), options);
-  const validate = async (body: unknown) => (await postReview(webhook.target, "/validate", body)).json<Answer>().response;
+  // /validate alone denies governed tags it cannot pin (ADMISSION_TAG_UNPINNED, webhook-hardening.test.ts):
+  // decisions about tags are asked through /mutate, which pins them.
+  const validate = async (body: unknown) => (await postReview(webhook.target, "/mutate", body)).json<Answer>().response;
   const mutate = async (body: unknown) => (await postReview(webhook.target, "/mutate", body)).json<Answer>().response;
 
   test("a signed image is allowed, by tag and by digest", async () => {

@@ -5,6 +5,8 @@ import type { CacheErrorListener, CacheStore } from "./cache-store.js";
 export interface RedisStoreOptions {
   /** redis://[:password@]host:port[/db], rediss://… (TLS), or unix:///path/to/redis.sock[?db=N]. */
   readonly url: string;
+  /** The password (AUTH), when not written in the URL: e.g. from a Secret through SIGNET_REDIS_PASSWORD. */
+  readonly password?: string;
   /** Every key starts with this, so several webhooks (or other programs) can share one Redis. */
   readonly keyPrefix: string;
   /** A command that takes longer is a miss (reads) or dropped (writes). Default 100 ms: the cache must stay cheap. */
@@ -30,6 +32,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Cach
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   const client: Redis = new RedisClient({
     ...redisConnectionOptions(options.url),
+    ...(options.password !== undefined ? { password: options.password } : {}),
     keyPrefix: options.keyPrefix,
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

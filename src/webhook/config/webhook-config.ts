@@ -20,6 +20,8 @@ export interface WebhookConfig {
   readonly policyJson: string | undefined;
   readonly noMatchAction: NoMatchAction;
   readonly redisUrl: string | undefined;
+  /** A file (from a Secret) holding the HMAC key(s) that authenticate Redis records; else SIGNET_REDIS_HMAC_KEY. */
+  readonly redisHmacKeyFile: string | undefined;
   readonly registryCacert: readonly string[];
   readonly allowHttpRegistry: boolean;
   readonly allowInsecureRegistry: boolean;
@@ -100,6 +102,7 @@ export const webhookConfigSchema = z
     policyJson: z.string().min(1).optional(),
     noMatchAction: z.enum(["deny", "allow", "warn"]).default("deny"),
     redisUrl: z.string().min(1).optional(),
+    redisHmacKeyFile: z.string().min(1).optional(),
     registryCacert: stringList.default([]),
     allowHttpRegistry: z.boolean().default(false),
     allowInsecureRegistry: z.boolean().default(false),
@@ -155,6 +158,7 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     policyJson: parsed.policyJson,
     noMatchAction: parsed.noMatchAction,
     redisUrl: parsed.redisUrl,
+    redisHmacKeyFile: parsed.redisHmacKeyFile,
     registryCacert: parsed.registryCacert,
     allowHttpRegistry: parsed.allowHttpRegistry,
     allowInsecureRegistry: parsed.allowInsecureRegistry,

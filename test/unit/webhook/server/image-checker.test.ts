@@ -27,6 +27,7 @@ function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boole
   const cache = createVerdictCache<CachedVerdict>({
     stores: options.stores ?? [createMemoryStore({ maxEntries: 1000 })],
     validate: parseCachedVerdict,
+    recordKeys: [Buffer.from("k".repeat(32))],
     onHit: (kind, source) => hits.push(`${kind}:${source}`),
   });
   const stop = new AbortController();
