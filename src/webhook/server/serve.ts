@@ -114,6 +114,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
           keyPrefix: "signet:webhook:",
           commandTimeoutMs: config.cache.redisTimeoutMs,
           onError: onCacheError,
+          onReady: () => logger.info({ store: "redis" }, "Redis connected"),
         }),
       );
       logger.info({ redis: redactRedisUrl(config.redisUrl), recordKeys: recordKeys.length, redisAuth: password !== undefined || config.redisUrl.includes("@") }, "sharing the verdict cache through Redis");
