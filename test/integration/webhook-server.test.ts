@@ -149,7 +149,7 @@ describe("signet webhook serve (real registry)", () => {
     assert.equal(metricValue(afterText, "signet_webhook_registry_requests_total") - metricValue(before, "signet_webhook_registry_requests_total"), 0);
     assert.ok(metricValue(afterText, "signet_webhook_cache_hits_total", { cache: "verdict" }) - metricValue(before, "signet_webhook_cache_hits_total", { cache: "verdict" }) >= 10);
     assert.ok(metricValue(afterText, "signet_webhook_image_decisions_total", { result: "allowed", policy: "apps-signed" }) > 0);
-    assert.ok(metricValue(afterText, "signet_webhook_admission_duration_seconds_count", { endpoint: "validate" }) > 0);
+    assert.ok(metricValue(afterText, "signet_webhook_admission_duration_seconds_count", { endpoint: "mutate" }) > 0);
   });
 
   test("a registry that stops answering: the request is denied before the deadline, with the reason", async () => {
