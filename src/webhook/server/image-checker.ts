@@ -1,4 +1,4 @@
-import { SignetError, toSignetError } from "../../errors/index.js";
+import { SignetError, toSignetError, type ErrorCode } from "../../errors/index.js";
 import { parseDigest, type Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { formatImageReference, parseImageReference, type ImageReference } from "../../oci/reference/index.js";
@@ -200,17 +200,8 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     const first = failed[0];
     const reason = first === undefined ? verdict.reason : `policy ${JSON.stringify(first.name)} (warn mode) could not be evaluated: ${first.reason}`;
     const code = verdict.code ?? first?.authorities.find((authority) => authority.error === true)?.code ?? "TIMEOUT";
-    return {
-      ...verdict,
-      allowed: false,
-      mode: "enforce",
-      error: true,
-      cacheable: false,
-      code,
-      hint: `${verdict.hint ?? first?.authorities.find((authority) => authority.code === code)?.hint ?? ""} Warn mode warns about rejections; an image that could not be evaluated is denied (set warnModeUnavailable: warn to admit it with a warning).`.trim(),
-      reason: `${reason} (denied: a warn-mode policy that cannot be evaluated fails closed)`,
-      warnings: [],
-    };
+    const hint = `${verdict.hint ?? first?.authorities.find((authority) => authority.code === code)?.hint ?? ""} Warn mode warns about rejections; an image that could not be evaluated is denied (set warnModeUnavailable: warn to admit it with a warning).`.trim();
+    return failClosed(verdict, code, `${reason} (denied: a warn-mode policy that cannot be evaluated fails closed)`, hint);
   }
 
   function baseDeps(state: PolicyState, resource: ResourceContext | undefined, signal: AbortSignal, access: ImageAccess = options.access): EvaluateImageDeps {
@@ -261,16 +252,12 @@ function cacheKeyOf(parts: VerdictKeyParts): string {
 /** The evaluation must decide the digest it was given; anything else is a bug and fails closed. */
 function checkPinned(verdict: ImageVerdict, digest: Digest): ImageVerdict {
   if (verdict.digest === digest || (verdict.digest === undefined && !verdict.allowed)) return verdict;
-  return {
-    ...verdict,
-    allowed: false,
-    mode: "enforce",
-    error: true,
-    cacheable: false,
-    code: "INTERNAL",
-    reason: `the evaluation decided ${verdict.digest ?? "no digest"} instead of the pinned ${digest}`,
-    warnings: [],
-  };
+  return failClosed(verdict, "INTERNAL", `the evaluation decided ${verdict.digest ?? "no digest"} instead of the pinned ${digest}`);
+}
+
+/** The verdict turned into a denial marked "could not evaluate": never cached, no warnings. */
+function failClosed(verdict: ImageVerdict, code: ErrorCode, reason: string, hint?: string): ImageVerdict {
+  return { ...verdict, allowed: false, mode: "enforce", error: true, cacheable: false, code, reason, ...(hint !== undefined ? { hint } : {}), warnings: [] };
 }
 
 function rebind(verdict: ImageVerdict, image: ContainerImage, digest: Digest): ImageVerdict {
