@@ -184,10 +184,13 @@ async function widePods(): Promise<void> {
     for (const [index, variant] of variants.entries()) {
       const configFile = join(files.dir, `wide-${index}.yaml`);
       writeFileSync(configFile, `noMatchAction: deny\n${variant.config}`);
+      process.stderr.write(`wide pods: ${variant.name}\n`);
       const webhook = await startWebhookProcess(files, ["--config", configFile]);
       const agent = new Agent({ keepAlive: true, maxSockets: parallel });
       let reviews = 0;
       let allowed = 0;
+      /** Reviews that got no answer (connection reset, HTTP error): the API server would apply failurePolicy Fail. */
+      let failed = 0;
       const latencies: number[] = [];
       try {
         const idle = processMemory(webhook.child.pid!).rssMiB;
@@ -197,18 +200,25 @@ async function widePods(): Promise<void> {
             const bodies = Array.from({ length: parallel }, () =>
               podReview(Object.fromEntries(Array.from({ length: imagesPerPod }, (_, i) => [`c${i}`, `${host}/bench/wide@sha256:${randomBytes(32).toString("hex")}`]))),
             );
-            const samples = await Promise.all(bodies.map((body) => post(webhook.port, files.caPem, agent, body)));
+            const settled = await Promise.allSettled(bodies.map((body) => post(webhook.port, files.caPem, agent, body)));
+            const samples = settled.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+            failed += settled.length - samples.length;
+            for (const outcome of settled) if (outcome.status === "rejected") process.stderr.write(`  unanswered: ${String(outcome.reason)}\n`);
             reviews += samples.length;
             allowed += samples.filter((sample) => sample.allowed).length;
             latencies.push(...samples.map((sample) => sample.ms));
           }
         });
-        const metrics = await webhook.metrics();
+        const metrics = await webhook.metrics().catch((error: unknown) => {
+          process.stderr.write(`  /metrics failed: ${String(error)}\n`);
+          return "";
+        });
         const stats = summary(latencies);
         results.push({
           variant: variant.name,
           reviews,
           allowed,
+          unanswered: failed,
           p50Ms: stats.p50,
           maxMs: stats.max,
           rssIdleMiB: idle,
@@ -231,7 +241,7 @@ async function widePods(): Promise<void> {
     const f = (n: unknown) => (n as number).toFixed(0);
     process.stdout.write(`wide pods: rounds of ${parallel} parallel reviews of ${imagesPerPod}-image pods for ${soakMs / 1000} s each\n`);
     for (const r of results) {
-      process.stdout.write(`  ${r["variant"]}\n    ${r["reviews"]} reviews (${r["allowed"]} allowed), p50 ${f(r["p50Ms"])} ms, max ${f(r["maxMs"])} ms; RSS idle ${f(r["rssIdleMiB"])} MiB, peak ${f(r["rssPeakMiB"])} MiB, end ${f(r["rssEndMiB"])} MiB; ${r["registryRequests"]} registry requests\n`);
+      process.stdout.write(`  ${r["variant"]}\n    ${r["reviews"]} reviews answered (${r["allowed"]} allowed, ${r["unanswered"]} unanswered), p50 ${f(r["p50Ms"])} ms, max ${f(r["maxMs"])} ms; RSS idle ${f(r["rssIdleMiB"])} MiB, peak ${f(r["rssPeakMiB"])} MiB, end ${f(r["rssEndMiB"])} MiB; ${r["registryRequests"]} registry requests\n`);
     }
   }
   if (results.some((r) => (r["allowed"] as number) > 0)) {

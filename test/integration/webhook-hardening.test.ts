@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -243,6 +244,24 @@ describe("webhook hardening (issue #9)", () => {
       });
       assert.equal(closed, true, "the server kept a silent connection open");
       assert.equal(metricValue(await webhook.metrics(), "signet_webhook_tls_handshake_failures_total", { reason: "timeout" }) - before, 1);
+    });
+
+    test("a connection that finishes TLS but never sends a request is closed too (after the request timeout: deadline + 5 s)", async () => {
+      const started = Date.now();
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = tlsConnect({ port: webhook.port, host: "127.0.0.1", ca: files.caPem, servername: "signet-webhook.signet-system.svc" });
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(false);
+        }, 30_000);
+        socket.on("error", () => undefined);
+        socket.on("close", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      assert.equal(closed, true, "the server kept a silent TLS connection open");
+      assert.ok(Date.now() - started >= 5_000, "closed before the request timeout: an idle connection of a slow client would be cut too early");
     });
   });
 });

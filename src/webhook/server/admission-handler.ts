@@ -145,6 +145,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       timer = setTimeout(() => resolve("deadline"), options.deadlineMs);
     });
     let expired = false;
+    let deadlineError: SignetError | undefined;
     const checkOptions = { requireDigest: endpoint === "validate" && options.validateRequiresDigest !== false };
     try {
       return await Promise.all(
@@ -154,8 +155,9 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
           if (outcome === "deadline") {
             if (!expired) metrics.deadlineExceeded.inc({ endpoint });
             expired = true;
-            const error = new SignetError("WEBHOOK_DEADLINE_EXCEEDED", `not verified within the webhook's deadline of ${options.deadlineMs / 1000}s`);
-            return { verdict: errorVerdict(image, error, image.image), source: "error" as const };
+            // One error for every image the deadline caught (a wide pod would otherwise build thousands of stacks).
+            deadlineError ??= new SignetError("WEBHOOK_DEADLINE_EXCEEDED", `not verified within the webhook's deadline of ${options.deadlineMs / 1000}s`);
+            return { verdict: errorVerdict(image, deadlineError, image.image), source: "error" as const };
           }
           metrics.imageSeconds.observe({ source: outcome.source }, (performance.now() - started) / 1000);
           return outcome;

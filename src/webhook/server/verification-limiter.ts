@@ -19,16 +19,29 @@ interface Waiter {
 
 export function createVerificationLimiter(max: number, onChange?: (running: number, waiting: number) => void): VerificationLimiter {
   let running = 0;
-  const queue: Waiter[] = [];
-  const changed = () => onChange?.(running, queue.length);
+  // A Set keeps insertion order and removes in O(1): a burst of thousands of waiters that time out costs no scans.
+  const queue = new Set<Waiter>();
+  const changed = () => onChange?.(running, queue.size);
+  // One error per wait limit, shared by every waiter that gives up: a burst of thousands builds one stack, not thousands.
+  let lastTimeout: { waitMs: number; error: SignetError } | undefined;
+  const timeoutError = (waitMs: number): SignetError => {
+    if (lastTimeout?.waitMs !== waitMs) {
+      const error = new SignetError("TIMEOUT", `no verification slot became free within ${waitMs} ms (${max} verifications were running)`, {
+        hint: "The webhook is verifying as many images as maxConcurrentVerifications allows; retry, or raise that setting if memory allows.",
+      });
+      lastTimeout = { waitMs, error };
+    }
+    return lastTimeout.error;
+  };
 
   const release = () => {
-    const next = queue.shift();
-    if (next === undefined) {
+    const next = queue.values().next();
+    if (next.done === true) {
       running -= 1;
     } else {
-      clearTimeout(next.timer);
-      next.start(); // the slot passes to the next waiter: running stays the same
+      queue.delete(next.value);
+      clearTimeout(next.value.timer);
+      next.value.start(); // the slot passes to the next waiter: running stays the same
     }
     changed();
   };
@@ -38,7 +51,7 @@ export function createVerificationLimiter(max: number, onChange?: (running: numb
       return running;
     },
     get waiting() {
-      return queue.length;
+      return queue.size;
     },
     async run(work, waitMs) {
       if (running < max) {
@@ -49,17 +62,12 @@ export function createVerificationLimiter(max: number, onChange?: (running: numb
           const waiter: Waiter = {
             start: resolve,
             timer: setTimeout(() => {
-              const index = queue.indexOf(waiter);
-              if (index !== -1) queue.splice(index, 1);
+              queue.delete(waiter);
               changed();
-              reject(
-                new SignetError("TIMEOUT", `no verification slot became free within ${waitMs} ms (${max} verifications were running)`, {
-                  hint: "The webhook is verifying as many images as maxConcurrentVerifications allows; retry, or raise that setting if memory allows.",
-                }),
-              );
+              reject(timeoutError(waitMs));
             }, waitMs),
           };
-          queue.push(waiter);
+          queue.add(waiter);
           changed();
         });
       }

@@ -63,6 +63,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       connectionsCheckingInterval: 1_000,
     },
     (request, response) => {
+      request.socket.setTimeout(0);
       inFlight += 1;
       metrics.inFlight.inc();
       response.once("close", () => {
@@ -79,9 +80,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       });
     },
   );
-  // A connection that completed TLS but never sends a request is closed after the request timeout of inactivity
-  // (without this, Node keeps it open for as long as the client likes).
-  server.timeout = options.requestTimeoutMs;
+  // A connection that completed TLS but never sends a request is closed after the request timeout of silence
+  // (without this, Node keeps it open for as long as the client likes). Each request lifts the bound (an answer
+  // may take up to the deadline without a byte on the wire); after an answer, keepAliveTimeout applies.
+  server.on("secureConnection", (socket) => socket.setTimeout(options.requestTimeoutMs, () => socket.destroy()));
   server.on("tlsClientError", (error: NodeJS.ErrnoException) => {
     const timeout = error.code === "ERR_TLS_HANDSHAKE_TIMEOUT";
     metrics.tlsHandshakeFailures.inc({ reason: timeout ? "timeout" : "error" });
