@@ -3,7 +3,7 @@
 // names the attack and asserts the code of the denial (from the answer, or from the decision's log line).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -27,6 +27,21 @@ const DOWN = "127.0.0.1:1";
 function asKubectlList(...policies: string[]): string {
   const items = policies.map((yaml) => yaml.trimEnd().split("\n").map((line, i) => (i === 0 ? `- ${line}` : `  ${line}`)).join("\n"));
   return ["apiVersion: v1", "kind: List", "metadata:", '  resourceVersion: ""', "items:", ...items, ""].join("\n");
+}
+
+/** True when the server closes the (silent) socket before `guardMs`; false (and the socket destroyed) otherwise. */
+function closedByServer(socket: Socket, guardMs: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, guardMs);
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function staticFailPolicy(name: string, glob: string, mode: "enforce" | "warn" = "enforce"): string {
@@ -229,37 +244,15 @@ describe("webhook hardening (issue #9)", () => {
   describe("item 12: a connection that never starts TLS is closed", () => {
     test("closed after tlsHandshakeTimeout (500ms here), counted as a handshake timeout", async () => {
       const before = metricValue(await webhook.metrics(), "signet_webhook_tls_handshake_failures_total", { reason: "timeout" });
-      const closed = await new Promise<boolean>((resolve) => {
-        const socket = connect(webhook.port, "127.0.0.1");
-        // A bound far above the configured 500 ms, only so a regression fails instead of hanging (Node's default is 120 s).
-        const timer = setTimeout(() => {
-          socket.destroy();
-          resolve(false);
-        }, 15_000);
-        socket.on("error", () => undefined);
-        socket.on("close", () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+      // A bound far above the configured 500 ms, only so a regression fails instead of hanging (Node's default is 120 s).
+      const closed = await closedByServer(connect(webhook.port, "127.0.0.1"), 15_000);
       assert.equal(closed, true, "the server kept a silent connection open");
       assert.equal(metricValue(await webhook.metrics(), "signet_webhook_tls_handshake_failures_total", { reason: "timeout" }) - before, 1);
     });
 
     test("a connection that finishes TLS but never sends a request is closed too (after the request timeout: deadline + 5 s)", async () => {
       const started = Date.now();
-      const closed = await new Promise<boolean>((resolve) => {
-        const socket = tlsConnect({ port: webhook.port, host: "127.0.0.1", ca: files.caPem, servername: "signet-webhook.signet-system.svc" });
-        const timer = setTimeout(() => {
-          socket.destroy();
-          resolve(false);
-        }, 30_000);
-        socket.on("error", () => undefined);
-        socket.on("close", () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+      const closed = await closedByServer(tlsConnect({ port: webhook.port, host: "127.0.0.1", ca: files.caPem, servername: "signet-webhook.signet-system.svc" }), 30_000);
       assert.equal(closed, true, "the server kept a silent TLS connection open");
       assert.ok(Date.now() - started >= 5_000, "closed before the request timeout: an idle connection of a slow client would be cut too early");
     });
