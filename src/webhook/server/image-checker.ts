@@ -194,7 +194,8 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
    * resolved. Rejections in warn mode stay warnings.
    */
   function unavailableRule(verdict: ImageVerdict): ImageVerdict {
-    if (options.warnModeUnavailable === "warn" || !verdict.allowed || verdict.mode !== "warn") return verdict;
+    if (options.warnModeUnavailable === "warn" || !verdict.allowed) return verdict;
+    // Only warn-mode policies can be allowed while failing: an enforced one that fails denies on its own.
     const failed = verdict.policies.filter((policy) => !policy.allowed && policy.error === true);
     if (verdict.error !== true && failed.length === 0) return verdict;
     const first = failed[0];

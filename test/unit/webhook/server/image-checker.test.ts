@@ -8,6 +8,9 @@ import { evaluateImage } from "../../../../src/webhook/evaluate/index.js";
 import { createImageChecker } from "../../../../src/webhook/server/image-checker.js";
 import { imageWarningPrefix } from "../../../../src/webhook/server/image-warnings.js";
 import type { PolicyState } from "../../../../src/webhook/server/policy-state.js";
+import type { ContainerImage } from "../../../../src/webhook/admission/types.js";
+import type { EvaluateImageDeps, ImageVerdict } from "../../../../src/webhook/evaluate/types.js";
+import type { CompiledPolicySet } from "../../../../src/webhook/policy/types.js";
 import { containerImage, digestOf, fakeAccess, fakeEvaluator, policyState } from "./fixtures.js";
 
 const SIGNED = digestOf("a");
@@ -271,6 +274,42 @@ describe("createImageChecker", () => {
     const denied = await checker.check(containerImage("registry.example/app:404", { containerName: "web" }), warnOnly, undefined);
     assert.equal(denied.verdict.allowed, false);
     assert.equal(denied.verdict.error, true);
+  });
+
+  test("a warn-mode policy that could not be evaluated denies even when an enforced policy passed (one rule, issue #9 item 10)", async () => {
+    const evaluate = async (image: ContainerImage, _policies: CompiledPolicySet, deps: EvaluateImageDeps): Promise<ImageVerdict> => ({
+      image: image.image,
+      field: image.field,
+      containerName: image.containerName,
+      kind: image.kind,
+      digest: deps.pinnedDigest!,
+      allowed: true,
+      mode: "enforce",
+      policies: [
+        { name: "signed-images", mode: "enforce", allowed: true, reason: "verified", authorities: [] },
+        {
+          name: "audit",
+          mode: "warn",
+          allowed: false,
+          error: true,
+          reason: "registry down",
+          authorities: [{ name: "a", type: "key", allowed: false, error: true, code: "REGISTRY_UNREACHABLE", reason: "registry down", signatures: [] }],
+        },
+      ],
+      reason: "allowed by policy \"signed-images\"",
+      warnings: [],
+      cacheable: false,
+      checkedAt: Date.now(),
+    });
+    const cache = createVerdictCache<CachedVerdict>({ stores: [createMemoryStore({ maxEntries: 10 })], validate: parseCachedVerdict });
+    const make = (warnModeUnavailable: "deny" | "warn") =>
+      createImageChecker({ evaluate, access: fakeAccess(TAGS).access, cache, ttl: { verdictMs: 60_000, negativeMs: 5_000, tagMs: 30_000 }, evaluationTimeoutMs: 1000, stopSignal: new AbortController().signal, warnModeUnavailable });
+    const image = containerImage(`registry.example/app@${SIGNED}`);
+    const denied = await make("deny").check(image, STATE, undefined);
+    assert.equal(denied.verdict.allowed, false);
+    assert.equal(denied.verdict.code, "REGISTRY_UNREACHABLE");
+    assert.match(denied.verdict.reason, /policy "audit" \(warn mode\) could not be evaluated/);
+    assert.equal((await make("warn").check(image, STATE, undefined)).verdict.allowed, true);
   });
 
   test("with warnModeUnavailable: warn, a registry failure for an image only warn-mode policies match is a warning, for enforced ones a denial", async () => {
