@@ -179,7 +179,20 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     closers.push(async () => {
       await server.close(0);
     });
-    logger.info({ port: server.port, certificate: tls.fingerprint, notAfter: tls.notAfter.toISOString(), policyVersion: state.version }, "webhook serving");
+    logger.info(
+      {
+        port: server.port,
+        certificate: tls.fingerprint,
+        notAfter: tls.notAfter.toISOString(),
+        policyVersion: state.version,
+        // The choices that decide what is admitted without a verified digest, stated once at start.
+        validateRequiresDigest: config.validateRequiresDigest,
+        warnModeUnavailable: config.warnModeUnavailable,
+        maxImagesPerRequest: config.maxImagesPerRequest,
+        maxConcurrentVerifications: config.maxConcurrentVerifications,
+      },
+      "webhook serving",
+    );
 
     const tlsReloader = createTlsReloader({
       files: tlsFiles,
