@@ -221,7 +221,7 @@ describe("webhook hardening (issue #9)", () => {
       const digest = await ask(webhook, "/mutate", { app: `${DOWN}/down/app@${OTHER_DIGEST}` });
       assert.equal(tag.response.allowed, false, "outage while resolving the tag");
       assert.equal(digest.response.allowed, false, "outage during the evaluation");
-      assert.ok(tag.images[0]?.code !== undefined && tag.images[0].code !== "OK");
+      assert.equal(tag.images[0]?.code, "REGISTRY_UNREACHABLE", JSON.stringify(tag.images));
       assert.equal(digest.images[0]?.code, tag.images[0]?.code, `${JSON.stringify(tag.images)} vs ${JSON.stringify(digest.images)}`);
     });
 
