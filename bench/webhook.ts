@@ -7,8 +7,14 @@
 // It also measures, with the same load generator, a no-op Node HTTPS server (the floor this machine and
 // client allow), so the webhook's numbers can be read against it.
 // Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 8] [--cold-pods 30] [--redis] [--json]
+//        node dist/bench/webhook.js --wide-pods [--soak 30s] [--json]
+// --wide-pods measures only memory under 20 parallel AdmissionReviews of pods with 1,000 images each (issue #9
+// item 6), three ways: the default configuration (maxImagesPerRequest refuses them before any work), every image
+// evaluated under the default maxConcurrentVerifications, and (for comparison) with no effective bound.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Agent, request } from "node:https";
 import { parseArgs } from "node:util";
 import type { Digest } from "../src/internal/digest.js";
@@ -27,6 +33,7 @@ const { values } = parseArgs({
     connections: { type: "string" },
     "cold-pods": { type: "string" },
     redis: { type: "boolean" },
+    "wide-pods": { type: "boolean" },
     json: { type: "boolean" },
   },
 });
@@ -56,7 +63,7 @@ function post(port: number, ca: string, agent: Agent, body: string): Promise<Sam
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const req = request(
-      { host: "127.0.0.1", port, method: "POST", path: "/validate", ca, servername: "signet-webhook.signet-system.svc", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      { host: "127.0.0.1", port, method: "POST", path: "/mutate", ca, servername: "signet-webhook.signet-system.svc", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -142,7 +149,109 @@ async function measureFloor(files: { certFile: string; keyFile: string; caPem: s
   }
 }
 
+/** One RSS sample every 250 ms of `pid` while `work` runs: the peak and the mean of the last quarter. */
+async function sampleRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakMiB: number; startMiB: number; endMiB: number }> {
+  const samples: number[] = [processMemory(pid).rssMiB];
+  const sampler = setInterval(() => samples.push(processMemory(pid).rssMiB), 250);
+  try {
+    const result = await work();
+    samples.push(processMemory(pid).rssMiB);
+    return { result, peakMiB: Math.max(...samples), startMiB: samples[0]!, endMiB: samples[samples.length - 1]! };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * Issue #9 item 6: rounds of 20 parallel reviews of a pod with 1,000 images (each a digest never seen before, so
+ * nothing is cached or shared: every image that is evaluated costs registry requests) for `soakMs`, under three
+ * configurations; the server's RSS is sampled every 250 ms. Every review must be denied (nothing is signed).
+ */
+async function widePods(): Promise<void> {
+  const registry = await startRegistry();
+  const signer = signingSetup();
+  const host = registry.host;
+  const parallel = 20;
+  const imagesPerPod = 1000;
+  const results: Record<string, unknown>[] = [];
+  try {
+    const files = webhookFiles({ "bench.yaml": keyPolicyYaml("bench-signed", `${host}/bench/**`, signer.publicKeyPem) });
+    const variants: { name: string; config: string }[] = [
+      { name: "default (maxImagesPerRequest 256: refused before any work)", config: "" },
+      { name: "maxImagesPerRequest 1000, maxConcurrentVerifications 64 (default)", config: "maxImagesPerRequest: 1000\n" },
+      { name: "maxImagesPerRequest 1000, maxConcurrentVerifications 10000 (no effective bound, for comparison)", config: "maxImagesPerRequest: 1000\nmaxConcurrentVerifications: 10000\n" },
+    ];
+    for (const [index, variant] of variants.entries()) {
+      const configFile = join(files.dir, `wide-${index}.yaml`);
+      writeFileSync(configFile, `noMatchAction: deny\n${variant.config}`);
+      process.stderr.write(`wide pods: ${variant.name}\n`);
+      const webhook = await startWebhookProcess(files, ["--config", configFile]);
+      const agent = new Agent({ keepAlive: true, maxSockets: parallel });
+      let reviews = 0;
+      let allowed = 0;
+      /** Reviews that got no answer (connection reset, HTTP error): the API server would apply failurePolicy Fail. */
+      let failed = 0;
+      const latencies: number[] = [];
+      try {
+        const idle = processMemory(webhook.child.pid!).rssMiB;
+        const { peakMiB, endMiB } = await sampleRss(webhook.child.pid!, async () => {
+          const end = Date.now() + soakMs;
+          while (Date.now() < end) {
+            const bodies = Array.from({ length: parallel }, () =>
+              podReview(Object.fromEntries(Array.from({ length: imagesPerPod }, (_, i) => [`c${i}`, `${host}/bench/wide@sha256:${randomBytes(32).toString("hex")}`]))),
+            );
+            const settled = await Promise.allSettled(bodies.map((body) => post(webhook.port, files.caPem, agent, body)));
+            const samples = settled.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+            failed += settled.length - samples.length;
+            for (const outcome of settled) if (outcome.status === "rejected") process.stderr.write(`  unanswered: ${String(outcome.reason)}\n`);
+            reviews += samples.length;
+            allowed += samples.filter((sample) => sample.allowed).length;
+            latencies.push(...samples.map((sample) => sample.ms));
+          }
+        });
+        const metrics = await webhook.metrics().catch((error: unknown) => {
+          process.stderr.write(`  /metrics failed: ${String(error)}\n`);
+          return "";
+        });
+        const stats = summary(latencies);
+        results.push({
+          variant: variant.name,
+          reviews,
+          allowed,
+          unanswered: failed,
+          p50Ms: stats.p50,
+          maxMs: stats.max,
+          rssIdleMiB: idle,
+          rssPeakMiB: peakMiB,
+          rssEndMiB: endMiB,
+          registryRequests: metricValue(metrics, "signet_webhook_registry_requests_total"),
+        });
+      } finally {
+        agent.destroy();
+        await webhook.stop();
+      }
+    }
+  } finally {
+    await signer.close();
+    await registry.stop();
+  }
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify({ parallel, imagesPerPod, seconds: soakMs / 1000, results }, null, 2)}\n`);
+  } else {
+    const f = (n: unknown) => (n as number).toFixed(0);
+    process.stdout.write(`wide pods: rounds of ${parallel} parallel reviews of ${imagesPerPod}-image pods for ${soakMs / 1000} s each\n`);
+    for (const r of results) {
+      process.stdout.write(`  ${r["variant"]}\n    ${r["reviews"]} reviews answered (${r["allowed"]} allowed, ${r["unanswered"]} unanswered), p50 ${f(r["p50Ms"])} ms, max ${f(r["maxMs"])} ms; RSS idle ${f(r["rssIdleMiB"])} MiB, peak ${f(r["rssPeakMiB"])} MiB, end ${f(r["rssEndMiB"])} MiB; ${r["registryRequests"]} registry requests\n`);
+    }
+  }
+  if (results.some((r) => (r["allowed"] as number) > 0)) {
+    process.stderr.write("FAIL: an unsigned wide pod was allowed\n");
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
+  if (values["wide-pods"] === true) return widePods();
   const registry = await startRegistry();
   let redis: TestRedis | undefined;
   const signer = signingSetup();
@@ -162,7 +271,9 @@ async function main(): Promise<void> {
     const extra: string[] = [];
     if (values.redis === true) {
       redis = await startRedis();
-      extra.push("--redis-url", redis.url);
+      const keyFile = join(files.dir, "redis-hmac.key");
+      writeFileSync(keyFile, randomBytes(32).toString("hex"));
+      extra.push("--redis-url", redis.url, "--redis-hmac-key-file", keyFile);
     }
     const webhook = await startWebhookProcess(files, extra);
     const { port } = webhook;

@@ -102,6 +102,8 @@ export const ERROR_CATALOG = {
   ADMISSION_REVIEW_INVALID: input("Send an AdmissionReview of apiVersion admission.k8s.io/v1 with a request (the API server does; check the webhook configuration's admissionReviewVersions)."),
   ADMISSION_KIND_UNSUPPORTED: rejected("signet inspects Pods and the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs and ReplicationControllers; limit the webhook configuration's rules to those."),
   ADMISSION_NO_POLICY: rejected("Add a ClusterImagePolicy whose images glob covers the image, or change the webhook's --no-match-action."),
+  ADMISSION_TOO_MANY_IMAGES: rejected("The object names more images (containers, init and ephemeral containers, image volumes) than the webhook's maxImagesPerRequest: split the workload, or raise maxImagesPerRequest in the webhook's configuration."),
+  ADMISSION_TAG_UNPINNED: rejected("/validate cannot pin a tag to the digest it verified, so the node could pull other content: name the image by digest (IMAGE@sha256:…), or register the webhook's /mutate too (it pins tags to digests before /validate runs)."),
   PULL_SECRET_UNREADABLE: unavailable("The webhook could not read the pod's pull secrets or service account: check the API server and that the webhook's RBAC allows `get` on serviceaccounts and secrets."),
   PULL_SECRET_INVALID: unavailable("Recreate the pull secret with `kubectl create secret docker-registry`; it must be of type kubernetes.io/dockerconfigjson (or kubernetes.io/dockercfg)."),
   FILE_NOT_FOUND: input("Check the path."),

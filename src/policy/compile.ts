@@ -14,7 +14,8 @@ import {
   compileSigstoreSigned,
   type CompiledRequirement,
 } from "./requirements/index.js";
-import type { ScopeTable } from "./scopes.js";
+import { SignetError } from "../errors/index.js";
+import { canonicalScope, type ScopeTable } from "./scopes.js";
 
 export interface CompiledScope {
   readonly list: PolicyRequirementList;
@@ -49,10 +50,23 @@ export async function compilePolicy(parsed: ParsedPolicy, options: CompilePolicy
   const defaultEntry = await compileList(parsed.defaultRequirements);
   await Promise.all(pending);
   // Map insertion order above follows completion; rebuild so iteration follows the file (lint and output rely on it).
+  // Scopes are keyed by their canonical spelling (canonicalScope), as images are looked up by theirs.
   const ordered = new Map<string, ReadonlyMap<string, CompiledScope>>();
   for (const [transport, scopes] of parsed.transports) {
     const compiled = transports.get(transport)!;
-    ordered.set(transport, new Map([...scopes.scopes.keys()].map((scope) => [scope, compiled.get(scope)!])));
+    const byCanonical = new Map<string, CompiledScope>();
+    for (const scope of scopes.scopes.keys()) {
+      const key = canonicalScope(transport, scope);
+      const other = byCanonical.get(key);
+      if (other !== undefined) {
+        throw new SignetError("POLICY_CONFIG_INVALID", `${parsed.source}: scopes ${JSON.stringify(other.list.scope)} and ${JSON.stringify(scope)} of transport ${transport} name the same images (${JSON.stringify(key)})`, {
+          hint: "Registry hosts are matched case-insensitively, without :443 or :80, and index.docker.io / registry-1.docker.io are docker.io: keep one of the two scopes.",
+          details: { transport, scopes: [other.list.scope, scope], canonical: key },
+        });
+      }
+      byCanonical.set(key, compiled.get(scope)!);
+    }
+    ordered.set(transport, byCanonical);
   }
   return { source: parsed.source, parsed, defaultEntry, transports: ordered };
 }

@@ -4,6 +4,7 @@
  * load but probably do not do what their author meant.
  */
 import { parsePublicKeyPem } from "../keys/index.js";
+import { repositoryName, toPolicyReference } from "../oci/reference/index.js";
 import { parseGpgKeyring } from "../signatures/simplesigning/index.js";
 import {
   parsePolicyCollectingIssues,
@@ -18,7 +19,7 @@ import type { KeyReader } from "./evaluation-context.js";
 import { tryParseDockerReference } from "./identity/index.js";
 import { KeyLoader } from "./key-material.js";
 import { K8S_SCHEME, KBS_SCHEME, createLocationReader } from "./locations/index.js";
-import { dockerPolicyIdentity, dockerReferenceNamespaces } from "./scopes.js";
+import { canonicalScope, dockerPolicyIdentity, dockerReferenceNamespaces } from "./scopes.js";
 
 export type LintSeverity = "error" | "warning" | "info";
 
@@ -128,7 +129,7 @@ function neverMatches(transport: string, scope: string): { severity: LintSeverit
   if (!scope.includes("/")) {
     const host = scope.startsWith("[") ? scope : scope.split(":")[0]!;
     if (host.includes(".") || scope.includes(":") || host === "localhost") {
-      return scope === "index.docker.io" ? { severity: "warning", message: 'scope "index.docker.io" never matches: Docker Hub images are looked up as docker.io' } : undefined;
+      return undefined; // any spelling of a registry (case, :443, index.docker.io) is looked up canonically
     }
     return {
       severity: "warning",
@@ -141,8 +142,8 @@ function neverMatches(transport: string, scope: string): { severity: LintSeverit
     return { severity: "warning", message: `scope ${JSON.stringify(scope)} has both a tag and a digest; images are never looked up that way, so it never matches` };
   }
   const named = reference.tag !== undefined || reference.digest !== undefined;
-  const expanded = named ? dockerPolicyIdentity(transport, reference).identity : `${reference.registry}/${reference.repository}`;
-  if (expanded === scope) return undefined;
+  const expanded = named ? dockerPolicyIdentity(transport, reference).identity : repositoryName(toPolicyReference(reference));
+  if (expanded === canonicalScope(transport, scope)) return undefined;
   const single = /^docker\.io\/[^/:@]+$/.test(scope);
   if (single) {
     // "docker.io/busybox" is a namespace (docker.io/busybox/…), not the official image docker.io/library/busybox.

@@ -5,7 +5,7 @@
  * depth of the image name, never with the number of scopes in the policy.
  */
 import { SignetError } from "../errors/index.js";
-import { formatImageReference, repositoryName, type ImageReference } from "../oci/reference/index.js";
+import { canonicalRegistry, formatImageReference, repositoryName, toPolicyReference, type ImageReference } from "../oci/reference/index.js";
 
 /** How a transport names an image for policy lookup (PolicyConfigurationIdentity / PolicyConfigurationNamespaces). */
 export interface PolicyImageIdentity {
@@ -110,7 +110,10 @@ function describeMatch(image: PolicyImageIdentity, scope: string, kind: ScopeMat
  * namespaces go up the path on "/" boundaries, then the host[:port], then "*.domain" wildcards for each parent
  * domain of the host (without the port), most specific first.
  */
-export function dockerPolicyIdentity(transport: string, reference: ImageReference): PolicyImageIdentity {
+export function dockerPolicyIdentity(transport: string, written: ImageReference): PolicyImageIdentity {
+  // Matched in the canonical spelling (lower-case host, no default port, docker.io for Docker Hub's aliases),
+  // as the scopes are (canonicalDockerScope): "LOCALHOST:5000/app" cannot escape a "localhost:5000" scope.
+  const reference = toPolicyReference(written);
   if (reference.tag !== undefined && reference.digest !== undefined) {
     throw new SignetError("REF_INVALID", `${formatImageReference(reference)} has both a tag and a digest; policy evaluation (as containers/image) needs one or the other`, {
       hint: "Name the image by digest (REPO@sha256:…) or by tag, not both.",
@@ -122,6 +125,21 @@ export function dockerPolicyIdentity(transport: string, reference: ImageReferenc
   }
   const repository = repositoryName(reference);
   return { transport, identity: formatImageReference(reference), namespaces: dockerReferenceNamespaces(repository), repository };
+}
+
+/** Transports whose scopes name registries (containers-policy.json(5)): their scopes are canonicalised. */
+const REGISTRY_SCOPED_TRANSPORTS: ReadonlySet<string> = new Set(["docker", "atomic"]);
+
+/**
+ * A scope as it is looked up: for registry transports the registry part in its canonical spelling
+ * (canonicalRegistry), the rest as written, so `Registry.Example.com:443/team` governs what
+ * `registry.example.com/team/app` names. Other transports' scopes are returned unchanged.
+ */
+export function canonicalScope(transport: string, scope: string): string {
+  if (!REGISTRY_SCOPED_TRANSPORTS.has(transport) || scope === "") return scope;
+  if (scope.startsWith("*.")) return scope.toLowerCase();
+  const slash = scope.indexOf("/");
+  return slash === -1 ? canonicalRegistry(scope) : canonicalRegistry(scope.slice(0, slash)) + scope.slice(slash);
 }
 
 /** The namespaces of a repository name "host[:port]/a/b": itself, "host[:port]/a", "host[:port]", "*.parent.domain"… */

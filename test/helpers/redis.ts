@@ -19,6 +19,8 @@ export interface TestRedis {
 export interface RedisOptions {
   /** Listen on a free loopback TCP port instead of a unix socket. */
   tcp?: boolean;
+  /** requirepass: clients must AUTH (the URL then carries it: redis://:PASSWORD@127.0.0.1:PORT). */
+  password?: string;
 }
 
 /**
@@ -31,10 +33,12 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   const port = options.tcp === true ? await freePort() : 0;
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", join(dir, "redis.log")];
   if (options.tcp !== true) args.push("--unixsocket", socket, "--unixsocketperm", "700");
+  if (options.password !== undefined) args.push("--requirepass", options.password, "--protected-mode", "yes");
   const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
-  const url = options.tcp === true ? `redis://127.0.0.1:${port}` : `unix://${socket}`;
+  const auth = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`;
+  const url = options.tcp === true ? `redis://${auth}127.0.0.1:${port}` : `unix://${socket}`;
   const ready = () => (options.tcp === true ? /Ready to accept connections/.test(readLog(dir)) : existsSync(socket));
   for (let i = 0; i < 500 && !ready(); i++) {
     if (child.exitCode !== null) break;

@@ -55,7 +55,7 @@ describe("webhook process lifecycle", () => {
       assert.notEqual(rotated.certificate, before.certificate);
       assert.equal(webhook.child.pid, pid);
       assert.equal(webhook.child.exitCode, null);
-      const answer = (await postReview({ ...webhook.target, ca: next.caCertPem }, "/validate", admissionReview(workload("Pod", { containers: { app: `${host}/apps/signed:1.0` } })))).json<Answer>();
+      const answer = (await postReview({ ...webhook.target, ca: next.caCertPem }, "/mutate", admissionReview(workload("Pod", { containers: { app: `${host}/apps/signed:1.0` } })))).json<Answer>();
       assert.equal(answer.response.allowed, true);
       assert.ok(webhook.logs.some((line) => line["msg"] === "serving certificate reloaded"));
     } finally {
@@ -72,7 +72,7 @@ describe("webhook process lifecycle", () => {
     process.kill(registry.pid, "SIGSTOP");
     let inFlight: Promise<Answer>;
     try {
-      inFlight = postReview(webhook.target, "/validate", admissionReview(workload("Pod", { containers: { app: `${host}/apps/slow:1.0` } }))).then((a) => a.json<Answer>());
+      inFlight = postReview(webhook.target, "/mutate", admissionReview(workload("Pod", { containers: { app: `${host}/apps/slow:1.0` } }))).then((a) => a.json<Answer>());
       await sleep(300);
       webhook.terminate();
       await sleep(200);

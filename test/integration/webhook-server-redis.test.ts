@@ -1,6 +1,9 @@
 // Several `signet webhook serve` replicas sharing one Redis (a real redis-server), and what happens when
 // Redis stops answering: every image is still verified, nothing unverified is ever allowed (E.35).
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Digest } from "../../src/internal/digest.js";
@@ -34,7 +37,11 @@ describe("webhook replicas sharing a Redis cache", () => {
     }
     for (const name of ["shared", "while-down-signed", "after-stop", ...backs]) await signer.sign(`${host}/apps/${name}:1.0`);
     files = webhookFiles({ "apps.yaml": keyPolicyYaml("apps-signed", `${host}/apps/**`, signer.publicKeyPem) });
-    [first, second] = await Promise.all([startWebhookProcess(files, ["--redis-url", redis.url]), startWebhookProcess(files, ["--redis-url", redis.url])]);
+    // Both replicas hold the same key: each authenticates what the other wrote (issue #9 item 3).
+    const keyFile = join(files.dir, "redis-hmac.key");
+    writeFileSync(keyFile, `${randomBytes(32).toString("hex")}\n`);
+    const redisArgs = ["--redis-url", redis.url, "--redis-hmac-key-file", keyFile];
+    [first, second] = await Promise.all([startWebhookProcess(files, redisArgs), startWebhookProcess(files, redisArgs)]);
   });
 
   after(async () => {
@@ -46,7 +53,7 @@ describe("webhook replicas sharing a Redis cache", () => {
   });
 
   const validate = async (webhook: WebhookProcess, image: string) =>
-    (await postReview(webhook.target, "/validate", admissionReview(workload("Pod", { containers: { app: image } })))).json<Answer>().response;
+    (await postReview(webhook.target, "/mutate", admissionReview(workload("Pod", { containers: { app: image } })))).json<Answer>().response;
 
   test("the second replica answers from what the first verified: a Redis hit, no registry request", async () => {
     const image = `${host}/apps/shared@${images["shared"]}`;

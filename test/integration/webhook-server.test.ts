@@ -54,7 +54,9 @@ describe("signet webhook serve (real registry)", () => {
   });
 
   const review = (images: Parameters<typeof workload>[1], kind = "Pod", options: Parameters<typeof admissionReview>[1] = {}) => admissionReview(workload(kind, images), options);
-  const validate = async (body: unknown) => (await postReview(webhook.target, "/validate", body)).json<Answer>().response;
+  // /validate alone denies governed tags it cannot pin (ADMISSION_TAG_UNPINNED, webhook-hardening.test.ts):
+  // decisions about tags are asked through /mutate, which pins them.
+  const validate = async (body: unknown) => (await postReview(webhook.target, "/mutate", body)).json<Answer>().response;
   const mutate = async (body: unknown) => (await postReview(webhook.target, "/mutate", body)).json<Answer>().response;
 
   test("a signed image is allowed, by tag and by digest", async () => {
@@ -147,7 +149,7 @@ describe("signet webhook serve (real registry)", () => {
     assert.equal(metricValue(afterText, "signet_webhook_registry_requests_total") - metricValue(before, "signet_webhook_registry_requests_total"), 0);
     assert.ok(metricValue(afterText, "signet_webhook_cache_hits_total", { cache: "verdict" }) - metricValue(before, "signet_webhook_cache_hits_total", { cache: "verdict" }) >= 10);
     assert.ok(metricValue(afterText, "signet_webhook_image_decisions_total", { result: "allowed", policy: "apps-signed" }) > 0);
-    assert.ok(metricValue(afterText, "signet_webhook_admission_duration_seconds_count", { endpoint: "validate" }) > 0);
+    assert.ok(metricValue(afterText, "signet_webhook_admission_duration_seconds_count", { endpoint: "mutate" }) > 0);
   });
 
   test("a registry that stops answering: the request is denied before the deadline, with the reason", async () => {

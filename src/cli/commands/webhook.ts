@@ -16,6 +16,7 @@ const SERVE_FLAGS = {
   "policy-json": "policyJson",
   "no-match-action": "noMatchAction",
   "redis-url": "redisUrl",
+  "redis-hmac-key-file": "redisHmacKeyFile",
   "registry-cacert": "registryCacert",
   "allow-http-registry": "allowHttpRegistry",
   "allow-insecure-registry": "allowInsecureRegistry",
@@ -57,6 +58,8 @@ export const webhookCommand: Command = {
     --no-match-action deny|allow|warn
                               for an image no policy matches (default deny)
     --redis-url URL           share the verdict cache between replicas: redis://host:6379, unix:///path.sock
+    --redis-hmac-key-file F   key that authenticates Redis records (required with --redis-url; or
+                              SIGNET_REDIS_HMAC_KEY); SIGNET_REDIS_PASSWORD is Redis's password
     --deadline 8s             answer within this time (below the webhook's timeoutSeconds); later: denied
     --registry-cacert F, --registry-auth-file F, --allow-http-registry, --allow-insecure-registry
     --kubeconfig F            cluster for secretRef keys and pods' imagePullSecrets (default: in-cluster
@@ -81,6 +84,7 @@ export const webhookCommand: Command = {
     "policy-json": { type: "string" },
     "no-match-action": { type: "string" },
     "redis-url": { type: "string" },
+    "redis-hmac-key-file": { type: "string" },
     "registry-cacert": { type: "string", multiple: true },
     "allow-http-registry": { type: "boolean" },
     "allow-insecure-registry": { type: "boolean" },

@@ -140,6 +140,43 @@ export function registryHost(reference: ImageReference): string {
   return reference.registry === DEFAULT_REGISTRY ? DEFAULT_REGISTRY_HOST : reference.registry;
 }
 
+/** Spellings of Docker Hub's registry: all of them name docker.io. */
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([DEFAULT_REGISTRY, LEGACY_DEFAULT_REGISTRY, DEFAULT_REGISTRY_HOST]);
+
+/**
+ * The one spelling of a registry that policies are matched against: the host in lower case (DNS names are
+ * case-insensitive), without the default port of HTTPS (443) or HTTP (80) that names the same endpoint, and
+ * Docker Hub's aliases (index.docker.io, registry-1.docker.io) as docker.io. distribution's grammar keeps
+ * these spellings apart (a reference keeps them as written, and so do its pulls); only policy matching folds
+ * them, so a governed registry cannot be escaped by writing it differently (`LOCALHOST:5000`, `host:443`).
+ */
+export function canonicalRegistry(registry: string): string {
+  let host = registry;
+  let port: string | undefined;
+  const close = registry.startsWith("[") ? registry.indexOf("]") : -1;
+  const colon = registry.indexOf(":", close === -1 ? 0 : close);
+  if (colon !== -1) {
+    host = registry.slice(0, colon);
+    port = registry.slice(colon + 1);
+  }
+  host = host.toLowerCase();
+  if (port !== undefined && PORT.test(port) && (Number(port) === 443 || Number(port) === 80)) port = undefined;
+  if (port === undefined && DOCKER_HUB_ALIASES.has(host)) return DEFAULT_REGISTRY;
+  return port === undefined ? host : `${host}:${port}`;
+}
+
+/**
+ * The reference as policies see it: its registry canonical (canonicalRegistry), and a one-component Docker Hub
+ * repository under "library/" as docker names it. Everything else is unchanged; the result is for matching
+ * policies, never for pulling (pull what was written).
+ */
+export function toPolicyReference(reference: ImageReference): ImageReference {
+  const registry = canonicalRegistry(reference.registry);
+  if (registry === reference.registry) return reference;
+  const repository = registry === DEFAULT_REGISTRY && !reference.repository.includes("/") ? `${OFFICIAL_REPOSITORY_NAMESPACE}/${reference.repository}` : reference.repository;
+  return freeze({ registry, repository, tag: reference.tag, digest: reference.digest });
+}
+
 export { isValidTag };
 
 /** docker's splitDockerDomain: the first component is a registry only when it looks like a host. */

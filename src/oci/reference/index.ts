@@ -1,4 +1,5 @@
 export {
+  canonicalRegistry,
   familiarName,
   formatImageReference,
   isNameOnly,
@@ -7,6 +8,7 @@ export {
   parseNormalizedName,
   registryHost,
   repositoryName,
+  toPolicyReference,
   withDigest,
   withTag,
   type ImageReference,

@@ -5,6 +5,8 @@ import type { CacheErrorListener, CacheStore } from "./cache-store.js";
 export interface RedisStoreOptions {
   /** redis://[:password@]host:port[/db], rediss://… (TLS), or unix:///path/to/redis.sock[?db=N]. */
   readonly url: string;
+  /** The password (AUTH), when not written in the URL: e.g. from a Secret through SIGNET_REDIS_PASSWORD. */
+  readonly password?: string;
   /** Every key starts with this, so several webhooks (or other programs) can share one Redis. */
   readonly keyPrefix: string;
   /** A command that takes longer is a miss (reads) or dropped (writes). Default 100 ms: the cache must stay cheap. */
@@ -13,6 +15,8 @@ export interface RedisStoreOptions {
   /** Values larger than this are not read (a shared Redis is not trusted to be small). Default 256 KiB. */
   readonly maxValueBytes?: number;
   readonly onError: CacheErrorListener;
+  /** Told each time the connection is (re)established and authenticated. */
+  readonly onReady?: () => void;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
@@ -30,6 +34,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Cach
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   const client: Redis = new RedisClient({
     ...redisConnectionOptions(options.url),
+    ...(options.password !== undefined ? { password: options.password } : {}),
     keyPrefix: options.keyPrefix,
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -41,6 +46,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Cach
   });
   // ioredis emits "error" on every failed (re)connection; without a listener Node would crash the process.
   client.on("error", (error: Error) => options.onError("connect", error));
+  client.on("ready", () => options.onReady?.());
   client.connect().catch(() => {
     // Reported through the "error" event; the store works as "always miss" until Redis answers.
   });

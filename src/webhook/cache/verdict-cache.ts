@@ -1,8 +1,12 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { SignetError } from "../../errors/index.js";
 import type { CacheStore } from "./cache-store.js";
 
 /** Bumped whenever the stored record's shape changes: replicas of different versions never read each other's records. */
-export const CACHE_SCHEMA_VERSION = 1;
+export const CACHE_SCHEMA_VERSION = 2;
+
+/** An HMAC key shorter than this is refused: it must be a secret, not a password someone could guess. */
+export const RECORD_KEY_MIN_BYTES = 32;
 
 /**
  * Everything a verdict depends on. Two checks share a cached verdict only when all of it is equal, so a hit
@@ -29,6 +33,14 @@ export interface VerdictCacheOptions<V> {
   readonly now?: () => number;
   readonly onHit?: (kind: "verdict" | "tag", source: CacheSource) => void;
   readonly onMiss?: (kind: "verdict" | "tag") => void;
+  /**
+   * HMAC-SHA256 keys for the records of shared stores (Redis): the first signs what is written, any of them
+   * verifies what is read (so a key can be rotated). Required when a store is not trusted: a record anyone with
+   * access to Redis could write must prove it was written by a replica holding the key.
+   */
+  readonly recordKeys?: readonly Buffer[];
+  /** Told about every record of a shared store that is refused (each is a miss); never given the key. */
+  readonly onRejected?: (kind: "verdict" | "tag", reason: "bad_mac" | "invalid") => void;
 }
 
 export interface VerdictCache<V> {
@@ -46,6 +58,12 @@ interface StoredRecord {
   keyHash: string;
   expiresAt: number;
   value: unknown;
+  /**
+   * Shared stores: HMAC-SHA256 (hex) over the schema, kind, canonical key (repository, digest, policy version and
+   * inputs; for a tag pin, the tag reference), expiry and value. A record moved to another key, given a longer
+   * life or another value (an `allowed: true`, a tag pin to another digest) no longer verifies.
+   */
+  mac?: string;
 }
 
 const DIGEST = /^sha(256|384|512):[a-f0-9]{64,128}$/;
@@ -60,6 +78,23 @@ const MEMORY_KEY_MAX_LENGTH = 512;
  */
 export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictCache<V> {
   const now = options.now ?? Date.now;
+  const keys = options.recordKeys ?? [];
+  if (options.stores.some((store) => !store.trusted) && keys.length === 0) {
+    throw new SignetError("WEBHOOK_CONFIG_INVALID", "a shared cache store (Redis) needs an HMAC key to authenticate its records", {
+      hint: "Give redisHmacKeyFile (a file from a Secret) or SIGNET_REDIS_HMAC_KEY: at least 32 random bytes, e.g. `openssl rand -hex 32`.",
+    });
+  }
+  for (const key of keys) {
+    if (key.length < RECORD_KEY_MIN_BYTES) throw new SignetError("WEBHOOK_CONFIG_INVALID", `a cache HMAC key must be at least ${RECORD_KEY_MIN_BYTES} bytes long (one is ${key.length})`);
+  }
+  const macOf = (key: Buffer, kind: "verdict" | "tag", canonical: string, expiresAt: number, value: unknown): Buffer =>
+    createHmac("sha256", key).update(JSON.stringify([CACHE_SCHEMA_VERSION, kind, canonical, expiresAt, value])).digest();
+  /** True when one of the keys made this record's MAC. */
+  const macVerifies = (record: StoredRecord, kind: "verdict" | "tag", canonical: string): boolean => {
+    if (typeof record.mac !== "string" || !/^[0-9a-f]{64}$/.test(record.mac)) return false;
+    const given = Buffer.from(record.mac, "hex");
+    return keys.some((key) => timingSafeEqual(given, macOf(key, kind, canonical, record.expiresAt, record.value)));
+  };
 
   /**
    * Looks `canonical` up in each store in turn. A trusted store (memory) is keyed by the canonical text and
@@ -70,12 +105,23 @@ export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictC
     for (const [index, store] of options.stores.entries()) {
       keyHash ??= store.trusted ? undefined : sha256(canonical);
       const record = await store.get(keyOf(store, kind, canonical));
-      if (!isValidRecord(record, kind, store.trusted ? undefined : keyHash, now())) continue;
+      if (record === undefined || record === null) continue;
+      if (!isValidRecord(record, kind, store.trusted ? undefined : keyHash, now())) {
+        if (!store.trusted && !isExpiredRecord(record, now())) options.onRejected?.(kind, "invalid");
+        continue;
+      }
+      if (!store.trusted && !macVerifies(record, kind, canonical)) {
+        options.onRejected?.(kind, "bad_mac");
+        continue;
+      }
       const value = store.trusted ? record.value : validateShared(kind, record.value);
-      if (value === undefined) continue;
+      if (value === undefined) {
+        options.onRejected?.(kind, "invalid");
+        continue;
+      }
       // Fill the faster stores in front with what a slower one had, for the time it has left.
       const remaining = record.expiresAt - now();
-      for (const earlier of options.stores.slice(0, index)) void earlier.set(keyOf(earlier, kind, canonical), { ...record, value }, remaining);
+      for (const earlier of options.stores.slice(0, index)) void earlier.set(keyOf(earlier, kind, canonical), sealed(earlier, kind, canonical, record.expiresAt, value), remaining);
       return { value, source: store.kind };
     }
     return undefined;
@@ -93,14 +139,16 @@ export function createVerdictCache<V>(options: VerdictCacheOptions<V>): VerdictC
   const write = async (kind: "verdict" | "tag", canonical: string, value: unknown, ttlMs: number): Promise<void> => {
     if (!(ttlMs > 0)) return;
     const expiresAt = now() + ttlMs;
-    await Promise.all(
-      options.stores.map((store) => {
-        const keyHash = store.trusted ? "" : sha256(canonical);
-        const record: StoredRecord = { schema: CACHE_SCHEMA_VERSION, kind, keyHash, expiresAt, value };
-        return store.set(keyOf(store, kind, canonical), record, ttlMs);
-      }),
-    );
+    await Promise.all(options.stores.map((store) => store.set(keyOf(store, kind, canonical), sealed(store, kind, canonical, expiresAt, value), ttlMs)));
   };
+
+  /** The record as stored: for a shared store with its key hash and MAC (the value as JSON will carry it). */
+  function sealed(store: CacheStore, kind: "verdict" | "tag", canonical: string, expiresAt: number, value: unknown): StoredRecord {
+    if (store.trusted) return { schema: CACHE_SCHEMA_VERSION, kind, keyHash: "", expiresAt, value };
+    // The MAC is over the value as it will be read back (JSON), so what is verified is exactly what is used.
+    const json = JSON.parse(JSON.stringify(value)) as unknown;
+    return { schema: CACHE_SCHEMA_VERSION, kind, keyHash: sha256(canonical), expiresAt, value: json, mac: macOf(keys[0]!, kind, canonical, expiresAt, json).toString("hex") };
+  }
 
   return {
     async getVerdict(parts) {
@@ -149,6 +197,13 @@ function tagKeyCanonical(reference: string): string {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/** A record whose expiry has passed (Redis may hand one back for a moment): a plain miss, not a rejection. */
+function isExpiredRecord(value: unknown, now: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const expiresAt = (value as Partial<StoredRecord>).expiresAt;
+  return typeof expiresAt === "number" && expiresAt <= now;
 }
 
 /** A record of this schema, kind and (for shared stores) key, not expired. */

@@ -20,6 +20,8 @@ export interface WebhookConfig {
   readonly policyJson: string | undefined;
   readonly noMatchAction: NoMatchAction;
   readonly redisUrl: string | undefined;
+  /** A file (from a Secret) holding the HMAC key(s) that authenticate Redis records; else SIGNET_REDIS_HMAC_KEY. */
+  readonly redisHmacKeyFile: string | undefined;
   readonly registryCacert: readonly string[];
   readonly allowHttpRegistry: boolean;
   readonly allowInsecureRegistry: boolean;
@@ -40,11 +42,21 @@ export interface WebhookConfig {
   /** Registry timeout for one request; below the deadline. */
   readonly registryTimeoutMs: number;
   readonly maxRequestBytes: number;
+  /** An object naming more images than this is denied without evaluating any (ADMISSION_TOO_MANY_IMAGES). */
+  readonly maxImagesPerRequest: number;
+  /** Image verifications (tag resolutions and evaluations) running at once in the process, across all requests. */
+  readonly maxConcurrentVerifications: number;
+  /** /validate denies governed images named by tag (it cannot pin them to the verified digest). */
+  readonly validateRequiresDigest: boolean;
+  /** "Could not evaluate" under warn-mode policies: denied (fail closed) or admitted with a warning. */
+  readonly warnModeUnavailable: "deny" | "warn";
   /** After SIGTERM, keep serving (not ready) this long so load balancers stop sending before the listener closes. */
   readonly shutdownDelayMs: number;
   /** Then wait at most this long for requests in flight. */
   readonly shutdownGraceMs: number;
   readonly tlsReloadIntervalMs: number;
+  /** A connection that has not finished its TLS handshake this long after it opened is closed. */
+  readonly tlsHandshakeTimeoutMs: number;
   readonly policyReloadIntervalMs: number;
   readonly logLevel: LogLevel;
   readonly cache: {
@@ -90,6 +102,7 @@ export const webhookConfigSchema = z
     policyJson: z.string().min(1).optional(),
     noMatchAction: z.enum(["deny", "allow", "warn"]).default("deny"),
     redisUrl: z.string().min(1).optional(),
+    redisHmacKeyFile: z.string().min(1).optional(),
     registryCacert: stringList.default([]),
     allowHttpRegistry: z.boolean().default(false),
     allowInsecureRegistry: z.boolean().default(false),
@@ -102,9 +115,14 @@ export const webhookConfigSchema = z
     deadline: duration("deadline", MAX_DEADLINE_MS).default(8_000),
     registryTimeout: duration("registryTimeout").optional(),
     maxRequestBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(6 * 1024 * 1024),
+    maxImagesPerRequest: z.number().int().min(1).max(10_000).default(256),
+    maxConcurrentVerifications: z.number().int().min(1).max(10_000).default(64),
+    validateRequiresDigest: z.boolean().default(true),
+    warnModeUnavailable: z.enum(["deny", "warn"]).default("deny"),
     shutdownDelay: duration("shutdownDelay").default(0),
     shutdownGrace: duration("shutdownGrace").default(20_000),
     tlsReloadInterval: duration("tlsReloadInterval").default(10_000),
+    tlsHandshakeTimeout: duration("tlsHandshakeTimeout", 60_000).default(5_000),
     policyReloadInterval: duration("policyReloadInterval").default(10_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     cache: z
@@ -124,6 +142,7 @@ export const webhookConfigSchema = z
       context.addIssue({ code: "custom", message: "no policy: give --policy FILE|DIR (ClusterImagePolicy) or --policy-json FILE" });
     }
     if (config.deadline < 100) context.addIssue({ code: "custom", message: "deadline: at least 100ms" });
+    if (config.tlsHandshakeTimeout < 100) context.addIssue({ code: "custom", message: "tlsHandshakeTimeout: at least 100ms" });
   });
 
 export type WebhookConfigInput = z.input<typeof webhookConfigSchema>;
@@ -139,6 +158,7 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     policyJson: parsed.policyJson,
     noMatchAction: parsed.noMatchAction,
     redisUrl: parsed.redisUrl,
+    redisHmacKeyFile: parsed.redisHmacKeyFile,
     registryCacert: parsed.registryCacert,
     allowHttpRegistry: parsed.allowHttpRegistry,
     allowInsecureRegistry: parsed.allowInsecureRegistry,
@@ -152,9 +172,14 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     // A registry request may take most of the deadline, never all of it: the answer must still go out.
     registryTimeoutMs: Math.min(parsed.registryTimeout ?? parsed.deadline, Math.max(50, parsed.deadline - 250)),
     maxRequestBytes: parsed.maxRequestBytes,
+    maxImagesPerRequest: parsed.maxImagesPerRequest,
+    maxConcurrentVerifications: parsed.maxConcurrentVerifications,
+    validateRequiresDigest: parsed.validateRequiresDigest,
+    warnModeUnavailable: parsed.warnModeUnavailable,
     shutdownDelayMs: parsed.shutdownDelay,
     shutdownGraceMs: parsed.shutdownGrace,
     tlsReloadIntervalMs: parsed.tlsReloadInterval,
+    tlsHandshakeTimeoutMs: parsed.tlsHandshakeTimeout,
     policyReloadIntervalMs: parsed.policyReloadInterval,
     logLevel: parsed.logLevel,
     cache: {

@@ -33,6 +33,12 @@ export interface WebhookMetrics {
   readonly policyReloads: Counter<"result">;
   readonly policyInfo: Gauge<"version">;
   readonly policyProblems: Gauge;
+  /** TLS handshakes that failed, by reason ("timeout": the client never finished it in time). */
+  readonly tlsHandshakeFailures: Counter<"reason">;
+  /** Shared-store records refused (bad MAC, wrong key, malformed): each one was a miss. */
+  readonly cacheRejected: Counter<"store" | "reason">;
+  /** Image verifications running now (bounded by maxConcurrentVerifications) and waiting for a slot. */
+  readonly verifications: Gauge<"state">;
 }
 
 /** Latency buckets from 0.5 ms (cached decisions) to 10 s (the longest webhook timeout the API server allows is 30 s). */
@@ -108,6 +114,24 @@ export function createWebhookMetrics(options: WebhookMetricsOptions = {}): Webho
     policyProblems: new Gauge({
       name: "signet_webhook_policy_problems",
       help: "Authorities of the policies in force whose keys could not be loaded (each fails closed until a reload succeeds).",
+      registers,
+    }),
+    tlsHandshakeFailures: new Counter({
+      name: "signet_webhook_tls_handshake_failures_total",
+      help: "TLS handshakes that failed, by reason (timeout: not finished within tlsHandshakeTimeout; the connection was closed).",
+      labelNames: ["reason"],
+      registers,
+    }),
+    cacheRejected: new Counter({
+      name: "signet_webhook_cache_rejected_total",
+      help: "Records of a shared cache store refused (bad_mac: not written with this webhook's key, or altered; invalid: malformed); each was a miss.",
+      labelNames: ["store", "reason"],
+      registers,
+    }),
+    verifications: new Gauge({
+      name: "signet_webhook_verifications",
+      help: "Image verifications running (state=running, at most maxConcurrentVerifications) and waiting for a slot (state=waiting).",
+      labelNames: ["state"],
       registers,
     }),
   };

@@ -5,9 +5,13 @@
 // by the same name spelled docker.io/..., and, as policy-controller still does, by the text written in the
 // object.
 //
+// Hosts are matched in their canonical spelling (canonicalRegistry: lower case, no :443/:80, Docker Hub's aliases
+// as docker.io) on both sides, so `LOCALHOST:5000/team/app` or `host:443/team/app` cannot escape a glob written
+// for `localhost:5000/team/*` or `host/team/*`.
+//
 // Matching is a linear-time simulation over the glob's positions (no regular expression, no backtracking),
 // so a hostile image name cannot make it slow.
-import { parseNormalizedName, type ImageReference } from "../../oci/reference/index.js";
+import { canonicalRegistry, parseNormalizedName, toPolicyReference, type ImageReference } from "../../oci/reference/index.js";
 import type { ImageGlob } from "./types.js";
 
 /** policy-controller's validGlob: letters, digits and `-_:/*.@`. */
@@ -26,7 +30,7 @@ export function globProblem(glob: string): string | undefined {
 export function compileImageGlob(glob: string): ImageGlob {
   const problem = globProblem(glob);
   if (problem !== undefined) throw new Error(problem);
-  const expanded = expandShorthand(glob);
+  const expanded = canonicalGlobHost(expandShorthand(glob));
   const tokens = tokenize(expanded);
   // Most globs start (and end) with literal text: a candidate without it is refused without running the NFA.
   const firstWildcard = expanded.indexOf("*");
@@ -58,7 +62,7 @@ export function matchesImageGlob(glob: string, image: string): boolean {
 export function imageMatchCandidates(image: string): string[] {
   let reference: ImageReference;
   try {
-    reference = parseNormalizedName(image);
+    reference = toPolicyReference(parseNormalizedName(image));
   } catch {
     return [];
   }
@@ -72,6 +76,18 @@ export function imageMatchCandidates(image: string): string[] {
   }
   candidates.add(image);
   return [...candidates];
+}
+
+/**
+ * The glob with its registry part (the first component, when a "/" follows it) in its canonical spelling. A
+ * host with a wildcard is lower-cased and loses a literal :443 or :80.
+ */
+function canonicalGlobHost(glob: string): string {
+  const slash = glob.indexOf("/");
+  if (slash === -1) return glob;
+  const host = glob.slice(0, slash);
+  const canonical = host.includes("*") ? host.toLowerCase().replace(/:(?:443|80)$/, "") : canonicalRegistry(host);
+  return canonical + glob.slice(slash);
 }
 
 function expandShorthand(glob: string): string {

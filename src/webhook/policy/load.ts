@@ -1,15 +1,15 @@
 /**
  * Reads ClusterImagePolicy documents from YAML text, files and folders (multi-document files welcome), and
- * reports every problem with its file, document, field path and line. Documents of other kinds (a TrustRoot,
- * a Deployment in the same folder) are skipped with a warning; anything that says it is a ClusterImagePolicy
- * must be a valid one.
+ * reports every problem with its file, document, field path and line. A `kind: List` (kubectl's output) is
+ * read item by item. Documents of other kinds (a TrustRoot, a Deployment in the same folder) are skipped with
+ * a warning; anything that says it is a ClusterImagePolicy must be a valid one.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { LineCounter, parseAllDocuments, type Document } from "yaml";
 import { SignetError } from "../../errors/index.js";
 import type { FieldPath } from "./field-error.js";
-import type { LoadedClusterImagePolicy, PolicyDocumentReport, PolicyProblem, ValidatePolicyOptions } from "./types.js";
+import type { LoadedClusterImagePolicy, PolicyDocumentReport, PolicyProblem, PolicySource, ValidatePolicyOptions } from "./types.js";
 import { validateClusterImagePolicy } from "./validate.js";
 import { appendAll } from "../../internal/arrays.js";
 
@@ -49,16 +49,60 @@ export function checkClusterImagePolicyText(text: string, options: LoadPoliciesO
       return;
     }
     if (untrusted === null || untrusted === undefined) return; // an empty document ("---" alone)
-    const { kind, name, apiVersion } = headerOf(untrusted);
-    if (!claimsToBeClusterImagePolicy(kind, apiVersion)) {
-      const line = document.contents?.range === undefined ? undefined : lineCounter.linePos(document.contents.range[0]).line;
-      reports.push({ source, name, kind, problems: [problem("warning", `skipped: ${kind ?? "a document without kind"} is not a ClusterImagePolicy`, line)] });
+    const documentLine = document.contents?.range === undefined ? undefined : lineCounter.linePos(document.contents.range[0]).line;
+    if (isListKind(untrusted)) {
+      appendAll(reports, checkList(untrusted, source, documentLine, (path) => lineOf(document, lineCounter, path), options));
       return;
     }
-    const result = validateClusterImagePolicy(untrusted, options, (path) => lineOf(document, lineCounter, path));
-    reports.push({ source, name, kind, problems: result.problems, ...(result.policy === undefined ? {} : { policy: result.policy }) });
+    reports.push(checkObject(untrusted, source, documentLine, (path) => lineOf(document, lineCounter, path), options));
   });
   return withDuplicateNames(reports);
+}
+
+/**
+ * One object of a document (or of a List's items): a ClusterImagePolicy is validated, anything else is
+ * skipped with a warning that names it (never dropped without a word).
+ */
+function checkObject(untrusted: unknown, source: PolicySource, line: number | undefined, lineOfPath: (path: FieldPath) => number | undefined, options: LoadPoliciesOptions): PolicyDocumentReport {
+  const { kind, name, apiVersion } = headerOf(untrusted);
+  if (!claimsToBeClusterImagePolicy(kind, apiVersion)) {
+    return { source, name, kind, problems: [problem("warning", `skipped: ${kind ?? "a document without kind"} is not a ClusterImagePolicy`, line)] };
+  }
+  const result = validateClusterImagePolicy(untrusted, options, lineOfPath);
+  return { source, name, kind, problems: result.problems, ...(result.policy === undefined ? {} : { policy: result.policy }) };
+}
+
+/**
+ * `kind: List` (what `kubectl get clusterimagepolicies -o yaml` writes) and typed lists such as
+ * `ClusterImagePolicyList`: each item is read as if it were a document of its own (security: a policy in a
+ * List must never be skipped). A List inside a List, or `items` that is not a list, is an error.
+ */
+function checkList(untrusted: Record<string, unknown>, source: PolicySource, line: number | undefined, lineOfPath: (path: FieldPath) => number | undefined, options: LoadPoliciesOptions): PolicyDocumentReport[] {
+  const kind = untrusted["kind"] as string;
+  const items = untrusted["items"];
+  if (!Array.isArray(items)) {
+    return [{ source, name: undefined, kind, problems: [problem("error", `${kind}: items must be a list of objects (as \`kubectl get ... -o yaml\` writes it)`, lineOfPath(["items"]) ?? line)] }];
+  }
+  if (items.length === 0) return [{ source, name: undefined, kind, problems: [problem("warning", `${kind} has no items: no ClusterImagePolicy in it`, line)] }];
+  if (items.length > POLICY_DOCUMENTS_MAX) {
+    return [{ source, name: undefined, kind, problems: [problem("error", `${kind} holds ${items.length} items; at most ${POLICY_DOCUMENTS_MAX} are read`, line)] }];
+  }
+  return items.map((item: unknown, index) => {
+    const itemSource: PolicySource = { ...source, item: index };
+    const itemLineOf = (path: FieldPath) => lineOfPath(["items", index, ...path]);
+    if (isListKind(item)) {
+      const { name } = headerOf(item);
+      return { source: itemSource, name, kind: item["kind"] as string, problems: [problem("error", "a List inside a List is not read: flatten it into one list of ClusterImagePolicy items", itemLineOf([]))] };
+    }
+    return checkObject(item, itemSource, itemLineOf([]), itemLineOf, options);
+  });
+}
+
+/** `kind: List` or `kind: <Something>List` with `items`: a Kubernetes list of objects. */
+function isListKind(untrusted: unknown): untrusted is Record<string, unknown> {
+  if (typeof untrusted !== "object" || untrusted === null || Array.isArray(untrusted)) return false;
+  const kind = (untrusted as Record<string, unknown>)["kind"];
+  return typeof kind === "string" && (kind === "List" || (kind.endsWith("List") && "items" in untrusted));
 }
 
 /** Reads files, and the .yaml/.yml/.json files of folders (sorted by name, not recursive), and checks each. */
@@ -91,8 +135,13 @@ export async function checkClusterImagePolicyFiles(paths: readonly string[], opt
  * Loads the policies of files and folders; throws CLUSTER_IMAGE_POLICY_INVALID naming the first problem (all
  * problems are in `details.problems`) when any document is invalid. Use at start-up: nothing loads half.
  */
-export async function loadClusterImagePolicies(paths: readonly string[], options: ValidatePolicyOptions = {}): Promise<LoadedClusterImagePolicy[]> {
-  return policiesOrThrow(await checkClusterImagePolicyFiles(paths, options));
+export async function loadClusterImagePolicies(paths: readonly string[], options: ValidatePolicyOptions & { onWarning?: (text: string) => void } = {}): Promise<LoadedClusterImagePolicy[]> {
+  const { onWarning, ...validateOptions } = options;
+  const reports = await checkClusterImagePolicyFiles(paths, validateOptions);
+  const policies = policiesOrThrow(reports);
+  // Warnings (a skipped document of another kind, an empty List) are told, so nothing is dropped silently.
+  for (const report of reports) for (const item of report.problems) if (item.level === "warning") onWarning?.(formatPolicyProblem(report, item));
+  return policies;
 }
 
 /** Parses a YAML text of policies; throws CLUSTER_IMAGE_POLICY_INVALID when any document is invalid. */
@@ -103,6 +152,7 @@ export function parseClusterImagePolicies(text: string, options: LoadPoliciesOpt
 /** `FILE (document 2, line 14): missing field(s): spec.images` */
 export function formatPolicyProblem(report: Pick<PolicyDocumentReport, "source" | "name">, item: PolicyProblem): string {
   const where = [report.source.file ?? "<text>", `document ${report.source.document + 1}`];
+  if (report.source.item !== undefined) where.push(`item ${report.source.item + 1}`);
   if (item.line !== undefined) where.push(`line ${item.line}`);
   const name = report.name === undefined ? "" : ` ClusterImagePolicy ${JSON.stringify(report.name)}:`;
   return `${where[0]} (${where.slice(1).join(", ")}):${name} ${item.level === "warning" ? "warning: " : ""}${item.text}`;
@@ -131,7 +181,7 @@ function withDuplicateNames(reports: PolicyDocumentReport[], acrossFiles: "error
       seen.set(name, report);
       continue;
     }
-    const where = `${first.source.file ?? "<text>"} document ${first.source.document + 1}`;
+    const where = `${first.source.file ?? "<text>"} document ${first.source.document + 1}${first.source.item === undefined ? "" : ` item ${first.source.item + 1}`}`;
     const level = first.source.file !== report.source.file && acrossFiles === "warning" ? "warning" : "error";
     const consequence = level === "warning" ? "; loaded together, the webhook refuses them" : "";
     report.problems.push(problem(level, `invalid value: ${name}: metadata.name (another ClusterImagePolicy of this name is in ${where}${consequence})`));

@@ -137,6 +137,8 @@ export interface PolicySource {
   file?: string;
   /** 0-based index of the YAML document in its file. */
   document: number;
+  /** 0-based index in the document's `items` when the document is a `kind: List`. */
+  item?: number;
 }
 
 export interface LoadedClusterImagePolicy {

@@ -24,6 +24,13 @@ export interface AdmissionHandlerOptions {
   readonly logger: WebhookLogger;
   /** Registry access with the request's pull secrets (src/webhook/credentials); absent: the checker's own. */
   readonly requestAccess?: (request: AdmissionRequest) => (() => Promise<ImageAccess>) | undefined;
+  /** An object naming more images than this is denied before any is evaluated (ADMISSION_TOO_MANY_IMAGES). */
+  readonly maxImagesPerRequest?: number;
+  /**
+   * /validate cannot patch: a governed image named by tag is denied (ADMISSION_TAG_UNPINNED) unless this is
+   * false. Default true. /mutate always pins tags to the digest it verified.
+   */
+  readonly validateRequiresDigest?: boolean;
 }
 
 /** An HTTP answer: 200 with an AdmissionReview, or 400 when the body is not one (the API server then applies failurePolicy: Fail). */
@@ -81,6 +88,13 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       return finish(endpoint, started, plan.action === "allow" ? "allowed" : "denied", { status: 200, body: buildPlanResponse(request, plan) });
     }
 
+    const maxImages = options.maxImagesPerRequest;
+    if (maxImages !== undefined && plan.images.length > maxImages) {
+      // Refused before any registry request: the work (and memory) of one review stays bounded.
+      const message = `signet denied the request: the object names ${plan.images.length} images; this webhook evaluates at most ${maxImages} per request (maxImagesPerRequest)`;
+      logger.info({ ...context, images: plan.images.length, maxImagesPerRequest: maxImages }, "admission denied: too many images");
+      return finish(endpoint, started, "denied", { status: 200, body: deniedResponse(request, message, "ADMISSION_TOO_MANY_IMAGES") });
+    }
     const resource: ResourceContext = plan.resource;
     const checked = await checkWithinDeadline(plan.images, state, resource, endpoint, options.requestAccess?.(request));
     const verdicts = checked.map((item) => item.verdict);
@@ -131,16 +145,19 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       timer = setTimeout(() => resolve("deadline"), options.deadlineMs);
     });
     let expired = false;
+    let deadlineError: SignetError | undefined;
+    const checkOptions = { requireDigest: endpoint === "validate" && options.validateRequiresDigest !== false };
     try {
       return await Promise.all(
         images.map(async (image) => {
           const started = performance.now();
-          const outcome = await Promise.race([options.checker.check(image, state, resource, access), deadline]);
+          const outcome = await Promise.race([options.checker.check(image, state, resource, access, checkOptions), deadline]);
           if (outcome === "deadline") {
             if (!expired) metrics.deadlineExceeded.inc({ endpoint });
             expired = true;
-            const error = new SignetError("WEBHOOK_DEADLINE_EXCEEDED", `not verified within the webhook's deadline of ${options.deadlineMs / 1000}s`);
-            return { verdict: errorVerdict(image, error, image.image), source: "error" as const };
+            // One error for every image the deadline caught (a wide pod would otherwise build thousands of stacks).
+            deadlineError ??= new SignetError("WEBHOOK_DEADLINE_EXCEEDED", `not verified within the webhook's deadline of ${options.deadlineMs / 1000}s`);
+            return { verdict: errorVerdict(image, deadlineError, image.image), source: "error" as const };
           }
           metrics.imageSeconds.observe({ source: outcome.source }, (performance.now() - started) / 1000);
           return outcome;

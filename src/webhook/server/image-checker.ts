@@ -1,4 +1,4 @@
-import { SignetError, toSignetError } from "../../errors/index.js";
+import { SignetError, toSignetError, type ErrorCode } from "../../errors/index.js";
 import { parseDigest, type Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { formatImageReference, parseImageReference, type ImageReference } from "../../oci/reference/index.js";
@@ -12,6 +12,7 @@ import type { EvaluateImageDeps, ImageVerdict } from "../evaluate/types.js";
 import { findMatchingPolicies } from "../policy/match.js";
 import type { CompiledPolicySet, ResourceContext } from "../policy/types.js";
 import { formatImageWarning, imageWarningPrefix } from "./image-warnings.js";
+import type { VerificationLimiter } from "./verification-limiter.js";
 import { evaluationInputs, imagePolicyVersion, type PolicyState } from "./policy-state.js";
 
 export type EvaluateImage = (image: ContainerImage, policies: CompiledPolicySet, deps: EvaluateImageDeps) => Promise<ImageVerdict>;
@@ -37,6 +38,23 @@ export interface ImageCheckerOptions {
   readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "policyJsonFetchers" | "signatureAccessFor">;
   readonly onSharedEvaluation?: () => void;
   readonly onCacheWriteSkipped?: (reason: string) => void;
+  /** Bounds the verifications (tag resolutions and evaluations) running at once; absent: unbounded. */
+  readonly limiter?: VerificationLimiter;
+  /**
+   * What "could not evaluate" (registry down, timeout, trust root missing) does to an image that only warn-mode
+   * policies govern, whether it happens while pinning a tag or during the evaluation: "deny" (fail closed, the
+   * default) or "warn" (admitted with a warning, as warn mode treats rejections).
+   */
+  readonly warnModeUnavailable?: "deny" | "warn";
+}
+
+export interface CheckOptions {
+  /**
+   * The request comes through /validate, which cannot patch: a tag would be pulled by the node later and could
+   * name other content than what was verified. A governed image without a digest is then denied (or warned,
+   * under warn-mode policies) instead of verified.
+   */
+  readonly requireDigest?: boolean;
 }
 
 export interface ImageChecker {
@@ -44,7 +62,7 @@ export interface ImageChecker {
    * Decides one image of one container. Never throws: a failure is a denying verdict with the reason.
    * `requestAccess` gives the registry access with the pod's pull secrets (default: the checker's own).
    */
-  check(image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, requestAccess?: () => Promise<ImageAccess>): Promise<CheckedImage>;
+  check(image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, requestAccess?: () => Promise<ImageAccess>, checkOptions?: CheckOptions): Promise<CheckedImage>;
 }
 
 /**
@@ -79,7 +97,7 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
     const cached = await options.cache.getPinnedDigest(text);
     if (cached !== undefined) return parseDigest(cached.digest);
     const { promise } = resolutions.run(text, async () => {
-      const resolved = await access.resolve({ transport: "docker", reference });
+      const resolved = await limited(() => access.resolve({ transport: "docker", reference }));
       // Not awaited: the answer does not wait for Redis (stores never throw; the memory store writes at once).
       void options.cache.putPinnedDigest(text, resolved.digest, options.ttl.tagMs);
       return resolved.digest;
@@ -89,7 +107,7 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
 
   const evaluate = (image: ContainerImage, state: PolicyState, resource: ResourceContext | undefined, digest: Digest, parts: VerdictKeyParts, key: string, access: ImageAccess) => {
     const { promise, shared } = evaluations.run(key, async () => {
-      const verdict = await withEvaluationSignal((signal) => options.evaluate(image, state.clusterImagePolicies, { ...baseDeps(state, resource, signal, access), pinnedDigest: digest }));
+      const verdict = await limited(() => withEvaluationSignal((signal) => options.evaluate(image, state.clusterImagePolicies, { ...baseDeps(state, resource, signal, access), pinnedDigest: digest })));
       const checked = checkPinned(verdict, digest);
       const cacheable = checked.cacheable && checked.digest === digest && checked.error !== true ? toContainerFreeVerdict(checked, digest) : undefined;
       if (cacheable !== undefined) {
@@ -104,7 +122,7 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
   };
 
   return {
-    async check(image, state, resource, requestAccess) {
+    async check(image, state, resource, requestAccess, checkOptions = {}) {
       let reference: ImageReference;
       try {
         // Pod images are registry references only: never `oci:` paths or other transports.
@@ -122,6 +140,13 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
           return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be evaluated`), source: "error" };
         }
       }
+      if (checkOptions.requireDigest === true && reference.digest === undefined) {
+        const error = new SignetError(
+          "ADMISSION_TAG_UNPINNED",
+          `${image.image} is named by tag, and /validate cannot pin a tag to the digest it would verify: the node could pull other content later`,
+        );
+        return { verdict: errorVerdict(image, error, `${image.image} cannot be pinned`, undefined, warnOnly(state, image, resource)), source: "error" };
+      }
       // The pod's registry credentials are read only when the registry is needed; failing to read them is
       // "could not evaluate" (fail closed).
       let access: ImageAccess | undefined = requestAccess === undefined ? options.access : undefined;
@@ -130,7 +155,8 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
       try {
         digest = reference.digest ?? (await pin(reference, await accessNow()));
       } catch (error) {
-        return { verdict: errorVerdict(image, toSignetError(error), `cannot resolve ${formatImageReference(reference)} to a digest`, undefined, warnOnly(state, image, resource)), source: "error" };
+        const cause = toSignetError(error);
+        return { verdict: errorVerdict(image, cause, `cannot resolve ${formatImageReference(reference)} to a digest`, undefined, warnOnly(state, image, resource) && admitsUnavailable(cause)), source: "error" };
       }
       const parts: VerdictKeyParts = {
         repository: identityOf({ transport: "docker", reference }),
@@ -145,12 +171,39 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
       try {
         const { verdict, shared } = await evaluate(image, state, resource, digest, parts, cacheKeyOf(parts), await accessNow());
         // A shared evaluation was made for another container with the same key: take its outcome, not its position.
-        return { verdict: shared ? rebind(verdict, image, digest) : verdict, source: shared ? "shared" : "evaluated" };
+        return { verdict: unavailableRule(shared ? rebind(verdict, image, digest) : verdict), source: shared ? "shared" : "evaluated" };
       } catch (error) {
         return { verdict: errorVerdict(image, toSignetError(error), `${image.image} could not be verified`, digest), source: "error" };
       }
     },
   };
+
+  /** Runs registry work under the global bound; a verification that cannot start before the deadline gives up. */
+  function limited<T>(work: () => Promise<T>): Promise<T> {
+    return options.limiter === undefined ? work() : options.limiter.run(work, options.evaluationTimeoutMs);
+  }
+
+  /** Whether "could not evaluate" may admit a warn-only image (with a warning): only when configured so. */
+  function admitsUnavailable(cause: SignetError): boolean {
+    return cause.category === "rejected" || options.warnModeUnavailable === "warn";
+  }
+
+  /**
+   * The one rule for "could not evaluate" under warn-mode policies (issue #9 item 10): the evaluation admits such
+   * an image with a warning; unless configured to, the checker denies it, as it does when the tag cannot be
+   * resolved. Rejections in warn mode stay warnings.
+   */
+  function unavailableRule(verdict: ImageVerdict): ImageVerdict {
+    if (options.warnModeUnavailable === "warn" || !verdict.allowed) return verdict;
+    // Only warn-mode policies can be allowed while failing: an enforced one that fails denies on its own.
+    const failed = verdict.policies.filter((policy) => !policy.allowed && policy.error === true);
+    if (verdict.error !== true && failed.length === 0) return verdict;
+    const first = failed[0];
+    const reason = first === undefined ? verdict.reason : `policy ${JSON.stringify(first.name)} (warn mode) could not be evaluated: ${first.reason}`;
+    const code = verdict.code ?? first?.authorities.find((authority) => authority.error === true)?.code ?? "TIMEOUT";
+    const hint = `${verdict.hint ?? first?.authorities.find((authority) => authority.code === code)?.hint ?? ""} Warn mode warns about rejections; an image that could not be evaluated is denied (set warnModeUnavailable: warn to admit it with a warning).`.trim();
+    return failClosed(verdict, code, `${reason} (denied: a warn-mode policy that cannot be evaluated fails closed)`, hint);
+  }
 
   function baseDeps(state: PolicyState, resource: ResourceContext | undefined, signal: AbortSignal, access: ImageAccess = options.access): EvaluateImageDeps {
     return {
@@ -200,16 +253,12 @@ function cacheKeyOf(parts: VerdictKeyParts): string {
 /** The evaluation must decide the digest it was given; anything else is a bug and fails closed. */
 function checkPinned(verdict: ImageVerdict, digest: Digest): ImageVerdict {
   if (verdict.digest === digest || (verdict.digest === undefined && !verdict.allowed)) return verdict;
-  return {
-    ...verdict,
-    allowed: false,
-    mode: "enforce",
-    error: true,
-    cacheable: false,
-    code: "INTERNAL",
-    reason: `the evaluation decided ${verdict.digest ?? "no digest"} instead of the pinned ${digest}`,
-    warnings: [],
-  };
+  return failClosed(verdict, "INTERNAL", `the evaluation decided ${verdict.digest ?? "no digest"} instead of the pinned ${digest}`);
+}
+
+/** The verdict turned into a denial marked "could not evaluate": never cached, no warnings. */
+function failClosed(verdict: ImageVerdict, code: ErrorCode, reason: string, hint?: string): ImageVerdict {
+  return { ...verdict, allowed: false, mode: "enforce", error: true, cacheable: false, code, reason, ...(hint !== undefined ? { hint } : {}), warnings: [] };
 }
 
 function rebind(verdict: ImageVerdict, image: ContainerImage, digest: Digest): ImageVerdict {

@@ -27,13 +27,14 @@ export interface PolicySources {
  */
 export async function loadPolicyState(sources: PolicySources): Promise<PolicyState> {
   const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file" });
-  const clusterImagePolicies = sources.policyPaths.length === 0 ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation);
+  const warnings: string[] = [];
+  const clusterImagePolicies = sources.policyPaths.length === 0 ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation, warnings);
   const policyJson = sources.policyJsonPath === undefined ? undefined : await loadPolicyJson(sources.policyJsonPath, readLocation);
-  return createPolicyState({ clusterImagePolicies, policyJson, noMatchAction: sources.noMatchAction, trustVersion: sources.trustVersion });
+  return createPolicyState({ clusterImagePolicies, policyJson, noMatchAction: sources.noMatchAction, trustVersion: sources.trustVersion, warnings });
 }
 
-async function loadClusterImagePolicySet(sources: PolicySources, readLocation: KeyReader): Promise<CompiledPolicySet> {
-  const documents = await loadClusterImagePolicies(sources.policyPaths, { systemNamespace: sources.systemNamespace });
+async function loadClusterImagePolicySet(sources: PolicySources, readLocation: KeyReader, warnings: string[]): Promise<CompiledPolicySet> {
+  const documents = await loadClusterImagePolicies(sources.policyPaths, { systemNamespace: sources.systemNamespace, onWarning: (text) => warnings.push(text) });
   if (documents.length === 0) {
     throw new SignetError("CLUSTER_IMAGE_POLICY_INVALID", `no ClusterImagePolicy in ${sources.policyPaths.join(", ")}`, {
       hint: "Point --policy at ClusterImagePolicy YAML files or a folder of them (.yaml, .yml, .json).",

@@ -15,6 +15,8 @@ export interface PolicyState {
   readonly trustVersion: string;
   /** One hash over all of the above (logs, /metrics, readiness). */
   readonly version: string;
+  /** What loading reported without refusing (documents of other kinds skipped, empty Lists): logged. */
+  readonly warnings?: readonly string[];
 }
 
 export function createPolicyState(parts: Omit<PolicyState, "version">): PolicyState {

@@ -6,7 +6,7 @@ import type { CacheErrorListener, CacheStore } from "../cache/cache-store.js";
 import { parseCachedVerdict } from "../cache/cached-verdict.js";
 import { createMemoryStore } from "../cache/memory-store.js";
 import { createRedisStore, redactRedisUrl } from "../cache/redis-store.js";
-import { createVerdictCache } from "../cache/verdict-cache.js";
+import { RECORD_KEY_MIN_BYTES, createVerdictCache } from "../cache/verdict-cache.js";
 import type { WebhookConfig } from "../config/webhook-config.js";
 import { createWebhookMetrics, type WebhookMetrics } from "../metrics/webhook-metrics.js";
 import { createAdmissionHandler, type AdmissionHandlerOptions } from "./admission-handler.js";
@@ -17,6 +17,7 @@ import { loadPolicyState } from "./policy-loader.js";
 import type { PolicyState } from "./policy-state.js";
 import { loadServingTls } from "./serving-tls.js";
 import { createTlsReloader } from "./tls-reloader.js";
+import { createVerificationLimiter } from "./verification-limiter.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
 
 /** Policies are recompiled this often even when no file changed: keys read from Secrets may have rotated. */
@@ -101,9 +102,22 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       logger.warn({ store: "redis", operation, error: error.message }, "cache store failed; treating it as a miss");
     };
     const stores: CacheStore[] = [createMemoryStore({ maxEntries: config.cache.maxEntries })];
+    let recordKeys: Buffer[] = [];
     if (config.redisUrl !== undefined) {
-      stores.push(await createRedisStore({ url: config.redisUrl, keyPrefix: "signet:webhook:", commandTimeoutMs: config.cache.redisTimeoutMs, onError: onCacheError }));
-      logger.info({ redis: redactRedisUrl(config.redisUrl) }, "sharing the verdict cache through Redis");
+      // Read before connecting: without a key, Redis records cannot be authenticated and the server does not start.
+      recordKeys = readCacheHmacKeys(config.redisHmacKeyFile, options.env);
+      const password = nonEmpty(options.env["SIGNET_REDIS_PASSWORD"]);
+      stores.push(
+        await createRedisStore({
+          url: config.redisUrl,
+          ...(password !== undefined ? { password } : {}),
+          keyPrefix: "signet:webhook:",
+          commandTimeoutMs: config.cache.redisTimeoutMs,
+          onError: onCacheError,
+          onReady: () => logger.info({ store: "redis" }, "Redis connected"),
+        }),
+      );
+      logger.info({ redis: redactRedisUrl(config.redisUrl), recordKeys: recordKeys.length, redisAuth: password !== undefined || config.redisUrl.includes("@") }, "sharing the verdict cache through Redis");
     }
     closers.push(async () => {
       for (const store of stores) await store.close();
@@ -113,6 +127,12 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       validate: parseCachedVerdict,
       onHit: (kind, source) => metrics.cacheHits.inc({ cache: kind, store: source }),
       onMiss: (kind) => metrics.cacheMisses.inc({ cache: kind, store: stores.length > 1 ? "redis" : "memory" }),
+      recordKeys,
+      onRejected(kind, reason) {
+        metrics.cacheRejected.inc({ store: "redis", reason });
+        // The record is a miss (the image is verified again); the key is never logged.
+        logger.warn({ store: "redis", cache: kind, reason }, reason === "bad_mac" ? "Redis record with a bad MAC refused (written without this webhook's key, or altered)" : "malformed Redis record refused");
+      },
     });
     const checker = createImageChecker({
       evaluate: options.evaluateImage,
@@ -123,12 +143,19 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       stopSignal: stop.signal,
       ...(options.evaluationDeps !== undefined ? { evaluationDeps: options.evaluationDeps } : {}),
       onSharedEvaluation: () => metrics.singleFlightShared.inc(),
+      limiter: createVerificationLimiter(config.maxConcurrentVerifications, (running, waiting) => {
+        metrics.verifications.set({ state: "running" }, running);
+        metrics.verifications.set({ state: "waiting" }, waiting);
+      }),
+      warnModeUnavailable: config.warnModeUnavailable,
     });
     const handleAdmission = createAdmissionHandler({
       checker,
       policies: () => state,
       deadlineMs: config.deadlineMs,
       plan: { identityAnnotations: config.identityAnnotations },
+      maxImagesPerRequest: config.maxImagesPerRequest,
+      validateRequiresDigest: config.validateRequiresDigest,
       metrics,
       logger,
       ...(requestAccess !== undefined ? { requestAccess } : {}),
@@ -143,6 +170,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       address: config.address,
       maxRequestBytes: config.maxRequestBytes,
       requestTimeoutMs: config.deadlineMs + 5_000,
+      tlsHandshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
       handleAdmission,
       notReadyReason: () => (ready ? options.notReadyReason?.() : "shutting down"),
       metrics,
@@ -151,7 +179,20 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     closers.push(async () => {
       await server.close(0);
     });
-    logger.info({ port: server.port, certificate: tls.fingerprint, notAfter: tls.notAfter.toISOString(), policyVersion: state.version }, "webhook serving");
+    logger.info(
+      {
+        port: server.port,
+        certificate: tls.fingerprint,
+        notAfter: tls.notAfter.toISOString(),
+        policyVersion: state.version,
+        // The choices that decide what is admitted without a verified digest, stated once at start.
+        validateRequiresDigest: config.validateRequiresDigest,
+        warnModeUnavailable: config.warnModeUnavailable,
+        maxImagesPerRequest: config.maxImagesPerRequest,
+        maxConcurrentVerifications: config.maxConcurrentVerifications,
+      },
+      "webhook serving",
+    );
 
     const tlsReloader = createTlsReloader({
       files: tlsFiles,
@@ -248,6 +289,7 @@ function logPolicies(logger: WebhookLogger, state: PolicyState, message: string,
     message,
   );
   for (const problem of state.clusterImagePolicies.problems) logger.warn({ problem }, "policy problem (the authority fails closed)");
+  for (const warning of state.warnings ?? []) logger.warn({ warning }, "policy document not loaded");
 }
 
 /**
@@ -273,6 +315,46 @@ async function createPullSecretAccess(
   closers.push(() => pool.close(), () => api.close());
   logger.info({ source: config.kubeconfig ?? "in-cluster" }, "registry credentials: pods' and service accounts' imagePullSecrets are read through the Kubernetes API");
   return credentials.createRequestAccess(credentials.createPullSecretReader({ api }), pool);
+}
+
+/**
+ * The HMAC keys for Redis records: the lines of --redis-hmac-key-file (a file mounted from a Secret), else of
+ * SIGNET_REDIS_HMAC_KEY. The first line signs, every line verifies (rotation: add the new key first, later
+ * remove the old). Each key is at least 32 bytes; nothing about them is logged but their number.
+ */
+export function readCacheHmacKeys(file: string | undefined, env: NodeJS.ProcessEnv): Buffer[] {
+  let text: string | undefined;
+  let where: string;
+  if (file !== undefined) {
+    where = `--redis-hmac-key-file ${file}`;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new SignetError(code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR", `cannot read ${where}: ${code ?? (error as Error).message}`);
+    }
+  } else {
+    where = "SIGNET_REDIS_HMAC_KEY";
+    text = nonEmpty(env["SIGNET_REDIS_HMAC_KEY"]);
+  }
+  const hint = "Create a Secret with at least 32 random bytes (`openssl rand -hex 32`) and mount it as --redis-hmac-key-file, or set SIGNET_REDIS_HMAC_KEY from it; every replica needs the same key.";
+  if (text === undefined) {
+    throw new SignetError("WEBHOOK_CONFIG_INVALID", "--redis-url needs a key to authenticate the records it shares: give --redis-hmac-key-file or SIGNET_REDIS_HMAC_KEY", { hint });
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .map((line) => Buffer.from(line, "utf8"));
+  if (keys.length === 0) throw new SignetError("WEBHOOK_CONFIG_INVALID", `${where} holds no key`, { hint });
+  if (keys.some((key) => key.length < RECORD_KEY_MIN_BYTES)) {
+    throw new SignetError("WEBHOOK_CONFIG_INVALID", `${where}: every key must be at least ${RECORD_KEY_MIN_BYTES} bytes long`, { hint });
+  }
+  return keys;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 function readCaFile(path: string): string {

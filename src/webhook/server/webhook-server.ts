@@ -14,6 +14,8 @@ export interface WebhookServerOptions {
   readonly maxRequestBytes: number;
   /** Time for one request from its first byte to the end of the answer; above the admission deadline. */
   readonly requestTimeoutMs: number;
+  /** A connection that has not finished its TLS handshake this long after it opened is closed. */
+  readonly tlsHandshakeTimeoutMs: number;
   readonly handleAdmission: AdmissionHandler;
   /** Undefined when ready; else the reason (shown by /readyz). */
   readonly notReadyReason: () => string | undefined;
@@ -55,8 +57,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       requestTimeout: options.requestTimeoutMs,
       headersTimeout: Math.min(options.requestTimeoutMs, 10_000),
       keepAliveTimeout: 30_000,
+      // A connection that never starts (or never finishes) TLS holds a socket: closed after this (Node's default is 120 s).
+      handshakeTimeout: options.tlsHandshakeTimeoutMs,
+      // Request and header timeouts are checked this often (Node's default 30 s would let a stalled request live that much longer).
+      connectionsCheckingInterval: 1_000,
     },
     (request, response) => {
+      request.socket.setTimeout(0);
       inFlight += 1;
       metrics.inFlight.inc();
       response.once("close", () => {
@@ -73,7 +80,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       });
     },
   );
-  server.on("tlsClientError", (error) => logger.debug({ error: error.message }, "TLS handshake failed"));
+  // A connection that completed TLS but never sends a request is closed after the request timeout of silence
+  // (without this, Node keeps it open for as long as the client likes). Each request lifts the bound (an answer
+  // may take up to the deadline without a byte on the wire); after an answer, keepAliveTimeout applies.
+  server.on("secureConnection", (socket) => socket.setTimeout(options.requestTimeoutMs, () => socket.destroy()));
+  server.on("tlsClientError", (error: NodeJS.ErrnoException) => {
+    const timeout = error.code === "ERR_TLS_HANDSHAKE_TIMEOUT";
+    metrics.tlsHandshakeFailures.inc({ reason: timeout ? "timeout" : "error" });
+    logger.debug({ error: error.message, code: error.code }, timeout ? "TLS handshake not finished in time; connection closed" : "TLS handshake failed");
+  });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? "/").split("?")[0];

@@ -156,7 +156,15 @@ describe("deploy/ manifests", () => {
     const objects = render("overlays/redis");
     const args = find<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>(objects, "Deployment", "signet-webhook").spec.template.spec.containers[0]!.args;
     assert.ok(args.includes("--redis-url=redis://signet-redis.signet-system.svc:6379"));
-    find(objects, "Deployment", "signet-redis");
+    // Issue #9 item 3: a password and protected mode on Redis, the password and the record HMAC key from a Secret.
+    type EnvVar = { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+    const webhookEnv = find<{ spec: { template: { spec: { containers: { env: EnvVar[] }[] } } } }>(objects, "Deployment", "signet-webhook").spec.template.spec.containers[0]!.env;
+    assert.deepEqual(webhookEnv.find((e) => e.name === "SIGNET_REDIS_HMAC_KEY")?.valueFrom?.secretKeyRef, { name: "signet-redis", key: "hmac-key" });
+    assert.deepEqual(webhookEnv.find((e) => e.name === "SIGNET_REDIS_PASSWORD")?.valueFrom?.secretKeyRef, { name: "signet-redis", key: "password" });
+    const redisContainer = find<{ spec: { template: { spec: { containers: { args: string[]; env: EnvVar[] }[] } } } }>(objects, "Deployment", "signet-redis").spec.template.spec.containers[0]!;
+    assert.equal(redisContainer.args[redisContainer.args.indexOf("--protected-mode") + 1], "yes");
+    assert.equal(redisContainer.args[redisContainer.args.indexOf("--requirepass") + 1], "$(REDIS_PASSWORD)");
+    assert.deepEqual(redisContainer.env.find((e) => e.name === "REDIS_PASSWORD")?.valueFrom?.secretKeyRef, { name: "signet-redis", key: "password" });
     find(objects, "Service", "signet-redis");
     const policy = find<{ spec: { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] } }>(objects, "NetworkPolicy");
     assert.deepEqual(policy.spec.ingress[0]!.from[0]!.podSelector.matchLabels, { "app.kubernetes.io/name": "signet-webhook" });

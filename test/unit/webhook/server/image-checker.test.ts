@@ -8,6 +8,9 @@ import { evaluateImage } from "../../../../src/webhook/evaluate/index.js";
 import { createImageChecker } from "../../../../src/webhook/server/image-checker.js";
 import { imageWarningPrefix } from "../../../../src/webhook/server/image-warnings.js";
 import type { PolicyState } from "../../../../src/webhook/server/policy-state.js";
+import type { ContainerImage } from "../../../../src/webhook/admission/types.js";
+import type { EvaluateImageDeps, ImageVerdict } from "../../../../src/webhook/evaluate/types.js";
+import type { CompiledPolicySet } from "../../../../src/webhook/policy/types.js";
 import { containerImage, digestOf, fakeAccess, fakeEvaluator, policyState } from "./fixtures.js";
 
 const SIGNED = digestOf("a");
@@ -15,7 +18,7 @@ const UNSIGNED = digestOf("b");
 const TAGS = { "registry.example/app:1": SIGNED, "registry.example/app:2": UNSIGNED, "docker.io/library/nginx:latest": SIGNED };
 const STATE = policyState([{ name: "signed-images", globs: ["registry.example/**", "index.docker.io/library/*"] }]);
 
-function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number } = {}) {
+function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number; warnModeUnavailable?: "deny" | "warn" } = {}) {
   const { evaluate, calls } = fakeEvaluator({
     signed: new Set(options.signed ?? [SIGNED]),
     ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
@@ -27,6 +30,7 @@ function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boole
   const cache = createVerdictCache<CachedVerdict>({
     stores: options.stores ?? [createMemoryStore({ maxEntries: 1000 })],
     validate: parseCachedVerdict,
+    recordKeys: [Buffer.from("k".repeat(32))],
     onHit: (kind, source) => hits.push(`${kind}:${source}`),
   });
   const stop = new AbortController();
@@ -39,6 +43,7 @@ function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boole
     evaluationTimeoutMs: options.evaluationTimeoutMs ?? 5_000,
     stopSignal: stop.signal,
     onSharedEvaluation: () => (shared += 1),
+    ...(options.warnModeUnavailable !== undefined ? { warnModeUnavailable: options.warnModeUnavailable } : {}),
   });
   return { checker, calls, resolved, hits, shared: () => shared };
 }
@@ -263,9 +268,53 @@ describe("createImageChecker", () => {
     assert.equal(verdict.allowed, false, "the fake denies what it cannot pin; the real one applies the no-match action");
   });
 
-  test("a registry failure for an image only warn-mode policies match is a warning, for enforced ones a denial", async () => {
+  test("a registry failure for an image only warn-mode policies match is denied by default (fail closed, issue #9 item 10)", async () => {
     const warnOnly = policyState([{ name: "audit", globs: ["registry.example/**"], mode: "warn" }]);
     const { checker } = setup();
+    const denied = await checker.check(containerImage("registry.example/app:404", { containerName: "web" }), warnOnly, undefined);
+    assert.equal(denied.verdict.allowed, false);
+    assert.equal(denied.verdict.error, true);
+  });
+
+  test("a warn-mode policy that could not be evaluated denies even when an enforced policy passed (one rule, issue #9 item 10)", async () => {
+    const evaluate = async (image: ContainerImage, _policies: CompiledPolicySet, deps: EvaluateImageDeps): Promise<ImageVerdict> => ({
+      image: image.image,
+      field: image.field,
+      containerName: image.containerName,
+      kind: image.kind,
+      digest: deps.pinnedDigest!,
+      allowed: true,
+      mode: "enforce",
+      policies: [
+        { name: "signed-images", mode: "enforce", allowed: true, reason: "verified", authorities: [] },
+        {
+          name: "audit",
+          mode: "warn",
+          allowed: false,
+          error: true,
+          reason: "registry down",
+          authorities: [{ name: "a", type: "key", allowed: false, error: true, code: "REGISTRY_UNREACHABLE", reason: "registry down", signatures: [] }],
+        },
+      ],
+      reason: "allowed by policy \"signed-images\"",
+      warnings: [],
+      cacheable: false,
+      checkedAt: Date.now(),
+    });
+    const cache = createVerdictCache<CachedVerdict>({ stores: [createMemoryStore({ maxEntries: 10 })], validate: parseCachedVerdict });
+    const make = (warnModeUnavailable: "deny" | "warn") =>
+      createImageChecker({ evaluate, access: fakeAccess(TAGS).access, cache, ttl: { verdictMs: 60_000, negativeMs: 5_000, tagMs: 30_000 }, evaluationTimeoutMs: 1000, stopSignal: new AbortController().signal, warnModeUnavailable });
+    const image = containerImage(`registry.example/app@${SIGNED}`);
+    const denied = await make("deny").check(image, STATE, undefined);
+    assert.equal(denied.verdict.allowed, false);
+    assert.equal(denied.verdict.code, "REGISTRY_UNREACHABLE");
+    assert.match(denied.verdict.reason, /policy "audit" \(warn mode\) could not be evaluated/);
+    assert.equal((await make("warn").check(image, STATE, undefined)).verdict.allowed, true);
+  });
+
+  test("with warnModeUnavailable: warn, a registry failure for an image only warn-mode policies match is a warning, for enforced ones a denial", async () => {
+    const warnOnly = policyState([{ name: "audit", globs: ["registry.example/**"], mode: "warn" }]);
+    const { checker } = setup({ warnModeUnavailable: "warn" });
     const warned = await checker.check(containerImage("registry.example/app:404", { containerName: "web" }), warnOnly, undefined);
     assert.equal(warned.verdict.allowed, true);
     assert.equal(warned.verdict.mode, "warn");
