@@ -103,6 +103,7 @@ export const ERROR_CATALOG = {
   ADMISSION_KIND_UNSUPPORTED: rejected("signet inspects Pods and the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs and ReplicationControllers; limit the webhook configuration's rules to those."),
   ADMISSION_NO_POLICY: rejected("Add a ClusterImagePolicy whose images glob covers the image, or change the webhook's --no-match-action."),
   PULL_SECRET_UNREADABLE: unavailable("The webhook could not read the pod's pull secrets or service account: check the API server and that the webhook's RBAC allows `get` on serviceaccounts and secrets."),
+  KUBE_API_FAILED: unavailable("The Kubernetes API server refused or did not answer: check that it is reachable, and the webhook's RBAC (the details name the verb and resource)."),
   PULL_SECRET_INVALID: unavailable("Recreate the pull secret with `kubectl create secret docker-registry`; it must be of type kubernetes.io/dockerconfigjson (or kubernetes.io/dockercfg)."),
   FILE_NOT_FOUND: input("Check the path."),
   FILE_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),

@@ -9,8 +9,8 @@ import { readBounded } from "../../internal/bounded-read.js";
  * Writes `bytes` to `path` so that readers see either the old file or the whole new one: the bytes go to a
  * temporary file in the same directory (same file system), are flushed, and the file is renamed over `path`.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = await writeTemporary(path, bytes);
+export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o644): Promise<void> {
+  const temporary = await writeTemporary(path, bytes, mode);
   try {
     await rename(temporary, path);
   } catch (error) {
@@ -73,11 +73,11 @@ export function ioError(message: string, cause: unknown): SignetError {
   return new SignetError("IO_ERROR", `${message}: ${detail}`, { cause });
 }
 
-async function writeTemporary(path: string, bytes: Uint8Array): Promise<string> {
+async function writeTemporary(path: string, bytes: Uint8Array, mode = 0o644): Promise<string> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(temporary, "wx", 0o644);
+    handle = await open(temporary, "wx", mode);
     await handle.writeFile(bytes);
     await handle.sync();
     await handle.close();

@@ -13,6 +13,8 @@ export interface RedisStoreOptions {
   /** Values larger than this are not read (a shared Redis is not trusted to be small). Default 256 KiB. */
   readonly maxValueBytes?: number;
   readonly onError: CacheErrorListener;
+  /** Told each time the connection is (re)established. */
+  readonly onReady?: () => void;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
@@ -41,6 +43,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Cach
   });
   // ioredis emits "error" on every failed (re)connection; without a listener Node would crash the process.
   client.on("error", (error: Error) => options.onError("connect", error));
+  client.on("ready", () => options.onReady?.());
   client.connect().catch(() => {
     // Reported through the "error" event; the store works as "always miss" until Redis answers.
   });

@@ -41,7 +41,8 @@ const SECONDS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export function createWebhookMetrics(options: WebhookMetricsOptions = {}): WebhookMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "signet_webhook_" });
+  // The standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...) that dashboards expect.
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registryRequests = options.registryRequests;
   if (registryRequests !== undefined) {
     new Counter({

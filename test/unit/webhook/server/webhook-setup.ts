@@ -62,6 +62,6 @@ export async function startTestWebhook(options: { evaluateImage: EvaluateImage; 
     },
   });
   const logger = await createWebhookLogger({ level: "debug", destination });
-  const webhook = await serveWebhook({ config: { ...config, port: 0 }, evaluateImage: options.evaluateImage, logger, env: {}, processMetrics: false });
+  const webhook = await serveWebhook({ config: { ...config, port: 0, metricsPort: 0 }, evaluateImage: options.evaluateImage, logger, env: {}, processMetrics: false });
   return { webhook, dir, ca: certs.caCertPem, policyFile, certFile, keyFile, logs };
 }
