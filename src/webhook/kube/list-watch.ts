@@ -149,6 +149,7 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
   void (async () => {
     let needList = true;
     let delay = backoff.initialMs;
+    let goneInARow = 0;
     while (!stop.signal.aborted) {
       const started = Date.now();
       try {
@@ -158,6 +159,7 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
           delay = backoff.initialMs;
         }
         await watch();
+        goneInARow = 0;
         // The server ended the watch (timeoutSeconds): watch again at once, unless it ends them immediately.
         if (Date.now() - started < 1_000) await sleep(Math.min(delay, 1_000), stop.signal);
         else delay = backoff.initialMs;
@@ -165,7 +167,14 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
         if (stop.signal.aborted) break;
         if (error instanceof Gone) {
           needList = true;
-          options.onError(new SignetError("KUBE_API_FAILED", `Kubernetes API: watch ${options.path}: resourceVersion ${resourceVersion ?? "?"} is too old (410 Gone); listing again`, { details: { status: 410 } }), 0);
+          goneInARow += 1;
+          // Once is normal (a long disconnection); again right after a fresh list, the server is confused: back off.
+          const wait = goneInARow > 1 ? Math.round(delay * (0.8 + Math.random() * 0.4)) : 0;
+          options.onError(new SignetError("KUBE_API_FAILED", `Kubernetes API: watch ${options.path}: resourceVersion ${resourceVersion ?? "?"} is too old (410 Gone); listing again`, { details: { status: 410 } }), wait);
+          if (wait > 0) {
+            await sleep(wait, stop.signal);
+            delay = Math.min(delay * 2, backoff.maxMs);
+          }
           continue;
         }
         const wait = Math.round(delay * (0.8 + Math.random() * 0.4));

@@ -49,7 +49,7 @@ export function watchClusterImagePolicies(options: ClusterImagePolicyWatchOption
     },
     onError(error, retryInMs) {
       const fields = { code: error.code, error: error.message, status: error.details["status"], retryInMs };
-      if (retryInMs === 0) logger.info(fields, "ClusterImagePolicy watch expired; listing again");
+      if (error.details["status"] === 410 && retryInMs === 0) logger.info(fields, "ClusterImagePolicy watch expired; listing again");
       else if (healthy) logger.warn(fields, "ClusterImagePolicy list/watch failed; the policies in force stay until it works again");
       else logger.debug(fields, "ClusterImagePolicy list/watch still failing");
       if (retryInMs !== 0) healthy = false;
