@@ -44,12 +44,12 @@ describe("list/watch against a fake API server", () => {
     await eventually(() => api.watchCount === 0, "no watch open");
   }
 
-  function start(overrides: { maxObjects?: number; pageSize?: number; watchTimeoutSeconds?: number } = {}) {
+  function start(overrides: { maxObjects?: number; pageSize?: number; watchTimeoutSeconds?: number; path?: string } = {}) {
     const changes: string[][] = [];
     const errors: SignetError[] = [];
     const watch = startListWatch({
       client,
-      path: PATH,
+      path: overrides.path ?? PATH,
       apiVersion: "policy.sigstore.dev/v1beta1",
       kind: "ClusterImagePolicy",
       maxObjects: overrides.maxObjects ?? 100,
@@ -124,8 +124,11 @@ describe("list/watch against a fake API server", () => {
 
   test("API errors are retried with backoff until the first list succeeds", async () => {
     await closeAll();
-    api.failNext(`GET ${PATH}`, 500, 3);
-    const { watch, errors } = start();
+    // A collection of its own: no request left over from another test can take the injected failures.
+    const path = "/apis/policy.sigstore.dev/v1alpha1/clusterimagepolicies";
+    api.apply(path.slice(1), cip("x"));
+    api.failNext(`GET ${path}`, 500, 3);
+    const { watch, errors } = start({ path });
     await watch.synced;
     assert.equal(errors.length, 3);
     assert.ok(errors.every((error) => error.code === "KUBE_API_FAILED" && error.details["status"] === 500));
@@ -134,8 +137,10 @@ describe("list/watch against a fake API server", () => {
 
   test("403 (RBAC) is reported with its status and retried, never taken for an empty list", async () => {
     await closeAll();
-    api.failNext(`GET ${PATH}`, 403, 2);
-    const { watch, errors, names } = start();
+    const path = "/apis/example.com/v1/clusterimagepolicies";
+    api.apply(path.slice(1), cip("y"));
+    api.failNext(`GET ${path}`, 403, 2);
+    const { watch, errors, names } = start({ path });
     await watch.synced;
     assert.deepEqual(errors.map((error) => error.details["status"]), [403, 403]);
     assert.ok(names().length > 0);
