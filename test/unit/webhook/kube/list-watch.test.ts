@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { SignetError } from "../../../../src/errors/index.js";
 import { createKubeClient, type KubeClient } from "../../../../src/webhook/kube/kube-client.js";
 import { startListWatch, type ListWatch } from "../../../../src/webhook/kube/list-watch.js";
+import { eventually } from "../../../helpers/eventually.js";
 import { startFakeApiServer, type FakeApiServer } from "./fake-apiserver.js";
 
 const CIPS = "apis/policy.sigstore.dev/v1beta1/clusterimagepolicies";
@@ -13,14 +14,6 @@ const PATH = `/${CIPS}`;
 
 function cip(name: string, glob = "registry.example.com/**"): Record<string, unknown> {
   return { apiVersion: "policy.sigstore.dev/v1beta1", kind: "ClusterImagePolicy", metadata: { name }, spec: { images: [{ glob }], authorities: [{ static: { action: "pass" } }] } };
-}
-
-export async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe("list/watch against a fake API server", () => {
