@@ -171,7 +171,11 @@ async function certs(context: CommandContext): Promise<number> {
 
   const { createServingCertificates } = await import("../../webhook/server/certificates/serving-certificates.js");
   const made = createServingCertificates({ service, namespace, ...(daysText !== undefined ? { days: Number(daysText) } : {}), ...(ca !== undefined ? { ca } : {}) });
-  await mkdir(outDir, { recursive: true });
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new SignetError("IO_ERROR", `cannot create --out-dir ${outDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   const files: [string, string, boolean][] = [
     ["tls.crt", made.certPem, false],
     ["tls.key", made.keyPem, true],
