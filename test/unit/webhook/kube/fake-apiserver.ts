@@ -181,19 +181,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const dir = await mkdtemp(join(tmpdir(), "signet-fake-apiserver-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      "current-context": "fake",
-      contexts: [{ name: "fake", context: { cluster: "fake", user: "fake" } }],
-      clusters: [{ name: "fake", cluster: { server: url } }],
-      users: [{ name: "fake", user: { token: FAKE_TOKEN } }],
-    }),
-  );
+  const kubeconfig = await writeTestKubeconfig(url, FAKE_TOKEN);
   return {
     url,
     kubeconfig,
@@ -231,6 +219,21 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** A kubeconfig (in a new temporary folder) for a plain-HTTP test API server on loopback and a bearer token. */
+export async function writeTestKubeconfig(server: string, token: string): Promise<string> {
+  const kubeconfig = join(await mkdtemp(join(tmpdir(), "signet-kube-")), "kubeconfig");
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "test",
+    contexts: [{ name: "test", context: { cluster: "test", user: "test" } }],
+    clusters: [{ name: "test", cluster: { server } }],
+    users: [{ name: "test", user: { token } }],
+  };
+  await writeFile(kubeconfig, JSON.stringify(config));
+  return kubeconfig;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
