@@ -90,7 +90,11 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     const metrics = createWebhookMetrics({ registryRequests: () => access.requestCount(), processMetrics: options.processMetrics ?? true });
 
     const kube = await createKubeClientIfNeeded(config, options.env, closers);
-    let scheduleReload = (): void => undefined;
+    // Until the reload machinery below exists, a change is only noted (and reloaded as soon as it does).
+    let changedBeforeStart = false;
+    let scheduleReload = (): void => {
+      changedBeforeStart = true;
+    };
     let cipWatch: ClusterImagePolicyWatch | undefined;
     if (config.watchClusterImagePolicies) {
       const { watchClusterImagePolicies } = await import("./crd-watch.js");
@@ -241,6 +245,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
         return reloadPolicies().then(again);
       });
     };
+    if (changedBeforeStart) scheduleReload();
     const watchedPolicyPaths = [...config.policy, ...(config.policyJson !== undefined ? [config.policyJson] : [])];
     const policyWatcher: FileWatcher = watchFiles({ paths: watchedPolicyPaths, pollIntervalMs: config.policyReloadIntervalMs, onChange: reloadPolicies });
     closers.push(() => policyWatcher.close());
