@@ -32,7 +32,12 @@ export function clusterImagePolicyCrd(): Record<string, unknown> {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: "clusterimagepolicies.policy.sigstore.dev", labels: { "app.kubernetes.io/name": "signet-webhook" } },
+    metadata: {
+      name: "clusterimagepolicies.policy.sigstore.dev",
+      labels: { "app.kubernetes.io/name": "signet-webhook" },
+      // Deleting the CRD deletes every policy: `helm uninstall` leaves it in place.
+      annotations: { "helm.sh/resource-policy": "keep" },
+    },
     spec: {
       group: "policy.sigstore.dev",
       names: { kind: "ClusterImagePolicy", listKind: "ClusterImagePolicyList", plural: "clusterimagepolicies", singular: "clusterimagepolicy", shortNames: ["cip"], categories: ["all", "sigstore"] },
