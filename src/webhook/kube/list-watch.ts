@@ -23,6 +23,8 @@ export interface ListWatchOptions {
   readonly maxObjectBytes: number;
   /** Items per LIST page. Default 250. */
   readonly pageSize?: number;
+  /** One LIST page (an answer) at most this many bytes. Default 32 MiB. */
+  readonly maxPageBytes?: number;
   /** Asked of the server for each watch (it then ends the watch, and the client watches again). Default 300. */
   readonly watchTimeoutSeconds?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
@@ -46,6 +48,7 @@ class Gone extends Error {}
 
 export function startListWatch(options: ListWatchOptions): ListWatch {
   const pageSize = options.pageSize ?? 250;
+  const maxPageBytes = options.maxPageBytes ?? 32 * 1024 * 1024;
   const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
   const backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
   const stop = new AbortController();
@@ -68,7 +71,7 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
     do {
       const query = new URLSearchParams({ limit: String(pageSize) });
       if (continueToken !== undefined) query.set("continue", continueToken);
-      const response = await options.client.send({ method: "GET", path: `${options.path}?${query}`, maxBytes: options.maxObjectBytes * Math.min(pageSize, 64) + 1024 * 1024, what: `list ${options.path}` });
+      const response = await options.client.send({ method: "GET", path: `${options.path}?${query}`, maxBytes: maxPageBytes, what: `list ${options.path}` });
       // An expired continue token (410) means the snapshot is gone: start the list again.
       if (response.status === 410) throw new Gone();
       if (response.status !== 200) throw kubeApiError(`list ${options.path}`, response.status, response.body);

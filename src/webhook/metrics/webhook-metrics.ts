@@ -33,6 +33,8 @@ export interface WebhookMetrics {
   readonly policyReloads: Counter<"result">;
   readonly policyInfo: Gauge<"version">;
   readonly policyProblems: Gauge;
+  /** notAfter of the serving certificate in use (Unix seconds): alert well before it comes. */
+  readonly certificateExpiry: Gauge;
 }
 
 /** Latency buckets from 0.5 ms (cached decisions) to 10 s (the longest webhook timeout the API server allows is 30 s). */
@@ -106,6 +108,11 @@ export function createWebhookMetrics(options: WebhookMetricsOptions = {}): Webho
     tlsReloads: new Counter({ name: "signet_webhook_tls_reloads_total", help: "Serving certificate reloads, by result.", labelNames: ["result"], registers }),
     policyReloads: new Counter({ name: "signet_webhook_policy_reloads_total", help: "Policy reloads, by result.", labelNames: ["result"], registers }),
     policyInfo: new Gauge({ name: "signet_webhook_policy_info", help: "The version (hash) of the policy set in force: 1 for the current one.", labelNames: ["version"], registers }),
+    certificateExpiry: new Gauge({
+      name: "signet_webhook_serving_certificate_expiry_timestamp_seconds",
+      help: "When the serving certificate in use expires (Unix time); renewed by certRotation or cert-manager well before.",
+      registers,
+    }),
     policyProblems: new Gauge({
       name: "signet_webhook_policy_problems",
       help: "Authorities of the policies in force whose keys could not be loaded (each fails closed until a reload succeeds).",

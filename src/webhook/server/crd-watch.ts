@@ -1,4 +1,4 @@
-import { POLICY_DOCUMENTS_MAX, POLICY_FILE_MAX_BYTES } from "../policy/index.js";
+import { POLICY_DOCUMENTS_MAX } from "../policy/index.js";
 import type { KubeClient } from "../kube/kube-client.js";
 import { startListWatch, type ListWatch } from "../kube/list-watch.js";
 import type { WebhookLogger } from "./logger.js";
@@ -38,7 +38,9 @@ export function watchClusterImagePolicies(options: ClusterImagePolicyWatchOption
     apiVersion: "policy.sigstore.dev/v1beta1",
     kind: "ClusterImagePolicy",
     maxObjects: POLICY_DOCUMENTS_MAX,
-    maxObjectBytes: POLICY_FILE_MAX_BYTES,
+    // etcd stores no object above 1.5 MiB (its default request limit): nothing larger is a real policy.
+    maxObjectBytes: 1536 * 1024,
+    pageSize: 100,
     ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     ...(options.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
     onChange(objects) {

@@ -170,6 +170,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       closers.push(() => rotation.close());
     }
     const tls = await loadServingTls(tlsFiles);
+    metrics.certificateExpiry.set(tls.notAfter.getTime() / 1000);
     let ready = true;
     const server: WebhookServer = await startWebhookServer({
       tls,
@@ -196,6 +197,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       onReload(next) {
         server.setTls(next);
         metrics.tlsReloads.inc({ result: "reloaded" });
+        metrics.certificateExpiry.set(next.notAfter.getTime() / 1000);
         logger.info({ certificate: next.fingerprint, subject: next.subject, notAfter: next.notAfter.toISOString() }, "serving certificate reloaded");
       },
       onInvalid(error) {

@@ -334,6 +334,17 @@ describe("the Helm chart (deploy/helm/signet-webhook)", () => {
   const skip = helm === undefined ? "helm is not installed (not packaged for Debian): install helm, or set HELM=/path/to/helm, to render and lint the chart" : false;
   const valuesFiles = readdirSync(join(CHART, "ci")).filter((name) => name.endsWith("-values.yaml")).sort();
 
+  test("HELM naming a missing binary fails at once, saying to install helm", () => {
+    const saved = process.env["HELM"];
+    process.env["HELM"] = "/nonexistent/helm";
+    try {
+      assert.throws(() => helmPath(), /install helm/);
+    } finally {
+      if (saved === undefined) delete process.env["HELM"];
+      else process.env["HELM"] = saved;
+    }
+  });
+
   test("the chart has values for every variant CI renders", () => {
     for (const name of ["default-values.yaml", "cert-manager-values.yaml", "full-values.yaml"]) assert.ok(valuesFiles.includes(name), name);
     const values = parseYaml(readFileSync(join(CHART, "values.yaml"), "utf8")) as Record<string, unknown>;

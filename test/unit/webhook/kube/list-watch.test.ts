@@ -139,6 +139,20 @@ describe("list/watch against a fake API server", () => {
     assert.ok(names().length > 0);
   });
 
+  test("a watch event above the size bound ends the watch with an error; it is retried, never half-applied", async () => {
+    await closeAll();
+    const path = "/apis/policy.sigstore.dev/v1/bounded";
+    api.apply(path.slice(1), cip("small"));
+    const { watch, errors, names } = start({ path });
+    await watch.synced;
+    await eventually(() => api.watchCount > 0, "a watch");
+    api.apply(path.slice(1), { ...cip("huge"), metadata: { name: "huge", annotations: { padding: "x".repeat(100 * 1024) } } });
+    await eventually(() => errors.some((error) => /above the \d+-byte limit/.test(error.message)), "the bound enforced");
+    assert.ok(!names().includes("huge"));
+    assert.equal(errors[0]!.code, "KUBE_API_FAILED");
+    watch.close();
+  });
+
   test("more objects than the bound fail the list (and it keeps trying)", async () => {
     await closeAll();
     const { watch, errors } = start({ maxObjects: 2 });

@@ -40,6 +40,8 @@ describe("serveWebhook: deployment features", () => {
         assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
       }
       assert.doesNotMatch(text, /signet_webhook_process_|signet_webhook_nodejs_/);
+      const expiry = Number(/^signet_webhook_serving_certificate_expiry_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+      assert.ok(Math.abs(expiry - (Date.now() / 1000 + 365 * 86_400)) < 2 * 86_400, "the expiry of the certificate served");
       assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: "POST", body: "x" })).status, 405);
       assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/mutate`, { method: "POST", body: "{}" })).status, 404);
       assert.ok(running.logs.some((line) => line["msg"] === "webhook serving" && line["metricsPort"] === metricsPort));
