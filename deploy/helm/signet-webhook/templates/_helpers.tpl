@@ -17,6 +17,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/* The Redis is not the webhook: its own name label, so the webhook's Service selectors never match it. */}}
+{{- define "signet-webhook.redisLabels" -}}
+app.kubernetes.io/name: signet-redis
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: cache
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
 {{- define "signet-webhook.selectorLabels" -}}
 app.kubernetes.io/name: signet-webhook
 app.kubernetes.io/instance: {{ .Release.Name }}
