@@ -205,8 +205,10 @@ export function createCertRotation(options: CertRotationOptions): CertRotation {
         }
         if (attempt > TRIES) throw new SignetError("KUBE_API_FAILED", `secret ${namespace}/${config.secretName}: other writers kept replacing it; gave up after ${TRIES} tries`);
         const next = issue(read.stored, newCa);
-        // A new CA goes into the caBundle before anything it signed is stored (and served).
-        if (newCa) await patchCaBundles(Buffer.from(next.caCertsPem).toString("base64"));
+        // A new CA replacing one in use goes into the caBundle (next to the old one) before anything it signed is
+        // stored and served. On a first issue nothing is served yet: the bundle is set once the Secret is written,
+        // so replicas racing to create it never set a losing CA.
+        if (newCa && read.stored !== undefined) await patchCaBundles(Buffer.from(next.caCertsPem).toString("base64"));
         if (await writeSecret(next, read.resourceVersion, read.exists)) {
           logger.info({ secret: `${namespace}/${config.secretName}`, reason, newCa, notAfter: new X509Certificate(next.certPem).validTo }, "serving certificate issued");
           current = next;

@@ -165,6 +165,15 @@ describe("serving certificate rotation (certRotation)", () => {
     assert.equal(readFileSync(paths.certFile, "utf8"), secretData(api)["tls.crt"]);
   });
 
+  test("replicas starting together agree on one certificate, and the caBundle is the winner's", async () => {
+    const paths = [files(), files(), files()];
+    const rotations = await Promise.all(paths.map((item) => startCertRotation({ client, namespace: NS, config: CONFIG, files: item, logger })));
+    for (const rotation of rotations) rotation.close();
+    const stored = secretData(api);
+    for (const item of paths) assert.equal(readFileSync(item.certFile, "utf8"), stored["tls.crt"]);
+    assert.deepEqual(caBundles(api), Array(3).fill(Buffer.from(stored["ca.crt"]!).toString("base64")));
+  });
+
   test("a missing webhook configuration is reported and set later; a stale caBundle is corrected", async () => {
     api.remove(MUTATING, "signet-webhook");
     const paths = files();
