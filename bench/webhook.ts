@@ -323,7 +323,7 @@ async function main(): Promise<void> {
       clearInterval(sampler);
       const soakStats = summary(soak);
       const metrics = await webhook.metrics();
-      const heapUsed = metricValue(metrics, "signet_webhook_nodejs_heap_size_used_bytes") / 1024 / 1024;
+      const heapUsed = metricValue(metrics, "nodejs_heap_size_used_bytes") / 1024 / 1024;
 
       const first = memory.slice(0, Math.max(1, Math.floor(memory.length / 4)));
       const last = memory.slice(-Math.max(1, Math.floor(memory.length / 4)));

@@ -105,6 +105,7 @@ export const ERROR_CATALOG = {
   ADMISSION_TOO_MANY_IMAGES: rejected("The object names more images (containers, init and ephemeral containers, image volumes) than the webhook's maxImagesPerRequest: split the workload, or raise maxImagesPerRequest in the webhook's configuration."),
   ADMISSION_TAG_UNPINNED: rejected("/validate cannot pin a tag to the digest it verified, so the node could pull other content: name the image by digest (IMAGE@sha256:…), or register the webhook's /mutate too (it pins tags to digests before /validate runs)."),
   PULL_SECRET_UNREADABLE: unavailable("The webhook could not read the pod's pull secrets or service account: check the API server and that the webhook's RBAC allows `get` on serviceaccounts and secrets."),
+  KUBE_API_FAILED: unavailable("The Kubernetes API server refused or did not answer: check that it is reachable, and the webhook's RBAC (the details name the verb and resource)."),
   PULL_SECRET_INVALID: unavailable("Recreate the pull secret with `kubectl create secret docker-registry`; it must be of type kubernetes.io/dockerconfigjson (or kubernetes.io/dockercfg)."),
   FILE_NOT_FOUND: input("Check the path."),
   FILE_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),

@@ -11,7 +11,7 @@ import { CosignAnnotation } from "../../src/signatures/cosign/signature-manifest
 import { createSimpleSigningPayload } from "../../src/signatures/payload/simple-signing.js";
 import { createServingCertificates } from "../../src/webhook/server/certificates/serving-certificates.js";
 import { SIGNET_BIN } from "../helpers/peers.js";
-import { httpsRequest, type HttpsTarget } from "../unit/webhook/server/https-client.js";
+import type { HttpsTarget } from "../unit/webhook/server/https-client.js";
 import { keyPolicyYaml } from "../unit/webhook/server/webhook-setup.js";
 
 export { keyPolicyYaml };
@@ -26,7 +26,9 @@ export interface WebhookProcess {
   stop(): Promise<number | null>;
   /** Sends SIGTERM now; stop() then only waits. */
   terminate(): void;
-  /** Prometheus text of /metrics. */
+  /** The plain-HTTP metrics port. */
+  readonly metricsPort: number;
+  /** Prometheus text of /metrics (from the metrics port). */
   metrics(): Promise<string>;
 }
 
@@ -55,7 +57,7 @@ export function webhookFiles(policies: Record<string, string>): WebhookFiles {
 /** Starts `bin/signet webhook serve --port 0 …` and waits until it logs that it serves (no --policy when policyDir is ""). */
 export async function startWebhookProcess(files: WebhookFiles, extraArgs: string[] = []): Promise<WebhookProcess> {
   const nodeFlags = process.env["SIGNET_WEBHOOK_NODE_FLAGS"]?.split(" ").filter((flag) => flag !== "") ?? [];
-  const args = [...nodeFlags, SIGNET_BIN, "webhook", "serve", "--port", "0", "--address", "127.0.0.1", "--tls-cert-file", files.certFile, "--tls-key-file", files.keyFile, ...(files.policyDir === "" ? [] : ["--policy", files.policyDir]), ...extraArgs];
+  const args = [...nodeFlags, SIGNET_BIN, "webhook", "serve", "--port", "0", "--metrics-port", "0", "--address", "127.0.0.1", "--tls-cert-file", files.certFile, "--tls-key-file", files.keyFile, ...(files.policyDir === "" ? [] : ["--policy", files.policyDir]), ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POD_NAMESPACE: "signet-system" } });
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
@@ -63,6 +65,7 @@ export async function startWebhookProcess(files: WebhookFiles, extraArgs: string
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
+  let metricsPort = 0;
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       buffered += d;
@@ -74,7 +77,10 @@ export async function startWebhookProcess(files: WebhookFiles, extraArgs: string
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          if (entry["msg"] === "webhook serving") resolve(entry["port"] as number);
+          if (entry["msg"] === "webhook serving") {
+            metricsPort = entry["metricsPort"] as number;
+            resolve(entry["port"] as number);
+          }
         } catch {
           stderr += `${line}\n`;
         }
@@ -93,6 +99,7 @@ export async function startWebhookProcess(files: WebhookFiles, extraArgs: string
   };
   return {
     port,
+    metricsPort,
     child,
     logs,
     target,
@@ -103,7 +110,8 @@ export async function startWebhookProcess(files: WebhookFiles, extraArgs: string
       return exited;
     },
     async metrics() {
-      return (await httpsRequest(target, "GET", "/metrics")).text;
+      const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      return response.text();
     },
   };
 }

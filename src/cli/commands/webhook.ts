@@ -28,6 +28,9 @@ const SERVE_FLAGS = {
   offline: "offline",
   deadline: "deadline",
   "log-level": "logLevel",
+  "metrics-port": "metricsPort",
+  "metrics-address": "metricsAddress",
+  "watch-cluster-image-policies": "watchClusterImagePolicies",
 } as const;
 
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
@@ -69,6 +72,10 @@ export const webhookCommand: Command = {
     --trusted-root F          sigstore trusted_root.json for keyless authorities (default: public-good via TUF)
     --offline                 never fetch the public-good root: use the TUF cache, else the embedded copy
     --log-level info          fatal, error, warn, info, debug, trace, silent
+    --metrics-port 9090       plain-HTTP port of GET /metrics (Prometheus); --metrics-address ADDR
+    --watch-cluster-image-policies
+                              also enforce the ClusterImagePolicy objects of the cluster (list and watch
+                              policy.sigstore.dev; kubectl apply -f policy.yaml)
   certs    writes ca.crt, ca.key, tls.crt, tls.key for the Service NAME.NS.svc into --out-dir (default .) and
            prints the caBundle (base64 of ca.crt) for the webhook configurations. With --ca-cert/--ca-key,
            issues a new serving certificate from the existing CA (the caBundle does not change).
@@ -96,6 +103,9 @@ export const webhookCommand: Command = {
     offline: { type: "boolean" },
     deadline: { type: "string" },
     "log-level": { type: "string" },
+    "metrics-port": { type: "string" },
+    "metrics-address": { type: "string" },
+    "watch-cluster-image-policies": { type: "boolean" },
     service: { type: "string" },
     "out-dir": { type: "string" },
     days: { type: "string" },
@@ -134,15 +144,15 @@ async function serve(context: CommandContext): Promise<number> {
   for (const [flag, key] of Object.entries(SERVE_FLAGS)) {
     const value = context.values[flag];
     if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
-    flags[key] = flag === "port" ? parsePort(value as string) : value;
+    flags[key] = flag === "port" || flag === "metrics-port" ? parsePort(value as string, `--${flag}`) : value;
   }
   flags["namespace"] ??= nonEmpty(context.io.env["POD_NAMESPACE"]);
   const { runWebhook } = await import("../../webhook/server/run-webhook.js");
   return runWebhook({ configFile: stringOption(context, "config"), flags, env: context.io.env });
 }
 
-function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new SignetError("USAGE", `--port must be a port number from 1 to 65535 (0: any free port), not ${JSON.stringify(text)}`);
+function parsePort(text: string, flag: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new SignetError("USAGE", `${flag} must be a port number from 1 to 65535 (0: any free port), not ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -165,7 +175,11 @@ async function certs(context: CommandContext): Promise<number> {
 
   const { createServingCertificates } = await import("../../webhook/server/certificates/serving-certificates.js");
   const made = createServingCertificates({ service, namespace, ...(daysText !== undefined ? { days: Number(daysText) } : {}), ...(ca !== undefined ? { ca } : {}) });
-  await mkdir(outDir, { recursive: true });
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new SignetError("IO_ERROR", `cannot create --out-dir ${outDir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   const files: [string, string, boolean][] = [
     ["tls.crt", made.certPem, false],
     ["tls.key", made.keyPem, true],

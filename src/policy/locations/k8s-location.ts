@@ -48,7 +48,8 @@ export interface K8sOptions {
   readonly timeoutMs: number;
 }
 
-interface ApiConnection {
+/** Where the API server is and how to authenticate to it (a token header, or a client certificate in the dispatcher). */
+export interface ApiConnection {
   readonly server: string;
   readonly headers: Record<string, string>;
   readonly dispatcher: Dispatcher | undefined;
@@ -73,6 +74,11 @@ export async function readK8sSecretKey(uri: string, options: K8sOptions): Promis
   }
 }
 
+/** The API server of a kubeconfig file, else of the pod's service account (in-cluster). */
+export function openK8sConnection(options: Omit<K8sOptions, "maxBytes">): Promise<ApiConnection> {
+  return options.kubeconfig !== undefined ? kubeconfigConnection(options.kubeconfig) : inClusterConnection({ ...options, maxBytes: 0 });
+}
+
 /** A reusable reader of the API server: one connection, refreshed now and then (service account tokens rotate). */
 export interface K8sApiReader {
   /** GET of an API path (`/api/v1/...`); the answer must be 200 and at most maxBytes. Errors: POLICY_KEY_UNREADABLE with `details.status`. */
@@ -87,7 +93,7 @@ export function createK8sApiReader(options: Omit<K8sOptions, "maxBytes">): K8sAp
   const connection = (): Promise<ApiConnection> => {
     if (current === undefined || Date.now() - current.openedAt >= CONNECTION_REFRESH_MS) {
       // The previous agent is left to finish its requests; it holds no connection once they are done.
-      const opened = options.kubeconfig !== undefined ? kubeconfigConnection(options.kubeconfig) : inClusterConnection({ ...options, maxBytes: 0 });
+      const opened = openK8sConnection(options);
       opened.catch(() => (current = undefined));
       current = { connection: opened, openedAt: Date.now() };
     }

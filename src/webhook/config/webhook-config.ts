@@ -59,6 +59,14 @@ export interface WebhookConfig {
   readonly tlsHandshakeTimeoutMs: number;
   readonly policyReloadIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** Plain-HTTP port of `GET /metrics` (Prometheus), apart from the admission port; 0: any free port. */
+  readonly metricsPort: number;
+  /** Listen address of the metrics port; undefined: every interface. */
+  readonly metricsAddress: string | undefined;
+  /** Also read ClusterImagePolicy objects through the Kubernetes API (list and watch the CRD). */
+  readonly watchClusterImagePolicies: boolean;
+  /** The webhook issues and renews its own serving certificate (no cert-manager); undefined: the files are managed outside. */
+  readonly certRotation: CertRotationConfig | undefined;
   readonly cache: {
     readonly maxEntries: number;
     /** How long an allowed verdict is reused. */
@@ -71,6 +79,23 @@ export interface WebhookConfig {
     readonly redisTimeoutMs: number;
   };
 }
+
+/** `certRotation`: the serving certificate is kept in a Secret, renewed before it expires, and its CA put into the webhook configurations. */
+export interface CertRotationConfig {
+  /** The Secret (in `namespace`) that holds the CA and the serving certificate, shared by the replicas. */
+  readonly secretName: string;
+  /** The Service the API server dials: the certificate names SERVICE.NAMESPACE.svc. */
+  readonly service: string;
+  /** Webhook configurations whose every webhook gets the caBundle; empty names are skipped. */
+  readonly mutatingWebhookConfiguration: string | undefined;
+  readonly validatingWebhookConfiguration: string | undefined;
+  /** Lifetime of a serving certificate; it is renewed when less than a third of it is left. */
+  readonly validityMs: number;
+  /** How often the Secret and the webhook configurations are checked. */
+  readonly checkIntervalMs: number;
+}
+
+const K8S_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const duration = (what: string, max?: number) =>
   z.union([z.string(), z.number()]).transform((value, context) => {
@@ -125,6 +150,20 @@ export const webhookConfigSchema = z
     tlsHandshakeTimeout: duration("tlsHandshakeTimeout", 60_000).default(5_000),
     policyReloadInterval: duration("policyReloadInterval").default(10_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    metricsPort: z.number().int().min(0).max(65535).default(9090),
+    metricsAddress: z.string().min(1).optional(),
+    watchClusterImagePolicies: z.boolean().default(false),
+    certRotation: z
+      .object({
+        secretName: z.string().regex(K8S_NAME, "certRotation.secretName: not a valid Secret name"),
+        service: z.string().regex(/^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/, "certRotation.service: not a valid Service name"),
+        mutatingWebhookConfiguration: z.string().regex(K8S_NAME).optional(),
+        validatingWebhookConfiguration: z.string().regex(K8S_NAME).optional(),
+        validity: duration("certRotation.validity").default(90 * 24 * 3_600_000),
+        checkInterval: duration("certRotation.checkInterval").default(3_600_000),
+      })
+      .strict()
+      .optional(),
     cache: z
       .object({
         maxEntries: z.number().int().min(1).max(10_000_000).default(50_000),
@@ -138,8 +177,15 @@ export const webhookConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
-    if (config.policy.length === 0 && config.policyJson === undefined) {
-      context.addIssue({ code: "custom", message: "no policy: give --policy FILE|DIR (ClusterImagePolicy) or --policy-json FILE" });
+    if (config.policy.length === 0 && config.policyJson === undefined && !config.watchClusterImagePolicies) {
+      context.addIssue({ code: "custom", message: "no policy: give --policy FILE|DIR (ClusterImagePolicy), --policy-json FILE or --watch-cluster-image-policies" });
+    }
+    const rotation = config.certRotation;
+    if (rotation !== undefined) {
+      if (rotation.validity < 24 * 3_600_000) context.addIssue({ code: "custom", message: "certRotation.validity: at least 24h" });
+      if (rotation.checkInterval < 1_000 || rotation.checkInterval * 3 > rotation.validity) {
+        context.addIssue({ code: "custom", message: "certRotation.checkInterval: at least 1s and at most a third of certRotation.validity" });
+      }
     }
     if (config.deadline < 100) context.addIssue({ code: "custom", message: "deadline: at least 100ms" });
     if (config.tlsHandshakeTimeout < 100) context.addIssue({ code: "custom", message: "tlsHandshakeTimeout: at least 100ms" });
@@ -182,6 +228,20 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     tlsHandshakeTimeoutMs: parsed.tlsHandshakeTimeout,
     policyReloadIntervalMs: parsed.policyReloadInterval,
     logLevel: parsed.logLevel,
+    metricsPort: parsed.metricsPort,
+    metricsAddress: parsed.metricsAddress,
+    watchClusterImagePolicies: parsed.watchClusterImagePolicies,
+    certRotation:
+      parsed.certRotation === undefined
+        ? undefined
+        : {
+            secretName: parsed.certRotation.secretName,
+            service: parsed.certRotation.service,
+            mutatingWebhookConfiguration: parsed.certRotation.mutatingWebhookConfiguration,
+            validatingWebhookConfiguration: parsed.certRotation.validatingWebhookConfiguration,
+            validityMs: parsed.certRotation.validity,
+            checkIntervalMs: parsed.certRotation.checkInterval,
+          },
     cache: {
       maxEntries: parsed.cache.maxEntries,
       verdictTtlMs: parsed.cache.verdictTtl,

@@ -39,6 +39,8 @@ export interface WebhookMetrics {
   readonly cacheRejected: Counter<"store" | "reason">;
   /** Image verifications running now (bounded by maxConcurrentVerifications) and waiting for a slot. */
   readonly verifications: Gauge<"state">;
+  /** notAfter of the serving certificate in use (Unix seconds): alert well before it comes. */
+  readonly certificateExpiry: Gauge;
 }
 
 /** Latency buckets from 0.5 ms (cached decisions) to 10 s (the longest webhook timeout the API server allows is 30 s). */
@@ -47,7 +49,8 @@ const SECONDS_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export function createWebhookMetrics(options: WebhookMetricsOptions = {}): WebhookMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "signet_webhook_" });
+  // The standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...) that dashboards expect.
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registryRequests = options.registryRequests;
   if (registryRequests !== undefined) {
     new Counter({
@@ -111,6 +114,11 @@ export function createWebhookMetrics(options: WebhookMetricsOptions = {}): Webho
     tlsReloads: new Counter({ name: "signet_webhook_tls_reloads_total", help: "Serving certificate reloads, by result.", labelNames: ["result"], registers }),
     policyReloads: new Counter({ name: "signet_webhook_policy_reloads_total", help: "Policy reloads, by result.", labelNames: ["result"], registers }),
     policyInfo: new Gauge({ name: "signet_webhook_policy_info", help: "The version (hash) of the policy set in force: 1 for the current one.", labelNames: ["version"], registers }),
+    certificateExpiry: new Gauge({
+      name: "signet_webhook_serving_certificate_expiry_timestamp_seconds",
+      help: "When the serving certificate in use expires (Unix time); renewed by certRotation or cert-manager well before.",
+      registers,
+    }),
     policyProblems: new Gauge({
       name: "signet_webhook_policy_problems",
       help: "Authorities of the policies in force whose keys could not be loaded (each fails closed until a reload succeeds).",

@@ -9,6 +9,7 @@ export {
   formatPolicyProblem,
   loadClusterImagePolicies,
   parseClusterImagePolicies,
+  POLICY_DOCUMENTS_MAX,
   POLICY_FILE_MAX_BYTES,
   type CheckPolicyFilesOptions,
   type LoadPoliciesOptions,

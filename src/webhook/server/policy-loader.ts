@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { appendAll } from "../../internal/arrays.js";
 import { SignetError } from "../../errors/index.js";
 import { compilePolicy, createLocationReader, parsePolicy, type KeyReader } from "../../policy/index.js";
 import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
 import type { NoMatchAction } from "../evaluate/types.js";
-import { compileClusterImagePolicies, loadClusterImagePolicies } from "../policy/index.js";
+import { compileClusterImagePolicies, loadClusterImagePolicies, parseClusterImagePolicies } from "../policy/index.js";
 import type { CompiledPolicySet, SecretReader } from "../policy/types.js";
 import { createPolicyState, type PolicyState } from "./policy-state.js";
 
@@ -19,6 +20,8 @@ export interface PolicySources {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly trustVersion: string;
+  /** ClusterImagePolicy objects read from the Kubernetes API (--watch-cluster-image-policies), enforced with the files'. */
+  readonly apiPolicies?: () => readonly unknown[];
 }
 
 /**
@@ -28,13 +31,30 @@ export interface PolicySources {
 export async function loadPolicyState(sources: PolicySources): Promise<PolicyState> {
   const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file" });
   const warnings: string[] = [];
-  const clusterImagePolicies = sources.policyPaths.length === 0 ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation, warnings);
+  const clusterImagePolicies = sources.policyPaths.length === 0 && sources.apiPolicies === undefined ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation, warnings);
   const policyJson = sources.policyJsonPath === undefined ? undefined : await loadPolicyJson(sources.policyJsonPath, readLocation);
   return createPolicyState({ clusterImagePolicies, policyJson, noMatchAction: sources.noMatchAction, trustVersion: sources.trustVersion, warnings });
 }
 
 async function loadClusterImagePolicySet(sources: PolicySources, readLocation: KeyReader, warnings: string[]): Promise<CompiledPolicySet> {
-  const documents = await loadClusterImagePolicies(sources.policyPaths, { systemNamespace: sources.systemNamespace, onWarning: (text) => warnings.push(text) });
+  const documents = sources.policyPaths.length === 0 ? [] : await loadClusterImagePolicies(sources.policyPaths, { systemNamespace: sources.systemNamespace, onWarning: (text) => warnings.push(text) });
+  if (sources.apiPolicies !== undefined) {
+    // Objects of the cluster go through the same parser as files: one definition of a valid policy.
+    const fromFiles = new Set(documents.map((document) => document.policy.metadata.name));
+    for (const object of sources.apiPolicies()) {
+      const name = clusterObjectName(object);
+      const loaded = parseClusterImagePolicies(JSON.stringify(object), { file: `the cluster's ClusterImagePolicy ${JSON.stringify(name)}`, systemNamespace: sources.systemNamespace });
+      for (const document of loaded) {
+        if (fromFiles.has(document.policy.metadata.name)) {
+          throw new SignetError("CLUSTER_IMAGE_POLICY_INVALID", `ClusterImagePolicy ${JSON.stringify(document.policy.metadata.name)} is defined both in the cluster and in ${sources.policyPaths.join(", ")}`, {
+            hint: "Give each policy one name: delete it from the cluster (kubectl delete cip NAME) or from the files.",
+          });
+        }
+      }
+      appendAll(documents, loaded);
+    }
+    if (documents.length === 0) return emptyPolicySet();
+  }
   if (documents.length === 0) {
     throw new SignetError("CLUSTER_IMAGE_POLICY_INVALID", `no ClusterImagePolicy in ${sources.policyPaths.join(", ")}`, {
       hint: "Point --policy at ClusterImagePolicy YAML files or a folder of them (.yaml, .yml, .json).",
@@ -64,6 +84,12 @@ async function loadPolicyJson(path: string, readLocation: KeyReader): Promise<{ 
   const policy = await compilePolicy(parsePolicy(bytes, { source: path }), { readKey: hashingReader });
   const version = createHash("sha256").update(bytes).update(JSON.stringify(hashes.sort())).digest("hex");
   return { policy, version };
+}
+
+function clusterObjectName(object: unknown): string {
+  const metadata = typeof object === "object" && object !== null ? (object as Record<string, unknown>)["metadata"] : undefined;
+  const name = typeof metadata === "object" && metadata !== null ? (metadata as Record<string, unknown>)["name"] : undefined;
+  return typeof name === "string" ? name : "(unnamed)";
 }
 
 function emptyPolicySet(): CompiledPolicySet {

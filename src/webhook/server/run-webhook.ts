@@ -24,6 +24,20 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
   const { evaluateImage } = await import("../evaluate/index.js");
   const sigstore = await createSigstoreDeps(config, options.env, logger);
   let running: RunningWebhook | undefined;
+  let trustRequested = false;
+  let trustStarted = false;
+  const startTrust = async (): Promise<void> => {
+    trustRequested = true;
+    // Before serveWebhook returns there is no server to reload yet: started right after it.
+    if (running === undefined || trustStarted) return;
+    trustStarted = true;
+    await sigstore.trust.start();
+    // Once the root is in, policy versions name it, so verdicts reached without it are never reused.
+    if (sigstore.trust.notReadyReason() === undefined) {
+      logger.info({ trustVersion: sigstore.trust.version() }, "sigstore trust root loaded");
+      void running.reloadPolicies();
+    }
+  };
   try {
     running = await serveWebhook({
       config,
@@ -35,6 +49,10 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
       // turn every admission into "webhook unreachable", including images whose policies need no root.
       notReadyReason: () => (running === undefined || needsKeylessTrust(running.policies) ? sigstore.trust.notReadyReason() : undefined),
       trustVersion: () => sigstore.trust.version(),
+      // The trust root is fetched only once a policy in force needs it: key-only policies never touch TUF.
+      onPolicies: (state) => {
+        if (needsKeylessTrust(state)) void startTrust();
+      },
     });
   } catch (error) {
     sigstore.trust.close();
@@ -44,13 +62,7 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
     throw error;
   }
   const webhook = running;
-  // Once the root is in, policy versions name it, so verdicts reached without it are never reused.
-  void sigstore.trust.start().then(() => {
-    if (sigstore.trust.notReadyReason() === undefined) {
-      logger.info({ trustVersion: sigstore.trust.version() }, "sigstore trust root loaded");
-      void webhook.reloadPolicies();
-    }
-  });
+  if (trustRequested) void startTrust();
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -97,7 +109,6 @@ async function createSigstoreDeps(config: WebhookConfig, env: NodeJS.ProcessEnv,
     tufCacheDir: defaultTufCacheDir(env),
     onLoadError: (error) => logger.error({ code: error.code, error: error.message }, "sigstore trust root not loaded; keyless authorities fail closed until it is"),
   });
-  void trust.start();
   return { trust, evaluationDeps: { verifyKeyless: createKeylessVerifier({ trust }), verifyAttestations: createAttestationVerifier({ trust }) } };
 }
 

@@ -10,6 +10,7 @@ import { RECORD_KEY_MIN_BYTES, createVerdictCache } from "../cache/verdict-cache
 import type { WebhookConfig } from "../config/webhook-config.js";
 import { createWebhookMetrics, type WebhookMetrics } from "../metrics/webhook-metrics.js";
 import { createAdmissionHandler, type AdmissionHandlerOptions } from "./admission-handler.js";
+import { createCacheErrorLog } from "./cache-error-log.js";
 import { watchFiles, type FileWatcher } from "./file-watcher.js";
 import { createImageChecker, type EvaluateImage, type ImageCheckerOptions } from "./image-checker.js";
 import type { WebhookLogger } from "./logger.js";
@@ -18,6 +19,9 @@ import type { PolicyState } from "./policy-state.js";
 import { loadServingTls } from "./serving-tls.js";
 import { createTlsReloader } from "./tls-reloader.js";
 import { createVerificationLimiter } from "./verification-limiter.js";
+import type { KubeClient } from "../kube/kube-client.js";
+import type { ClusterImagePolicyWatch } from "./crd-watch.js";
+import { startMetricsServer } from "./metrics-server.js";
 import { startWebhookServer, type WebhookServer } from "./webhook-server.js";
 
 /** Policies are recompiled this often even when no file changed: keys read from Secrets may have rotated. */
@@ -40,10 +44,16 @@ export interface ServeWebhookOptions {
   readonly notReadyReason?: () => string | undefined;
   /** Changes when the trust roots change, so verdicts that relied on the old ones are not reused. */
   readonly trustVersion?: () => string;
+  /** Told the policies in force at start and after every reload (e.g. to load the trust root only when needed). */
+  readonly onPolicies?: (state: PolicyState) => void;
+  /** Timing of the ClusterImagePolicy list/watch (tests shorten it). */
+  readonly clusterImagePolicyWatch?: { readonly backoff?: { readonly initialMs: number; readonly maxMs: number }; readonly watchTimeoutSeconds?: number };
 }
 
 export interface RunningWebhook {
   readonly port: number;
+  /** The plain-HTTP metrics port. */
+  readonly metricsPort: number;
   readonly metrics: WebhookMetrics;
   /** The policies in force now. */
   readonly policies: PolicyState;
@@ -80,6 +90,21 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     const requestAccess = await createPullSecretAccess(config, options.env, registryOptions, access, logger, closers);
     const metrics = createWebhookMetrics({ registryRequests: () => access.requestCount(), processMetrics: options.processMetrics ?? true });
 
+    const kube = await createKubeClientIfNeeded(config, options.env, closers);
+    // Until the reload machinery below exists, a change is only noted (and reloaded as soon as it does).
+    let changedBeforeStart = false;
+    let scheduleReload = (): void => {
+      changedBeforeStart = true;
+    };
+    let cipWatch: ClusterImagePolicyWatch | undefined;
+    if (config.watchClusterImagePolicies) {
+      const { watchClusterImagePolicies } = await import("./crd-watch.js");
+      const watch = watchClusterImagePolicies({ client: kube!, logger, onChange: () => scheduleReload(), ...(options.clusterImagePolicyWatch ?? {}) });
+      cipWatch = watch;
+      closers.push(() => watch.close());
+      await watch.synced;
+    }
+
     const sources = {
       policyPaths: config.policy,
       policyJsonPath: config.policyJson,
@@ -89,17 +114,20 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       env: options.env,
       timeoutMs: Math.max(config.registryTimeoutMs, 10_000),
       trustVersion: options.trustVersion?.() ?? "none",
+      ...(cipWatch !== undefined ? { apiPolicies: cipWatch.objects } : {}),
     };
     let state = await loadPolicyState(sources);
+    options.onPolicies?.(state);
     let loadedAt = Date.now();
     logPolicies(logger, state, "policies loaded");
     metrics.policyInfo.set({ version: state.version }, 1);
     metrics.policyProblems.set(state.clusterImagePolicies.problems.length);
 
+    const cacheLog = createCacheErrorLog({ logger, store: config.redisUrl === undefined ? "redis" : redactRedisUrl(config.redisUrl) });
     const onCacheError: CacheErrorListener = (operation, error) => {
       metrics.cacheErrors.inc({ store: "redis", operation });
-      // Never fatal, never a pass (E.35): the image is verified again.
-      logger.warn({ store: "redis", operation, error: error.message }, "cache store failed; treating it as a miss");
+      // Never fatal, never a pass (E.35): the image is verified again. Logged once per state change, not per retry.
+      cacheLog.error(operation, error);
     };
     const stores: CacheStore[] = [createMemoryStore({ maxEntries: config.cache.maxEntries })];
     let recordKeys: Buffer[] = [];
@@ -114,7 +142,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
           keyPrefix: "signet:webhook:",
           commandTimeoutMs: config.cache.redisTimeoutMs,
           onError: onCacheError,
-          onReady: () => logger.info({ store: "redis" }, "Redis connected"),
+          onReady: () => cacheLog.ready(),
         }),
       );
       logger.info({ redis: redactRedisUrl(config.redisUrl), recordKeys: recordKeys.length, redisAuth: password !== undefined || config.redisUrl.includes("@") }, "sharing the verdict cache through Redis");
@@ -162,7 +190,14 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     });
 
     const tlsFiles = { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile };
+    if (config.certRotation !== undefined) {
+      // The pair is issued (or read from the shared Secret) and written to the files before the server reads them.
+      const { startCertRotation } = await import("./cert-rotation.js");
+      const rotation = await startCertRotation({ client: kube!, namespace: config.namespace, config: config.certRotation, files: tlsFiles, logger });
+      closers.push(() => rotation.close());
+    }
     const tls = await loadServingTls(tlsFiles);
+    metrics.certificateExpiry.set(tls.notAfter.getTime() / 1000);
     let ready = true;
     const server: WebhookServer = await startWebhookServer({
       tls,
@@ -179,9 +214,12 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
     closers.push(async () => {
       await server.close(0);
     });
+    const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, address: config.metricsAddress ?? config.address, logger });
+    closers.push(() => metricsServer.close());
     logger.info(
       {
         port: server.port,
+        metricsPort: metricsServer.port,
         certificate: tls.fingerprint,
         notAfter: tls.notAfter.toISOString(),
         policyVersion: state.version,
@@ -201,6 +239,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       onReload(next) {
         server.setTls(next);
         metrics.tlsReloads.inc({ result: "reloaded" });
+        metrics.certificateExpiry.set(next.notAfter.getTime() / 1000);
         logger.info({ certificate: next.fingerprint, subject: next.subject, notAfter: next.notAfter.toISOString() }, "serving certificate reloaded");
       },
       onInvalid(error) {
@@ -226,6 +265,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
           // Cached verdicts are keyed by the versions of the policies that decide each image: those of
           // changed policies are simply never read again, the others stay valid.
           state = next;
+          options.onPolicies?.(next);
         } catch (error) {
           const signetError = toSignetError(error);
           metrics.policyReloads.inc({ result: "invalid" });
@@ -236,6 +276,20 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       })();
       return reloading;
     };
+    // A change seen while a reload runs is reloaded after it: the last change is never lost.
+    let changedDuringReload = false;
+    scheduleReload = () => {
+      if (reloading !== undefined) {
+        changedDuringReload = true;
+        return;
+      }
+      void reloadPolicies().then(function again(): Promise<void> | undefined {
+        if (!changedDuringReload) return undefined;
+        changedDuringReload = false;
+        return reloadPolicies().then(again);
+      });
+    };
+    if (changedBeforeStart) scheduleReload();
     const watchedPolicyPaths = [...config.policy, ...(config.policyJson !== undefined ? [config.policyJson] : [])];
     const policyWatcher: FileWatcher = watchFiles({ paths: watchedPolicyPaths, pollIntervalMs: config.policyReloadIntervalMs, onChange: reloadPolicies });
     closers.push(() => policyWatcher.close());
@@ -250,6 +304,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
 
     return {
       port: server.port,
+      metricsPort: metricsServer.port,
       metrics,
       get policies() {
         return state;
@@ -261,6 +316,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
         logger.info({ inFlight: server.inFlight, delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs }, "shutting down");
         if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
         policyWatcher.close();
+        cipWatch?.close();
         clearInterval(resync);
         tlsReloader.close();
         const left = await server.close(config.shutdownGraceMs);
@@ -355,6 +411,20 @@ export function readCacheHmacKeys(file: string | undefined, env: NodeJS.ProcessE
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** One API client for the ClusterImagePolicy watch and the certificate rotation, when either is on. */
+async function createKubeClientIfNeeded(config: WebhookConfig, env: NodeJS.ProcessEnv, closers: (() => Promise<void> | void)[]): Promise<KubeClient | undefined> {
+  if (!config.watchClusterImagePolicies && config.certRotation === undefined) return undefined;
+  const host = env["KUBERNETES_SERVICE_HOST"];
+  if (config.kubeconfig === undefined && (host === undefined || host === "")) {
+    const what = [config.watchClusterImagePolicies ? "watchClusterImagePolicies" : undefined, config.certRotation !== undefined ? "certRotation" : undefined].filter(Boolean).join(" and ");
+    throw new SignetError("WEBHOOK_CONFIG_INVALID", `${what} need${what.includes(" and ") ? "" : "s"} the Kubernetes API: run in a pod (KUBERNETES_SERVICE_HOST) or give --kubeconfig`);
+  }
+  const { createKubeClient } = await import("../kube/kube-client.js");
+  const client = createKubeClient({ kubeconfig: config.kubeconfig, env, timeoutMs: 10_000 });
+  closers.push(() => client.close());
+  return client;
 }
 
 function readCaFile(path: string): string {

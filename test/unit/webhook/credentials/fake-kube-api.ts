@@ -1,8 +1,6 @@
 import { createServer, type IncomingMessage } from "node:http";
-import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeTestKubeconfig } from "../kube/fake-apiserver.js";
 
 /** A fake Kubernetes API on 127.0.0.1 (plain HTTP) serving service accounts and secrets from maps. */
 export interface FakeKubeApi {
@@ -33,19 +31,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const dir = await mkdtemp(join(tmpdir(), "signet-kube-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      "current-context": "test",
-      contexts: [{ name: "test", context: { cluster: "c", user: "u" } }],
-      clusters: [{ name: "c", cluster: { server: `http://127.0.0.1:${port}` } }],
-      users: [{ name: "u", user: { token: TOKEN } }],
-    }),
-  );
+  const kubeconfig = await writeTestKubeconfig(`http://127.0.0.1:${port}`, TOKEN);
   return {
     kubeconfig,
     requests,

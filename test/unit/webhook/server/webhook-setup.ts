@@ -7,7 +7,7 @@ import { parseWebhookConfig } from "../../../../src/webhook/config/load-config.j
 import { createServingCertificates } from "../../../../src/webhook/server/certificates/serving-certificates.js";
 import type { EvaluateImage } from "../../../../src/webhook/server/image-checker.js";
 import { createWebhookLogger } from "../../../../src/webhook/server/logger.js";
-import { serveWebhook, type RunningWebhook } from "../../../../src/webhook/server/serve.js";
+import { serveWebhook, type RunningWebhook, type ServeWebhookOptions } from "../../../../src/webhook/server/serve.js";
 
 /** A ClusterImagePolicy requiring a signature by a (fresh) key for every image under `glob`. */
 export function keyPolicyYaml(name: string, glob: string, publicKeyPem?: string, mode: "enforce" | "warn" = "enforce"): string {
@@ -41,7 +41,13 @@ export interface TestWebhook {
 }
 
 /** Starts the webhook in this process on a loopback port, with a fresh certificate and the given policies and settings. */
-export async function startTestWebhook(options: { evaluateImage: EvaluateImage; policyYaml?: string; settings?: Record<string, unknown> }): Promise<TestWebhook> {
+export async function startTestWebhook(options: {
+  evaluateImage: EvaluateImage;
+  policyYaml?: string;
+  settings?: Record<string, unknown>;
+  processMetrics?: boolean;
+  clusterImagePolicyWatch?: ServeWebhookOptions["clusterImagePolicyWatch"];
+}): Promise<TestWebhook> {
   const dir = mkdtempSync(join(tmpdir(), "signet-webhook-test-"));
   const certs = createServingCertificates({ service: "signet-webhook", namespace: "signet-system" });
   const certFile = join(dir, "tls.crt");
@@ -62,6 +68,6 @@ export async function startTestWebhook(options: { evaluateImage: EvaluateImage; 
     },
   });
   const logger = await createWebhookLogger({ level: "debug", destination });
-  const webhook = await serveWebhook({ config: { ...config, port: 0 }, evaluateImage: options.evaluateImage, logger, env: {}, processMetrics: false });
+  const webhook = await serveWebhook({ config: { ...config, port: 0, metricsPort: 0 }, evaluateImage: options.evaluateImage, logger, env: {}, processMetrics: options.processMetrics ?? false, ...(options.clusterImagePolicyWatch !== undefined ? { clusterImagePolicyWatch: options.clusterImagePolicyWatch } : {}) });
   return { webhook, dir, ca: certs.caCertPem, policyFile, certFile, keyFile, logs };
 }
