@@ -69,8 +69,8 @@ describe("forged Redis records (issue #9 item 3)", () => {
     const started = await startWebhookProcess(files, ["--redis-url", redis.url, "--redis-hmac-key-file", keyFile]);
     replicas.push(started);
     // Until Redis answers, every lookup is a miss: wait for the connection, so the forged records are read.
-    for (let i = 0; i < 250 && !started.logs.some((line) => line["msg"] === "Redis connected"); i++) await sleep(20);
-    assert.ok(started.logs.some((line) => line["msg"] === "Redis connected"), "the replica did not connect to Redis");
+    for (let i = 0; i < 250 && !started.logs.some((line) => line["msg"] === "cache store connected"); i++) await sleep(20);
+    assert.ok(started.logs.some((line) => line["msg"] === "cache store connected"), "the replica did not connect to Redis");
     return started;
   }
 
