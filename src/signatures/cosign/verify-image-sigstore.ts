@@ -39,7 +39,7 @@ export async function verifyImageSigstore(access: ImageAccess, image: string, op
   const base = { imageDigest: resolved.digest, identity: resolved.identity, signer: options.signer, ...(options.requiredAnnotations ? { requiredAnnotations: options.requiredAnnotations } : {}) };
   const total: ImageSignatureVerification = { verified: [], rejected: [], ignored: [] };
   if (formats !== "bundle") {
-    const legacy = await discoverCosignSignatures(resolved.repository, resolved.digest);
+    const legacy = await discoverCosignSignatures(resolved.repository, resolved.digest, { identity: resolved.identity });
     searched.push(`${resolved.repository.displayName}:${legacy.tag}`);
     if (legacy.signatures.length > 0) {
       const signer = options.signer;
