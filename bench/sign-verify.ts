@@ -35,6 +35,7 @@ const LARGE = Math.max(N, Number(values.large ?? 1000));
 const REPEAT = Number(values.repeat ?? 3);
 const SINGLES = Number(values.single ?? 15);
 const MINIMAL_CLIENT = join(dirname(fileURLToPath(import.meta.url)), "minimal-client.js");
+const UNBUNDLED_CLI = join(dirname(fileURLToPath(import.meta.url)), "unbundled-cli.js");
 const EXTRA_CA = process.env["NODE_EXTRA_CA_CERTS"] ?? "/etc/ssl/certs/ca-certificates.crt";
 
 interface Run {
@@ -238,12 +239,13 @@ async function main(): Promise<void> {
 
   // Start-up: one verify as a whole process (digest reference), and bare start-up, interleaved.
   for (const [label, startEnv] of [["unset", env], [`set (${EXTRA_CA})`, envWithCa]] as const) {
-    const samples: Record<string, Run[]> = { "node -e 0": [], "signet version": [], "signet verify": [], "cosign verify": [], "floor verify": [] };
+    const samples: Record<string, Run[]> = { "node -e 0": [], "signet version": [], "signet verify": [], "unbundled verify": [], "cosign verify": [], "floor verify": [] };
     for (let i = 0; i < SINGLES; i++) {
       const image = [byDigest[i % byDigest.length]!];
       samples["node -e 0"]!.push(await measure(process.execPath, ["-e", "0"], startEnv, { memory }));
       samples["signet version"]!.push(await measure(process.execPath, [SIGNET_BIN, "version"], startEnv, { memory }));
       samples["signet verify"]!.push(await measure(...tools.signetVerify(pubFile, image, startEnv), startEnv, { memory }));
+      samples["unbundled verify"]!.push(await measure(process.execPath, [UNBUNDLED_CLI, "verify", "--key", pubFile, ...image], startEnv, { memory }));
       samples["cosign verify"]!.push(await measure(...tools.cosignVerify(pubFile, image), startEnv, { memory }));
       samples["floor verify"]!.push(await measure(...tools.floorVerify(pubFile, image), startEnv, { memory }));
     }
@@ -253,7 +255,7 @@ async function main(): Promise<void> {
       say(`  ${name.padEnd(15)} ${ms(med(name, (r) => r.wallMs)).padStart(10)}  ${ms(med(name, (r) => r.cpuMs)).padStart(10)}  ${`${med(name, (r) => r.rssMiB).toFixed(1)} MiB`.padStart(10)}`);
     }
     const ratio = med("cosign verify", (r) => r.wallMs) / med("signet verify", (r) => r.wallMs);
-    say(`  one verify: cosign/signet ${x(ratio)} (target > 1x); signet over bare node +${ms(med("signet verify", (r) => r.wallMs) - med("node -e 0", (r) => r.wallMs))}`);
+    say(`  one verify: cosign/signet ${x(ratio)} (target > 1x); signet over bare node +${ms(med("signet verify", (r) => r.wallMs) - med("node -e 0", (r) => r.wallMs))}; the bundle saves ${ms(med("unbundled verify", (r) => r.wallMs) - med("signet verify", (r) => r.wallMs))} wall, ${ms(med("unbundled verify", (r) => r.cpuMs) - med("signet verify", (r) => r.cpuMs))} CPU`);
     if (startEnv === env) target("one verify as a whole process vs cosign (variable unset)", "> 1x", x(ratio), ratio > 1);
     else say(`  (with the variable set Node reads and parses the CA file at start-up; cosign does not read it)`);
   }
