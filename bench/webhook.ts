@@ -356,7 +356,9 @@ async function main(): Promise<void> {
             `bad image          ${result.badImage.checked} checks, ${result.badImage.allowed} allowed (must be 0)`,
             `server             ${result.cacheHits} verdict cache hits, ${result.registryRequests} registry requests`,
             "",
-          ].join("\n"),
+          ]
+            .join("\n")
+            .replaceAll("n/a ms", "n/a"),
         );
       }
     } finally {
