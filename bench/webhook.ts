@@ -1,12 +1,18 @@
 // npm run bench:webhook: drives `signet webhook serve` (a child process) over loopback HTTPS with a keep-alive
 // load generator, against a real registry, and reports:
-//   1. cached decisions per second and their p50/p99 latency (target: >= 3,000 req/s at p99 < 10 ms on 2 cores)
-//   2. a cold pod of 3 new (signed) images: p50/p99 (target: p99 < 50 ms against the loopback registry)
-//   3. memory (RSS, heap) of the server during a soak of mixed load: signed, unsigned and new images
+//   0. a true cold start: process start to listening, and to its first decision (an image it never saw)
+//   1. cached decisions, closed-loop (each connection sends when answered): req/s, p50/p99
+//      (target: >= 5,000 req/s at p99 < 5 ms on an idle machine), and open-loop at fixed arrival rates (latency
+//      counted from when each request was due, so a stalled server cannot hide its queue)
+//   2. first sight of images: a pod of 3 images the (warm) webhook never saw: p50/p95/p99 (target: p99 < 50 ms)
+//   3. memory (RSS, heap) of the server during a soak of mixed load: cached, unsigned, and really new images (each
+//      new image is used once, at a fixed rate, never recycled into the cache)
 //   4. allows of a bad image over the whole run (must be 0; the process exits 1 otherwise)
+// A percentile is printed only from enough samples (10 beyond it: p99 needs 1,000, p95 200); otherwise "n/a".
 // It also measures, with the same load generator, a no-op Node HTTPS server (the floor this machine and
 // client allow), so the webhook's numbers can be read against it.
-// Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 8] [--cold-pods 30] [--redis] [--json]
+// Usage: node dist/bench/webhook.js [--duration 10s] [--soak 30s] [--connections 8] [--cold-pods 200]
+//        [--new-per-second 2] [--rates 0.5,0.8] [--redis] [--json]
 //        node dist/bench/webhook.js --wide-pods [--soak 30s] [--json]
 // --wide-pods measures only memory under 20 parallel AdmissionReviews of pods with 1,000 images each (issue #9
 // item 6), three ways: the default configuration (maxImagesPerRequest refuses them before any work), every image
@@ -19,6 +25,8 @@ import { Agent, request } from "node:https";
 import { parseArgs } from "node:util";
 import type { Digest } from "../src/internal/digest.js";
 import { mapConcurrently } from "../src/internal/concurrency.js";
+import { ImageAccess } from "../src/oci/image-access.js";
+import { signImages } from "../src/signatures/cosign/sign-image.js";
 import { parseDurationText } from "../src/webhook/config/duration.js";
 import { pushTestImage } from "../test/helpers/images.js";
 import { startRedis, type TestRedis } from "../test/helpers/redis.js";
@@ -32,6 +40,8 @@ const { values } = parseArgs({
     soak: { type: "string" },
     connections: { type: "string" },
     "cold-pods": { type: "string" },
+    "new-per-second": { type: "string" },
+    rates: { type: "string" },
     redis: { type: "boolean" },
     "wide-pods": { type: "boolean" },
     json: { type: "boolean" },
@@ -40,7 +50,9 @@ const { values } = parseArgs({
 const durationMs = parseDurationText(values.duration ?? "10s") ?? 10_000;
 const soakMs = parseDurationText(values.soak ?? "30s") ?? 30_000;
 const connections = Number(values.connections ?? 8);
-const coldPods = Number(values["cold-pods"] ?? 30);
+const coldPods = Number(values["cold-pods"] ?? 200);
+const newPerSecond = Number(values["new-per-second"] ?? 2);
+const rateFractions = (values.rates ?? "0.5,0.8").split(",").map(Number);
 
 interface Sample {
   ms: number;
@@ -50,18 +62,20 @@ interface Sample {
 let badAllowed = 0;
 let badChecked = 0;
 
+/** A quantile, or NaN when fewer than 10 samples lie beyond it (the p99 of 30 samples is their maximum). */
 function percentile(sorted: number[], q: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  if (sorted.length * (1 - q) < 10 - 1e-9) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-function summary(samples: number[]): { count: number; p50: number; p99: number; max: number } {
+function summary(samples: number[]): { count: number; p50: number; p95: number; p99: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN };
+  return { count: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
-function post(port: number, ca: string, agent: Agent, body: string): Promise<Sample> {
+function post(port: number, ca: string, agent: Agent, body: string, due?: bigint): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
+    const started = due ?? process.hrtime.bigint();
     const req = request(
       { host: "127.0.0.1", port, method: "POST", path: "/mutate", ca, servername: "signet-webhook.signet-system.svc", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
       (res) => {
@@ -105,6 +119,49 @@ async function load(port: number, ca: string, ms: number, next: (i: number) => {
   );
   agent.destroy();
   return latencies;
+}
+
+/**
+ * Open-loop load: requests sent at a fixed arrival rate whatever the answers, over up to `sockets` keep-alive
+ * connections; each latency counts from when the request was due, so queueing (in the client or the server)
+ * is part of it.
+ */
+async function openLoad(port: number, ca: string, ms: number, rate: number, sockets: number, next: (i: number) => { body: string; bad: boolean }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = process.hrtime.bigint();
+  const total = Math.floor((rate * ms) / 1000);
+  const interval = 1e9 / rate;
+  let sent = 0;
+  let failures = 0;
+  while (sent < total) {
+    const elapsed = Number(process.hrtime.bigint() - start);
+    const dueCount = Math.min(total, Math.floor(elapsed / interval) + 1);
+    for (; sent < dueCount; sent++) {
+      const due = start + BigInt(Math.round(sent * interval));
+      const { body, bad } = next(sent);
+      pending.push(
+        post(port, ca, agent, body, due).then(
+          (sample) => {
+            latencies.push(sample.ms);
+            if (bad) {
+              badChecked += 1;
+              if (sample.allowed) badAllowed += 1;
+            } else if (!sample.allowed) failures += 1;
+          },
+          () => {
+            failures += 1;
+          },
+        ),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(pending);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  agent.destroy();
+  return { rate, sent, seconds, achieved: latencies.length / seconds, failures, stats: summary(latencies) };
 }
 
 /** CPU seconds (user + system) a process has used (Linux /proc). */
@@ -257,16 +314,25 @@ async function main(): Promise<void> {
   const signer = signingSetup();
   const host = registry.host;
   try {
-    const push = async (prefix: string, count: number, sign: boolean): Promise<{ tag: string; digest: Digest }[]> =>
-      mapConcurrently(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+    const signAccess = new ImageAccess();
+    const push = async (prefix: string, count: number, sign: boolean): Promise<{ tag: string; digest: Digest }[]> => {
+      const pushed = await mapConcurrently(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
         const digest = await pushTestImage(host, `bench/${prefix}-${i}`, "1.0", `${prefix}-${i}`);
-        if (sign) await signer.sign(`${host}/bench/${prefix}-${i}:1.0`);
         return { tag: `${host}/bench/${prefix}-${i}:1.0`, digest };
       });
+      if (sign) {
+        const outcomes = await signImages(signAccess, pushed.map((image) => image.tag), { key: signer.key }, 16);
+        if (outcomes.some((outcome) => !("image" in outcome))) throw new Error(`signing the ${prefix} images failed`);
+      }
+      return pushed;
+    };
     const [hot] = await push("hot", 1, true);
     const [bad] = await push("bad", 1, false);
+    const [neverSeen] = await push("first", 1, true);
     const cold = await push("cold", coldPods * 3, true);
-    const soakFresh = await push("soak", 200, true);
+    // Every new image of the soak is used once: as many as the soak asks for at its fixed rate, plus a margin.
+    const soakFresh = await push("soak", Math.ceil((soakMs / 1000) * newPerSecond) + 10, true);
+    await signAccess.close();
     const files = webhookFiles({ "bench.yaml": keyPolicyYaml("bench-signed", `${host}/bench/**`, signer.publicKeyPem) });
     const extra: string[] = [];
     if (values.redis === true) {
@@ -275,10 +341,19 @@ async function main(): Promise<void> {
       writeFileSync(keyFile, randomBytes(32).toString("hex"));
       extra.push("--redis-url", redis.url, "--redis-hmac-key-file", keyFile);
     }
+    // 0. A true cold start: from spawning the process to listening, and to its first decision (an image never seen).
+    const spawned = process.hrtime.bigint();
     const webhook = await startWebhookProcess(files, extra);
+    const listeningMs = Number(process.hrtime.bigint() - spawned) / 1e6;
     const { port } = webhook;
     const ca = files.caPem;
     try {
+      const firstAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const firstDecision = await post(port, ca, firstAgent, podReview({ app: neverSeen!.tag }));
+      const firstDecisionMs = Number(process.hrtime.bigint() - spawned) / 1e6;
+      firstAgent.destroy();
+      if (!firstDecision.allowed) throw new Error("the first (signed) image was denied");
+
       // 1. Cached decisions: one signed image by digest (a pod of one container), plus an unsigned one now and then.
       const hotBody = podReview({ app: `${host}/bench/hot-0@${hot!.digest}` });
       const badBody = podReview({ app: `${host}/bench/bad-0@${bad!.digest}` });
@@ -295,6 +370,13 @@ async function main(): Promise<void> {
 
       const floor = await measureFloor(files, hotBody, Math.min(durationMs, 5000));
 
+      // 1b. The same cached decisions open-loop, at fixed fractions of the closed-loop throughput.
+      const closedRate = cachedStats.count / cachedSeconds;
+      const open = [];
+      for (const fraction of rateFractions) {
+        open.push(await openLoad(port, ca, Math.min(durationMs, 10_000), Math.max(1, Math.round(closedRate * fraction)), connections * 4, (i) => (i % 50 === 0 ? { body: badBody, bad: true } : { body: hotBody, bad: false })));
+      }
+
       // 2. Cold pods: 3 images never seen before (tags), one pod at a time.
       const coldAgent = new Agent({ keepAlive: true, maxSockets: 1 });
       const coldLatencies: number[] = [];
@@ -307,15 +389,17 @@ async function main(): Promise<void> {
       coldAgent.destroy();
       const coldStats = summary(coldLatencies);
 
-      // 3. Soak: mixed load (mostly cached, some unsigned, a new image every 100th request); memory sampled each second.
+      // 3. Soak: mixed load (mostly cached, every 20th unsigned, and new images at a fixed rate, each used once);
+      // memory sampled each second.
       const memory: { t: number; rssMiB: number }[] = [];
       const soakStarted = Date.now();
       const sampler = setInterval(() => memory.push({ t: (Date.now() - soakStarted) / 1000, ...processMemory(webhook.child.pid!) }), 1000);
       let fresh = 0;
       const soak = await load(port, ca, soakMs, (i) => {
         if (i % 20 === 0) return { body: badBody, bad: true };
-        if (i % 100 === 1) {
-          const image = soakFresh[fresh++ % soakFresh.length]!;
+        const due = Math.floor(((Date.now() - soakStarted) / 1000) * newPerSecond);
+        if (fresh < due && fresh < soakFresh.length) {
+          const image = soakFresh[fresh++]!;
           return { body: podReview({ app: `${image.tag.replace(":1.0", "")}@${image.digest}`, sidecar: `${host}/bench/hot-0@${hot!.digest}` }), bad: false };
         }
         return { body: hotBody, bad: false };
@@ -332,6 +416,7 @@ async function main(): Promise<void> {
         cores: (await import("node:os")).availableParallelism(),
         loadAverage: (await import("node:os")).loadavg()[0]!,
         redis: values.redis === true,
+        coldStart: { listeningMs, firstDecisionMs, firstDecisionRequestMs: firstDecision.ms },
         cached: {
           connections,
           seconds: cachedSeconds,
@@ -340,14 +425,17 @@ async function main(): Promise<void> {
           p50Ms: cachedStats.p50,
           p99Ms: cachedStats.p99,
           maxMs: cachedStats.max,
+          samples: cachedStats.count,
           serverCpuMsPerRequest: (serverCpu * 1000) / cachedStats.count,
           clientCpuMsPerRequest: (clientCpu * 1000) / cachedStats.count,
         },
         noopHttpsFloor: floor,
-        coldPodOf3: { pods: coldPods, p50Ms: coldStats.p50, p99Ms: coldStats.p99, maxMs: coldStats.max },
+        openLoop: open.map((o) => ({ ratePerSecond: o.rate, sent: o.sent, achievedPerSecond: o.achieved, failures: o.failures, p50Ms: o.stats.p50, p99Ms: o.stats.p99, maxMs: o.stats.max })),
+        coldPodOf3: { pods: coldPods, p50Ms: coldStats.p50, p95Ms: coldStats.p95, p99Ms: coldStats.p99, maxMs: coldStats.max },
         soak: {
           seconds: soakMs / 1000,
           requests: soakStats.count,
+          newImages: fresh,
           p50Ms: soakStats.p50,
           p99Ms: soakStats.p99,
           rssFirstQuarterMiB: mean(first),
@@ -362,19 +450,26 @@ async function main(): Promise<void> {
       if (values.json === true) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {
-        const f = (n: number) => n.toFixed(2);
+        const f = (n: number) => (Number.isNaN(n) ? "n/a" : n.toFixed(2));
         process.stdout.write(
           [
             `signet webhook benchmark (${result.cores} cores, load average ${result.loadAverage.toFixed(2)} at the end${result.redis ? ", Redis cache" : ", memory cache"})`,
-            `cached decisions   ${result.cached.requests} in ${f(result.cached.seconds)} s over ${connections} keep-alive connections: ${result.cached.perSecond.toFixed(0)} req/s, p50 ${f(result.cached.p50Ms)} ms, p99 ${f(result.cached.p99Ms)} ms (target >= 3000 req/s, p99 < 10 ms)`,
+            `cold start         process start -> listening ${f(listeningMs)} ms, -> first decision (an image never seen) ${f(firstDecisionMs)} ms (that request alone ${f(firstDecision.ms)} ms)`,
+            `cached decisions   ${result.cached.requests} in ${f(result.cached.seconds)} s over ${connections} keep-alive connections (closed loop): ${result.cached.perSecond.toFixed(0)} req/s, p50 ${f(result.cached.p50Ms)} ms, p99 ${f(result.cached.p99Ms)} ms (target >= 5000 req/s, p99 < 5 ms on an idle machine)`,
+            ...result.openLoop.map(
+              (o) =>
+                `  open loop        ${o.ratePerSecond} req/s offered, ${o.achievedPerSecond.toFixed(0)} answered per s, ${o.sent} sent, ${o.failures} failed: p50 ${f(o.p50Ms)} ms, p99 ${f(o.p99Ms)} ms, max ${f(o.maxMs)} ms (from when each was due)`,
+            ),
             `                   CPU per request: server ${f(result.cached.serverCpuMsPerRequest)} ms, load generator ${f(result.cached.clientCpuMsPerRequest)} ms`,
             `no-op HTTPS floor  ${result.noopHttpsFloor.perSecond.toFixed(0)} req/s, p50 ${f(result.noopHttpsFloor.p50Ms)} ms, p99 ${f(result.noopHttpsFloor.p99Ms)} ms, server CPU ${f(result.noopHttpsFloor.serverCpuMsPerRequest)} ms per request (same load generator, same machine)`,
-            `cold pod, 3 images ${coldPods} pods: p50 ${f(result.coldPodOf3.p50Ms)} ms, p99 ${f(result.coldPodOf3.p99Ms)} ms, max ${f(result.coldPodOf3.maxMs)} ms (target p99 < 50 ms)`,
-            `soak               ${result.soak.requests} requests in ${result.soak.seconds} s: p50 ${f(result.soak.p50Ms)} ms, p99 ${f(result.soak.p99Ms)} ms; RSS ${f(result.soak.rssFirstQuarterMiB)} MiB (first quarter) -> ${f(result.soak.rssLastQuarterMiB)} MiB (last quarter), max ${f(result.soak.rssMaxMiB)} MiB; heap used at end ${f(result.soak.heapUsedMiBAtEnd)} MiB`,
+            `first sight, pod of 3 new images, ${coldPods} pods one at a time: p50 ${f(result.coldPodOf3.p50Ms)} ms, p95 ${f(result.coldPodOf3.p95Ms)} ms, p99 ${f(result.coldPodOf3.p99Ms)} ms, max ${f(result.coldPodOf3.maxMs)} ms (target p99 < 50 ms; p99 needs >= 1000 pods)`,
+            `soak               ${result.soak.requests} requests in ${result.soak.seconds} s, ${result.soak.newImages} new images (${newPerSecond}/s, each used once): p50 ${f(result.soak.p50Ms)} ms, p99 ${f(result.soak.p99Ms)} ms; RSS ${f(result.soak.rssFirstQuarterMiB)} MiB (first quarter) -> ${f(result.soak.rssLastQuarterMiB)} MiB (last quarter), max ${f(result.soak.rssMaxMiB)} MiB; heap used at end ${f(result.soak.heapUsedMiBAtEnd)} MiB`,
             `bad image          ${result.badImage.checked} checks, ${result.badImage.allowed} allowed (must be 0)`,
             `server             ${result.cacheHits} verdict cache hits, ${result.registryRequests} registry requests`,
             "",
-          ].join("\n"),
+          ]
+            .join("\n")
+            .replaceAll("n/a ms", "n/a"),
         );
       }
     } finally {

@@ -6,7 +6,7 @@
 import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Digest } from "../internal/digest.js";
-import type { ImageAccess } from "../oci/image-access.js";
+import { identityOf, type ImageAccess } from "../oci/image-access.js";
 import { repositoryName, type ImageLocation } from "../oci/reference/index.js";
 import { discoverCosignSignatures } from "../signatures/cosign/discover.js";
 import { builtinDefaultLookaside, lookasideFor, type RegistriesDConfig } from "../signatures/registries-d/index.js";
@@ -66,7 +66,7 @@ export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): Pol
 
 async function readAttachments(access: ImageAccess, image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet> {
   const repository = await access.repositoryFor(image);
-  const discovered = await discoverCosignSignatures(repository, digest);
+  const discovered = await discoverCosignSignatures(repository, digest, { identity: identityOf(image) });
   const where = `${repository.displayName}:${discovered.tag}`;
   return {
     signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, signature })),

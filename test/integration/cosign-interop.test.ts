@@ -8,6 +8,9 @@ import { after, before, describe, test } from "node:test";
 import { jsonErrorCodes, runProgram, runSignet, type RunResult } from "../helpers/cli.js";
 import { pushTestImage } from "../helpers/images.js";
 import { cosignEnv, cosignPath } from "../helpers/peers.js";
+import { parsePublicKeyPem } from "../../src/keys/index.js";
+import { ImageAccess } from "../../src/oci/image-access.js";
+import { verifyImage } from "../../src/signatures/cosign/verify-image.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 const PASSWORD = "interop-password";
@@ -83,6 +86,23 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.deepEqual(jsonErrorCodes(wrongKey.stdout), ["SIG_INVALID"]);
     const wrongAnnotation = await signet(["verify", "--key", "cosign.pub", "-a", "team=red", "--output", "json", image]);
     assert.deepEqual(jsonErrorCodes(wrongAnnotation.stdout), ["SIG_ANNOTATION_MISMATCH"]);
+  });
+
+  test("a cosign signature of the standard payload costs signet one request by digest: the payload is rebuilt, not fetched", async () => {
+    const digest = await pushTestImage(registry.host, "interop/one-request", "v1", "one-request");
+    const signed = await runCosign(["sign", "--key", "cosign.key", "--tlog-upload=false", "--yes", `${registry.host}/interop/one-request@${digest}`]);
+    assert.equal(signed.status, 0, signed.stderr);
+    const publicKeys = [parsePublicKeyPem(readFileSync(join(dir, "cosign.pub"), "utf8"))];
+    for (const [reference, requests] of [[`${registry.host}/interop/one-request@${digest}`, 1], [`${registry.host}/interop/one-request:v1`, 2]] as const) {
+      const access = new ImageAccess();
+      try {
+        const verified = await verifyImage(access, reference, { publicKeys });
+        assert.equal(verified.signatures.length, 1);
+        assert.equal(access.requestCount(), requests, `${reference}: the .sig manifest (and the tag), not the layer`);
+      } finally {
+        await access.close();
+      }
+    }
   });
 
   test("both reject a tampered image carrying a copied signature, and a re-tagged unsigned image", async () => {

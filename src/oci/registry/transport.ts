@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { rootCertificates } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import http, { type IncomingHttpHeaders } from "node:http";
@@ -333,6 +334,40 @@ export function isTlsReason(reason: string): boolean {
   return /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO)/.test(reason);
 }
 
+/** Requests that start within this many milliseconds of each other share one deadline. */
+export const DEADLINE_SHARING_MS = 50;
+
+interface SharedDeadline {
+  readonly signal: AbortSignal;
+  readonly deadline: number;
+  readonly opened: number;
+}
+
+const sharedDeadlines = new Map<number, SharedDeadline>();
+
+/**
+ * The deadline of a request starting now: one AbortController and one timer for every request with the same
+ * timeout that starts within DEADLINE_SHARING_MS of the first, instead of one of each per request (a batch of
+ * verifies starts hundreds at once). Each request still gets at least `timeoutMs`, at most DEADLINE_SHARING_MS
+ * more; the timer is unref'd, so an expired-later deadline never keeps the process alive.
+ */
+export function sharedDeadline(timeoutMs: number, now: number = Date.now()): SharedDeadline {
+  const current = sharedDeadlines.get(timeoutMs);
+  if (current !== undefined && now >= current.opened && now - current.opened < DEADLINE_SHARING_MS && !current.signal.aborted) return current;
+  const controller = new AbortController();
+  // Every concurrent request listens to this one signal: not a leak.
+  setMaxListeners(0, controller.signal);
+  const delay = DEADLINE_SHARING_MS + timeoutMs;
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    if (sharedDeadlines.get(timeoutMs) === created) sharedDeadlines.delete(timeoutMs);
+  }, delay);
+  timer.unref();
+  const created: SharedDeadline = { signal: controller.signal, deadline: now + delay, opened: now };
+  sharedDeadlines.set(timeoutMs, created);
+  return created;
+}
+
 /**
  * Runs one logical request through the stack and hands the response to `handle`, all within `timeoutMs`
  * (connecting, retries, redirects, token requests and reading the body). The body is released afterwards.
@@ -343,17 +378,15 @@ export async function exchange<T>(
   options: { timeoutMs: number; auth?: ExchangeContext["auth"] },
   handle: (response: HttpResponse, context: ExchangeContext) => Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-  const context: ExchangeContext = { signal: controller.signal, deadline: Date.now() + options.timeoutMs, ...(options.auth ? { auth: options.auth } : {}) };
+  const { signal, deadline } = sharedDeadline(options.timeoutMs);
+  const context: ExchangeContext = { signal, deadline, ...(options.auth ? { auth: options.auth } : {}) };
   let response: HttpResponse | undefined;
   try {
     response = await roundTrip(request, context);
     return await handle(response, context);
   } catch (error) {
-    throw transportError(error, request, controller.signal);
+    throw transportError(error, request, signal);
   } finally {
-    clearTimeout(timer);
     if (response !== undefined) release(response);
   }
 }

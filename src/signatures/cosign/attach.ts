@@ -68,10 +68,11 @@ export async function attachSignatureLayer(repository: Repository, imageDigest: 
  * Appends signature layers to many images at once, returning a result or an error per request.
  *
  * A layout serialises writers with a lock. A registry has no compare-and-swap for tags, so each write is
- * read-merge-write, and a writer confirms afterwards: it waits a few times its read-to-write window (long
- * enough for another signer that read the old manifest to have written), re-reads, and merges again if its
- * layer was dropped. Writing every image first and waiting once for the whole batch keeps that wait from
- * adding up over hundreds of images.
+ * read-merge-write, and a writer confirms afterwards: it re-reads once another signer that read the old manifest
+ * before our write landed has had time to write (a few times our own read-to-write window, with jitter),
+ * and merges again if its layer was dropped. Each image's re-read is due that long after its own write, not
+ * after the whole batch: while later images are still being written, earlier ones come due, so the idle wait
+ * left at the end is about one image's window, whatever the batch size or the slowest image.
  */
 export async function attachSignatureLayers(requests: readonly AttachRequest[], concurrency = 16): Promise<(AttachResult | SignetError)[]> {
   const outcomes: (AttachResult | SignetError | undefined)[] = new Array(requests.length);
@@ -87,8 +88,7 @@ export async function attachSignatureLayers(requests: readonly AttachRequest[], 
   let pending = plans.map((_, i) => i).filter((i) => outcomes[i] === undefined);
   const maxAttempts = maxOf(requests.map((r) => r.options?.maxAttempts ?? 8), 1);
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
-    let longestWindowMs = 0;
-    const toConfirm: number[] = [];
+    const toConfirm: { index: number; dueAt: number }[] = [];
     await mapConcurrently(pending, concurrency, async (i) => {
       const plan = plans[i]!;
       try {
@@ -99,10 +99,7 @@ export async function attachSignatureLayers(requests: readonly AttachRequest[], 
         }
         const { result, windowMs } = await writeOnce(plan);
         outcomes[i] = result;
-        if (result.added) {
-          toConfirm.push(i);
-          longestWindowMs = Math.max(longestWindowMs, windowMs);
-        }
+        if (result.added) toConfirm.push({ index: i, dueAt: performance.now() + settleDelayMs(windowMs, attempt) });
       } catch (error) {
         outcomes[i] = toSignetError(error);
       }
@@ -111,11 +108,13 @@ export async function attachSignatureLayers(requests: readonly AttachRequest[], 
       pending = [];
       break;
     }
-    await sleep(settleDelayMs(longestWindowMs, attempt));
+    toConfirm.sort((a, b) => a.dueAt - b.dueAt);
     const lost: number[] = [];
-    await mapConcurrently(toConfirm, concurrency, async (i) => {
+    await mapConcurrently(toConfirm, concurrency, async ({ index: i, dueAt }) => {
       const plan = plans[i]!;
       try {
+        const wait = dueAt - performance.now();
+        if (wait > 0) await sleep(wait);
         const after = await plan.request.repository.tryGetManifest(plan.tag);
         if (after && parseSignatureManifestLayers(after.bytes).some((e) => isSameLayer(e, plan.layer))) {
           outcomes[i] = { ...(outcomes[i] as AttachResult), manifestDigest: after.digest };
@@ -157,12 +156,15 @@ function planAttach(request: AttachRequest): AttachPlan {
   };
 }
 
-/** One read-merge-write of the tag; `windowMs` is how long the read-to-write took. */
+/**
+ * One read-merge-write of the tag; `windowMs` is how long it took from having the manifest read to the write
+ * landing (the config upload and the manifest PUT: the span in which another signer's write can drop ours).
+ */
 async function writeOnce(plan: AttachPlan): Promise<{ result: AttachResult; windowMs: number }> {
   const { repository, input, options } = plan.request;
   const { tag, layer, maxLayers } = plan;
-  const started = performance.now();
   const current = await repository.tryGetManifest(tag);
+  const started = performance.now();
   const existing = current ? parseSignatureManifestLayers(current.bytes) : [];
   const duplicate = existing.some((e) => isSameLayer(e, layer) || (e.digest === layer.digest && options?.isSameSigner?.(e, input.payload) === true));
   if (duplicate && current) {
@@ -177,9 +179,16 @@ async function writeOnce(plan: AttachPlan): Promise<{ result: AttachResult; wind
   return { result: { tag, added: true, manifestDigest, signatureCount: image.layers.length }, windowMs: performance.now() - started };
 }
 
-/** A few times the observed window, with jitter so that competing signers do not stay in lock step. */
+/**
+ * How long after our write another signer may still land a write based on what it read before ours: its own
+ * read-to-write window. Ours is 3 requests (config POST and PUT, manifest PUT); cosign's is 9 (HEAD, POST, PATCH
+ * and PUT for each of two blobs, then the manifest), on the same registry under the same load: so three times
+ * ours, growing with each attempt, plus as much again of jitter so that competing signers do not stay in lock
+ * step. At least 50 ms: a signer descheduled between its read and its write (a loaded machine) has a longer
+ * window than its requests; the floor costs a batch 50 ms once, not per image.
+ */
 function settleDelayMs(windowMs: number, attempt: number): number {
-  const base = Math.min(2000, Math.max(40, windowMs * 3) * attempt);
+  const base = Math.min(2000, Math.max(50, windowMs * 3) * attempt);
   return base + Math.random() * base;
 }
 

@@ -1,9 +1,10 @@
 import { SignetError, type ErrorCode } from "../../errors/index.js";
-import type { Digest } from "../../internal/digest.js";
+import { sha256Digest, type Digest } from "../../internal/digest.js";
 import { LIMITS } from "../../internal/limits.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Descriptor } from "../../oci/manifest/descriptor.js";
 import type { Repository } from "../../oci/repository.js";
+import { createSimpleSigningPayload } from "../payload/simple-signing.js";
 import { CosignAnnotation, parseSignatureManifestLayers } from "./signature-manifest.js";
 import { attachmentTag } from "./tags.js";
 import type { UntrustedCosignSignature } from "./verify.js";
@@ -25,6 +26,15 @@ export interface SkippedSignatureLayer {
   readonly reason: string;
 }
 
+export interface DiscoverOptions {
+  /**
+   * The image's `docker-reference` as cosign writes it (ResolvedImage.identity). With it, the standard payload
+   * for this image is rebuilt, byte for byte as cosign writes it; a layer whose digest and size are that
+   * payload's is not fetched, since its bytes are known. Any other layer is fetched and digest-checked as usual.
+   */
+  identity?: string;
+}
+
 /**
  * What makes a layer bad rather than the registry unavailable: its blob is missing, declares or has more bytes
  * than a signature may, or does not match its digest. Anyone who can push to the `.sig` tag can add such a layer;
@@ -35,10 +45,12 @@ const SKIPPABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["REGISTRY_NOT_FOUN
 
 /**
  * Fetches the signatures cosign attached to an image digest: one manifest request and one blob request per
- * signature layer (fetched concurrently). Counts and sizes are bounded before anything is downloaded: too many
- * layers fail the lookup; a single bad layer is skipped with its reason (see SKIPPABLE).
+ * signature layer (fetched concurrently), except a layer that holds the standard payload (see DiscoverOptions):
+ * a verify of an image signed the usual way costs one request. Counts and sizes are bounded before anything is
+ * downloaded: too many layers fail the lookup; a single bad layer is skipped with its reason (see SKIPPABLE).
+ * Nothing here is trusted: the signature is checked over the payload bytes later, either way.
  */
-export async function discoverCosignSignatures(repository: Repository, imageDigest: Digest): Promise<DiscoveredSignatures> {
+export async function discoverCosignSignatures(repository: Repository, imageDigest: Digest, options: DiscoverOptions = {}): Promise<DiscoveredSignatures> {
   const tag = attachmentTag(imageDigest, "sig");
   const manifest = await repository.tryGetManifest(tag);
   if (manifest === undefined) return { tag, manifestDigest: undefined, signatures: [], skipped: [] };
@@ -48,7 +60,9 @@ export async function discoverCosignSignatures(repository: Repository, imageDige
       details: { signatures: layers.length, limit: LIMITS.signaturesPerImage },
     });
   }
-  const outcomes = await mapConcurrently(layers, 8, (layer) => fetchSignatureLayer(repository, layer).catch((error: unknown) => skipLayer(layer, error)));
+  const standard = options.identity === undefined ? undefined : createSimpleSigningPayload({ dockerReference: options.identity, manifestDigest: imageDigest });
+  const known = standard === undefined ? undefined : { bytes: standard, digest: sha256Digest(standard) };
+  const outcomes = await mapConcurrently(layers, 8, (layer) => fetchSignatureLayer(repository, layer, known).catch((error: unknown) => skipLayer(layer, error)));
   const signatures: UntrustedCosignSignature[] = [];
   const skipped: SkippedSignatureLayer[] = [];
   for (const outcome of outcomes) {
@@ -63,13 +77,14 @@ function skipLayer(layer: Descriptor, error: unknown): { skipped: SkippedSignatu
   return { skipped: { layerDigest: layer.digest, code: error.code, reason: error.message } };
 }
 
-async function fetchSignatureLayer(repository: Repository, layer: Descriptor): Promise<UntrustedCosignSignature> {
+async function fetchSignatureLayer(repository: Repository, layer: Descriptor, known: { bytes: Buffer; digest: Digest } | undefined): Promise<UntrustedCosignSignature> {
   if (layer.size > LIMITS.signatureLayerBytes) {
     throw new SignetError("SIZE_LIMIT_EXCEEDED", `signature layer ${layer.digest} declares ${layer.size} bytes; at most ${LIMITS.signatureLayerBytes} are accepted`, {
       details: { digest: layer.digest, size: layer.size, limit: LIMITS.signatureLayerBytes },
     });
   }
-  const untrustedPayload = await repository.getBlob(layer.digest, LIMITS.signatureLayerBytes);
+  // The bytes whose sha256 is the layer digest are the layer's content, whether fetched or already known.
+  const untrustedPayload = known !== undefined && layer.digest === known.digest && layer.size === known.bytes.length ? known.bytes : await repository.getBlob(layer.digest, LIMITS.signatureLayerBytes);
   const untrustedAnnotations = layer.annotations ?? {};
   return {
     layerDigest: layer.digest,

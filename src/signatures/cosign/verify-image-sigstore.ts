@@ -43,7 +43,7 @@ export async function verifyImageSigstore(access: ImageAccess, image: string, op
   const total: ImageSignatureVerification = { verified: [], rejected: [], ignored: [] };
   const skipped: SkippedSignatureLayer[] = [];
   if (formats !== "bundle") {
-    const legacy = await discoverCosignSignatures(resolved.repository, resolved.digest);
+    const legacy = await discoverCosignSignatures(resolved.repository, resolved.digest, { identity: resolved.identity });
     searched.push(`${resolved.repository.displayName}:${legacy.tag}`);
     appendAll(skipped, legacy.skipped);
     if (legacy.signatures.length > 0) {

@@ -26,7 +26,7 @@ export interface VerifiedImage {
  */
 export async function verifyImage(access: ImageAccess, image: string, options: VerifyImageOptions): Promise<VerifiedImage> {
   const resolved = await access.resolve(image);
-  const discovered = await discoverCosignSignatures(resolved.repository, resolved.digest);
+  const discovered = await discoverCosignSignatures(resolved.repository, resolved.digest, { identity: resolved.identity });
   const verification = verifyCosignSignatures({
     imageDigest: resolved.digest,
     untrustedSignatures: discovered.signatures,

@@ -5,7 +5,7 @@
  */
 import { ERROR_CATALOG, toSignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
-import type { ImageAccess } from "../../oci/image-access.js";
+import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
 import { discoverCosignSignatures, type DiscoveredSignatures } from "../../signatures/cosign/discover.js";
@@ -44,7 +44,7 @@ export function createSignatureDiscovery(reference: ImageReference, digest: Dige
     signaturesIn(repository) {
       let pending = found.get(repository.displayName);
       if (pending === undefined) {
-        pending = discoverCosignSignatures(repository, digest);
+        pending = discoverCosignSignatures(repository, digest, { identity: identityOf({ transport: "docker", reference }) });
         found.set(repository.displayName, pending);
       }
       return pending;

@@ -4,7 +4,7 @@
  * patched) and cosign attachments read through the webhook's ImageAccess.
  */
 import type { Digest } from "../../internal/digest.js";
-import type { ImageAccess } from "../../oci/image-access.js";
+import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { withDigest, type ImageReference } from "../../oci/reference/index.js";
 import { discoverCosignSignatures } from "../../signatures/cosign/discover.js";
 import { SignetError } from "../../errors/index.js";
@@ -50,7 +50,7 @@ function defaultFetchers(access: ImageAccess): PolicyFetchers {
     gpgSignatures: () => Promise.resolve({ signatures: [], searched: ["(the webhook reads no lookaside store for simple-signing signatures)"] }),
     async cosignSignatures(image, digest) {
       const repository = await access.repositoryFor(image);
-      const discovered = await discoverCosignSignatures(repository, digest);
+      const discovered = await discoverCosignSignatures(repository, digest, { identity: identityOf(image) });
       const where = `${repository.displayName}:${discovered.tag}`;
       return { signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, signature })), searched: [where] };
     },

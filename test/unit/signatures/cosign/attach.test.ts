@@ -42,6 +42,32 @@ describe("attachSignatureLayer", () => {
     assert.deepEqual((await layersIn(repo)).sort(), ["mine", "other"]);
   });
 
+  test("in a batch, each image is confirmed only after a concurrent writer landing a little after its write could have", async () => {
+    const repo = new MemoryRepository();
+    const images = Array.from({ length: 20 }, (_, i) => sha256Digest(Buffer.from(`image ${i}`)));
+    const first = attachmentTag(images[0]!);
+    let interfered = false;
+    repo.onPutManifest = (putTag) => {
+      if (putTag !== first || interfered) return;
+      interfered = true;
+      // Another signer read the manifest before our write and lands its own 10 ms later (asynchronously,
+      // while our batch is still writing the other images).
+      const other = Buffer.from("other");
+      setTimeout(() => {
+        repo.blobs.set(sha256Digest(other), other);
+        const image2 = buildSignatureImage([{ mediaType: MediaType.CosignSimpleSigning, digest: sha256Digest(other), size: other.length }]);
+        repo.blobs.set(image2.configDigest, image2.configBytes);
+        const digest = sha256Digest(image2.manifestBytes);
+        repo.manifests.set(digest, { bytes: image2.manifestBytes, mediaType: MediaType.OciManifest });
+        repo.tags.set(first, digest);
+      }, 10);
+    };
+    const outcomes = await attachSignatureLayers(images.map((imageDigest, i) => ({ repository: repo, imageDigest, input: layerInput(`mine ${i}`) })), 4);
+    assert.ok(outcomes.every((o) => !("code" in o)), JSON.stringify(outcomes));
+    const layers = parseSignatureManifestLayers((await repo.getManifest(first)).bytes).map((l) => repo.blobs.get(l.digest)!.toString());
+    assert.deepEqual(layers.sort(), ["mine 0", "other"]);
+  });
+
   test("a writer that keeps losing gets SIG_CONFLICT, not a false success", async () => {
     const repo = new MemoryRepository();
     repo.onPutManifest = (putTag) => {
