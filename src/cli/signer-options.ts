@@ -14,27 +14,17 @@ import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./comma
 import { publicKeyFrom } from "./session.js";
 
 export const SIGNER_OPTIONS: OptionSpec = {
-  key: { type: "string" },
+  key: { type: "string", value: "PATH", description: "public key (PEM), certificate, or private key: key-based signatures" },
   ...IDENTITY_OPTIONS,
   ...TRUST_ROOT_OPTIONS,
-  "insecure-ignore-tlog": { type: "boolean" },
-  "rekor-url": { type: "string" },
+  "insecure-ignore-tlog": { type: "boolean", description: "accept signatures without a verified transparency log entry (said in the output)" },
+  "rekor-url": { type: "string", value: "URL", default: "https://rekor.sigstore.dev", description: "accepted for cosign command lines: entries are checked offline against the trusted root's logs" },
 };
 
-export const SIGNER_USAGE = `  --key PATH                          public key (PEM), certificate, or private key: key-based signatures
-  Keyless signatures (a Fulcio certificate; one subject rule and one issuer rule are required):
-  --certificate-identity ID           the certificate's subject (email, URI), compared exactly
-  --certificate-identity-regexp RE    or a regular expression (RE2) matching the whole subject
-  --certificate-oidc-issuer URL       the OIDC issuer, compared exactly
-  --certificate-oidc-issuer-regexp RE or a regular expression matching the whole issuer
-  --certificate-github-workflow-repository|-ref|-trigger|-sha|-name VALUE   GitHub Actions claims, exact
-  Trust and transparency log:
-  --trusted-root FILE                 a trusted_root.json (private deployment); default: the sigstore
-                                      public-good root (TUF cache, else embedded), or cosign's SIGSTORE_ROOT_FILE,
-                                      SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE
-  --offline                           never update the trust root over the network
-  --rekor-url URL                     with --key: require a Rekor entry from the trusted root's logs
-  --insecure-ignore-tlog              accept signatures without a verified log entry`;
+export const SIGNER_USAGE = `  Who must have signed: --key for key-based signatures; for keyless ones (a Fulcio certificate) one subject rule
+  (--certificate-identity or --certificate-identity-regexp) and one issuer rule (--certificate-oidc-issuer or
+  --certificate-oidc-issuer-regexp). As cosign 2, a verified transparency log entry is required unless
+  --insecure-ignore-tlog, which the output then says.`;
 
 const IDENTITY_FLAGS = {
   subject: "certificate-identity",

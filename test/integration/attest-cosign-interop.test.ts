@@ -45,19 +45,19 @@ describe("attestations: signet and cosign 2.5", () => {
     assert.equal(statement.predicateType, "https://slsa.dev/provenance/v0.2");
     assert.equal(`sha256:${statement.subject[0]!.digest.sha256}`, target.split("@")[1]);
     assert.match(verified.stderr, /legacy \.att layer/);
-    const wrongType = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "spdxjson", "--output", "json", target]);
+    const wrongType = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "spdxjson", "--output-format", "json", target]);
     assert.deepEqual(jsonErrorCodes(wrongType.stdout), ["ATTESTATION_TYPE_MISMATCH"]);
     // cosign's default type is custom: the provenance is not one (A.4).
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--output", "json", target])).stdout), ["ATTESTATION_TYPE_MISMATCH"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--output-format", "json", target])).stdout), ["ATTESTATION_TYPE_MISMATCH"]);
     await signet(["generate-key-pair", "--output-key-prefix", "other"]);
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "other.pub", "--type", "slsaprovenance", "--output", "json", target])).stdout), ["SIG_INVALID"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "other.pub", "--type", "slsaprovenance", "--output-format", "json", target])).stdout), ["SIG_INVALID"]);
   });
 
   test("signet verifies cosign's --new-bundle-format attestation, found through the referrers tag fallback", async () => {
     const target = await image("cosign-bundle");
     const attested = await cosign(["attest", "--key", "cosign.key", "--new-bundle-format", "--tlog-upload=false", "--yes", "--allow-http-registry", "--predicate", "provenance.json", "--type", "slsaprovenance", target]);
     assert.equal(attested.status, 0, attested.stderr);
-    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", target]);
+    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", target]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { searched: string[]; attestations: { format: string; statement: { predicateType: string } }[] }[] };
     assert.deepEqual(report.images[0]!.attestations.map((a) => a.format), ["sigstore-bundle"]);
@@ -66,7 +66,7 @@ describe("attestations: signet and cosign 2.5", () => {
   });
 
   test("an image with no attestations is ATTESTATION_MISSING", async () => {
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", await image("none")])).stdout), ["ATTESTATION_MISSING"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", await image("none")])).stdout), ["ATTESTATION_MISSING"]);
   });
 
   test("cosign verifies signet's legacy attestations (slsaprovenance and custom)", async () => {
@@ -99,7 +99,7 @@ describe("attestations: signet and cosign 2.5", () => {
     for (const extra of [[], ["--new-bundle-format"]]) {
       assert.equal((await signet(["attest", "--key", "cosign.key", ...extra, "--predicate", "provenance.json", "--type", "slsaprovenance", `oci:${layout}:v1`])).status, 0);
     }
-    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", `oci:${layout}:v1`]);
+    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", `oci:${layout}:v1`]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { attestations: { format: string }[] }[] };
     assert.deepEqual(report.images[0]!.attestations.map((a) => a.format).sort(), ["cosign-legacy", "sigstore-bundle"]);

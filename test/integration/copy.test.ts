@@ -41,7 +41,7 @@ describe("copying signed images (real registry, skopeo, cosign)", () => {
     );
     assert.equal(copied.status, 0, copied.stderr);
     const target = `${registry.host}/copy/by-skopeo:v1`;
-    const verified = await signet(["verify", "--key", "k.pub", "--output", "json", target]);
+    const verified = await signet(["verify", "--key", "k.pub", "--output-format", "json", target]);
     assert.equal(verified.status, 0, verified.stdout);
     assert.equal((JSON.parse(verified.stdout) as { images: { digest: string }[] }).images[0]!.digest, digest);
     assert.equal((await cosignVerify(target)).status, 0);
@@ -56,7 +56,7 @@ describe("copying signed images (real registry, skopeo, cosign)", () => {
     const destination = `${registry.host}/copy/signet-dest`;
     assert.equal((await signet(["copy", "--only", "sig", source, `${destination}:v1`])).status, 0);
     assert.equal((await signet(["sign", "--key", "other.key", `${destination}:v1`])).status, 0);
-    const again = await signet(["copy", "--output", "json", source, destination]);
+    const again = await signet(["copy", "--output-format", "json", source, destination]);
     assert.equal(again.status, 0, again.stderr);
     const result = JSON.parse(again.stdout) as { digest: string; destination: string; attachments: unknown[] };
     assert.equal(result.digest, digest);
@@ -72,7 +72,7 @@ describe("copying signed images (real registry, skopeo, cosign)", () => {
     assert.equal((await signet(["verify", "--key", "k.pub", layout])).status, 0);
     const back = `${registry.host}/copy/from-layout:v2`;
     assert.equal((await signet(["copy", layout, back])).status, 0);
-    const verified = await signet(["verify", "--key", "k.pub", "--output", "json", back]);
+    const verified = await signet(["verify", "--key", "k.pub", "--output-format", "json", back]);
     assert.equal(verified.status, 0, verified.stdout);
     assert.equal((await cosignVerify(back)).status, 0);
     const skopeo = await runProgram("skopeo", ["inspect", "--raw", `oci:${join(dir, "layout")}:v1`]);
@@ -84,7 +84,7 @@ describe("copying signed images (real registry, skopeo, cosign)", () => {
   });
 
   test("copying an image that does not exist fails with REGISTRY_NOT_FOUND and writes nothing", async () => {
-    const failed = await signet(["copy", "--output", "json", `${registry.host}/copy/missing:v1`, `oci:${join(dir, "nothing")}:v1`]);
+    const failed = await signet(["copy", "--output-format", "json", `${registry.host}/copy/missing:v1`, `oci:${join(dir, "nothing")}:v1`]);
     assert.equal(failed.status, 1);
     assert.deepEqual(jsonErrorCodes(failed.stdout), ["REGISTRY_NOT_FOUND"]);
   });

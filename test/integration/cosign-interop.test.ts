@@ -78,10 +78,10 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal(payloads[0]!.critical.image["docker-manifest-digest"], digest);
     assert.equal(payloads[0]!.critical.identity["docker-reference"], `${registry.host}/interop/cosign`);
     assert.equal(payloads[0]!.optional["team"], "blue");
-    const wrongKey = await signet(["verify", "--key", "signet.pub", "--output", "json", image]);
+    const wrongKey = await signet(["verify", "--key", "signet.pub", "--output-format", "json", image]);
     assert.equal(wrongKey.status, 1);
     assert.deepEqual(jsonErrorCodes(wrongKey.stdout), ["SIG_INVALID"]);
-    const wrongAnnotation = await signet(["verify", "--key", "cosign.pub", "-a", "team=red", "--output", "json", image]);
+    const wrongAnnotation = await signet(["verify", "--key", "cosign.pub", "-a", "team=red", "--output-format", "json", image]);
     assert.deepEqual(jsonErrorCodes(wrongAnnotation.stdout), ["SIG_ANNOTATION_MISMATCH"]);
   });
 
@@ -95,7 +95,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     // Re-tagged: v1 now names an unsigned image.
     const unsigned = await pushTestImage(registry.host, repo, "v1", "replaced");
     for (const key of ["signet.pub", "cosign.pub"]) {
-      const bySignet = await signet(["verify", "--key", key, "--output", "json", image]);
+      const bySignet = await signet(["verify", "--key", key, "--output-format", "json", image]);
       assert.deepEqual(jsonErrorCodes(bySignet.stdout), ["SIG_MISSING"]);
       assert.notEqual((await runCosign(["verify", "--key", key, "--insecure-ignore-tlog=true", image])).status, 0);
     }
@@ -109,7 +109,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     });
     assert.equal(put.status, 201);
     for (const key of ["signet.pub", "cosign.pub"]) {
-      const bySignet = await signet(["verify", "--key", key, "--output", "json", image]);
+      const bySignet = await signet(["verify", "--key", key, "--output-format", "json", image]);
       assert.equal(bySignet.status, 1);
       assert.deepEqual(jsonErrorCodes(bySignet.stdout), ["SIG_DIGEST_MISMATCH"]);
       const byCosign = await runCosign(["verify", "--key", key, "--insecure-ignore-tlog=true", image]);
@@ -128,7 +128,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     const byCosign = await sigManifest(repo, digest);
 
     // signet with the same key and payload finds cosign's signature and adds nothing: the payload bytes are identical.
-    const again = await signet(["sign", "--key", "cosign.key", "--output", "json", image]);
+    const again = await signet(["sign", "--key", "cosign.key", "--output-format", "json", image]);
     assert.equal(again.status, 0, again.stderr);
     assert.equal((JSON.parse(again.stdout) as { signed: { added: boolean }[] }[])[0]!.signed[0]!.added, false);
     assert.equal((await sigManifest(repo, digest)).raw, byCosign.raw);
@@ -172,7 +172,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     const repo = "interop/multiarch";
     const image = `${registry.host}/${repo}:v1`;
     await pushTestImage(registry.host, repo, "v1", "multiarch", ["linux/amd64", "linux/arm64"]);
-    const signed = await signet(["sign", "--key", "signet.key", "--recursive", "--output", "json", image]);
+    const signed = await signet(["sign", "--key", "signet.key", "--recursive", "--output-format", "json", image]);
     assert.equal(signed.status, 0, signed.stderr);
     const digests = (JSON.parse(signed.stdout) as { signed: { digest: string }[] }[])[0]!.signed.map((s) => s.digest);
     assert.equal(digests.length, 3);
@@ -185,7 +185,7 @@ describe("cosign interop (real cosign, real registry)", () => {
   test("blob signatures: cosign and openssl verify signet's; signet verifies cosign's", async () => {
     const file = join(dir, "blob.txt");
     (await import("node:fs")).writeFileSync(file, "a blob to sign\n");
-    const signed = await signet(["sign-blob", "--key", "signet.key", "--output-signature", "blob.sig", file]);
+    const signed = await signet(["sign-blob", "--key", "signet.key", "--tlog-upload=false", "--output-signature", "blob.sig", file]);
     assert.equal(signed.status, 0, signed.stderr);
     assert.equal((await runCosign(["verify-blob", "--key", "signet.pub", "--signature", "blob.sig", "--insecure-ignore-tlog=true", file])).status, 0);
     (await import("node:fs")).writeFileSync(join(dir, "blob.der"), Buffer.from(readFileSync(join(dir, "blob.sig"), "utf8"), "base64"));
@@ -197,7 +197,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal(byCosign.status, 0, byCosign.stderr);
     assert.equal((await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", file])).status, 0);
     (await import("node:fs")).writeFileSync(file, "a changed blob\n");
-    const rejected = await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", "--output", "json", file]);
+    const rejected = await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", "--output-format", "json", file]);
     assert.equal(rejected.status, 1);
     assert.deepEqual(jsonErrorCodes(rejected.stdout), ["SIG_INVALID"]);
   });

@@ -32,7 +32,7 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
     return { status: response.status, text: await response.text() };
   };
   const blob = async (repo: string, digest: string) => (await fetch(`http://${registry.host}/v2/${repo}/blobs/${digest}`)).text();
-  const codes = async (args: string[]) => jsonErrorCodes((await signet([...args, "--output", "json"])).stdout);
+  const codes = async (args: string[]) => jsonErrorCodes((await signet([...args, "--output-format", "json"])).stdout);
 
   before(async () => {
     registry = await startRegistry();
@@ -86,18 +86,18 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
     const image = `${registry.host}/bundles/mixed@${digest}`;
     assert.equal((await signet(["sign", "--key", "other.key", image])).status, 0);
     assert.equal((await signet(["sign", "--key", "signet.key", "--new-bundle-format", image])).status, 0);
-    const verified = await signet(["verify", "--key", "signet.pub", "--output", "json", image]);
+    const verified = await signet(["verify", "--key", "signet.pub", "--output-format", "json", image]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { signatures: { format: string }[]; rejected: { format: string; code: string }[] }[] };
     assert.deepEqual(report.images[0]!.signatures.map((s) => s.format), ["sigstore-bundle"]);
     assert.deepEqual(report.images[0]!.rejected.map((r) => [r.format, r.code]), [["cosign-legacy", "SIG_INVALID"]]);
     // The legacy signature verifies with its own key without reading the referrers at all.
-    const legacy = await signet(["verify", "--key", "other.pub", "--output", "json", image]);
+    const legacy = await signet(["verify", "--key", "other.pub", "--output-format", "json", image]);
     assert.deepEqual((JSON.parse(legacy.stdout) as { images: { searched: string[] }[] }).images[0]!.searched.length, 1);
   });
 
   test("an unsigned image: SIG_MISSING names both places looked in", async () => {
-    const result = await signet(["verify", "--key", "signet.pub", "--output", "json", `${registry.host}/bundles/none@${await push("none")}`]);
+    const result = await signet(["verify", "--key", "signet.pub", "--output-format", "json", `${registry.host}/bundles/none@${await push("none")}`]);
     const report = JSON.parse(result.stdout) as { images: { error: { code: string; message: string } }[] };
     assert.equal(report.images[0]!.error.code, "SIG_MISSING");
     assert.match(report.images[0]!.error.message, /\.sig and the referrers tag/);
@@ -114,7 +114,7 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
       const unsigned = await pushTestImage(registry.host, "bundles/victim-signed", "other", "unsigned");
       const stolen = await repo.getManifest(referrersTag(signedDigest));
       await repo.putManifest(stolen.bytes, MediaType.OciIndex, referrersTag(unsigned));
-      const transplanted = await signet(["verify", "--key", "signet.pub", "--output", "json", `${registry.host}/bundles/victim-signed@${unsigned}`]);
+      const transplanted = await signet(["verify", "--key", "signet.pub", "--output-format", "json", `${registry.host}/bundles/victim-signed@${unsigned}`]);
       assert.deepEqual(jsonErrorCodes(transplanted.stdout), ["SIG_MISSING"]);
 
       const garbage = await pushTestImage(registry.host, "bundles/victim-signed", "garbage", "garbage");

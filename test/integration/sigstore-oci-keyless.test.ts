@@ -41,7 +41,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
   let keyRekor: { image: string; digest: Digest };
   const signet = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runSignet(args, { env: { ...env, ...extraEnv }, cwd: dir });
   const codes = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const result = await signet([...args, "--output", "json"], extraEnv);
+    const result = await signet([...args, "--output-format", "json"], extraEnv);
     assert.notEqual(result.status, 0, result.stdout);
     return jsonErrorCodes(result.stdout);
   };
@@ -68,7 +68,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
   });
 
   test("JSON output gives the signer, the log entry and the format", async () => {
-    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output", "json", keyless.image]);
+    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output-format", "json", keyless.image]);
     assert.equal(result.status, 0, result.stdout);
     const report = JSON.parse(result.stdout) as { images: { signatures: { format: string; signer: Record<string, string> }[] }[] };
     const signature = report.images[0]!.signatures[0]!;
@@ -141,7 +141,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
 
   test("a keyless signature checked with a key is SIG_INVALID; a key signature checked keyless names the missing certificate", async () => {
     assert.deepEqual(await codes(["verify", "--key", join(FIXTURES, "cosign.pub"), keyless.image]), ["SIG_INVALID"]);
-    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output", "json", keyRekor.image]);
+    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output-format", "json", keyRekor.image]);
     assert.deepEqual(jsonErrorCodes(result.stdout), ["SIG_INVALID"]);
     assert.match(result.stdout, /no certificate/);
   });

@@ -40,7 +40,7 @@ describe("verify against a hostile registry", () => {
     await registry?.stop();
     registry = await startHostileRegistry(handler);
     const started = Date.now();
-    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--timeout", "2s", "--output", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
+    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--timeout", "2s", "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
     assert.equal(result.status, 1, `verify must fail: ${result.stdout}${result.stderr}`);
     return { codes: jsonErrorCodes(result.stdout), ms: Date.now() - started, requests: registry.requests.map((r) => `${r.method} ${r.url}`) };
   }
@@ -52,7 +52,7 @@ describe("verify against a hostile registry", () => {
       if (request.url === `/v2/app/blobs/${goodLayer.digest}`) return void response.writeHead(200, { "content-length": payload.length }).end(payload);
       response.writeHead(404).end();
     });
-    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--output", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
+    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 

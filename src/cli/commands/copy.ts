@@ -2,22 +2,27 @@ import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { copyImageWithSignatures } from "../../signatures/cosign/copy-image.js";
 import type { Command } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, stringOption } from "../options.js";
+import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions } from "../options.js";
 import { writeJson } from "../output.js";
 
 export const copyCommand: Command = {
   name: "copy",
   summary: "Copy an image with its signatures",
-  usage: `signet copy [--only sig,att,sbom] [--dest-create] SRC DST
+  usage: `signet copy [--only sig,att,sbom] SRC DST
 
   SRC and DST are registry references or OCI layouts (oci:PATH[:TAG]). The image (every platform of an
   index), its blobs, and what cosign attached to it (.sig, .att, .sbom) are copied; signatures already at
   DST are kept and merged with the copied ones. Without a tag, DST takes SRC's tag.`,
-  options: { only: { type: "string" }, ...REGISTRY_OPTIONS, ...OUTPUT_OPTION },
+  options: {
+    only: { type: "string", multiple: true, value: "sig,att,sbom", description: "copy only these attachments (comma-separated or repeated; the image itself is always copied)" },
+    ...REGISTRY_OPTIONS,
+    ...OUTPUT_OPTION,
+  },
   async run(context) {
     if (context.positionals.length !== 2) throw new SignetError("USAGE", "copy takes SRC and DST");
     const [source, destination] = context.positionals as [string, string];
-    const only = (stringOption(context, "only") ?? "sig,att,sbom").split(",").map((s) => s.trim());
+    const onlyValues = (context.values["only"] as string[] | undefined) ?? ["sig,att,sbom"];
+    const only = onlyValues.flatMap((value) => value.split(",")).map((s) => s.trim());
     for (const kind of only) if (!["sig", "att", "sbom"].includes(kind)) throw new SignetError("USAGE", `--only takes sig, att and sbom, not ${JSON.stringify(kind)}`);
     const access = new ImageAccess(registryOptions(context));
     try {

@@ -23,34 +23,19 @@ export const signCommand: Command = {
 
   IMAGE is a registry reference (docker://REF or REF) or an OCI layout (oci:PATH[:TAG]).
   A tag is resolved to its digest, and the digest is what gets signed.
-  --key PATH                 cosign encrypted key or PEM private key
-  --password-file FILE       read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)
-  -a, --annotations k=v      add an annotation to the signed payload (repeatable)
-  -r, --recursive            for a multi-arch index, also sign every platform manifest
-  --sign-container-identity  the docker-reference to write instead of the image's repository
 ${SIGSTORE_SIGN_USAGE}
-  -o, --output json          print the results as JSON
-  GPG simple signing (as skopeo copy --sign-by; registry images only):
-  --gpg-key FILE             OpenPGP secret key (gpg --export-secret-keys, binary or armored)
-  --passphrase-file FILE     the key's passphrase (first line)
-  --registries-d DIR         where lookaside-staging is configured (default: ~/.config/containers/registries.d
-                             if it exists, else /etc/containers/registries.d)
-  --lookaside-staging URL    write to this file: store instead (default: registries.d, else containers/image's
-                             built-in /var/lib/containers/sigstore); the signature names the image as written
-                             (e.g. host/repo:tag) unless --sign-container-identity says otherwise
-  --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
+  GPG simple signing (as skopeo copy's sign-by option; registry images only): --gpg-key, written to the lookaside staging
+  store of registries.d or --lookaside-staging.`,
   options: {
-    key: { type: "string" },
-    "password-file": { type: "string" },
-    annotations: { type: "string", short: "a", multiple: true },
-    recursive: { type: "boolean", short: "r" },
-    "sign-container-identity": { type: "string" },
-    "tlog-upload": { type: "string" },
-    yes: { type: "boolean", short: "y" },
-    "gpg-key": { type: "string" },
-    "passphrase-file": { type: "string" },
-    "registries-d": { type: "string" },
-    "lookaside-staging": { type: "string" },
+    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key" },
+    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    annotations: { type: "string", short: "a", multiple: true, value: "k=v", description: "add an annotation to the signed payload" },
+    recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also sign every platform manifest" },
+    "sign-container-identity": { type: "string", value: "REF", description: "the docker-reference to write in the payload instead of the image's repository" },
+    "gpg-key": { type: "string", value: "FILE", description: "GPG simple signing: an OpenPGP secret key (binary or armored)" },
+    "passphrase-file": { type: "string", value: "FILE", description: "GPG: the key's passphrase (first line)" },
+    "registries-d": { type: "string", value: "DIR", description: "GPG: where lookaside-staging is configured (default ~/.config/containers/registries.d, else /etc/containers/registries.d)" },
+    "lookaside-staging": { type: "string", value: "URL", description: "GPG: write to this file: store instead of the registries.d one" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,

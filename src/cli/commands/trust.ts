@@ -11,22 +11,26 @@ import { writeJson } from "../output.js";
 
 /** cosign's identity flags. */
 export const IDENTITY_OPTIONS: OptionSpec = {
-  "certificate-identity": { type: "string" },
-  "certificate-identity-regexp": { type: "string" },
-  "certificate-oidc-issuer": { type: "string" },
-  "certificate-oidc-issuer-regexp": { type: "string" },
-  "certificate-github-workflow-repository": { type: "string" },
-  "certificate-github-workflow-ref": { type: "string" },
-  "certificate-github-workflow-trigger": { type: "string" },
-  "certificate-github-workflow-sha": { type: "string" },
-  "certificate-github-workflow-name": { type: "string" },
+  "certificate-identity": { type: "string", value: "ID", description: "keyless: the certificate's subject (email, URI), compared exactly" },
+  "certificate-identity-regexp": { type: "string", value: "RE", description: "keyless: or a regular expression (RE2) that must match the whole subject" },
+  "certificate-oidc-issuer": { type: "string", value: "URL", description: "keyless: the OIDC issuer, compared exactly" },
+  "certificate-oidc-issuer-regexp": { type: "string", value: "RE", description: "keyless: or a regular expression that must match the whole issuer" },
+  "certificate-github-workflow-repository": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions repository claim, exact" },
+  "certificate-github-workflow-ref": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions ref claim, exact" },
+  "certificate-github-workflow-trigger": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions trigger claim, exact" },
+  "certificate-github-workflow-sha": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions commit claim, exact" },
+  "certificate-github-workflow-name": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions workflow name claim, exact" },
 };
 
 /** Where the trust root comes from. */
 export const TRUST_ROOT_OPTIONS: OptionSpec = {
-  "trusted-root": { type: "string" },
-  offline: { type: "boolean" },
-  staging: { type: "boolean" },
+  "trusted-root": {
+    type: "string",
+    value: "FILE",
+    description: "a trusted_root.json (private deployment); default: the sigstore public-good root (TUF cache, else embedded), or cosign's SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY, SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+  },
+  offline: { type: "boolean", description: "never update the trust root over the network (use the cached or embedded one)" },
+  staging: { type: "boolean", description: "use the sigstore staging instance's trust root" },
 };
 
 /** True when any identity flag is given. */
