@@ -85,7 +85,7 @@ describe("copying signed images (real registry, skopeo, cosign)", () => {
 
   test("copying an image that does not exist fails with REGISTRY_NOT_FOUND and writes nothing", async () => {
     const failed = await signet(["copy", "--output-format", "json", `${registry.host}/copy/missing:v1`, `oci:${join(dir, "nothing")}:v1`]);
-    assert.equal(failed.status, 1);
+    assert.equal(failed.status, 11, "not found: cosign's NonExistentTag exit code");
     assert.deepEqual(jsonErrorCodes(failed.stdout), ["REGISTRY_NOT_FOUND"]);
   });
 });

@@ -79,7 +79,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal(payloads[0]!.critical.identity["docker-reference"], `${registry.host}/interop/cosign`);
     assert.equal(payloads[0]!.optional["team"], "blue");
     const wrongKey = await signet(["verify", "--key", "signet.pub", "--output-format", "json", image]);
-    assert.equal(wrongKey.status, 1);
+    assert.equal(wrongKey.status, 12, "rejected: cosign's NoMatchingSignature exit code");
     assert.deepEqual(jsonErrorCodes(wrongKey.stdout), ["SIG_INVALID"]);
     const wrongAnnotation = await signet(["verify", "--key", "cosign.pub", "-a", "team=red", "--output-format", "json", image]);
     assert.deepEqual(jsonErrorCodes(wrongAnnotation.stdout), ["SIG_ANNOTATION_MISMATCH"]);
@@ -110,7 +110,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal(put.status, 201);
     for (const key of ["signet.pub", "cosign.pub"]) {
       const bySignet = await signet(["verify", "--key", key, "--output-format", "json", image]);
-      assert.equal(bySignet.status, 1);
+      assert.equal(bySignet.status, 12);
       assert.deepEqual(jsonErrorCodes(bySignet.stdout), ["SIG_DIGEST_MISMATCH"]);
       const byCosign = await runCosign(["verify", "--key", key, "--insecure-ignore-tlog=true", image]);
       assert.notEqual(byCosign.status, 0, "cosign accepted a tampered image");
@@ -198,7 +198,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal((await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", file])).status, 0);
     (await import("node:fs")).writeFileSync(file, "a changed blob\n");
     const rejected = await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", "--output-format", "json", file]);
-    assert.equal(rejected.status, 1);
+    assert.equal(rejected.status, 12);
     assert.deepEqual(jsonErrorCodes(rejected.stdout), ["SIG_INVALID"]);
   });
 });

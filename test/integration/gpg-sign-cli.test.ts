@@ -163,7 +163,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
     const second = await pushTestImage(registry.host, "cli/second", "v1", "second image");
     const images = [`${registry.host}/cli/second:v1`, `${registry.host}/cli/missing:v1`, `${registry.host}/cli/app@sha256:${"0".repeat(64)}`];
     const { result, output } = await signJson(["--registries-d", registriesD, ...images]);
-    assert.equal(result.status, 1);
+    assert.equal(result.status, 11, "an image that does not exist: exit 11");
     assert.equal((output[0] as SignedJson).digest, second);
     assert.equal((output[1] as ErrorJson).image, images[1]);
     assert.equal((output[1] as ErrorJson).error.code, "REGISTRY_NOT_FOUND");
@@ -176,7 +176,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
     mkdirSync(httpOnly);
     writeFileSync(join(httpOnly, "default.yaml"), "default-docker:\n  lookaside: https://sigs.example.test/\n");
     const { result, output } = await signJson(["--registries-d", httpOnly, `${registry.host}/cli/app:v1`]);
-    assert.equal(result.status, 1);
+    assert.equal(result.status, 2, "a usage error: exit 2");
     assert.equal((output[0] as ErrorJson).error.code, "USAGE");
     assert.match((output[0] as ErrorJson).error.message, /only file: lookaside stores can be written/);
   });

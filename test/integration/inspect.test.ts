@@ -50,7 +50,7 @@ describe("triangulate and tree", () => {
 
   test("a missing tag is REGISTRY_NOT_FOUND", async () => {
     const missing = await runSignet(["triangulate", "--output-format", "json", `${registry.host}/inspect/none:v1`], { env, cwd: dir });
-    assert.equal(missing.status, 1);
+    assert.equal(missing.status, 11, "not found: cosign's NonExistentTag exit code");
     assert.deepEqual(jsonErrorCodes(missing.stdout), ["REGISTRY_NOT_FOUND"]);
   });
 });

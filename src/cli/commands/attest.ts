@@ -7,7 +7,7 @@ import type { VerifiedImageAttestations } from "../../signatures/attestation/ver
 import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
+import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom } from "../signer-options.js";
 import { describeSigner } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
@@ -55,11 +55,11 @@ ${SIGSTORE_SIGN_USAGE}`,
         bundleFormat: context.values["new-bundle-format"] === true,
         recursive: context.values["recursive"] === true,
       });
-      let failed = 0;
+      const errors: SignetError[] = [];
       const report = results.map((result, index) => {
         const image = images[index]!;
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           return { image, error: result.toJSON() };
         }
@@ -78,7 +78,7 @@ ${SIGSTORE_SIGN_USAGE}`,
         };
       });
       if (format === "json") writeJson(context.io, report);
-      return failed === 0 ? 0 : 1;
+      return exitCodeOf(errors);
     } finally {
       await access.close();
     }
@@ -126,9 +126,11 @@ ${SIGNER_USAGE}
         }
       });
       const failed = outcomes.filter((o) => "error" in o).length;
+      const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {
         writeJson(context.io, {
           verified: failed === 0,
+          exitCode,
           predicateType,
           signer: setup.description,
           images: outcomes.map((o) => ("error" in o ? { image: o.image, verified: false, error: o.error.toJSON() } : attestationsJson(o.image, o.verified))),
@@ -152,7 +154,7 @@ ${SIGNER_USAGE}
           context.io.stderr.write(`${verified.attestations.length} attestation(s) verified${verified.rejected.length > 0 ? `; ${verified.rejected.length} other(s) were not accepted` : ""}.\n`);
         }
       }
-      return failed === 0 ? 0 : 1;
+      return exitCode;
     } finally {
       await access.close();
     }

@@ -12,7 +12,7 @@ import { signImages, type SignImageResult } from "../../signatures/cosign/sign-i
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
 import { booleanOption, keyValueOptions, registryOptions, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
+import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
 
 export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
@@ -54,7 +54,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
   const recursive = context.values["recursive"] === true;
   try {
     progress(context.io, `Signing ${images.length} image(s) as ${signer.who}…`);
-    let failed = 0;
+    const errors: SignetError[] = [];
     const report: unknown[] = [];
     if (context.values["new-bundle-format"] === true) {
       const results = await signImagesAsBundles(access, images, {
@@ -64,7 +64,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
       results.forEach((result, index) => {
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
         } else {
@@ -82,7 +82,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
       results.forEach((result, index) => {
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
         } else {
@@ -92,7 +92,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
     }
     if (format === "json") writeJson(context.io, report);
-    return failed === 0 ? 0 : 1;
+    return exitCodeOf(errors);
   } finally {
     await access.close();
   }

@@ -5,7 +5,7 @@ import { ImageAccess } from "../../oci/image-access.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import type { Command, CommandContext, OutputFormat } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
+import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
 
@@ -62,10 +62,10 @@ ${SIGSTORE_SIGN_USAGE}
       const results = await signImages(access, images, options, SIGN_CONCURRENCY);
       type Outcome = { image: string; result: SignImageResult } | { image: string; error: SignetError };
       const outcomes = results.map((r, i): Outcome => (SignetError.is(r) ? { image: images[i]!, error: r } : { image: images[i]!, result: r }));
-      let failed = 0;
+      const errors: SignetError[] = [];
       for (const outcome of outcomes) {
         if ("error" in outcome) {
-          failed++;
+          errors.push(outcome.error);
           if (format === "text") printError(context.io, outcome.error, false);
         } else if (format === "text") {
           describeSigned(context.io.stderr, outcome.image, outcome.result);
@@ -74,7 +74,7 @@ ${SIGSTORE_SIGN_USAGE}
       if (format === "json") {
         writeJson(context.io, outcomes.map((o) => ("error" in o ? { image: o.image, error: o.error.toJSON() } : toJson(o.image, o.result))));
       }
-      return failed === 0 ? 0 : 1;
+      return exitCodeOf(errors);
     } finally {
       await access.close();
     }
@@ -107,10 +107,10 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
       signIdentity: stringOption(context, "sign-container-identity"),
       creator: `signet ${signetVersion()}`,
     });
-    let failed = 0;
+    const errors: SignetError[] = [];
     results.forEach((result, index) => {
       if (SignetError.is(result)) {
-        failed++;
+        errors.push(result);
         if (format === "text") printError(context.io, result, false);
       } else if (format === "text") {
         if (result.resolvedTag !== undefined) context.io.stderr.write(`Resolved ${images[index]} to digest ${result.digest}: signing the digest, not the tag.\n`);
@@ -120,7 +120,7 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
     if (format === "json") {
       writeJson(context.io, results.map((r, i) => (SignetError.is(r) ? { image: images[i], error: r.toJSON() } : { ...r, resolvedTag: r.resolvedTag ?? null })));
     }
-    return failed === 0 ? 0 : 1;
+    return exitCodeOf(errors);
   } finally {
     await access.close();
   }

@@ -7,7 +7,7 @@ import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage 
 import { signerToJson } from "../signer-json.js";
 import type { CliIo, Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
-import { printError, writeJson } from "../output.js";
+import { exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, type SignerSetup } from "../signer-options.js";
 
 export const verifyCommand: Command = {
@@ -55,9 +55,11 @@ ${SIGNER_USAGE}
         }
       });
       const failed = outcomes.filter((o) => "error" in o).length;
+      const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {
         writeJson(context.io, {
           verified: failed === 0,
+          exitCode,
           signer: setup.description,
           trust: setup.trust ?? null,
           transparencyLog: describeLogPolicy(setup),
@@ -74,7 +76,7 @@ ${SIGNER_USAGE}
           }
         }
       }
-      return failed === 0 ? 0 : 1;
+      return exitCode;
     } finally {
       await access.close();
     }
