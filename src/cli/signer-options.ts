@@ -44,6 +44,8 @@ export interface SignerSetup {
   readonly description: string;
   /** For output: the trust material's description, or undefined when no log or CA is used. */
   readonly trust?: string;
+  /** --insecure-ignore-tlog: no log entry is required (the output says so). */
+  readonly tlogIgnored: boolean;
 }
 
 /** Builds the signer requirement from the command line; rejects incomplete or conflicting identity rules. */
@@ -58,16 +60,25 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
   }
   if (keyPath !== undefined) {
     const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath)];
-    const logConfigured = stringOption(context, "trusted-root") !== undefined || stringOption(context, "rekor-url") !== undefined || context.io.env["SIGSTORE_REKOR_PUBLIC_KEY"] !== undefined;
-    if (!logConfigured) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}` };
+    // cosign 2: a key-signed image needs a verified log entry too, unless --insecure-ignore-tlog (then said aloud).
+    if (ignoreTlog) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}`, tlogIgnored: true };
     const trust = await trustFrom(context);
-    return { requirement: { kind: "key", publicKeys, log: { trust, required: !ignoreTlog } }, description: `key ${keyPath}`, trust: trust.description };
+    return { requirement: { kind: "key", publicKeys, log: { trust, required: true } }, description: `key ${keyPath}`, trust: trust.description, tlogIgnored: false };
   }
   if (identity === undefined) {
     throw new SignetError("IDENTITY_POLICY_INVALID", "verifying needs --key, or a keyless identity: --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
   }
   const trust = await trustFrom(context);
-  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description };
+  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description, tlogIgnored: ignoreTlog };
+}
+
+/** What cosign prints when the log is skipped: a verification that skips it never passes silently. */
+export const TLOG_SKIPPED_WARNING =
+  "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature (--insecure-ignore-tlog).";
+
+/** Says so on stderr when the command line skips the transparency log. */
+export function warnIfTlogIgnored(context: CommandContext, setup: SignerSetup): void {
+  if (setup.tlogIgnored) context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
 }
 
 /** The identity policy the flags give, undefined when no identity flag is given. */

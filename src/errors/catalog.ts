@@ -102,6 +102,7 @@ export const ERROR_CATALOG = {
   IDENTITY_POLICY_INVALID: usage("Give --certificate-identity or --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or --key for key-signed material)."),
   SCT_INVALID: rejected("The certificate's SCT does not verify with a CT log key of the trusted root: the certificate was not logged by a trusted CT log."),
   TLOG_ENTRY_MISSING: rejected("No verified transparency log entry: log the signature (cosign/signet default) or, for key-based signatures only, pass --insecure-ignore-tlog."),
+  TLOG_LOOKUP_UNSUPPORTED: usage("A detached signature has no log proof and signet does not search Rekor online: verify a bundle (--bundle), or pass --insecure-ignore-tlog to check the signature alone."),
   TLOG_ENTRY_MISMATCH: rejected("The transparency log entry is for another signature, key, certificate or artifact: the material was tampered with or mixed up."),
   TLOG_PROOF_INVALID: rejected("The log entry's signed timestamp, inclusion proof or checkpoint does not verify with a log of the trusted root."),
   TIMESTAMP_INVALID: rejected("No trusted time for the signature: the RFC 3161 timestamp or log time does not verify, or falls outside the validity of the certificate, key or authority."),

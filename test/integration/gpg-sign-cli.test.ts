@@ -215,7 +215,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
       assert.equal(result.status, 2, result.stdout);
       assert.equal((JSON.parse(result.stdout) as ErrorJson).error.code, "USAGE");
     }
-    const withoutGpg = await runSignet(["sign", "--key", "cosign.key", "--passphrase-file", "p", "--output-format", "json", image]);
+    const withoutGpg = await runSignet(["sign", "--tlog-upload=false", "--key", "cosign.key", "--passphrase-file", "p", "--output-format", "json", image]);
     assert.equal(withoutGpg.status, 2);
     assert.match((JSON.parse(withoutGpg.stdout) as ErrorJson).error.message, /--passphrase-file is for GPG signing: it needs --gpg-key/);
   });

@@ -41,7 +41,7 @@ describe("verify against a hostile registry", () => {
     await registry?.stop();
     registry = await startHostileRegistry(handler);
     const started = Date.now();
-    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--timeout", "2s", "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
+    const result = await runSignet(["verify", "--insecure-ignore-tlog", "--key", join(dir, "k.pub"), "--timeout", "2s", "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
     assert.notEqual(result.status, 0, `verify must fail: ${result.stdout}${result.stderr}`);
     const codes = jsonErrorCodes(result.stdout);
     // The exit code is the catalog's for the error reported (docs/errors.md), the same as with text output.
@@ -56,7 +56,7 @@ describe("verify against a hostile registry", () => {
       if (request.url === `/v2/app/blobs/${goodLayer.digest}`) return void response.writeHead(200, { "content-length": payload.length }).end(payload);
       response.writeHead(404).end();
     });
-    const result = await runSignet(["verify", "--key", join(dir, "k.pub"), "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
+    const result = await runSignet(["verify", "--insecure-ignore-tlog", "--key", join(dir, "k.pub"), "--output-format", "json", `${registry.host}/app@${IMAGE_DIGEST}`]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 

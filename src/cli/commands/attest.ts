@@ -8,7 +8,7 @@ import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
-import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom } from "../signer-options.js";
+import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { describeSigner } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
@@ -114,6 +114,7 @@ ${SIGNER_USAGE}
     if (images.length === 0) throw new SignetError("USAGE", "verify-attestation needs at least one IMAGE");
     const predicateType = resolvePredicateType(stringOption(context, "type") ?? "custom");
     const setup = await signerSetupFrom(context);
+    warnIfTlogIgnored(context, setup);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {

@@ -5,8 +5,10 @@ import { decodeBlobSignature, signBlob, verifyBlobSignature } from "../../signat
 import type { Command, CommandContext } from "../command.js";
 import { OUTPUT_OPTION, OUTPUT_FORMAT_OPTION, booleanOption, outputFormat, requireString, stringOption } from "../options.js";
 import { writeFileAtomically } from "../write-file.js";
+import { tlogUploadFailed } from "../tlog.js";
 import { writeJson } from "../output.js";
 import { publicKeyFrom, signingKeyFrom } from "../session.js";
+import { TLOG_SKIPPED_WARNING } from "../signer-options.js";
 import { hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
 
 export const signBlobCommand: Command = {
@@ -63,16 +65,6 @@ export const signBlobCommand: Command = {
   },
 };
 
-/** A failed upload names the log and the flag that signs without one. */
-export function tlogUploadFailed(rekorUrl: string, error: unknown): SignetError {
-  const cause = SignetError.is(error) ? error.message : (error as Error).message;
-  return new SignetError("REKOR_ERROR", `could not upload the signature to the transparency log ${rekorUrl}: ${cause}`, {
-    hint: `Check --rekor-url and the network, or add --tlog-upload=false to sign without a transparency log entry (verifiers then need --insecure-ignore-tlog).`,
-    details: { rekorUrl },
-    cause: error,
-  });
-}
-
 export const verifyBlobCommand: Command = {
   name: "verify-blob",
   summary: "Verify a file's signature",
@@ -99,6 +91,12 @@ export const verifyBlobCommand: Command = {
     const file = onlyFile(context, "verify-blob");
     if (stringOption(context, "bundle") !== undefined) return verifyBlobBundle(context, file);
     if (hasIdentityOptions(context)) throw new SignetError("USAGE", "--certificate-identity and the other identity flags need --bundle");
+    if (context.values["insecure-ignore-tlog"] !== true) {
+      throw new SignetError("TLOG_LOOKUP_UNSUPPORTED", "a detached --signature carries no transparency log proof, and signet does not search Rekor for one", {
+        hint: "Verify the bundle instead (sign with `cosign sign-blob --bundle FILE` or `signet sign-blob`), or add --insecure-ignore-tlog to check the signature alone.",
+      });
+    }
+    context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
     const publicKey = await publicKeyFrom(requireString(context, "key"));
     const signature = decodeBlobSignature(readSignature(requireString(context, "signature")));
     verifyBlobSignature(publicKey, readInput(file), signature);

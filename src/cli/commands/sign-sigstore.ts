@@ -14,6 +14,7 @@ import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
 import { booleanOption, keyValueOptions, registryOptions, stringOption } from "../options.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
+import { tlogUploadFailed } from "../tlog.js";
 
 export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   "fulcio-url": { type: "string", value: "URL", default: "https://fulcio.sigstore.dev", description: "the Fulcio CA for keyless signing" },
@@ -29,10 +30,11 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
 export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC identity token, an ephemeral key, a Fulcio certificate. As cosign 2,
   signatures are uploaded to the transparency log (--rekor-url) unless --tlog-upload=false.`;
 
-/** True when the command line asks for more than key signing into the `.sig` tag. */
+/** True when the command line asks for more than key signing into the `.sig` tag without a log. */
 export function wantsSigstoreSigning(context: CommandContext): boolean {
   return (
     stringOption(context, "key") === undefined ||
+    booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
   );
@@ -111,8 +113,8 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
       if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for keyless signing and cannot be combined with --key`);
     }
     const key = await signingKeyFrom(context, keyPath);
-    // cosign 2 uploads key-based signatures to the public log by default; signet only to a log it is given.
-    const rekorUrl = tlogUpload && rekorFlag !== undefined ? rekorFlag : undefined;
+    // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
+    const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
     return { key, who: `key ${keyPath}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
@@ -144,10 +146,13 @@ async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signat
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
   if (signer.rekorUrl !== undefined) {
     const { uploadToRekor } = await import("../../transparency/rekor-client.js");
+    const rekorUrl = signer.rekorUrl;
     const entry = await uploadToRekor({
-      rekorUrl: signer.rekorUrl,
+      rekorUrl,
       content: { kind: "message", sha256: Buffer.from(sha256Digest(payload).slice("sha256:".length), "hex"), signature },
       verifierPem: signer.certificatePem ?? publicKeyToPem(signer.key.publicKey),
+    }).catch((error: unknown) => {
+      throw tlogUploadFailed(rekorUrl, error);
     });
     annotations[CosignAnnotation.bundle] = entry.cosignBundleAnnotation;
   }

@@ -8,7 +8,7 @@ import { signerToJson } from "../signer-json.js";
 import type { CliIo, Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
 import { exitCodeOf, printError, writeJson } from "../output.js";
-import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, type SignerSetup } from "../signer-options.js";
+import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
 export const verifyCommand: Command = {
   name: "verify",
@@ -42,6 +42,7 @@ ${SIGNER_USAGE}
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "verify needs at least one IMAGE");
     const setup = await signerSetupFrom(context);
+    warnIfTlogIgnored(context, setup);
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
     const access = new ImageAccess(registryOptions(context));
@@ -84,10 +85,7 @@ ${SIGNER_USAGE}
 };
 
 function describeLogPolicy(setup: SignerSetup): string {
-  const requirement = setup.requirement;
-  if (requirement.kind === "key" && requirement.log === undefined) return "not checked: no log is configured";
-  const required = requirement.kind === "key" ? requirement.log!.required : requirement.requireTlog;
-  return required ? "required" : "not required (--insecure-ignore-tlog)";
+  return setup.tlogIgnored ? "not checked (--insecure-ignore-tlog)" : "required";
 }
 
 function describeVerified(out: NodeJS.WritableStream, image: string, verified: VerifiedSigstoreImage, setup: SignerSetup): void {
@@ -101,7 +99,7 @@ function describeVerified(out: NodeJS.WritableStream, image: string, verified: V
     ...(keyless
       ? ["  - The code-signing certificate was verified using trusted certificate authority certificates", `  - The certificate's identity matched ${setup.description}`]
       : ["  - The signatures were verified against the specified public key"]),
-    `  - ${describeTlog(verified.signatures)}`,
+    `  - ${setup.tlogIgnored ? "The transparency log was not checked (--insecure-ignore-tlog)" : describeTlog(verified.signatures)}`,
     ...verified.signatures.map((s) => `  ${describeSignature(s)}`),
     `${count} signature${count === 1 ? "" : "s"} verified` +
       (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +

@@ -34,7 +34,7 @@ describe("cli", () => {
     assert.match(badOption.stderr, /\[USAGE\]/);
   });
   test("errors are JSON with --output json", async () => {
-    const result = await cli(["verify", "--key", "/nonexistent.pub", "--output-format", "json", "example.com/a:b"]);
+    const result = await cli(["verify", "--insecure-ignore-tlog", "--key", "/nonexistent.pub", "--output-format", "json", "example.com/a:b"]);
     assert.equal(result.status, 1);
     const parsed = JSON.parse(result.stdout) as { error: { code: string; hint: string } };
     assert.equal(parsed.error.code, "KEY_NOT_FOUND");
@@ -47,7 +47,7 @@ describe("cli", () => {
     const { generateSigningKey, publicKeyToPem } = await import("../../../src/keys/index.js");
     const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.pub");
     writeFileSync(path, publicKeyToPem(generateSigningKey().publicKey));
-    const result = await cli(["verify", "--key", path, "--output-format", "json", "Example.com/UPPER:tag"]);
+    const result = await cli(["verify", "--insecure-ignore-tlog", "--key", path, "--output-format", "json", "Example.com/UPPER:tag"]);
     assert.equal(result.status, 1);
     assert.equal((JSON.parse(result.stdout) as { images: { error: { code: string } }[] }).images[0]?.error.code, "REF_INVALID");
   });
@@ -58,7 +58,7 @@ describe("cli", () => {
     const { encryptPrivateKey, generateSigningKey } = await import("../../../src/keys/index.js");
     const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.key");
     writeFileSync(path, await encryptPrivateKey(generateSigningKey(), "pw", { legacy: true }));
-    const result = await cli(["sign", "--key", path, "--output-format", "json", "oci:/nonexistent:v1"]);
+    const result = await cli(["sign", "--tlog-upload=false", "--key", path, "--output-format", "json", "oci:/nonexistent:v1"]);
     assert.equal(result.status, 1);
     assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "KEY_PASSWORD_MISSING");
   });
