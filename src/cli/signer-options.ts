@@ -10,7 +10,7 @@ import type { SignerRequirement } from "../signatures/cosign/keyless.js";
 import type { TrustMaterial } from "../trust/index.js";
 import type { CommandContext, OptionSpec } from "./command.js";
 import { stringOption } from "./options.js";
-import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./commands/trust.js";
+import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom, unanchoredRegexps } from "./commands/trust.js";
 import { publicKeyFrom } from "./session.js";
 
 export const SIGNER_OPTIONS: OptionSpec = {
@@ -51,7 +51,7 @@ export interface SignerSetup {
 /** Builds the signer requirement from the command line; rejects incomplete or conflicting identity rules. */
 export async function signerSetupFrom(context: CommandContext): Promise<SignerSetup> {
   const keyPath = stringOption(context, "key");
-  const identity = identityFrom(context);
+  const identity = identityFrom(context, await unanchoredRegexps(context));
   const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
   if (keyPath !== undefined && identity !== undefined) {
     throw new SignetError("OPTION_CONFLICT", "--key and --certificate-* options name two kinds of signer; give one", {
@@ -82,12 +82,17 @@ export function warnIfTlogIgnored(context: CommandContext, setup: SignerSetup): 
 }
 
 /** The identity policy the flags give, undefined when no identity flag is given. */
-export function identityFrom(context: CommandContext): IdentityPolicy | undefined {
+export function identityFrom(context: CommandContext, unanchored: { subjectRegExp?: string; issuerRegExp?: string } = {}): IdentityPolicy | undefined {
   const values: Partial<Record<keyof typeof IDENTITY_FLAGS, string>> = {};
   for (const [field, flag] of Object.entries(IDENTITY_FLAGS) as [keyof typeof IDENTITY_FLAGS, string][]) {
     const value = stringOption(context, flag);
     if (value === "") throw new SignetError("IDENTITY_POLICY_INVALID", `--${flag} is empty`);
     if (value !== undefined) values[field] = value;
+  }
+  for (const [field, flag] of [["subjectRegExp", "certificate-identity-regexp"], ["issuerRegExp", "certificate-oidc-issuer-regexp"]] as const) {
+    if (unanchored[field] === undefined) continue;
+    if (values[field] !== undefined) throw new SignetError("OPTION_CONFLICT", `give --${flag} or --${flag}-unanchored, not both`);
+    values[field] = unanchored[field];
   }
   if (Object.keys(values).length === 0) return undefined;
   if (values.subject !== undefined && values.subjectRegExp !== undefined) {

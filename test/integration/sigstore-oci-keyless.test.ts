@@ -166,6 +166,24 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
     assert.ok(["TLOG_PROOF_INVALID", "TLOG_ENTRY_MISSING"].includes(otherLog[0]!), otherLog[0]);
   });
 
+  test("--certificate-identity-regexp is anchored, says so when cosign's reading would match, and the -unanchored flags give cosign's reading", async () => {
+    const partial = await signet(["verify", "--certificate-identity-regexp", "mitr@redhat", "--certificate-oidc-issuer", "https://github.com/login/oauth", "--trusted-root", "root.json", "--output-format", "json", keyless.image]);
+    assert.equal(partial.status, 12);
+    const error = (JSON.parse(partial.stdout) as { images: { error: { code: string; message: string; hint: string } }[] }).images[0]!.error;
+    assert.equal(error.code, "CERT_IDENTITY_MISMATCH");
+    assert.match(error.message, /signet anchors --certificate-identity-regexp/);
+    assert.match(error.hint, /--certificate-identity-regexp-unanchored/);
+    const cosignReading = ["--certificate-oidc-issuer-regexp-unanchored", "^https://github\\.com/", "--trusted-root", "root.json", keyless.image];
+    for (const pattern of ["mitr@redhat", "^mitr@", "redhat\\.com$"]) {
+      const result = await signet(["verify", "--certificate-identity-regexp-unanchored", pattern, ...cosignReading]);
+      assert.equal(result.status, 0, `${pattern}: ${result.stderr}`);
+    }
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp-unanchored", "^redhat", ...cosignReading]), ["CERT_IDENTITY_MISMATCH"]);
+    // A pattern cannot escape the wrapping group, and the two spellings of one rule conflict.
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp-unanchored", "x)|(.*", ...cosignReading]), ["IDENTITY_POLICY_INVALID"]);
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp", ".*", "--certificate-identity-regexp-unanchored", "x", ...cosignReading]), ["OPTION_CONFLICT"]);
+  });
+
   test("key-based, as cosign 2: the log entry is required by default (public-good root), and skipping it is said aloud", async () => {
     const key = join(FIXTURES, "cosign2.pub");
     const logged = await signet(["verify", "--key", key, "--offline", keyRekor.image]);

@@ -9,6 +9,7 @@ import type { Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
+import { explainAnchoring } from "./trust.js";
 import { describeSigner } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
@@ -123,7 +124,7 @@ ${SIGNER_USAGE}
         try {
           return { image, verified: await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" }) };
         } catch (error) {
-          return { image, error: toSignetError(error) };
+          return { image, error: await explainAnchoring(toSignetError(error), context) };
         }
       });
       const failed = outcomes.filter((o) => "error" in o).length;

@@ -9,7 +9,7 @@ import { tlogUploadFailed } from "../tlog.js";
 import { writeJson } from "../output.js";
 import { publicKeyFrom, signingKeyFrom } from "../session.js";
 import { TLOG_SKIPPED_WARNING } from "../signer-options.js";
-import { hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
+import { explainAnchoring, hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
 
 export const signBlobCommand: Command = {
   name: "sign-blob",
@@ -112,7 +112,7 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
   if (keyPath !== undefined && hasIdentityOptions(context)) throw new SignetError("OPTION_CONFLICT", "give either --key or the --certificate-identity flags, not both");
   const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
   if (ignoreTlog && keyPath === undefined) throw new SignetError("OPTION_CONFLICT", "--insecure-ignore-tlog applies to key-signed bundles only: a certificate needs a trusted time");
-  const identity = keyPath === undefined ? identityPolicyFrom(context) : undefined;
+  const identity = keyPath === undefined ? await identityPolicyFrom(context) : undefined;
   // A wrong identity policy is the user's to fix before any trust root is fetched.
   if (identity !== undefined) (await import("../../signatures/bundle/identity-match.js")).compileIdentityPolicy(identity);
   const [{ verifySigstoreBundle }, { describeSigner, toJson }, trust, policy] = await Promise.all([
@@ -129,7 +129,12 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
     if (SignetError.is(error)) throw error;
     throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
   }
-  const verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
+  let verified;
+  try {
+    verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
+  } catch (error) {
+    throw SignetError.is(error) ? await explainAnchoring(error, context) : error;
+  }
   if (outputFormat(context) === "json") writeJson(context.io, { file, ...toJson(verified) });
   else context.io.stderr.write(`Verified OK: ${describeSigner(verified)}${verified.tlogEntries.length === 0 ? " (no transparency log entry was checked)" : ""}\n`);
   return 0;

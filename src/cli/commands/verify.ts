@@ -5,6 +5,7 @@ import type { VerifiedImageSignature } from "../../signatures/cosign/image-signa
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
 import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage } from "../../signatures/cosign/verify-image-sigstore.js";
 import { signerToJson } from "../signer-json.js";
+import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
 import { exitCodeOf, printError, writeJson } from "../output.js";
@@ -52,7 +53,7 @@ ${SIGNER_USAGE}
         try {
           return { image, verified: await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats }) };
         } catch (error) {
-          return { image, error: toSignetError(error) };
+          return { image, error: await explainAnchoring(toSignetError(error), context) };
         }
       });
       const failed = outcomes.filter((o) => "error" in o).length;
