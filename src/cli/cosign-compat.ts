@@ -3,7 +3,7 @@
  * docs/compatibility.md also lists), or that cosign does not have it either. Loaded only on that error path and by
  * the documentation generator.
  */
-import { cosignCommandsWithFlag, cosignFlagsOf, isCosignCommand } from "./cosign-flags.js";
+import { COSIGN_FLAGS, cosignCommandsWithFlag, cosignFlagsOf, isCosignCommand } from "./cosign-flags.js";
 
 const OIDC_FLOWS = "interactive OIDC flows are not supported: pass --identity-token TOKEN|FILE or SIGSTORE_ID_TOKEN (GitHub Actions' ambient token is read without a flag)";
 const PIV = "hardware security keys (PIV) are not supported: use --key with a key file";
@@ -52,6 +52,40 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   kms: "KMS keys are not supported: use a key file",
   "rekor-response": "attaching a Rekor response is not supported",
   tsr: "attaching an RFC 3161 timestamp response is not supported",
+  "registry-token": "raw registry bearer tokens are not supported: use --registry-username/--registry-password, docker login, or an identity token in the auth file",
+  "sign --certificate": "signing with a certificate for the key is not supported yet: sign with --key alone or keyless",
+  "attest --certificate": "attesting with a certificate for the key is not supported yet: attest with --key alone or keyless",
+  "sign --output-certificate": "not supported yet: the certificate of a keyless signature is stored in the .sig layer (or bundle) attached to the image",
+  "sign --output-payload": "signing without attaching (--upload=false with the output files) is not supported yet",
+  "sign --output-signature": "signing without attaching (--upload=false with the output files) is not supported yet",
+  "sign --upload": "signing without attaching (--upload=false) is not supported yet: every signature is attached to the image",
+  "sign --payload": "signing a payload prepared by `cosign generate` is not supported yet",
+  "sign --registry-referrers-mode": "the .sig tag or, with --new-bundle-format, an OCI referrer (with the tag fallback) are chosen by the format: there is no separate referrers mode yet",
+  "sign --trusted-root": "a trusted root for signing (cosign 3) is not supported: give --fulcio-url and --rekor-url",
+  "attest --trusted-root": "a trusted root for signing (cosign 3) is not supported: give --fulcio-url and --rekor-url",
+  "copy --force": "not supported yet: signet copies without asking and merges signatures already at the destination",
+  "copy --platform": "not supported yet: every platform of an index is copied",
+  "copy --sig-only": "deprecated in cosign: use --only=sig",
+  "sign-blob --bundle": "sign-blob writes no bundle yet: the signature is printed or written with --output-signature, and logged unless --tlog-upload=false",
+  "sign-blob --fulcio-url": "keyless sign-blob is not supported yet: sign blobs with --key",
+  "sign-blob --identity-token": "keyless sign-blob is not supported yet: sign blobs with --key",
+  "sign-blob --oidc-issuer": "keyless sign-blob is not supported yet: sign blobs with --key",
+  "sign-blob --output-certificate": "keyless sign-blob is not supported yet: sign blobs with --key",
+  "sign-blob --new-bundle-format": "sign-blob writes no bundle yet",
+  "sign-blob --trusted-root": "a trusted root for signing (cosign 3) is not supported",
+  "verify --certificate": "verifying with a certificate file is not supported yet: verify keyless signatures with the --certificate-identity flags, or --key with the certificate's key",
+  "verify-attestation --certificate": "verifying with a certificate file is not supported yet: use the --certificate-identity flags",
+  "verify-blob --certificate": "verifying with a certificate file is not supported yet: verify a --bundle with the --certificate-identity flags",
+  "verify --payload": "verifying a detached payload and signature (--payload, --signature) is not supported yet: signet verifies what is attached to the image",
+  "verify --signature": "verifying a detached payload and signature (--payload, --signature) is not supported yet: signet verifies what is attached to the image",
+  "verify-attestation --check-claims": "signet always checks the claims of attestations",
+  "verify-attestation --experimental-oci11": "signet always looks for OCI 1.1 referrers as well as the .att tag",
+  "verify-attestation --policy": "CUE and Rego policies over attestations are not supported yet",
+  "verify-blob --experimental-oci11": "not applicable to blobs in signet",
+  "verify-blob --max-workers": "one blob is verified per command",
+  "verify-blob --new-bundle-format": "signet reads every bundle version (v0.1 to v0.3) without the flag",
+  "verify-blob --rekor-url": "log entries are checked offline against the trusted root's logs, from the bundle",
+  "version --json": "not supported yet: `signet version` prints one line",
   "use-signing-config": "signet has no signing-config support: it uses the URLs of --fulcio-url and --rekor-url (so --use-signing-config=false is accepted)",
   "signing-config": "signing-config files are not supported yet: give --fulcio-url and --rekor-url",
 };
@@ -100,4 +134,75 @@ export function describeUnsupportedCosignCommand(name: string): string | undefin
 export function reasonFor(cosignCommand: string, flag: string): string {
   const top = cosignCommand.split(" ")[0]!;
   return COSIGN_FLAG_REASONS[`${cosignCommand} --${flag}`] ?? COSIGN_FLAG_REASONS[`${top} --${flag}`] ?? COSIGN_FLAG_REASONS[flag] ?? "";
+}
+
+/** The cosign commands signet does not have yet, with what to use instead. */
+export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
+  attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
+  download: "not supported yet: `signet triangulate IMAGE` names the tag; any registry client can fetch it",
+  generate: "not supported yet: `signet sign --tlog-upload=false` signs without a separate payload step",
+  clean: "not supported yet: delete the sha256-<hex>.sig/.att/.sbom tags with your registry client",
+  save: "not supported yet: `signet copy IMAGE oci:DIR` writes an OCI layout with the signatures",
+  load: "not supported yet: `signet copy oci:DIR IMAGE` pushes an OCI layout with its signatures",
+  initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
+  "attest-blob": "not supported yet",
+  "verify-blob-attestation": "not supported yet",
+  env: "not supported yet: signet reads COSIGN_PASSWORD, SIGSTORE_ID_TOKEN and the SIGSTORE_* trust files",
+  completion: "not supported yet",
+};
+
+export interface SignetCommandView {
+  readonly name: string;
+  readonly options: Readonly<Record<string, { readonly hidden?: boolean; readonly aliasOf?: string; readonly description?: string }>>;
+}
+
+/**
+ * The table of docs/compatibility.md: every flag of every cosign 2.5 command (and the cosign 3 flags guides use),
+ * with what signet does with it. Generated from cosign's flags (cosign-flags.ts) and signet's option tables, so it
+ * cannot drift from what the parser accepts.
+ */
+export function cosignFlagsMarkdown(signetCommands: readonly SignetCommandView[], globals: SignetCommandView["options"]): string {
+  const byName = new Map(signetCommands.map((command) => [command.name, command]));
+  const lines: string[] = [];
+  const counts = { supported: 0, mapped: 0, refused: 0 };
+  for (const cosignCommand of Object.keys(cosignFlagsIndex())) {
+    const top = cosignCommand.split(" ")[0]!;
+    const signet = byName.get(top);
+    lines.push("", `### cosign ${cosignCommand}`, "");
+    if (signet === undefined) {
+      const reason = COMMAND_REASONS[top] ?? COMMANDS_NOT_YET[top] ?? "not supported";
+      lines.push(`signet has no \`${top}\` command: ${reason}. Its flags: ${cosignFlagsOf(cosignCommand).filter((f) => !isGlobal(f.name)).map((f) => `\`--${f.name}\``).join(", ") || "none"}.`);
+      counts.refused += cosignFlagsOf(cosignCommand).filter((f) => !isGlobal(f.name)).length;
+      continue;
+    }
+    lines.push("| flag | signet | notes |", "| --- | --- | --- |");
+    for (const flag of cosignFlagsOf(cosignCommand)) {
+      if (isGlobal(flag.name) && cosignCommand !== "sign") continue;
+      const def = signet.options[flag.name] ?? globals[flag.name];
+      const spelled = `${flag.short !== undefined ? `-${flag.short}, ` : ""}--${flag.name}${flag.since === "3" ? " (cosign 3)" : ""}`;
+      if (def === undefined) {
+        counts.refused++;
+        lines.push(`| \`${spelled}\` | refused | ${escapeCell(reasonFor(cosignCommand, flag.name) || "not supported yet")} |`);
+        continue;
+      }
+      const mapped = def.aliasOf !== undefined || /^(accepted|cosign 3: only)/.test(def.description ?? "") || /\(cosign: /.test(def.description ?? "");
+      counts[mapped ? "mapped" : "supported"]++;
+      const note = def.aliasOf !== undefined ? `another name of \`--${def.aliasOf}\`` : (def.description ?? "");
+      lines.push(`| \`${spelled}\` | ${mapped ? "mapped" : "supported"} | ${escapeCell(note)} |`);
+    }
+  }
+  const globalNote = "cosign's global flags (`--output-file`, `-t/--timeout`, `-d/--verbose`) are listed under `sign` and accepted by every command.";
+  return [`${counts.supported} cosign flags supported, ${counts.mapped} mapped (accepted with a stated difference), ${counts.refused} refused (each with its reason). ${globalNote}`, ...lines].join("\n");
+}
+
+function cosignFlagsIndex(): Record<string, true> {
+  return Object.fromEntries([...Object.keys(COSIGN_FLAGS)].map((name) => [name, true]));
+}
+
+function isGlobal(flag: string): boolean {
+  return flag === "output-file" || flag === "timeout" || flag === "verbose";
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll("|", "\\|");
 }

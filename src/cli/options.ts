@@ -16,6 +16,8 @@ export const REGISTRY_OPTIONS: OptionSpec = {
   "allow-insecure-registry": { type: "boolean", description: "skip TLS certificate checks of registries (testing only)" },
   "registry-cacert": { type: "string", multiple: true, value: "FILE", description: "a PEM CA certificate to trust for registries" },
   timeout: GLOBAL_OPTIONS["timeout"]!,
+  "registry-username": { type: "string", value: "USER", description: "registry user name, for every registry the command talks to (with --registry-password)" },
+  "registry-password": { type: "string", value: "PASSWORD", description: "registry password (visible to other local users in the process list: prefer docker login)" },
 };
 
 const OUTPUT_FORMAT: OptionSpec[string] = {
@@ -70,7 +72,12 @@ export function booleanOption(context: CommandContext, name: string, defaultValu
 
 export function registryOptions(context: CommandContext): ImageAccessOptions {
   const cacerts = (context.values["registry-cacert"] as string[] | undefined) ?? [];
+  const username = stringOption(context, "registry-username");
+  const password = stringOption(context, "registry-password");
+  if ((username === undefined) !== (password === undefined)) throw new SignetError("USAGE", "--registry-username and --registry-password go together");
   return {
+    // cosign's flags: the same basic credentials for every registry, instead of the auth files.
+    ...(username !== undefined && password !== undefined ? { credentials: { get: async () => ({ username, password }) } } : {}),
     allowHttpRegistry: context.values["allow-http-registry"] === true,
     allowInsecureRegistry: context.values["allow-insecure-registry"] === true,
     caCertificates: cacerts.map((path) => readTextFile(path, "--registry-cacert")),

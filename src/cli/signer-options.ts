@@ -59,7 +59,7 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
     });
   }
   if (keyPath !== undefined) {
-    const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath)];
+    const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath, context.io.env)];
     // cosign 2: a key-signed image needs a verified log entry too, unless --insecure-ignore-tlog (then said aloud).
     if (ignoreTlog) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}`, tlogIgnored: true };
     const trust = await trustFrom(context);

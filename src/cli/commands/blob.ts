@@ -97,7 +97,7 @@ export const verifyBlobCommand: Command = {
       });
     }
     context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
-    const publicKey = await publicKeyFrom(requireString(context, "key"));
+    const publicKey = await publicKeyFrom(requireString(context, "key"), context.io.env);
     const signature = decodeBlobSignature(readSignature(requireString(context, "signature")));
     verifyBlobSignature(publicKey, readInput(file), signature);
     if (outputFormat(context) === "json") writeJson(context.io, { file, verified: true });
@@ -119,7 +119,7 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
     import("../../signatures/bundle/verify-bundle.js"),
     import("./conformance.js"),
     trustMaterialFrom(context),
-    identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!).then((publicKey) => ({ kind: "key" as const, publicKey })),
+    identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!, context.io.env).then((publicKey) => ({ kind: "key" as const, publicKey })),
   ]);
   const bundlePath = requireString(context, "bundle");
   let untrustedBundle: unknown;

@@ -31,6 +31,7 @@ ${SIGNER_USAGE}
     ...SIGNER_OPTIONS,
     annotations: { type: "string", short: "a", multiple: true, value: "k=v", description: "require this annotation in the signed payload" },
     "new-bundle-format": { type: "boolean", description: "look only for sigstore bundles (OCI referrers)" },
+    "check-claims": { type: "boolean", default: true, description: "signet always checks the signed claims: --check-claims=false is refused" },
     "experimental-oci11": { type: "boolean", description: "accepted: signet always looks for OCI 1.1 referrers as well as the .sig tag" },
     "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
     ...REGISTRY_OPTIONS,
@@ -39,6 +40,9 @@ ${SIGNER_USAGE}
   async run(context) {
     const format = outputFormat(context);
     const payloadFormat = cosignOutput(context);
+    if (context.values["check-claims"] === false) {
+      throw new SignetError("USAGE", "--check-claims=false is not supported: signet always checks that the signed payload names the image digest", { hint: "Leave --check-claims out (it defaults to true)." });
+    }
     const workers = maxWorkers(context, 64);
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "verify needs at least one IMAGE");
