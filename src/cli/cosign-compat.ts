@@ -140,14 +140,12 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
   download: "not supported yet: `signet triangulate IMAGE` names the tag; any registry client can fetch it",
-  generate: "not supported yet: `signet sign --tlog-upload=false` signs without a separate payload step",
   clean: "not supported yet: delete the sha256-<hex>.sig/.att/.sbom tags with your registry client",
   save: "not supported yet: `signet copy IMAGE oci:DIR` writes an OCI layout with the signatures",
   load: "not supported yet: `signet copy oci:DIR IMAGE` pushes an OCI layout with its signatures",
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
   "attest-blob": "not supported yet",
   "verify-blob-attestation": "not supported yet",
-  env: "not supported yet: signet reads COSIGN_PASSWORD, SIGSTORE_ID_TOKEN and the SIGSTORE_* trust files",
   completion: "not supported yet",
 };
 

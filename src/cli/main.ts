@@ -30,6 +30,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
   conformance: { summary: "The sigstore-conformance CLI protocol (verify-bundle)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
   webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
+  generate: { summary: "Print the (unsigned) signature payload of an image", load: async () => (await import("./commands/generate-env.js")).generateCommand },
+  env: { summary: "Print the environment variables signet reads", load: async () => (await import("./commands/generate-env.js")).envCommand },
   version: { summary: "Print the version", load: async () => (await import("./commands/version.js")).versionCommand },
 };
 

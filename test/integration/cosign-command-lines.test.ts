@@ -137,6 +137,12 @@ const CORPUS: readonly Line[] = [
   { line: "cosign copy --only=sig $IMAGE $DEST2", source: DOCS },
   { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $DEST2", source: "--only copies the signatures, not the image" },
   { line: "cosign triangulate $DEST2", source: DOCS },
+  {
+    line: "cosign generate -a build=42 $DIGEST_REF",
+    source: DOCS,
+    check: (r) => assert.equal((JSON.parse(r.stdout) as { optional: Record<string, string> }).optional["build"], "42"),
+  },
+  { line: "cosign env --show-descriptions=false", source: DOCS, check: (r) => assert.match(r.stdout, /^COSIGN_PASSWORD=\*{6}$/m) },
   { line: "cosign sign --key cosign.key --no-such-flag $IMAGE", source: "a typo", check: (r) => assert.match(r.stderr, /unknown flag \(cosign has no such flag either\)/) },
 ];
 
