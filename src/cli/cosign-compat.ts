@@ -146,7 +146,6 @@ export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
   "attest-blob": "not supported yet",
   "verify-blob-attestation": "not supported yet",
-  completion: "not supported yet",
 };
 
 export interface SignetCommandView {

@@ -32,6 +32,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
   generate: { summary: "Print the (unsigned) signature payload of an image", load: async () => (await import("./commands/generate-env.js")).generateCommand },
   env: { summary: "Print the environment variables signet reads", load: async () => (await import("./commands/generate-env.js")).envCommand },
+  completion: { summary: "Print a shell completion script (bash, zsh, fish)", load: async () => (await import("./commands/completion.js")).completionCommand },
+  man: { summary: "Print the signet(1) man page (roff)", load: async () => (await import("./commands/completion.js")).manCommand },
   version: { summary: "Print the version", load: async () => (await import("./commands/version.js")).versionCommand },
 };
 
