@@ -30,3 +30,37 @@ export function exitCodeOf(errors: readonly SignetError[]): number {
   const codes = errors.map((error) => error.exitCode);
   return rank.find((code) => codes.includes(code)) ?? codes[0]!;
 }
+
+/** Progress of a long run and its tally, on a terminal only: a pipe or a CI log gets neither. */
+export interface RunProgress {
+  /** One item is done: ok, or failed with an error code. */
+  done(failure?: SignetError): void;
+  /** Clears the progress line and prints the tally (N verified, M failed by reason). */
+  finish(): void;
+}
+
+export function createProgress(io: CliIo, verb: string, total: number): RunProgress {
+  const active = io.interactive && total > 1;
+  let ok = 0;
+  const failures = new Map<string, number>();
+  let failed = 0;
+  const draw = (): void => {
+    if (active) io.stderr.write(`\r\x1b[2K${verb}: ${ok + failed}/${total} (${ok} ok, ${failed} failed)`);
+  };
+  draw();
+  return {
+    done(failure) {
+      if (failure === undefined) ok++;
+      else {
+        failed++;
+        failures.set(failure.code, (failures.get(failure.code) ?? 0) + 1);
+      }
+      draw();
+    },
+    finish() {
+      if (!active) return;
+      const reasons = [...failures.entries()].sort((a, b) => b[1] - a[1]).map(([code, count]) => `${count} ${code}`);
+      io.stderr.write(`\r\x1b[2K${verb}: ${total} done: ${ok} ok, ${failed} failed${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}\n`);
+    },
+  };
+}

@@ -7,7 +7,7 @@ import type { VerifiedImageAttestations } from "../../signatures/attestation/ver
 import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
-import { exitCodeOf, printError, progress, writeJson } from "../output.js";
+import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
 import { describeSigner } from "./verify.js";
@@ -120,13 +120,19 @@ ${SIGNER_USAGE}
     const access = new ImageAccess(registryOptions(context));
     try {
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
+      const tally = createProgress(context.io, "Verifying attestations", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" }) };
+          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" });
+          tally.done();
+          return { image, verified };
         } catch (error) {
-          return { image, error: await explainAnchoring(toSignetError(error), context) };
+          const failure = await explainAnchoring(toSignetError(error), context);
+          tally.done(failure);
+          return { image, error: failure };
         }
       });
+      tally.finish();
       const failed = outcomes.filter((o) => "error" in o).length;
       const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {

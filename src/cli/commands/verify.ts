@@ -8,7 +8,7 @@ import { signerToJson } from "../signer-json.js";
 import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
-import { exitCodeOf, printError, writeJson } from "../output.js";
+import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
 export const verifyCommand: Command = {
@@ -53,13 +53,19 @@ ${SIGNER_USAGE}
     const access = new ImageAccess(registryOptions(context));
     try {
       type Outcome = { image: string; verified: VerifiedSigstoreImage } | { image: string; error: SignetError };
+      const progress = createProgress(context.io, "Verifying", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats }) };
+          const verified = await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats });
+          progress.done();
+          return { image, verified };
         } catch (error) {
-          return { image, error: await explainAnchoring(toSignetError(error), context) };
+          const failure = await explainAnchoring(toSignetError(error), context);
+          progress.done(failure);
+          return { image, error: failure };
         }
       });
+      progress.finish();
       const failed = outcomes.filter((o) => "error" in o).length;
       const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {

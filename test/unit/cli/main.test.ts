@@ -63,3 +63,23 @@ describe("cli", () => {
     assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "KEY_PASSWORD_MISSING");
   });
 });
+
+describe("progress and tally", () => {
+  test("on a terminal: a progress line and a tally by reason; on a pipe: nothing", async () => {
+    const { createProgress } = await import("../../../src/cli/output.js");
+    const { SignetError } = await import("../../../src/errors/index.js");
+    for (const interactive of [true, false]) {
+      const stderr = new PassThrough();
+      let text = "";
+      stderr.on("data", (d: Buffer) => (text += d.toString()));
+      const progress = createProgress({ stdout: new PassThrough(), stderr, env: {}, interactive }, "Verifying", 3);
+      progress.done();
+      progress.done(new SignetError("SIG_MISSING", "none"));
+      progress.done(new SignetError("SIG_MISSING", "none"));
+      progress.finish();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interactive) assert.match(text, /Verifying: 3 done: 1 ok, 2 failed \(2 SIG_MISSING\)\n$/);
+      else assert.equal(text, "");
+    }
+  });
+});
