@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { SignetError } from "../errors/index.js";
 import type { ImageAccessOptions } from "../oci/image-access.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "./command.js";
+import { createHelperAwareCredentialStore } from "./credential-helpers.js";
 
 /** cosign's persistent flags: every command takes them. */
 export const GLOBAL_OPTIONS: OptionSpec = {
@@ -77,7 +78,7 @@ export function registryOptions(context: CommandContext): ImageAccessOptions {
   if ((username === undefined) !== (password === undefined)) throw new SignetError("USAGE", "--registry-username and --registry-password go together");
   return {
     // cosign's flags: the same basic credentials for every registry, instead of the auth files.
-    ...(username !== undefined && password !== undefined ? { credentials: { get: async () => ({ username, password }) } } : {}),
+    credentials: username !== undefined && password !== undefined ? { get: async () => ({ username, password }) } : createHelperAwareCredentialStore(context.io.env),
     allowHttpRegistry: context.values["allow-http-registry"] === true,
     allowInsecureRegistry: context.values["allow-insecure-registry"] === true,
     caCertificates: cacerts.map((path) => readTextFile(path, "--registry-cacert")),
