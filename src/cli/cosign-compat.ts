@@ -85,6 +85,7 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "verify-blob --max-workers": "one blob is verified per command",
   "verify-blob --new-bundle-format": "signet reads every bundle version (v0.1 to v0.3) without the flag",
   "verify-blob --rekor-url": "log entries are checked offline against the trusted root's logs, from the bundle",
+  "download --platform": "not supported yet: give the platform manifest's digest as IMAGE",
   "version --json": "not supported yet: `signet version` prints one line",
   "use-signing-config": "signet has no signing-config support: it uses the URLs of --fulcio-url and --rekor-url (so --use-signing-config=false is accepted)",
   "signing-config": "signing-config files are not supported yet: give --fulcio-url and --rekor-url",
@@ -139,7 +140,6 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 /** The cosign commands signet does not have yet, with what to use instead. */
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
-  download: "not supported yet: `signet triangulate IMAGE` names the tag; any registry client can fetch it",
   clean: "not supported yet: delete the sha256-<hex>.sig/.att/.sbom tags with your registry client",
   save: "not supported yet: `signet copy IMAGE oci:DIR` writes an OCI layout with the signatures",
   load: "not supported yet: `signet copy oci:DIR IMAGE` pushes an OCI layout with its signatures",

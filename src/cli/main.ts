@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
   conformance: { summary: "The sigstore-conformance CLI protocol (verify-bundle)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
   webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
+  download: { summary: "Print the signatures or attestations attached to an image (unverified)", load: async () => (await import("./commands/download.js")).downloadCommand },
   generate: { summary: "Print the (unsigned) signature payload of an image", load: async () => (await import("./commands/generate-env.js")).generateCommand },
   env: { summary: "Print the environment variables signet reads", load: async () => (await import("./commands/generate-env.js")).envCommand },
   completion: { summary: "Print a shell completion script (bash, zsh, fish)", load: async () => (await import("./commands/completion.js")).completionCommand },

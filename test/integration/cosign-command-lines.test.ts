@@ -132,6 +132,13 @@ const CORPUS: readonly Line[] = [
   { line: "cosign triangulate $IMAGE", source: DOCS, check: (r) => assert.match(r.stdout, /:sha256-[0-9a-f]{64}\.sig\n$/) },
   { line: "cosign triangulate --type attestation $IMAGE", source: DOCS, check: (r) => assert.match(r.stdout, /\.att\n$/) },
   { line: "cosign tree $IMAGE", source: DOCS },
+  {
+    line: "cosign download signature $IMAGE",
+    source: DOCS,
+    check: (r) => assert.match((JSON.parse(r.stdout.split("\n")[0]!) as { Payload: string }).Payload, /^eyJ/),
+  },
+  { line: "cosign download signature $UNSIGNED", source: DOCS },
+  { line: "cosign download attestation $IMAGE", source: DOCS, check: (r) => assert.match(r.stdout, /"payloadType":"application\/vnd.in-toto\+json"/) },
   { line: "cosign copy $IMAGE $DEST", source: DOCS },
   { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $DEST", source: DOCS },
   { line: "cosign copy --only=sig $IMAGE $DEST2", source: DOCS },
