@@ -135,7 +135,7 @@ interface Tools {
 }
 
 const tools: Tools = {
-  signetVerify: (keyPub, images) => [process.execPath, [SIGNET_BIN, "verify", "--key", keyPub, ...images]],
+  signetVerify: (keyPub, images) => [process.execPath, [SIGNET_BIN, "verify", "--insecure-ignore-tlog", "--key", keyPub, ...images]],
   cosignVerify: (keyPub, images) => [cosignPath(), ["verify", "--key", keyPub, "--insecure-ignore-tlog=true", ...images]],
   floorVerify: (keyPub, images) => [process.execPath, [MINIMAL_CLIENT, keyPub, ...images]],
 };
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   const signRuns: Record<string, { one: Run; all: Run }> = {};
   for (const [tool, set] of [["signet", signetSignSet], ["cosign", cosignSignSet]] as const) {
     const command = (images: string[]): [string, string[]] =>
-      tool === "signet" ? [process.execPath, [SIGNET_BIN, "sign", "--key", keyFile, ...images]] : [cosign, ["sign", "--key", keyFile, "--tlog-upload=false", "--yes", ...images]];
+      tool === "signet" ? [process.execPath, [SIGNET_BIN, "sign", "--tlog-upload=false", "--key", keyFile, ...images]] : [cosign, ["sign", "--key", keyFile, "--tlog-upload=false", "--yes", ...images]];
     const one = await measure(...command([set[N]!.tag]), env, { memory });
     const all = await measure(...command(set.slice(0, N).map((i) => i.tag)), env, { memory });
     signRuns[tool] = { one, all };
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       samples["node -e 0"]!.push(await measure(process.execPath, ["-e", "0"], startEnv, { memory }));
       samples["signet version"]!.push(await measure(process.execPath, [SIGNET_BIN, "version"], startEnv, { memory }));
       samples["signet verify"]!.push(await measure(...tools.signetVerify(pubFile, image, startEnv), startEnv, { memory }));
-      samples["unbundled verify"]!.push(await measure(process.execPath, [UNBUNDLED_CLI, "verify", "--key", pubFile, ...image], startEnv, { memory }));
+      samples["unbundled verify"]!.push(await measure(process.execPath, [UNBUNDLED_CLI, "verify", "--insecure-ignore-tlog", "--key", pubFile, ...image], startEnv, { memory }));
       samples["cosign verify"]!.push(await measure(...tools.cosignVerify(pubFile, image), startEnv, { memory }));
       samples["floor verify"]!.push(await measure(...tools.floorVerify(pubFile, image), startEnv, { memory }));
     }
@@ -271,14 +271,14 @@ async function main(): Promise<void> {
       const debianCosign = await pushImages(real, registry.host, "c", N);
       await real.close();
       say(`== Debian docker-registry (${registry.host}, its own process; its CPU is the "registry CPU") ==`);
-      const signet = await measure(process.execPath, [SIGNET_BIN, "sign", "--key", keyFile, ...debianSignet.map((i) => i.tag)], env, { debian: registry });
+      const signet = await measure(process.execPath, [SIGNET_BIN, "sign", "--tlog-upload=false", "--key", keyFile, ...debianSignet.map((i) => i.tag)], env, { debian: registry });
       const cosignRun = await measure(cosign, ["sign", "--key", keyFile, "--tlog-upload=false", "--yes", ...debianCosign.map((i) => i.tag)], env, { debian: registry });
       say(`sign ${N} by tag          wall        CPU       peak RSS   registry CPU`);
       for (const [name, r] of [["signet", signet], ["cosign", cosignRun]] as const) {
         say(`  ${name.padEnd(7)}        ${ms(r.wallMs).padStart(10)}  ${ms(r.cpuMs).padStart(10)}  ${`${r.rssMiB.toFixed(1)} MiB`.padStart(10)}  ${ms(r.registryCpuMs).padStart(10)}`);
       }
       say(`  cosign/signet wall ${x(cosignRun.wallMs / signet.wallMs)}`);
-      await measure(process.execPath, [SIGNET_BIN, "sign", "--key", keyFile, ...debianVerify.map((i) => i.tag)], env, { debian: registry });
+      await measure(process.execPath, [SIGNET_BIN, "sign", "--tlog-upload=false", "--key", keyFile, ...debianVerify.map((i) => i.tag)], env, { debian: registry });
       const images = debianVerify.map((i) => i.digest);
       say(`verify ${N} by digest     wall        CPU       peak RSS   registry CPU`);
       const results: Record<string, Run> = {};

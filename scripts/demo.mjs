@@ -40,10 +40,10 @@ step("2. A cosign-compatible key pair");
 signet(["generate-key-pair", "--output-key-prefix", `${dir}/cosign`]);
 
 step("3. Sign the image");
-signet(["sign", "--key", `${dir}/cosign.key`, image]);
+signet(["sign", "--tlog-upload=false", "--key", `${dir}/cosign.key`, image]);
 
 step("4. Verify it");
-signet(["verify", "--key", `${dir}/cosign.pub`, image]);
+signet(["verify", "--insecure-ignore-tlog", "--key", `${dir}/cosign.pub`, image]);
 
 step("5. Tamper: replace the image behind the tag and copy the old signature onto it");
 const tampered = await createTestImage(layout, "v1", { content: "malicious content\n" });
@@ -52,5 +52,5 @@ await layout.putManifest(oldSignature.bytes, oldSignature.mediaType, attachmentT
 console.log(`tag v1 now points at ${tampered.digest}, carrying the signature made for ${built.digest}`);
 
 step("6. Verify the tampered image: it must be rejected");
-signet(["verify", "--key", `${dir}/cosign.pub`, image], { expectFailure: true });
+signet(["verify", "--insecure-ignore-tlog", "--key", `${dir}/cosign.pub`, image], { expectFailure: true });
 console.log("\nThe tampered image was rejected: its signature names another digest. Demo complete.");

@@ -1,6 +1,7 @@
-import type { ParseArgsConfig } from "node:util";
+import type { FlagValues, OptionTable } from "./flags.js";
 
-export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+/** A command's flags (cli/flags.ts): parsing, help, completions and the man page all come from it. */
+export type OptionSpec = OptionTable;
 
 /** One CLI command: its options, a one-line summary, usage text, and the function that runs it. */
 export interface Command {
@@ -8,12 +9,14 @@ export interface Command {
   summary: string;
   usage: string;
   options: OptionSpec;
+  /** Subcommands (`attach signature`): names and summaries, for help and completions. */
+  subcommands?: Readonly<Record<string, string>>;
   /** Returns the process exit code. */
   run(context: CommandContext): Promise<number>;
 }
 
 export interface CommandContext {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  values: FlagValues;
   positionals: string[];
   io: CliIo;
 }

@@ -1,6 +1,10 @@
-import { parseArgs } from "node:util";
+import { Writable } from "node:stream";
 import { SignetError, toSignetError } from "../errors/index.js";
-import type { CliIo, Command, CommandContext } from "./command.js";
+import { writeFileAtomic } from "../internal/atomic-file.js";
+import type { CliIo, Command } from "./command.js";
+import { parseFlags } from "./flags.js";
+import { commandHelp } from "./help.js";
+import { GLOBAL_OPTIONS } from "./options.js";
 import { printError } from "./output.js";
 import { maxOf } from "../internal/arrays.js";
 
@@ -27,6 +31,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
   conformance: { summary: "The sigstore-conformance CLI protocol (verify-bundle)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
   webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
+  download: { summary: "Print the signatures or attestations attached to an image (unverified)", load: async () => (await import("./commands/download.js")).downloadCommand },
+  generate: { summary: "Print the (unsigned) signature payload of an image", load: async () => (await import("./commands/generate-env.js")).generateCommand },
+  env: { summary: "Print the environment variables signet reads", load: async () => (await import("./commands/generate-env.js")).envCommand },
+  completion: { summary: "Print a shell completion script (bash, zsh, fish)", load: async () => (await import("./commands/completion.js")).completionCommand },
+  man: { summary: "Print the signet(1) man page (roff)", load: async () => (await import("./commands/completion.js")).manCommand },
   version: { summary: "Print the version", load: async () => (await import("./commands/version.js")).versionCommand },
 };
 
@@ -36,29 +45,38 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<voi
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  const json = rest.includes("--output=json") || (rest.includes("json") && (rest.includes("--output") || rest.includes("-o")));
+  let json = rawAsksForJson(rest);
   try {
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" ? rest[0] : undefined;
-      if (topic !== undefined) return printCommandHelp(topic, io);
+      if (topic !== undefined) return await printCommandHelp(topic, io);
       io.stdout.write(overview());
       return name === undefined ? 2 : 0;
     }
-    if (name === "--version") return run(["version"], io);
+    if (name === "--version") return await run(["version"], io);
     const entry = COMMANDS[name];
-    if (entry === undefined) throw new SignetError("USAGE", `unknown command ${JSON.stringify(name)}`, { hint: "Run `signet help` for the list of commands." });
+    if (entry === undefined) throw new SignetError("USAGE", `unknown command ${JSON.stringify(name)}`, { hint: await unknownCommandHint(name) });
     const command = await entry.load();
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.stdout.write(commandHelp(command));
-      return 0;
-    }
+    const table = { ...GLOBAL_OPTIONS, ...command.options };
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...command.options, output: command.options["output"] ?? { type: "string", short: "o" } }, allowPositionals: true, strict: true });
+      parsed = parseFlags(rest, table);
     } catch (error) {
-      throw new SignetError("USAGE", `${name}: ${(error as Error).message}`, { hint: `Run \`signet ${name} --help\` for its options.` });
+      throw await explainFlagError(name, rest, error);
     }
-    return await command.run({ values: parsed.values as CommandContext["values"], positionals: parsed.positionals, io });
+    if (parsed.help) {
+      io.stdout.write(commandHelp(command, GLOBAL_OPTIONS));
+      return 0;
+    }
+    json = parsed.values["output-format"] === "json";
+    const outputFile = typeof parsed.values["output-file"] === "string" ? parsed.values["output-file"] : undefined;
+    if (outputFile === undefined) return await command.run({ values: parsed.values, positionals: parsed.positionals, io });
+    // cosign's --output-file: what goes to stdout goes to the file instead (written whole, atomically).
+    const captured: Buffer[] = [];
+    const stdout = new Writable({ write: (chunk: Buffer, _encoding, done) => (captured.push(Buffer.from(chunk)), done()) });
+    const status = await command.run({ values: parsed.values, positionals: parsed.positionals, io: { ...io, stdout } });
+    await writeFileAtomic(outputFile, Buffer.concat(captured), { mode: 0o644, guard: true });
+    return status;
   } catch (error) {
     const signetError = toSignetError(error);
     printError(io, signetError, json);
@@ -66,21 +84,49 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** Before the flags are parsed (or when they fail to parse): did the user ask for a JSON report? */
+function rawAsksForJson(args: readonly string[]): boolean {
+  return args.some((arg, i) => arg === "--output-format=json" || (arg === "--output-format" && args[i + 1] === "json"));
+}
+
+/** An unknown flag: say whether cosign has it (and why signet does not), or whether it is a typo. */
+async function explainFlagError(command: string, args: readonly string[], error: unknown): Promise<SignetError> {
+  const hint = `Run \`signet ${command} --help\` for its flags.`;
+  if (!SignetError.is(error)) return new SignetError("USAGE", `${command}: ${(error as Error).message}`, { hint });
+  const flag = error.details["unknownFlag"];
+  if (typeof flag !== "string") return new SignetError("USAGE", `${command}: ${error.message}`, { hint, details: error.details });
+  const { describeUnsupportedCosignFlag } = await import("./cosign-compat.js");
+  const subcommand = args.find((arg) => !arg.startsWith("-"));
+  const spelled = flag.length === 1 ? `-${flag}` : `--${flag}`;
+  const explained = describeUnsupportedCosignFlag(command, subcommand, flag);
+  return new SignetError("USAGE", `${command}: ${spelled}: ${explained.message}`, { hint: explained.hint ?? hint, details: { flag: spelled, cosign: explained.cosign } });
+}
+
+async function unknownCommandHint(name: string): Promise<string> {
+  const { describeUnsupportedCosignCommand } = await import("./cosign-compat.js");
+  return describeUnsupportedCosignCommand(name) ?? "Run `signet help` for the list of commands.";
+}
+
 async function printCommandHelp(name: string, io: CliIo): Promise<number> {
   const entry = COMMANDS[name];
   if (entry === undefined) throw new SignetError("USAGE", `unknown command ${JSON.stringify(name)}`);
-  io.stdout.write(commandHelp(await entry.load()));
+  io.stdout.write(commandHelp(await entry.load(), GLOBAL_OPTIONS));
   return 0;
+}
+
+/** Every command, loaded: for the help test, completions and the man page. */
+export async function loadAllCommands(): Promise<Command[]> {
+  return Promise.all(Object.values(COMMANDS).map((entry) => entry.load()));
+}
+
+export function commandSummaries(): Record<string, string> {
+  return Object.fromEntries(Object.entries(COMMANDS).map(([name, entry]) => [name, entry.summary]));
 }
 
 function overview(): string {
   const width = maxOf(Object.keys(COMMANDS).map((n) => n.length), 0);
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
   return `signet: sign container images and verify that only signed images run\n\nUsage: signet <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun \`signet <command> --help\` for a command's options.\n`;
-}
-
-function commandHelp(command: Command): string {
-  return `${command.summary}\n\nUsage: ${command.usage}\n`;
 }
 
 function defaultIo(): CliIo {

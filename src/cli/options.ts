@@ -2,26 +2,83 @@ import { readFileSync } from "node:fs";
 import { SignetError } from "../errors/index.js";
 import type { ImageAccessOptions } from "../oci/image-access.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "./command.js";
+import { createHelperAwareCredentialStore } from "./credential-helpers.js";
+
+/** cosign's persistent flags: every command takes them. */
+export const GLOBAL_OPTIONS: OptionSpec = {
+  "output-file": { type: "string", value: "FILE", description: "write what the command prints on stdout to FILE instead (as cosign)" },
+  timeout: { type: "string", short: "t", value: "DURATION", description: "time limit of each registry or network request, e.g. 30s, 2m (cosign: 3m0s for the whole command)" },
+  verbose: { type: "boolean", short: "d", description: "accepted for cosign command lines; signet has no debug log (errors carry their details)" },
+};
 
 /** Options every command that talks to registries takes (cosign's names). */
 export const REGISTRY_OPTIONS: OptionSpec = {
-  "allow-http-registry": { type: "boolean" },
-  "allow-insecure-registry": { type: "boolean" },
-  "registry-cacert": { type: "string", multiple: true },
-  timeout: { type: "string" },
+  "allow-http-registry": { type: "boolean", description: "allow plain HTTP to registries that are not on loopback" },
+  "allow-insecure-registry": { type: "boolean", description: "skip TLS certificate checks of registries (testing only)" },
+  "registry-cacert": { type: "string", multiple: true, value: "FILE", description: "a PEM CA certificate to trust for registries" },
+  timeout: GLOBAL_OPTIONS["timeout"]!,
+  "registry-username": { type: "string", value: "USER", description: "registry user name, for every registry the command talks to (with --registry-password)" },
+  "registry-password": { type: "string", value: "PASSWORD", description: "registry password (visible to other local users in the process list: prefer docker login)" },
 };
 
-export const OUTPUT_OPTION: OptionSpec = { output: { type: "string", short: "o" } };
+const OUTPUT_FORMAT: OptionSpec[string] = {
+  type: "string",
+  value: "text|json",
+  choices: ["text", "json"],
+  default: "text",
+  description: "signet's report: text on stderr, or one JSON document on stdout (errors included, with their code)",
+};
+
+/**
+ * `--output-format`, signet's report format, for the commands where cosign has no `-o/--output`: there `-o json`
+ * and `--output json` are also accepted (signet's earlier spelling).
+ */
+export const OUTPUT_OPTION: OptionSpec = {
+  "output-format": OUTPUT_FORMAT,
+  output: { type: "string", short: "o", aliasOf: "output-format", hidden: true },
+};
+
+/** `--output-format` alone, for commands where cosign gives `-o`/`--output` another meaning. */
+export const OUTPUT_FORMAT_OPTION: OptionSpec = { "output-format": OUTPUT_FORMAT };
+
+/** verify and verify-attestation: cosign's -o/--output (what is printed on stdout) and signet's --output-format. */
+export const COSIGN_VERIFY_OUTPUT_OPTIONS: OptionSpec = {
+  output: { type: "string", short: "o", value: "json|text", choices: ["json", "text"], default: "json", description: "how the verified payloads are printed on stdout (cosign's -o)" },
+  "output-format": { ...OUTPUT_FORMAT, description: "text: cosign's output (-o) and a summary on stderr; json: signet's report on stdout instead of the payloads" },
+};
+
+export function cosignOutput(context: CommandContext): "json" | "text" {
+  return context.values["output"] === "text" ? "text" : "json";
+}
+
+/** cosign's --max-workers (default 10): how many images are processed at once. */
+export function maxWorkers(context: CommandContext, defaultValue = 10): number {
+  const text = stringOption(context, "max-workers");
+  if (text === undefined) return defaultValue;
+  if (!/^[1-9]\d{0,3}$/.test(text)) throw new SignetError("USAGE", `--max-workers takes a number from 1 to 9999, not ${JSON.stringify(text)}`);
+  return Number(text);
+}
 
 export function outputFormat(context: CommandContext): OutputFormat {
-  const value = context.values["output"] ?? "text";
-  if (value !== "text" && value !== "json") throw new SignetError("USAGE", `--output must be text or json, not ${JSON.stringify(value)}`);
+  const value = context.values["output-format"] ?? "text";
+  if (value !== "text" && value !== "json") throw new SignetError("USAGE", `--output-format must be text or json, not ${JSON.stringify(value)}`);
   return value;
+}
+
+/** A boolean flag, with the default the command applies when it is absent (cosign's default). */
+export function booleanOption(context: CommandContext, name: string, defaultValue: boolean): boolean {
+  const value = context.values[name];
+  return typeof value === "boolean" ? value : defaultValue;
 }
 
 export function registryOptions(context: CommandContext): ImageAccessOptions {
   const cacerts = (context.values["registry-cacert"] as string[] | undefined) ?? [];
+  const username = stringOption(context, "registry-username");
+  const password = stringOption(context, "registry-password");
+  if ((username === undefined) !== (password === undefined)) throw new SignetError("USAGE", "--registry-username and --registry-password go together");
   return {
+    // cosign's flags: the same basic credentials for every registry, instead of the auth files.
+    credentials: username !== undefined && password !== undefined ? { get: async () => ({ username, password }) } : createHelperAwareCredentialStore(context.io.env),
     allowHttpRegistry: context.values["allow-http-registry"] === true,
     allowInsecureRegistry: context.values["allow-insecure-registry"] === true,
     caCertificates: cacerts.map((path) => readTextFile(path, "--registry-cacert")),

@@ -10,31 +10,21 @@ import type { SignerRequirement } from "../signatures/cosign/keyless.js";
 import type { TrustMaterial } from "../trust/index.js";
 import type { CommandContext, OptionSpec } from "./command.js";
 import { stringOption } from "./options.js";
-import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./commands/trust.js";
+import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom, unanchoredRegexps } from "./commands/trust.js";
 import { publicKeyFrom } from "./session.js";
 
 export const SIGNER_OPTIONS: OptionSpec = {
-  key: { type: "string" },
+  key: { type: "string", value: "PATH", description: "public key (PEM), certificate, or private key: key-based signatures" },
   ...IDENTITY_OPTIONS,
   ...TRUST_ROOT_OPTIONS,
-  "insecure-ignore-tlog": { type: "boolean" },
-  "rekor-url": { type: "string" },
+  "insecure-ignore-tlog": { type: "boolean", description: "accept signatures without a verified transparency log entry (said in the output)" },
+  "rekor-url": { type: "string", value: "URL", default: "https://rekor.sigstore.dev", description: "accepted for cosign command lines: entries are checked offline against the trusted root's logs" },
 };
 
-export const SIGNER_USAGE = `  --key PATH                          public key (PEM), certificate, or private key: key-based signatures
-  Keyless signatures (a Fulcio certificate; one subject rule and one issuer rule are required):
-  --certificate-identity ID           the certificate's subject (email, URI), compared exactly
-  --certificate-identity-regexp RE    or a regular expression (RE2) matching the whole subject
-  --certificate-oidc-issuer URL       the OIDC issuer, compared exactly
-  --certificate-oidc-issuer-regexp RE or a regular expression matching the whole issuer
-  --certificate-github-workflow-repository|-ref|-trigger|-sha|-name VALUE   GitHub Actions claims, exact
-  Trust and transparency log:
-  --trusted-root FILE                 a trusted_root.json (private deployment); default: the sigstore
-                                      public-good root (TUF cache, else embedded), or cosign's SIGSTORE_ROOT_FILE,
-                                      SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE
-  --offline                           never update the trust root over the network
-  --rekor-url URL                     with --key: require a Rekor entry from the trusted root's logs
-  --insecure-ignore-tlog              accept signatures without a verified log entry`;
+export const SIGNER_USAGE = `  Who must have signed: --key for key-based signatures; for keyless ones (a Fulcio certificate) one subject rule
+  (--certificate-identity or --certificate-identity-regexp) and one issuer rule (--certificate-oidc-issuer or
+  --certificate-oidc-issuer-regexp). As cosign 2, a verified transparency log entry is required unless
+  --insecure-ignore-tlog, which the output then says.`;
 
 const IDENTITY_FLAGS = {
   subject: "certificate-identity",
@@ -54,12 +44,14 @@ export interface SignerSetup {
   readonly description: string;
   /** For output: the trust material's description, or undefined when no log or CA is used. */
   readonly trust?: string;
+  /** --insecure-ignore-tlog: no log entry is required (the output says so). */
+  readonly tlogIgnored: boolean;
 }
 
 /** Builds the signer requirement from the command line; rejects incomplete or conflicting identity rules. */
 export async function signerSetupFrom(context: CommandContext): Promise<SignerSetup> {
   const keyPath = stringOption(context, "key");
-  const identity = identityFrom(context);
+  const identity = identityFrom(context, await unanchoredRegexps(context));
   const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
   if (keyPath !== undefined && identity !== undefined) {
     throw new SignetError("OPTION_CONFLICT", "--key and --certificate-* options name two kinds of signer; give one", {
@@ -67,26 +59,40 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
     });
   }
   if (keyPath !== undefined) {
-    const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath)];
-    const logConfigured = stringOption(context, "trusted-root") !== undefined || stringOption(context, "rekor-url") !== undefined || context.io.env["SIGSTORE_REKOR_PUBLIC_KEY"] !== undefined;
-    if (!logConfigured) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}` };
+    const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath, context.io.env)];
+    // cosign 2: a key-signed image needs a verified log entry too, unless --insecure-ignore-tlog (then said aloud).
+    if (ignoreTlog) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}`, tlogIgnored: true };
     const trust = await trustFrom(context);
-    return { requirement: { kind: "key", publicKeys, log: { trust, required: !ignoreTlog } }, description: `key ${keyPath}`, trust: trust.description };
+    return { requirement: { kind: "key", publicKeys, log: { trust, required: true } }, description: `key ${keyPath}`, trust: trust.description, tlogIgnored: false };
   }
   if (identity === undefined) {
     throw new SignetError("IDENTITY_POLICY_INVALID", "verifying needs --key, or a keyless identity: --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
   }
   const trust = await trustFrom(context);
-  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description };
+  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description, tlogIgnored: ignoreTlog };
+}
+
+/** What cosign prints when the log is skipped: a verification that skips it never passes silently. */
+export const TLOG_SKIPPED_WARNING =
+  "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature (--insecure-ignore-tlog).";
+
+/** Says so on stderr when the command line skips the transparency log. */
+export function warnIfTlogIgnored(context: CommandContext, setup: SignerSetup): void {
+  if (setup.tlogIgnored) context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
 }
 
 /** The identity policy the flags give, undefined when no identity flag is given. */
-export function identityFrom(context: CommandContext): IdentityPolicy | undefined {
+export function identityFrom(context: CommandContext, unanchored: { subjectRegExp?: string; issuerRegExp?: string } = {}): IdentityPolicy | undefined {
   const values: Partial<Record<keyof typeof IDENTITY_FLAGS, string>> = {};
   for (const [field, flag] of Object.entries(IDENTITY_FLAGS) as [keyof typeof IDENTITY_FLAGS, string][]) {
     const value = stringOption(context, flag);
     if (value === "") throw new SignetError("IDENTITY_POLICY_INVALID", `--${flag} is empty`);
     if (value !== undefined) values[field] = value;
+  }
+  for (const [field, flag] of [["subjectRegExp", "certificate-identity-regexp"], ["issuerRegExp", "certificate-oidc-issuer-regexp"]] as const) {
+    if (unanchored[field] === undefined) continue;
+    if (values[field] !== undefined) throw new SignetError("OPTION_CONFLICT", `give --${flag} or --${flag}-unanchored, not both`);
+    values[field] = unanchored[field];
   }
   if (Object.keys(values).length === 0) return undefined;
   if (values.subject !== undefined && values.subjectRegExp !== undefined) {

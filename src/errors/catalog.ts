@@ -8,6 +8,11 @@
  *   rejected  - evaluated and rejected (the image is not acceptable): a verdict
  *   unavailable - could not evaluate (network, registry, timeout): no verdict was reached
  *   internal  - a bug in signet
+ *
+ * Exit codes (the CLI's contract with scripts; cosign's where cosign has one):
+ *   0 success (verified)   1 bad input   2 usage   3 internal   4 could not check (registry, network, trust root)
+ *   10 no signature (cosign's ImageWithoutSignature)   11 the image or tag does not exist (cosign's NonExistentTag)
+ *   12 rejected: signatures exist and none is acceptable (cosign's NoMatchingSignature)
  */
 export type ErrorCategory = "usage" | "input" | "rejected" | "unavailable" | "internal";
 
@@ -19,10 +24,23 @@ export interface ErrorCodeInfo {
   readonly exitCode: number;
 }
 
-const usage = (hint: string): ErrorCodeInfo => ({ category: "usage", hint, exitCode: 2 });
-const input = (hint: string): ErrorCodeInfo => ({ category: "input", hint, exitCode: 1 });
-const rejected = (hint: string): ErrorCodeInfo => ({ category: "rejected", hint, exitCode: 1 });
-const unavailable = (hint: string): ErrorCodeInfo => ({ category: "unavailable", hint, exitCode: 1 });
+export const EXIT_CODES = {
+  ok: 0,
+  input: 1,
+  usage: 2,
+  internal: 3,
+  unavailable: 4,
+  noSignature: 10,
+  notFound: 11,
+  rejected: 12,
+} as const;
+
+const usage = (hint: string): ErrorCodeInfo => ({ category: "usage", hint, exitCode: EXIT_CODES.usage });
+const input = (hint: string): ErrorCodeInfo => ({ category: "input", hint, exitCode: EXIT_CODES.input });
+const rejected = (hint: string): ErrorCodeInfo => ({ category: "rejected", hint, exitCode: EXIT_CODES.rejected });
+/** A verdict too (nothing acceptable was found), with cosign's own exit code: there is nothing signed at all. */
+const missing = (hint: string): ErrorCodeInfo => ({ category: "rejected", hint, exitCode: EXIT_CODES.noSignature });
+const unavailable = (hint: string): ErrorCodeInfo => ({ category: "unavailable", hint, exitCode: EXIT_CODES.unavailable });
 
 export const ERROR_CATALOG = {
   USAGE: usage("Run `signet help <command>` for the options the command takes."),
@@ -45,7 +63,7 @@ export const ERROR_CATALOG = {
   REGISTRY_INSECURE_REFUSED: usage("The registry is not on loopback: pass --allow-http-registry (plain HTTP) or --allow-insecure-registry (skip TLS checks) if you trust the network."),
   REGISTRY_UNAUTHORIZED: unavailable("Log in with `signet login REGISTRY`, or check the credentials in ~/.docker/config.json or $REGISTRY_AUTH_FILE."),
   REGISTRY_DENIED: unavailable("The credentials lack access to this repository; check the account's permissions."),
-  REGISTRY_NOT_FOUND: unavailable("Check the repository name, tag and digest."),
+  REGISTRY_NOT_FOUND: { category: "unavailable", hint: "Check the repository name, tag and digest.", exitCode: EXIT_CODES.notFound },
   REGISTRY_TOO_MANY_REQUESTS: unavailable("The registry is rate limiting; wait and try again, or log in for a higher limit."),
   REGISTRY_ERROR: unavailable("The registry answered with an error; the details give its message."),
   REGISTRY_PROTOCOL: unavailable("The registry's answer does not follow the distribution API; check that the address is a registry."),
@@ -59,7 +77,7 @@ export const ERROR_CATALOG = {
 
   LAYOUT_INVALID: input("Give the directory of an OCI image layout (it holds oci-layout, index.json and blobs/)."),
 
-  SIG_MISSING: rejected("Sign the image with `signet sign --key cosign.key IMAGE`, or check that you verify the digest that was signed."),
+  SIG_MISSING: missing("Sign the image with `signet sign --key cosign.key IMAGE`, or check that you verify the digest that was signed."),
   SIG_INVALID: rejected("No signature verified with the given key: the image was signed with another key, or the signature or image was changed."),
   SIG_PAYLOAD_INVALID: rejected("The signed payload is not an image signature of the expected format (cosign simple signing or atomic container signature)."),
   SIG_DIGEST_MISMATCH: rejected("The signature is for another image digest: the image was changed or re-tagged after signing."),
@@ -84,13 +102,14 @@ export const ERROR_CATALOG = {
   IDENTITY_POLICY_INVALID: usage("Give --certificate-identity or --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (or --key for key-signed material)."),
   SCT_INVALID: rejected("The certificate's SCT does not verify with a CT log key of the trusted root: the certificate was not logged by a trusted CT log."),
   TLOG_ENTRY_MISSING: rejected("No verified transparency log entry: log the signature (cosign/signet default) or, for key-based signatures only, pass --insecure-ignore-tlog."),
+  TLOG_LOOKUP_UNSUPPORTED: usage("A detached signature has no log proof and signet does not search Rekor online: verify a bundle (--bundle), or pass --insecure-ignore-tlog to check the signature alone."),
   TLOG_ENTRY_MISMATCH: rejected("The transparency log entry is for another signature, key, certificate or artifact: the material was tampered with or mixed up."),
   TLOG_PROOF_INVALID: rejected("The log entry's signed timestamp, inclusion proof or checkpoint does not verify with a log of the trusted root."),
   TIMESTAMP_INVALID: rejected("No trusted time for the signature: the RFC 3161 timestamp or log time does not verify, or falls outside the validity of the certificate, key or authority."),
   TRUST_ROOT_INVALID: input("Fix the trusted root named (a sigstore trusted_root.json, mediaType …trustedroot+json;version=0.1 or …trustedroot.v0.2+json), or the key or CA file."),
   TRUST_ROOT_UNAVAILABLE: unavailable("The sigstore trust root could not be updated through TUF: check the network, or pass --offline to use the cached or embedded root, or --trusted-root FILE."),
   REFERRERS_INVALID: rejected("The image's referrers list (referrers API answer or sha256-<hex> index tag) is malformed: the registry or whoever wrote the tag is broken or hostile."),
-  ATTESTATION_MISSING: rejected("Attest the image with `signet attest --predicate FILE --type TYPE IMAGE` (or cosign attest), or check --type and that you verify the digest that was attested."),
+  ATTESTATION_MISSING: missing("Attest the image with `signet attest --predicate FILE --type TYPE IMAGE` (or cosign attest), or check --type and that you verify the digest that was attested."),
   ATTESTATION_INVALID: rejected("The attestation is not a DSSE envelope of type application/vnd.in-toto+json carrying an in-toto statement; re-create it with signet or cosign attest."),
   ATTESTATION_TYPE_MISMATCH: rejected("The image has attestations, but none of the predicate type required: check --type."),
   ATTESTATION_SUBJECT_MISMATCH: rejected("The attestation's subject names another digest: it was made for another image, or the image changed after it was attested."),
@@ -114,7 +133,7 @@ export const ERROR_CATALOG = {
   FILE_FOREIGN_OWNER: input("The destination belongs to another user: remove it (or have its owner remove it), or write elsewhere."),
   IO_ERROR: unavailable("Check permissions and free space."),
   TIMEOUT: unavailable("The operation did not finish in time."),
-  INTERNAL: { category: "internal", hint: "This is a bug in signet; please report it with the command you ran.", exitCode: 3 },
+  INTERNAL: { category: "internal", hint: "This is a bug in signet; please report it with the command you ran.", exitCode: EXIT_CODES.internal },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -37,7 +37,7 @@ export class SignetError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, category: this.category, message: this.message, hint: this.hint, details: this.details };
+    return { code: this.code, category: this.category, exitCode: this.exitCode, message: this.message, hint: this.hint, details: this.details };
   }
 
   /** Works across duplicate installs of signet, unlike instanceof. */

@@ -37,7 +37,7 @@ describe("attestations: signet and cosign 2.5", () => {
   test("signet verifies cosign's legacy .att attestation, enforcing the type", async () => {
     const target = await image("cosign-legacy");
     assert.equal((await cosign(["attest", "--key", "cosign.key", "--tlog-upload=false", "--yes", "--allow-http-registry", "--predicate", "provenance.json", "--type", "slsaprovenance", target])).status, 0);
-    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", target]);
+    const verified = await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", target]);
     assert.equal(verified.status, 0, verified.stderr);
     const envelope = JSON.parse(verified.stdout.trim().split("\n")[0]!) as { payloadType: string; payload: string };
     assert.equal(envelope.payloadType, "application/vnd.in-toto+json");
@@ -45,34 +45,34 @@ describe("attestations: signet and cosign 2.5", () => {
     assert.equal(statement.predicateType, "https://slsa.dev/provenance/v0.2");
     assert.equal(`sha256:${statement.subject[0]!.digest.sha256}`, target.split("@")[1]);
     assert.match(verified.stderr, /legacy \.att layer/);
-    const wrongType = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "spdxjson", "--output", "json", target]);
+    const wrongType = await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "spdxjson", "--output-format", "json", target]);
     assert.deepEqual(jsonErrorCodes(wrongType.stdout), ["ATTESTATION_TYPE_MISMATCH"]);
     // cosign's default type is custom: the provenance is not one (A.4).
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--output", "json", target])).stdout), ["ATTESTATION_TYPE_MISMATCH"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--output-format", "json", target])).stdout), ["ATTESTATION_TYPE_MISMATCH"]);
     await signet(["generate-key-pair", "--output-key-prefix", "other"]);
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "other.pub", "--type", "slsaprovenance", "--output", "json", target])).stdout), ["SIG_INVALID"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "other.pub", "--type", "slsaprovenance", "--output-format", "json", target])).stdout), ["SIG_INVALID"]);
   });
 
   test("signet verifies cosign's --new-bundle-format attestation, found through the referrers tag fallback", async () => {
     const target = await image("cosign-bundle");
     const attested = await cosign(["attest", "--key", "cosign.key", "--new-bundle-format", "--tlog-upload=false", "--yes", "--allow-http-registry", "--predicate", "provenance.json", "--type", "slsaprovenance", target]);
     assert.equal(attested.status, 0, attested.stderr);
-    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", target]);
+    const verified = await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", target]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { searched: string[]; attestations: { format: string; statement: { predicateType: string } }[] }[] };
     assert.deepEqual(report.images[0]!.attestations.map((a) => a.format), ["sigstore-bundle"]);
     assert.ok(report.images[0]!.searched.some((s) => s.startsWith("the referrers tag")), report.images[0]!.searched.join());
-    assert.equal((await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--new-bundle-format", target])).status, 0);
+    assert.equal((await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", "--new-bundle-format", target])).status, 0);
   });
 
   test("an image with no attestations is ATTESTATION_MISSING", async () => {
-    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", await image("none")])).stdout), ["ATTESTATION_MISSING"]);
+    assert.deepEqual(jsonErrorCodes((await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", await image("none")])).stdout), ["ATTESTATION_MISSING"]);
   });
 
   test("cosign verifies signet's legacy attestations (slsaprovenance and custom)", async () => {
     const target = await image("signet-legacy");
-    assert.equal((await signet(["attest", "--key", "cosign.key", "--predicate", "provenance.json", "--type", "slsaprovenance", target])).status, 0);
-    assert.equal((await signet(["attest", "--key", "cosign.key", "--predicate", "custom.txt", target])).status, 0);
+    assert.equal((await signet(["attest", "--tlog-upload=false", "--key", "cosign.key", "--predicate", "provenance.json", "--type", "slsaprovenance", target])).status, 0);
+    assert.equal((await signet(["attest", "--tlog-upload=false", "--key", "cosign.key", "--predicate", "custom.txt", target])).status, 0);
     const slsa = await cosignVerify(["--type", "slsaprovenance", target]);
     assert.equal(slsa.status, 0, slsa.stderr);
     const custom = await cosignVerify([target]);
@@ -84,12 +84,12 @@ describe("attestations: signet and cosign 2.5", () => {
 
   test("cosign verifies signet's --new-bundle-format attestation", async () => {
     const target = await image("signet-bundle");
-    const attested = await signet(["attest", "--key", "cosign.key", "--new-bundle-format", "--predicate", "provenance.json", "--type", "slsaprovenance", target]);
+    const attested = await signet(["attest", "--tlog-upload=false", "--key", "cosign.key", "--new-bundle-format", "--predicate", "provenance.json", "--type", "slsaprovenance", target]);
     assert.equal(attested.status, 0, attested.stderr);
     assert.match(attested.stderr, /bundle stored as referrer/);
     const verified = await cosignVerifyBundle(["--type", "slsaprovenance", target]);
     assert.equal(verified.status, 0, verified.stderr);
-    assert.equal((await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", target])).status, 0);
+    assert.equal((await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", target])).status, 0);
   });
 
   test("signet attests and verifies in an OCI layout too", async () => {
@@ -97,9 +97,9 @@ describe("attestations: signet and cosign 2.5", () => {
     const created = await runProgram(process.execPath, ["-e", `import("${join(process.cwd(), "dist/src/oci/layout/index.js").replace(/\\/g, "/")}").then(async ({ openLayout, createTestImage }) => { const l = await openLayout(${JSON.stringify(layout)}, { create: true }); await createTestImage(l, "v1", { content: "layout" }); })`]);
     assert.equal(created.status, 0, created.stderr);
     for (const extra of [[], ["--new-bundle-format"]]) {
-      assert.equal((await signet(["attest", "--key", "cosign.key", ...extra, "--predicate", "provenance.json", "--type", "slsaprovenance", `oci:${layout}:v1`])).status, 0);
+      assert.equal((await signet(["attest", "--tlog-upload=false", "--key", "cosign.key", ...extra, "--predicate", "provenance.json", "--type", "slsaprovenance", `oci:${layout}:v1`])).status, 0);
     }
-    const verified = await signet(["verify-attestation", "--key", "cosign.pub", "--type", "slsaprovenance", "--output", "json", `oci:${layout}:v1`]);
+    const verified = await signet(["verify-attestation", "--insecure-ignore-tlog", "--key", "cosign.pub", "--type", "slsaprovenance", "--output-format", "json", `oci:${layout}:v1`]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { attestations: { format: string }[] }[] };
     assert.deepEqual(report.images[0]!.attestations.map((a) => a.format).sort(), ["cosign-legacy", "sigstore-bundle"]);

@@ -23,23 +23,23 @@ describe("signet verify-blob --bundle", () => {
     const exact = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, ARTIFACT], { env });
     assert.equal(exact.status, 0, exact.stderr);
     assert.match(exact.stderr, /Verified OK: https:\/\/github\.com\/sigstore-conformance\/.*issuer https:\/\/token\.actions/);
-    const regexp = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity-regexp", "https://github\\.com/sigstore-conformance/.*", "--certificate-oidc-issuer-regexp", "https://token\\.actions\\..*", "--certificate-github-workflow-repository", "sigstore-conformance/extremely-dangerous-public-oidc-beacon", "--output", "json", ARTIFACT], { env });
+    const regexp = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity-regexp", "https://github\\.com/sigstore-conformance/.*", "--certificate-oidc-issuer-regexp", "https://token\\.actions\\..*", "--certificate-github-workflow-repository", "sigstore-conformance/extremely-dangerous-public-oidc-beacon", "--output-format", "json", ARTIFACT], { env });
     assert.equal(regexp.status, 0, regexp.stdout);
     const output = JSON.parse(regexp.stdout) as { verified: boolean; signer: { subject: string; issuer: string } };
     assert.deepEqual([output.verified, output.signer.subject, output.signer.issuer], [true, BEACON, ISSUER]);
   });
 
   test("another identity, another file, a partial regexp: refused with their codes", async () => {
-    const other = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", `${BEACON}x`, "--certificate-oidc-issuer", ISSUER, "--output", "json", ARTIFACT], { env });
+    const other = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", `${BEACON}x`, "--certificate-oidc-issuer", ISSUER, "--output-format", "json", ARTIFACT], { env });
     assert.deepEqual(jsonErrorCodes(other.stdout), ["CERT_IDENTITY_MISMATCH"]);
-    const partial = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity-regexp", "https://github.com/sigstore-conformance", "--certificate-oidc-issuer", ISSUER, "--output", "json", ARTIFACT], { env });
+    const partial = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity-regexp", "https://github.com/sigstore-conformance", "--certificate-oidc-issuer", ISSUER, "--output-format", "json", ARTIFACT], { env });
     assert.deepEqual(jsonErrorCodes(partial.stdout), ["CERT_IDENTITY_MISMATCH"]);
-    const file = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, "--output", "json", join(CASES, "happy-path-v0.3", "bundle.sigstore.json")], { env });
+    const file = await runSignet(["verify-blob", "--offline", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, "--output-format", "json", join(CASES, "happy-path-v0.3", "bundle.sigstore.json")], { env });
     assert.deepEqual(jsonErrorCodes(file.stdout), ["SIG_DIGEST_MISMATCH"]);
   });
 
   test("a keyless bundle without an issuer rule is a usage error, before any trust root is read", async () => {
-    const result = await runSignet(["verify-blob", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", BEACON, "--output", "json", ARTIFACT], { env });
+    const result = await runSignet(["verify-blob", "--bundle", bundle("happy-path-v0.3"), "--certificate-identity", BEACON, "--output-format", "json", ARTIFACT], { env });
     assert.equal(result.status, 2);
     assert.deepEqual(jsonErrorCodes(result.stdout), ["IDENTITY_POLICY_INVALID"]);
   });
@@ -48,9 +48,9 @@ describe("signet verify-blob --bundle", () => {
     const dir = join(CASES, "managed-key-and-trusted-root");
     const ok = await runSignet(["verify-blob", "--bundle", join(dir, "bundle.sigstore.json"), "--key", join(dir, "key.pub"), "--trusted-root", join(dir, "trusted_root.json"), ARTIFACT], { env });
     assert.equal(ok.status, 0, ok.stderr);
-    const both = await runSignet(["verify-blob", "--bundle", join(dir, "bundle.sigstore.json"), "--key", join(dir, "key.pub"), "--certificate-identity", BEACON, "--output", "json", ARTIFACT], { env });
+    const both = await runSignet(["verify-blob", "--bundle", join(dir, "bundle.sigstore.json"), "--key", join(dir, "key.pub"), "--certificate-identity", BEACON, "--output-format", "json", ARTIFACT], { env });
     assert.deepEqual(jsonErrorCodes(both.stdout), ["OPTION_CONFLICT"]);
-    const signature = await runSignet(["verify-blob", "--bundle", join(dir, "bundle.sigstore.json"), "--signature", "x", "--key", join(dir, "key.pub"), "--output", "json", ARTIFACT], { env });
+    const signature = await runSignet(["verify-blob", "--bundle", join(dir, "bundle.sigstore.json"), "--signature", "x", "--key", join(dir, "key.pub"), "--output-format", "json", ARTIFACT], { env });
     assert.deepEqual(jsonErrorCodes(signature.stdout), ["OPTION_CONFLICT"]);
   });
 
@@ -59,7 +59,7 @@ describe("signet verify-blob --bundle", () => {
     const ok = await runSignet(["verify-blob", "--bundle", join(good, "bundle.sigstore.json"), "--trusted-root", join(good, "trusted_root.json"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, ARTIFACT], { env });
     assert.equal(ok.status, 0, ok.stderr);
     const bad = join(CASES, "trust-root-tlog-missing-validity-start_fail");
-    const refused = await runSignet(["verify-blob", "--bundle", join(bad, "bundle.sigstore.json"), "--trusted-root", join(bad, "trusted_root.json"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, "--output", "json", ARTIFACT], { env });
+    const refused = await runSignet(["verify-blob", "--bundle", join(bad, "bundle.sigstore.json"), "--trusted-root", join(bad, "trusted_root.json"), "--certificate-identity", BEACON, "--certificate-oidc-issuer", ISSUER, "--output-format", "json", ARTIFACT], { env });
     assert.deepEqual(jsonErrorCodes(refused.stdout), ["TRUST_ROOT_INVALID"]);
   });
 });
@@ -86,14 +86,14 @@ describe("signet verify-blob --bundle with a private sigstore instance", () => {
   });
 
   test("fails against the public-good root", async () => {
-    const result = await runSignet(["verify-blob", "--offline", "--bundle", join(dir, "bundle.json"), ...identity, "--output", "json", artifact], { env });
+    const result = await runSignet(["verify-blob", "--offline", "--bundle", join(dir, "bundle.json"), ...identity, "--output-format", "json", artifact], { env });
     assert.deepEqual(jsonErrorCodes(result.stdout), ["TLOG_PROOF_INVALID"]);
   });
 });
 
 describe("signet trust show", () => {
   test("prints the embedded public-good root offline, and the staging one", async () => {
-    const result = await runSignet(["trust", "show", "--offline", "--output", "json"], { env });
+    const result = await runSignet(["trust", "show", "--offline", "--output-format", "json"], { env });
     assert.equal(result.status, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { source: string; transparencyLogs: { url: string }[] };
     assert.equal(summary.source, "embedded public-good trusted root");

@@ -55,7 +55,7 @@ describe("sigstore-conformance bundle-verify cases through `signet conformance v
   for (const name of caseNames) {
     const expectFailure = name.endsWith("_fail");
     test(`${name}: ${expectFailure ? "fails" : "verifies"}`, async () => {
-      const result = await runSignet([...argumentsFor(name), "--output", "json"], { env });
+      const result = await runSignet([...argumentsFor(name), "--output-format", "json"], { env });
       if (expectFailure) {
         assert.notEqual(result.status, 0, `${name} must fail, but signet verified it:\n${result.stdout}`);
         // A rejection is a reasoned verdict with an error code, never a crash.
@@ -75,14 +75,14 @@ describe("sigstore-conformance bundle-verify cases through `signet conformance v
   });
 
   test("wrong-material_fail fails given the digest too", async () => {
-    const result = await runSignet([...argumentsFor("wrong-material_fail", { digest: true }), "--output", "json"], { env });
+    const result = await runSignet([...argumentsFor("wrong-material_fail", { digest: true }), "--output-format", "json"], { env });
     assert.notEqual(result.status, 0);
     assert.deepEqual(jsonErrorCodes(result.stdout), ["SIG_DIGEST_MISMATCH"]);
   });
 
   // The two cases @sigstore/verify 3.1.1 gets wrong (MANIFEST §1), with the reasons signet gives.
   test("rekor2-dsse-happy-path (hashedrekord over the DSSE PAE) verifies and names its Rekor v2 entry", async () => {
-    const result = await runSignet([...argumentsFor("rekor2-dsse-happy-path"), "--output", "json"], { env });
+    const result = await runSignet([...argumentsFor("rekor2-dsse-happy-path"), "--output-format", "json"], { env });
     assert.equal(result.status, 0, result.stderr);
     const output = JSON.parse(result.stdout) as { tlogEntries: { kind: string; version: string }[]; timestamps: { kind: string }[] };
     assert.deepEqual(output.tlogEntries.map((e) => `${e.kind}/${e.version}`), ["hashedrekord/0.0.2"]);
@@ -90,15 +90,15 @@ describe("sigstore-conformance bundle-verify cases through `signet conformance v
   });
 
   test("trust-root-tlog-missing-validity-start_fail is refused as an invalid trust root", async () => {
-    const result = await runSignet([...argumentsFor("trust-root-tlog-missing-validity-start_fail"), "--output", "json"], { env });
+    const result = await runSignet([...argumentsFor("trust-root-tlog-missing-validity-start_fail"), "--output-format", "json"], { env });
     assert.deepEqual(jsonErrorCodes(result.stdout), ["TRUST_ROOT_INVALID"]);
   });
 
   test("a staging bundle fails against the embedded production root but verifies against the staging root", async () => {
     const args = argumentsFor("bundle-from-wrong-instance_fail");
-    const production = await runSignet([...args, "--output", "json"], { env });
+    const production = await runSignet([...args, "--output-format", "json"], { env });
     assert.deepEqual(jsonErrorCodes(production.stdout), ["TLOG_PROOF_INVALID"]);
-    const staging = await runSignet(["conformance", "verify-bundle", "--staging", ...args.slice(2), "--output", "json"], { env });
+    const staging = await runSignet(["conformance", "verify-bundle", "--staging", ...args.slice(2), "--output-format", "json"], { env });
     assert.equal(staging.status, 0, staging.stdout);
     assert.deepEqual((JSON.parse(staging.stdout) as { tlogEntries: { log: string }[] }).tlogEntries.map((e) => e.log), ["https://rekor.sigstage.dev"]);
   });

@@ -60,7 +60,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     for (const key of ["signet", "legacy"]) {
       const digest = await pushTestImage(registry.host, `interop/signet-${key}`, "v1", `signet-signed-${key}`);
       const image = `${registry.host}/interop/signet-${key}:v1`;
-      const signed = await signet(["sign", "--key", `${key}.key`, image]);
+      const signed = await signet(["sign", "--tlog-upload=false", "--key", `${key}.key`, image]);
       assert.equal(signed.status, 0, signed.stderr);
       assert.match(signed.stderr, new RegExp(`Resolved .* to digest ${digest}`));
       const verified = await runCosign(["verify", "--key", `${key}.pub`, "--insecure-ignore-tlog=true", image]);
@@ -75,16 +75,16 @@ describe("cosign interop (real cosign, real registry)", () => {
     const image = `${registry.host}/interop/cosign:v1`;
     const signed = await runCosign(["sign", "--key", "cosign.key", "--tlog-upload=false", "--yes", "-a", "team=blue", image]);
     assert.equal(signed.status, 0, signed.stderr);
-    const verified = await signet(["verify", "--key", "cosign.pub", "-a", "team=blue", image]);
+    const verified = await signet(["verify", "--insecure-ignore-tlog", "--key", "cosign.pub", "-a", "team=blue", image]);
     assert.equal(verified.status, 0, verified.stderr);
     const payloads = JSON.parse(verified.stdout) as { critical: { image: { "docker-manifest-digest": string }; identity: { "docker-reference": string } }; optional: Record<string, string> }[];
     assert.equal(payloads[0]!.critical.image["docker-manifest-digest"], digest);
     assert.equal(payloads[0]!.critical.identity["docker-reference"], `${registry.host}/interop/cosign`);
     assert.equal(payloads[0]!.optional["team"], "blue");
-    const wrongKey = await signet(["verify", "--key", "signet.pub", "--output", "json", image]);
-    assert.equal(wrongKey.status, 1);
+    const wrongKey = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "--output-format", "json", image]);
+    assert.equal(wrongKey.status, 12, "rejected: cosign's NoMatchingSignature exit code");
     assert.deepEqual(jsonErrorCodes(wrongKey.stdout), ["SIG_INVALID"]);
-    const wrongAnnotation = await signet(["verify", "--key", "cosign.pub", "-a", "team=red", "--output", "json", image]);
+    const wrongAnnotation = await signet(["verify", "--insecure-ignore-tlog", "--key", "cosign.pub", "-a", "team=red", "--output-format", "json", image]);
     assert.deepEqual(jsonErrorCodes(wrongAnnotation.stdout), ["SIG_ANNOTATION_MISMATCH"]);
   });
 
@@ -109,13 +109,13 @@ describe("cosign interop (real cosign, real registry)", () => {
     const repo = "interop/tamper";
     const image = `${registry.host}/${repo}:v1`;
     const original = await pushTestImage(registry.host, repo, "v1", "original");
-    assert.equal((await signet(["sign", "--key", "signet.key", image])).status, 0);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", image])).status, 0);
     assert.equal((await runCosign(["sign", "--key", "cosign.key", "--tlog-upload=false", "--yes", image])).status, 0);
 
     // Re-tagged: v1 now names an unsigned image.
     const unsigned = await pushTestImage(registry.host, repo, "v1", "replaced");
     for (const key of ["signet.pub", "cosign.pub"]) {
-      const bySignet = await signet(["verify", "--key", key, "--output", "json", image]);
+      const bySignet = await signet(["verify", "--insecure-ignore-tlog", "--key", key, "--output-format", "json", image]);
       assert.deepEqual(jsonErrorCodes(bySignet.stdout), ["SIG_MISSING"]);
       assert.notEqual((await runCosign(["verify", "--key", key, "--insecure-ignore-tlog=true", image])).status, 0);
     }
@@ -129,14 +129,14 @@ describe("cosign interop (real cosign, real registry)", () => {
     });
     assert.equal(put.status, 201);
     for (const key of ["signet.pub", "cosign.pub"]) {
-      const bySignet = await signet(["verify", "--key", key, "--output", "json", image]);
-      assert.equal(bySignet.status, 1);
+      const bySignet = await signet(["verify", "--insecure-ignore-tlog", "--key", key, "--output-format", "json", image]);
+      assert.equal(bySignet.status, 12);
       assert.deepEqual(jsonErrorCodes(bySignet.stdout), ["SIG_DIGEST_MISMATCH"]);
       const byCosign = await runCosign(["verify", "--key", key, "--insecure-ignore-tlog=true", image]);
       assert.notEqual(byCosign.status, 0, "cosign accepted a tampered image");
     }
     // The original digest still verifies with both.
-    assert.equal((await signet(["verify", "--key", "signet.pub", `${registry.host}/${repo}@${original}`])).status, 0);
+    assert.equal((await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", `${registry.host}/${repo}@${original}`])).status, 0);
     assert.equal((await runCosign(["verify", "--key", "signet.pub", "--insecure-ignore-tlog=true", `${registry.host}/${repo}@${original}`])).status, 0);
   });
 
@@ -148,13 +148,13 @@ describe("cosign interop (real cosign, real registry)", () => {
     const byCosign = await sigManifest(repo, digest);
 
     // signet with the same key and payload finds cosign's signature and adds nothing: the payload bytes are identical.
-    const again = await signet(["sign", "--key", "cosign.key", "--output", "json", image]);
+    const again = await signet(["sign", "--tlog-upload=false", "--key", "cosign.key", "--output-format", "json", image]);
     assert.equal(again.status, 0, again.stderr);
     assert.equal((JSON.parse(again.stdout) as { signed: { added: boolean }[] }[])[0]!.signed[0]!.added, false);
     assert.equal((await sigManifest(repo, digest)).raw, byCosign.raw);
 
     // A signet signature with another key is appended in cosign's exact layout.
-    assert.equal((await signet(["sign", "--key", "signet.key", image])).status, 0);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", image])).status, 0);
     const merged = await sigManifest(repo, digest);
     assert.equal(merged.manifest.mediaType, byCosign.manifest.mediaType);
     assert.deepEqual(merged.manifest.config.mediaType, byCosign.manifest.config.mediaType);
@@ -179,11 +179,11 @@ describe("cosign interop (real cosign, real registry)", () => {
     const image = `${registry.host}/${repo}:v1`;
     const digest = await pushTestImage(registry.host, repo, "v1", "concurrent");
     const signers = 6;
-    const results = await Promise.all(Array.from({ length: signers }, (_, i) => signet(["sign", "--key", "signet.key", "-a", `signer=${i}`, image])));
+    const results = await Promise.all(Array.from({ length: signers }, (_, i) => signet(["sign", "--tlog-upload=false", "--key", "signet.key", "-a", `signer=${i}`, image])));
     for (const result of results) assert.equal(result.status, 0, result.stderr);
     const { manifest } = await sigManifest(repo, digest);
     assert.equal(manifest.layers.length, signers);
-    const verified = await signet(["verify", "--key", "signet.pub", image]);
+    const verified = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", image]);
     const payloads = JSON.parse(verified.stdout) as { optional: { signer: string } }[];
     assert.deepEqual(payloads.map((p) => p.optional.signer).sort(), Array.from({ length: signers }, (_, i) => String(i)));
   });
@@ -192,7 +192,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     const repo = "interop/multiarch";
     const image = `${registry.host}/${repo}:v1`;
     await pushTestImage(registry.host, repo, "v1", "multiarch", ["linux/amd64", "linux/arm64"]);
-    const signed = await signet(["sign", "--key", "signet.key", "--recursive", "--output", "json", image]);
+    const signed = await signet(["sign", "--tlog-upload=false", "--key", "signet.key", "--recursive", "--output-format", "json", image]);
     assert.equal(signed.status, 0, signed.stderr);
     const digests = (JSON.parse(signed.stdout) as { signed: { digest: string }[] }[])[0]!.signed.map((s) => s.digest);
     assert.equal(digests.length, 3);
@@ -205,7 +205,7 @@ describe("cosign interop (real cosign, real registry)", () => {
   test("blob signatures: cosign and openssl verify signet's; signet verifies cosign's", async () => {
     const file = join(dir, "blob.txt");
     (await import("node:fs")).writeFileSync(file, "a blob to sign\n");
-    const signed = await signet(["sign-blob", "--key", "signet.key", "--output-signature", "blob.sig", file]);
+    const signed = await signet(["sign-blob", "--key", "signet.key", "--tlog-upload=false", "--output-signature", "blob.sig", file]);
     assert.equal(signed.status, 0, signed.stderr);
     assert.equal((await runCosign(["verify-blob", "--key", "signet.pub", "--signature", "blob.sig", "--insecure-ignore-tlog=true", file])).status, 0);
     (await import("node:fs")).writeFileSync(join(dir, "blob.der"), Buffer.from(readFileSync(join(dir, "blob.sig"), "utf8"), "base64"));
@@ -215,10 +215,10 @@ describe("cosign interop (real cosign, real registry)", () => {
 
     const byCosign = await runCosign(["sign-blob", "--key", "cosign.key", "--tlog-upload=false", "--yes", "--output-signature", "cosign-blob.sig", file]);
     assert.equal(byCosign.status, 0, byCosign.stderr);
-    assert.equal((await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", file])).status, 0);
+    assert.equal((await signet(["verify-blob", "--insecure-ignore-tlog", "--key", "cosign.pub", "--signature", "cosign-blob.sig", file])).status, 0);
     (await import("node:fs")).writeFileSync(file, "a changed blob\n");
-    const rejected = await signet(["verify-blob", "--key", "cosign.pub", "--signature", "cosign-blob.sig", "--output", "json", file]);
-    assert.equal(rejected.status, 1);
+    const rejected = await signet(["verify-blob", "--insecure-ignore-tlog", "--key", "cosign.pub", "--signature", "cosign-blob.sig", "--output-format", "json", file]);
+    assert.equal(rejected.status, 12);
     assert.deepEqual(jsonErrorCodes(rejected.stdout), ["SIG_INVALID"]);
   });
 });

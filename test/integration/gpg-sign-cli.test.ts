@@ -55,7 +55,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
       { env: { ...process.env, HOME: work } },
     );
   const signJson = async (args: string[], options?: Parameters<typeof sign>[1]): Promise<{ result: RunResult; output: (SignedJson | ErrorJson)[] }> => {
-    const result = await sign([...args, "--output", "json"], options);
+    const result = await sign([...args, "--output-format", "json"], options);
     return { result, output: JSON.parse(result.stdout) as (SignedJson | ErrorJson)[] };
   };
   const lookasidePath = (base: string, repository: string, imageDigest: string, index: number): string =>
@@ -163,7 +163,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
     const second = await pushTestImage(registry.host, "cli/second", "v1", "second image");
     const images = [`${registry.host}/cli/second:v1`, `${registry.host}/cli/missing:v1`, `${registry.host}/cli/app@sha256:${"0".repeat(64)}`];
     const { result, output } = await signJson(["--registries-d", registriesD, ...images]);
-    assert.equal(result.status, 1);
+    assert.equal(result.status, 11, "an image that does not exist: exit 11");
     assert.equal((output[0] as SignedJson).digest, second);
     assert.equal((output[1] as ErrorJson).image, images[1]);
     assert.equal((output[1] as ErrorJson).error.code, "REGISTRY_NOT_FOUND");
@@ -176,7 +176,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
     mkdirSync(httpOnly);
     writeFileSync(join(httpOnly, "default.yaml"), "default-docker:\n  lookaside: https://sigs.example.test/\n");
     const { result, output } = await signJson(["--registries-d", httpOnly, `${registry.host}/cli/app:v1`]);
-    assert.equal(result.status, 1);
+    assert.equal(result.status, 2, "a usage error: exit 2");
     assert.equal((output[0] as ErrorJson).error.code, "USAGE");
     assert.match((output[0] as ErrorJson).error.message, /only file: lookaside stores can be written/);
   });
@@ -202,7 +202,7 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
       [{ passphraseFile: join(work, "missing-pass") }, "FILE_NOT_FOUND"],
     ];
     for (const [options, code] of cases) {
-      const result = await sign(["--registries-d", registriesD, "--output", "json", image], options);
+      const result = await sign(["--registries-d", registriesD, "--output-format", "json", image], options);
       assert.equal(result.status, 1, `${code}: ${result.stdout}`);
       assert.equal((JSON.parse(result.stdout) as ErrorJson).error.code, code);
     }
@@ -211,11 +211,11 @@ describe("signet sign --gpg-key (real registry, keys from gpg)", () => {
   test("options of the other signing method are refused (USAGE, exit 2)", async () => {
     const image = `${registry.host}/cli/app:v1`;
     for (const extra of [["--key", "cosign.key"], ["-a", "k=v"], ["--recursive"], ["--fulcio-url", "https://fulcio.example.test"]]) {
-      const result = await sign(["--output", "json", ...extra, image]);
+      const result = await sign(["--output-format", "json", ...extra, image]);
       assert.equal(result.status, 2, result.stdout);
       assert.equal((JSON.parse(result.stdout) as ErrorJson).error.code, "USAGE");
     }
-    const withoutGpg = await runSignet(["sign", "--key", "cosign.key", "--passphrase-file", "p", "--output", "json", image]);
+    const withoutGpg = await runSignet(["sign", "--tlog-upload=false", "--key", "cosign.key", "--passphrase-file", "p", "--output-format", "json", image]);
     assert.equal(withoutGpg.status, 2);
     assert.match((JSON.parse(withoutGpg.stdout) as ErrorJson).error.message, /--passphrase-file is for GPG signing: it needs --gpg-key/);
   });

@@ -36,10 +36,10 @@ describe("triangulate and tree", () => {
   test("tree lists each signature layer once signed, and nothing before", async () => {
     const image = `${registry.host}/inspect/tree:v1`;
     await pushTestImage(registry.host, "inspect/tree", "v1", "tree");
-    const empty = await runSignet(["tree", "--output", "json", image], { env, cwd: dir });
+    const empty = await runSignet(["tree", "--output-format", "json", image], { env, cwd: dir });
     assert.deepEqual((JSON.parse(empty.stdout) as { attachments: unknown[] }).attachments, []);
-    for (const n of ["1", "2"]) assert.equal((await runSignet(["sign", "--key", "k.key", "-a", `n=${n}`, image], { env, cwd: dir })).status, 0);
-    const tree = await runSignet(["tree", "--output", "json", image], { env, cwd: dir });
+    for (const n of ["1", "2"]) assert.equal((await runSignet(["sign", "--tlog-upload=false", "--key", "k.key", "-a", `n=${n}`, image], { env, cwd: dir })).status, 0);
+    const tree = await runSignet(["tree", "--output-format", "json", image], { env, cwd: dir });
     const parsed = JSON.parse(tree.stdout) as { attachments: { kind: string; layers: string[] }[] };
     assert.equal(parsed.attachments.length, 1);
     assert.equal(parsed.attachments[0]!.kind, "sig");
@@ -49,8 +49,8 @@ describe("triangulate and tree", () => {
   });
 
   test("a missing tag is REGISTRY_NOT_FOUND", async () => {
-    const missing = await runSignet(["triangulate", "--output", "json", `${registry.host}/inspect/none:v1`], { env, cwd: dir });
-    assert.equal(missing.status, 1);
+    const missing = await runSignet(["triangulate", "--output-format", "json", `${registry.host}/inspect/none:v1`], { env, cwd: dir });
+    assert.equal(missing.status, 11, "not found: cosign's NonExistentTag exit code");
     assert.deepEqual(jsonErrorCodes(missing.stdout), ["REGISTRY_NOT_FOUND"]);
   });
 });

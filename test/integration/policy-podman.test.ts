@@ -53,7 +53,7 @@ describe("podman pull enforces the same policy on signatures signet made (real r
   /** signet's verdict with the very files podman used. */
   async function signetVerify(home: string, image: string): Promise<SignetVerdict> {
     const config = join(home, ".config", "containers");
-    const result = await runSignet(["policy", "verify", "--policy", join(config, "policy.json"), "--registries-d", join(config, "registries.d"), "--output", "json", image], {
+    const result = await runSignet(["policy", "verify", "--policy", join(config, "policy.json"), "--registries-d", join(config, "registries.d"), "--output-format", "json", image], {
       env: { ...process.env, HOME: home },
     });
     const output = JSON.parse(result.stdout) as { allowed: boolean; images: SignetVerdict[] };
@@ -63,7 +63,7 @@ describe("podman pull enforces the same policy on signatures signet made (real r
 
   async function signetSign(image: string, extra: string[] = []): Promise<{ path: string; identity: string }> {
     const registriesD = join(work, "signing-registries.d");
-    const result = await runSignet(["sign", "--gpg-key", signer.secretKeyPath, "--passphrase-file", signer.passphraseFile, "--registries-d", registriesD, "--output", "json", ...extra, image], {
+    const result = await runSignet(["sign", "--gpg-key", signer.secretKeyPath, "--passphrase-file", signer.passphraseFile, "--registries-d", registriesD, "--output-format", "json", ...extra, image], {
       env: { ...process.env, HOME: work },
     });
     assert.equal(result.status, 0, result.stderr + result.stdout);

@@ -289,7 +289,7 @@ describe("policy.json: signet agrees with skopeo (real registry; GPG signatures 
     };
     const signetSign = async (image: string, extra: string[] = []): Promise<string> => {
       const result = await runSignet(
-        ["sign", "--gpg-key", trusted.secretKeyPath, "--passphrase-file", trusted.passphraseFile, "--registries-d", registriesDDirs.file, "--output", "json", ...extra, image],
+        ["sign", "--gpg-key", trusted.secretKeyPath, "--passphrase-file", trusted.passphraseFile, "--registries-d", registriesDDirs.file, "--output-format", "json", ...extra, image],
         { env: { ...process.env, HOME: home } },
       );
       assert.equal(result.status, 0, `signet sign --gpg-key ${image}: ${result.stderr}${result.stdout}`);
@@ -414,7 +414,7 @@ describe("policy.json: signet agrees with skopeo (real registry; GPG signatures 
   }
 
   async function signetCli(policyFile: string, image: string, registriesD: string): Promise<PolicyDecision> {
-    const result = await runSignet(["policy", "verify", "--policy", policyFile, "--registries-d", registriesD, "--output", "json", `docker://${image}`], {
+    const result = await runSignet(["policy", "verify", "--policy", policyFile, "--registries-d", registriesD, "--output-format", "json", `docker://${image}`], {
       env: { ...process.env, HOME: home },
     });
     const output = JSON.parse(result.stdout) as { allowed: boolean; images: PolicyDecision[] };

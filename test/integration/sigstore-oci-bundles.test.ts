@@ -32,7 +32,7 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
     return { status: response.status, text: await response.text() };
   };
   const blob = async (repo: string, digest: string) => (await fetch(`http://${registry.host}/v2/${repo}/blobs/${digest}`)).text();
-  const codes = async (args: string[]) => jsonErrorCodes((await signet([...args, "--output", "json"])).stdout);
+  const codes = async (args: string[]) => jsonErrorCodes((await signet([...args, "--output-format", "json"])).stdout);
 
   before(async () => {
     registry = await startRegistry();
@@ -66,15 +66,15 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
     assert.equal(`sha256:${statement.subject[0]!.digest.sha256}`, digest);
     assert.deepEqual(statement.subject[0]!.annotations, { team: "blue" });
 
-    const verified = await signet(["verify", "--key", "signet.pub", "-a", "team=blue", image]);
+    const verified = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "-a", "team=blue", image]);
     assert.equal(verified.status, 0, verified.stderr);
     assert.match(verified.stderr, /sigstore bundle sha256:[0-9a-f]{64}: signed with key/);
     const [payload] = JSON.parse(verified.stdout) as { critical: { image: { "docker-manifest-digest": string } }; optional: Record<string, string> }[];
     assert.equal(payload!.critical.image["docker-manifest-digest"], digest);
     assert.deepEqual(payload!.optional, { team: "blue" });
-    assert.equal((await signet(["verify", "--key", "signet.pub", "--new-bundle-format", image])).status, 0);
-    assert.deepEqual(await codes(["verify", "--key", "signet.pub", "-a", "team=red", image]), ["SIG_ANNOTATION_MISMATCH"]);
-    assert.deepEqual(await codes(["verify", "--key", "other.pub", image]), ["SIG_INVALID"]);
+    assert.equal((await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "--new-bundle-format", image])).status, 0);
+    assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "-a", "team=red", image]), ["SIG_ANNOTATION_MISMATCH"]);
+    assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", "other.pub", image]), ["SIG_INVALID"]);
 
     // cosign 2.5 checks the same bundle as the DSSE attestation it is.
     const byCosign = await cosign(["verify-attestation", "--key", "signet.pub", "--new-bundle-format", "--trusted-root", "empty-root.json", "--insecure-ignore-tlog", "--allow-http-registry", "--type", "https://sigstore.dev/cosign/sign/v1", image]);
@@ -84,20 +84,20 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
   test("a legacy .sig signature by another key does not hide a good bundle, and the reverse", async () => {
     const digest = await push("mixed");
     const image = `${registry.host}/bundles/mixed@${digest}`;
-    assert.equal((await signet(["sign", "--key", "other.key", image])).status, 0);
-    assert.equal((await signet(["sign", "--key", "signet.key", "--new-bundle-format", image])).status, 0);
-    const verified = await signet(["verify", "--key", "signet.pub", "--output", "json", image]);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "other.key", image])).status, 0);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", "--new-bundle-format", image])).status, 0);
+    const verified = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "--output-format", "json", image]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { signatures: { format: string }[]; rejected: { format: string; code: string }[] }[] };
     assert.deepEqual(report.images[0]!.signatures.map((s) => s.format), ["sigstore-bundle"]);
     assert.deepEqual(report.images[0]!.rejected.map((r) => [r.format, r.code]), [["cosign-legacy", "SIG_INVALID"]]);
     // The legacy signature verifies with its own key without reading the referrers at all.
-    const legacy = await signet(["verify", "--key", "other.pub", "--output", "json", image]);
+    const legacy = await signet(["verify", "--insecure-ignore-tlog", "--key", "other.pub", "--output-format", "json", image]);
     assert.deepEqual((JSON.parse(legacy.stdout) as { images: { searched: string[] }[] }).images[0]!.searched.length, 1);
   });
 
   test("an unsigned image: SIG_MISSING names both places looked in", async () => {
-    const result = await signet(["verify", "--key", "signet.pub", "--output", "json", `${registry.host}/bundles/none@${await push("none")}`]);
+    const result = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "--output-format", "json", `${registry.host}/bundles/none@${await push("none")}`]);
     const report = JSON.parse(result.stdout) as { images: { error: { code: string; message: string } }[] };
     assert.equal(report.images[0]!.error.code, "SIG_MISSING");
     assert.match(report.images[0]!.error.message, /\.sig and the referrers tag/);
@@ -105,7 +105,7 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
 
   test("hostile referrers: a transplanted referrer of another image is skipped; a garbage index is REFERRERS_INVALID", async () => {
     const signedDigest = await push("victim-signed");
-    assert.equal((await signet(["sign", "--key", "signet.key", "--new-bundle-format", `${registry.host}/bundles/victim-signed@${signedDigest}`])).status, 0);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", "--new-bundle-format", `${registry.host}/bundles/victim-signed@${signedDigest}`])).status, 0);
     const access = new ImageAccess();
     try {
       // Copy the signed image's referrers index to an unsigned image in the same repository: its entries name a
@@ -114,13 +114,13 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
       const unsigned = await pushTestImage(registry.host, "bundles/victim-signed", "other", "unsigned");
       const stolen = await repo.getManifest(referrersTag(signedDigest));
       await repo.putManifest(stolen.bytes, MediaType.OciIndex, referrersTag(unsigned));
-      const transplanted = await signet(["verify", "--key", "signet.pub", "--output", "json", `${registry.host}/bundles/victim-signed@${unsigned}`]);
+      const transplanted = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", "--output-format", "json", `${registry.host}/bundles/victim-signed@${unsigned}`]);
       assert.deepEqual(jsonErrorCodes(transplanted.stdout), ["SIG_MISSING"]);
 
       const garbage = await pushTestImage(registry.host, "bundles/victim-signed", "garbage", "garbage");
       // Something the registry stores under the tag that is not an OCI referrers index (a Docker manifest list).
       await repo.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.DockerManifestList, manifests: [] })), MediaType.DockerManifestList, referrersTag(garbage));
-      assert.deepEqual(await codes(["verify", "--key", "signet.pub", `${registry.host}/bundles/victim-signed@${garbage}`]), ["REFERRERS_INVALID"]);
+      assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", `${registry.host}/bundles/victim-signed@${garbage}`]), ["REFERRERS_INVALID"]);
 
       // A referrer listed for this image whose bundle is about another image: the statement's subject decides (A.12).
       const liar = await pushTestImage(registry.host, "bundles/victim-signed", "liar", "liar");
@@ -132,7 +132,7 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
       const rewrittenBytes = Buffer.from(JSON.stringify(rewritten));
       const rewrittenDigest = await repo.putManifest(rewrittenBytes, MediaType.OciManifest);
       await repo.putManifest(buildReferrersIndex([{ mediaType: MediaType.OciManifest, digest: rewrittenDigest as Digest, size: rewrittenBytes.length, artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json" }]), MediaType.OciIndex, referrersTag(liar));
-      assert.deepEqual(await codes(["verify", "--key", "signet.pub", `${registry.host}/bundles/victim-signed@${liar}`]), ["SIG_DIGEST_MISMATCH"]);
+      assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", `${registry.host}/bundles/victim-signed@${liar}`]), ["SIG_DIGEST_MISMATCH"]);
       assert.equal(sha256Digest(rewrittenBytes), rewrittenDigest);
     } finally {
       await access.close();
@@ -143,8 +143,8 @@ describe("signatures as sigstore bundles in OCI referrers", () => {
     const layout = join(dir, "layout");
     const created = await runProgram(process.execPath, ["-e", `import(${JSON.stringify(join(process.cwd(), "dist/src/oci/layout/index.js"))}).then(async ({ openLayout, createTestImage }) => { const l = await openLayout(${JSON.stringify(layout)}, { create: true }); await createTestImage(l, "v1", { content: "layout" }); })`]);
     assert.equal(created.status, 0, created.stderr);
-    assert.equal((await signet(["sign", "--key", "signet.key", "--new-bundle-format", `oci:${layout}:v1`])).status, 0);
-    const verified = await signet(["verify", "--key", "signet.pub", `oci:${layout}:v1`]);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", "--new-bundle-format", `oci:${layout}:v1`])).status, 0);
+    const verified = await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", `oci:${layout}:v1`]);
     assert.equal(verified.status, 0, verified.stderr);
     assert.match(verified.stderr, /sigstore bundle/);
   });

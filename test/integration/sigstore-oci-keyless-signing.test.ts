@@ -53,7 +53,7 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
 
   test("legacy .sig: certificate, chain and Rekor bundle annotations; signet and cosign verify; the public-good root does not", async () => {
     const target = await image("legacy");
-    const signed = await keylessSign(["--output", "json", target]);
+    const signed = await keylessSign(["--output-format", "json", target]);
     assert.equal(signed.status, 0, signed.stdout);
     const entriesBefore = sigstore.entries.length;
     assert.ok(entriesBefore >= 1);
@@ -63,10 +63,10 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     const byCosign = await cosign(["verify", ...identity(), "--allow-http-registry", target]);
     assert.equal(byCosign.status, 0, byCosign.stderr);
     // Against the public-good root neither the log nor the CA is known.
-    const publicGood = (await codes(signet(["verify", ...identity(), "--offline", "--output", "json", target])))[0]!;
+    const publicGood = (await codes(signet(["verify", ...identity(), "--offline", "--output-format", "json", target])))[0]!;
     assert.ok(["TLOG_PROOF_INVALID", "CERT_CHAIN_INVALID"].includes(publicGood), publicGood);
-    assert.deepEqual(await codes(signet(["verify", "--certificate-identity", "bob@example.test", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--output", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
-    assert.deepEqual(await codes(signet(["verify", "--certificate-identity", ALICE, "--certificate-oidc-issuer", "https://accounts.google.com", "--trusted-root", "root.json", "--output", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
+    assert.deepEqual(await codes(signet(["verify", "--certificate-identity", "bob@example.test", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--output-format", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
+    assert.deepEqual(await codes(signet(["verify", "--certificate-identity", ALICE, "--certificate-oidc-issuer", "https://accounts.google.com", "--trusted-root", "root.json", "--output-format", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
   });
 
   test("bundle format: a DSSE bundle with the Fulcio certificate and a dsse log entry; signet and cosign verify", async () => {
@@ -74,7 +74,7 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     const signed = await keylessSign(["--new-bundle-format", target]);
     assert.equal(signed.status, 0, signed.stderr);
     assert.match(signed.stderr, /logged in Rekor at index \d+; bundle stored as referrer/);
-    const verified = await verifyKeyless(["--new-bundle-format", "--output", "json", target]);
+    const verified = await verifyKeyless(["--new-bundle-format", "--output-format", "json", target]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { signatures: { format: string; signer: { subject: string; issuer: string; transparencyLog: string } }[] }[] };
     const signer = report.images[0]!.signatures[0]!.signer;
@@ -89,7 +89,7 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
       const attested = await signet(["attest", "--identity-token", alice, "--fulcio-url", sigstore.fulcioUrl, "--rekor-url", sigstore.rekorUrl, ...extra, "--predicate", "provenance.json", "--type", "slsaprovenance", target]);
       assert.equal(attested.status, 0, attested.stderr);
     }
-    const verified = await signet(["verify-attestation", ...identity(), "--trusted-root", "root.json", "--type", "slsaprovenance", "--output", "json", target]);
+    const verified = await signet(["verify-attestation", ...identity(), "--trusted-root", "root.json", "--type", "slsaprovenance", "--output-format", "json", target]);
     assert.equal(verified.status, 0, verified.stdout);
     const report = JSON.parse(verified.stdout) as { images: { attestations: { format: string; signer: { subject: string } }[] }[] };
     assert.deepEqual(report.images[0]!.attestations.map((a) => [a.format, a.signer.subject]).sort(), [["cosign-legacy", ALICE], ["sigstore-bundle", ALICE]]);
@@ -97,7 +97,7 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     assert.equal(legacy.status, 0, legacy.stderr);
     const bundle = await cosign(["verify-attestation", "--new-bundle-format", "--trusted-root", "root.json", ...identity(), "--type", "slsaprovenance", "--allow-http-registry", target]);
     assert.equal(bundle.status, 0, bundle.stderr);
-    assert.deepEqual(await codes(signet(["verify-attestation", "--certificate-identity-regexp", ".*@example\\.org", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--type", "slsaprovenance", "--output", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
+    assert.deepEqual(await codes(signet(["verify-attestation", "--certificate-identity-regexp", ".*@example\\.org", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--type", "slsaprovenance", "--output-format", "json", target])), ["CERT_IDENTITY_MISMATCH"]);
   });
 
   test("signet verifies what cosign signs and attests keylessly against the same deployment", async () => {
@@ -118,10 +118,10 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     const before = sigstore.entries.length;
     assert.equal((await keylessSign(["--tlog-upload=false", target])).status, 0);
     assert.equal(sigstore.entries.length, before);
-    assert.deepEqual(await codes(verifyKeyless(["--output", "json", target])), ["TLOG_ENTRY_MISSING"]);
+    assert.deepEqual(await codes(verifyKeyless(["--output-format", "json", target])), ["TLOG_ENTRY_MISSING"]);
     // Even with the log waived, a short-lived certificate needs a trusted signing time (a SET or an RFC 3161
     // timestamp); signet does not fall back to "now" as cosign does.
-    assert.deepEqual(await codes(verifyKeyless(["--insecure-ignore-tlog", "--output", "json", target])), ["TIMESTAMP_INVALID"]);
+    assert.deepEqual(await codes(verifyKeyless(["--insecure-ignore-tlog", "--output-format", "json", target])), ["TIMESTAMP_INVALID"]);
   });
 
   test("key-based signing with --rekor-url logs the signature; verification then requires the SET", async () => {
@@ -136,13 +136,13 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     assert.equal(byCosign.status, 0, byCosign.stderr);
     const bundled = await image("key-logged-bundle");
     assert.equal((await signet(["sign", "--key", "signet.key", "--rekor-url", sigstore.rekorUrl, "--new-bundle-format", bundled])).status, 0);
-    const bundleVerified = await signet(["verify", "--key", "signet.pub", "--trusted-root", "root.json", "--output", "json", bundled]);
+    const bundleVerified = await signet(["verify", "--key", "signet.pub", "--trusted-root", "root.json", "--output-format", "json", bundled]);
     assert.equal(bundleVerified.status, 0, bundleVerified.stdout);
     assert.match(bundleVerified.stdout, /"transparencyLog": "verified"/);
     const unlogged = await image("key-unlogged");
-    assert.equal((await signet(["sign", "--key", "signet.key", unlogged])).status, 0);
-    assert.deepEqual(await codes(signet(["verify", "--key", "signet.pub", "--trusted-root", "root.json", "--output", "json", unlogged])), ["TLOG_ENTRY_MISSING"]);
-    assert.equal((await signet(["verify", "--key", "signet.pub", unlogged])).status, 0);
+    assert.equal((await signet(["sign", "--tlog-upload=false", "--key", "signet.key", unlogged])).status, 0);
+    assert.deepEqual(await codes(signet(["verify", "--key", "signet.pub", "--trusted-root", "root.json", "--output-format", "json", unlogged])), ["TLOG_ENTRY_MISSING"]);
+    assert.equal((await signet(["verify", "--insecure-ignore-tlog", "--key", "signet.pub", unlogged])).status, 0);
   });
 
   test("identity tokens from SIGSTORE_ID_TOKEN and from GitHub Actions' token service", async () => {
@@ -161,7 +161,7 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
 
   test("token problems are named: none, expired, wrong issuer, refused by Fulcio", async () => {
     const target = await image("bad-tokens");
-    const sign = (args: string[], extra: NodeJS.ProcessEnv = {}) => codes(signet(["sign", "--fulcio-url", sigstore.fulcioUrl, "--tlog-upload=false", "--output", "json", ...args, target], extra));
+    const sign = (args: string[], extra: NodeJS.ProcessEnv = {}) => codes(signet(["sign", "--fulcio-url", sigstore.fulcioUrl, "--tlog-upload=false", "--output-format", "json", ...args, target], extra));
     assert.deepEqual(await sign([]), ["OIDC_TOKEN_MISSING"]);
     assert.deepEqual(await sign(["--identity-token", sigstore.token({ email: ALICE, expiresIn: -60 })]), ["OIDC_TOKEN_INVALID"]);
     assert.deepEqual(await sign(["--identity-token", "not-a-jwt"]), ["OIDC_TOKEN_INVALID"]);
@@ -199,11 +199,11 @@ describe("GitHub workflow claims in the certificate", () => {
     const ok = await runSignet([...base, ...claims, target], { cwd: dir });
     assert.equal(ok.status, 0, ok.stderr);
     for (const [flag, wrong] of [["repository", "org/app-evil"], ["ref", "refs/heads/dev"], ["trigger", "pull_request"], ["name", "release2"], ["sha", "f".repeat(40)]] as const) {
-      const result = await runSignet([...base, `--certificate-github-workflow-${flag}`, wrong, "--output", "json", target], { cwd: dir });
+      const result = await runSignet([...base, `--certificate-github-workflow-${flag}`, wrong, "--output-format", "json", target], { cwd: dir });
       assert.deepEqual(jsonErrorCodes(result.stdout), ["CERT_IDENTITY_MISMATCH"], flag);
     }
     // A prefix of the workflow path is not the workflow (A.7).
-    const prefix = await runSignet(["verify", "--certificate-identity", "https://github.com/org/app/.github/workflows/rel", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--output", "json", target], { cwd: dir });
+    const prefix = await runSignet(["verify", "--certificate-identity", "https://github.com/org/app/.github/workflows/rel", "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json", "--output-format", "json", target], { cwd: dir });
     assert.deepEqual(jsonErrorCodes(prefix.stdout), ["CERT_IDENTITY_MISMATCH"]);
   });
 });

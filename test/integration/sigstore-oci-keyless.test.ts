@@ -41,7 +41,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
   let keyRekor: { image: string; digest: Digest };
   const signet = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runSignet(args, { env: { ...env, ...extraEnv }, cwd: dir });
   const codes = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const result = await signet([...args, "--output", "json"], extraEnv);
+    const result = await signet([...args, "--output-format", "json"], extraEnv);
     assert.notEqual(result.status, 0, result.stdout);
     return jsonErrorCodes(result.stdout);
   };
@@ -68,7 +68,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
   });
 
   test("JSON output gives the signer, the log entry and the format", async () => {
-    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output", "json", keyless.image]);
+    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output-format", "json", keyless.image]);
     assert.equal(result.status, 0, result.stdout);
     const report = JSON.parse(result.stdout) as { images: { signatures: { format: string; signer: Record<string, string> }[] }[] };
     const signature = report.images[0]!.signatures[0]!;
@@ -103,7 +103,7 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
     assert.deepEqual(await codes(["verify", "--trusted-root", "root.json", keyless.image]), ["IDENTITY_POLICY_INVALID"]);
     assert.deepEqual(await codes(["verify", "--certificate-identity", "mitr@redhat.com", "--trusted-root", "root.json", keyless.image]), ["IDENTITY_POLICY_INVALID"]);
     assert.deepEqual(await codes(["verify", "--certificate-oidc-issuer-regexp", ".*", "--trusted-root", "root.json", keyless.image]), ["IDENTITY_POLICY_INVALID"]);
-    assert.deepEqual(await codes(["verify", "--key", join(FIXTURES, "cosign.pub"), ...MITR, keyless.image]), ["OPTION_CONFLICT"]);
+    assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", join(FIXTURES, "cosign.pub"), ...MITR, keyless.image]), ["OPTION_CONFLICT"]);
   });
 
   test("a trusted root whose log is another key rejects the entry (A.3, D.29)", async () => {
@@ -140,8 +140,8 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
   });
 
   test("a keyless signature checked with a key is SIG_INVALID; a key signature checked keyless names the missing certificate", async () => {
-    assert.deepEqual(await codes(["verify", "--key", join(FIXTURES, "cosign.pub"), keyless.image]), ["SIG_INVALID"]);
-    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output", "json", keyRekor.image]);
+    assert.deepEqual(await codes(["verify", "--insecure-ignore-tlog", "--key", join(FIXTURES, "cosign.pub"), keyless.image]), ["SIG_INVALID"]);
+    const result = await signet(["verify", ...MITR, "--trusted-root", "root.json", "--output-format", "json", keyRekor.image]);
     assert.deepEqual(jsonErrorCodes(result.stdout), ["SIG_INVALID"]);
     assert.match(result.stdout, /no certificate/);
   });
@@ -166,9 +166,39 @@ describe("signet verify: keyless and logged legacy .sig signatures", () => {
     assert.ok(["TLOG_PROOF_INVALID", "TLOG_ENTRY_MISSING"].includes(otherLog[0]!), otherLog[0]);
   });
 
-  test("key without a configured log: verified, and the output says no log was checked", async () => {
-    const result = await signet(["verify", "--key", join(FIXTURES, "cosign2.pub"), keyRekor.image]);
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /No transparency log was checked: none is configured/);
+  test("--certificate-identity-regexp is anchored, says so when cosign's reading would match, and the -unanchored flags give cosign's reading", async () => {
+    const partial = await signet(["verify", "--certificate-identity-regexp", "mitr@redhat", "--certificate-oidc-issuer", "https://github.com/login/oauth", "--trusted-root", "root.json", "--output-format", "json", keyless.image]);
+    assert.equal(partial.status, 12);
+    const error = (JSON.parse(partial.stdout) as { images: { error: { code: string; message: string; hint: string } }[] }).images[0]!.error;
+    assert.equal(error.code, "CERT_IDENTITY_MISMATCH");
+    assert.match(error.message, /signet anchors --certificate-identity-regexp/);
+    assert.match(error.hint, /--certificate-identity-regexp-unanchored/);
+    const cosignReading = ["--certificate-oidc-issuer-regexp-unanchored", "^https://github\\.com/", "--trusted-root", "root.json", keyless.image];
+    for (const pattern of ["mitr@redhat", "^mitr@", "redhat\\.com$"]) {
+      const result = await signet(["verify", "--certificate-identity-regexp-unanchored", pattern, ...cosignReading]);
+      assert.equal(result.status, 0, `${pattern}: ${result.stderr}`);
+    }
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp-unanchored", "^redhat", ...cosignReading]), ["CERT_IDENTITY_MISMATCH"]);
+    // A pattern cannot escape the wrapping group, and the two spellings of one rule conflict.
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp-unanchored", "x)|(.*", ...cosignReading]), ["IDENTITY_POLICY_INVALID"]);
+    assert.deepEqual(await codes(["verify", "--certificate-identity-regexp", ".*", "--certificate-identity-regexp-unanchored", "x", ...cosignReading]), ["OPTION_CONFLICT"]);
+  });
+
+  test("key-based, as cosign 2: the log entry is required by default (public-good root), and skipping it is said aloud", async () => {
+    const key = join(FIXTURES, "cosign2.pub");
+    const logged = await signet(["verify", "--key", key, "--offline", keyRekor.image]);
+    assert.equal(logged.status, 0, logged.stderr);
+    assert.match(logged.stderr, /transparency log was verified offline/);
+    const stripped = await stageLayout("dir-img-cosign-key-rekor-valid", (a) => {
+      delete a[CosignAnnotation.bundle];
+      return a;
+    });
+    const unlogged = await signet(["verify", "--key", key, "--offline", "--output-format", "json", stripped.image]);
+    assert.equal(unlogged.status, 12);
+    assert.deepEqual(jsonErrorCodes(unlogged.stdout), ["TLOG_ENTRY_MISSING"]);
+    const waived = await signet(["verify", "--insecure-ignore-tlog", "--key", key, stripped.image]);
+    assert.equal(waived.status, 0, waived.stderr);
+    assert.match(waived.stderr, /WARNING: Skipping tlog verification is an insecure practice/);
+    assert.match(waived.stderr, /The transparency log was not checked \(--insecure-ignore-tlog\)/);
   });
 });

@@ -6,9 +6,10 @@ import { resolvePredicateType } from "../../signatures/attestation/predicate-typ
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
 import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
-import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom } from "../signer-options.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
+import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
+import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
+import { explainAnchoring } from "./trust.js";
 import { describeSigner } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
@@ -23,22 +24,14 @@ export const attestCommand: Command = {
   Wraps the predicate FILE in an in-toto statement whose subject is the image digest, signs it as a DSSE envelope
   and stores it as cosign does: a layer of REPO:sha256-<hex>.att, or with --new-bundle-format a sigstore bundle
   attached as an OCI referrer.
-  --predicate FILE           the predicate (JSON; text for spdx and custom)
-  --type TYPE                ${TYPES} (default custom)
-  --key PATH                 cosign encrypted key or PEM private key; without it, keyless signing
-  --password-file FILE       read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)
-  -r, --recursive            for a multi-arch index, also attest every platform manifest
-${SIGSTORE_SIGN_USAGE}
-  -o, --output json          print the results as JSON
-  --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
+  TYPE is ${TYPES}.
+${SIGSTORE_SIGN_USAGE}`,
   options: {
-    key: { type: "string" },
-    "password-file": { type: "string" },
-    predicate: { type: "string" },
-    type: { type: "string" },
-    recursive: { type: "boolean", short: "r" },
-    "tlog-upload": { type: "string" },
-    yes: { type: "boolean", short: "y" },
+    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
+    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
+    type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+    recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also attest every platform manifest" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
@@ -63,11 +56,11 @@ ${SIGSTORE_SIGN_USAGE}
         bundleFormat: context.values["new-bundle-format"] === true,
         recursive: context.values["recursive"] === true,
       });
-      let failed = 0;
+      const errors: SignetError[] = [];
       const report = results.map((result, index) => {
         const image = images[index]!;
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           return { image, error: result.toJSON() };
         }
@@ -86,7 +79,7 @@ ${SIGSTORE_SIGN_USAGE}
         };
       });
       if (format === "json") writeJson(context.io, report);
-      return failed === 0 ? 0 : 1;
+      return exitCodeOf(errors);
     } finally {
       await access.close();
     }
@@ -101,41 +94,51 @@ export const verifyAttestationCommand: Command = {
 
   Finds the image's attestations in REPO:sha256-<hex>.att and among its OCI referrers (sigstore bundles), and
   accepts those signed as required whose in-toto statement has the predicate type --type and names the image
-  digest as its subject. Prints each verified envelope as a JSON line on stdout (as cosign does) and the verified
-  statements on stderr; --output json gives the decoded statements. Exits 1 unless every image has one.
+  digest as its subject. As cosign, prints each verified envelope as a JSON line on stdout (-o text: the statement)
+  and the verified statements on stderr; --output-format json prints signet's report (the decoded statements,
+  failures with their error code) instead. Fails unless every image has one (exit codes: docs/errors.md).
 ${SIGNER_USAGE}
-  --type TYPE                         ${TYPES} (default custom, as cosign)
-  --new-bundle-format                 look only for sigstore bundles (referrers)
-  -o, --output json                   one JSON document with a result per image, failures included
-  --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
+  TYPE is ${TYPES}.`,
   options: {
     ...SIGNER_OPTIONS,
-    type: { type: "string" },
-    "new-bundle-format": { type: "boolean" },
+    type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type required" },
+    "new-bundle-format": { type: "boolean", description: "look only for sigstore bundles (OCI referrers)" },
+    "max-workers": { type: "string", value: "N", default: "16", description: "images verified at once (cosign: 10)" },
     ...REGISTRY_OPTIONS,
-    ...OUTPUT_OPTION,
+    ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
   async run(context) {
     const format = outputFormat(context);
+    const payloadFormat = cosignOutput(context);
+    const workers = maxWorkers(context, 16);
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "verify-attestation needs at least one IMAGE");
     const predicateType = resolvePredicateType(stringOption(context, "type") ?? "custom");
     const setup = await signerSetupFrom(context);
+    warnIfTlogIgnored(context, setup);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
-      const outcomes = await mapConcurrently(images, 16, async (image): Promise<Outcome> => {
+      const tally = createProgress(context.io, "Verifying attestations", images.length);
+      const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" }) };
+          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" });
+          tally.done();
+          return { image, verified };
         } catch (error) {
-          return { image, error: toSignetError(error) };
+          const failure = await explainAnchoring(toSignetError(error), context);
+          tally.done(failure);
+          return { image, error: failure };
         }
       });
+      tally.finish();
       const failed = outcomes.filter((o) => "error" in o).length;
+      const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {
         writeJson(context.io, {
           verified: failed === 0,
+          exitCode,
           predicateType,
           signer: setup.description,
           images: outcomes.map((o) => ("error" in o ? { image: o.image, verified: false, error: o.error.toJSON() } : attestationsJson(o.image, o.verified))),
@@ -153,12 +156,13 @@ ${SIGNER_USAGE}
           context.io.stderr.write(`The following checks were performed on each of these attestations:\n  - The in-toto statement is of type ${predicateType} and names ${verified.digest}\n  - The signatures were verified (${setup.description})\n`);
           for (const a of verified.attestations) {
             context.io.stderr.write(`  ${a.format === "cosign-legacy" ? "legacy .att layer" : "sigstore bundle"} ${a.source}: ${describeSigner(a.signer)}\n    statement: ${a.statementBytes.toString("utf8").slice(0, 2000)}\n`);
-            context.io.stdout.write(`${JSON.stringify(a.envelope)}\n`);
+            // cosign's -o: json prints the DSSE envelope, text the in-toto statement it carries.
+            context.io.stdout.write(payloadFormat === "text" ? `${a.statementBytes.toString("utf8")}\n` : `${JSON.stringify(a.envelope)}\n`);
           }
           context.io.stderr.write(`${verified.attestations.length} attestation(s) verified${verified.rejected.length > 0 ? `; ${verified.rejected.length} other(s) were not accepted` : ""}.\n`);
         }
       }
-      return failed === 0 ? 0 : 1;
+      return exitCode;
     } finally {
       await access.close();
     }

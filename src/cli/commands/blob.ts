@@ -1,39 +1,66 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { SignetError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { decodeBlobSignature, signBlob, verifyBlobSignature } from "../../signatures/blob/blob-signature.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
+import { OUTPUT_OPTION, OUTPUT_FORMAT_OPTION, booleanOption, outputFormat, requireString, stringOption } from "../options.js";
+import { tlogUploadFailed } from "../tlog.js";
 import { writeJson } from "../output.js";
 import { publicKeyFrom, signingKeyFrom } from "../session.js";
-import { hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
+import { TLOG_SKIPPED_WARNING } from "../signer-options.js";
+import { explainAnchoring, hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
 
 export const signBlobCommand: Command = {
   name: "sign-blob",
   summary: "Sign a file",
-  usage: `signet sign-blob --key cosign.key [--output-signature FILE] FILE
+  usage: `signet sign-blob --key cosign.key [--output-signature FILE] [--tlog-upload=false] FILE
 
-  Prints the base64 signature (cosign's format). \`openssl dgst -sha256 -verify cosign.pub -signature <(base64 -d sig) FILE\`
-  verifies it as well as \`cosign verify-blob\` and \`signet verify-blob\`.`,
+  Prints the base64 signature (cosign's format), or writes it to --output-signature FILE (--output FILE is cosign's
+  older name for it). As cosign 2, the signature is uploaded to the transparency log (--rekor-url, default
+  https://rekor.sigstore.dev) unless --tlog-upload=false. \`openssl dgst -sha256 -verify cosign.pub -signature
+  <(base64 -d sig) FILE\` verifies it as well as \`cosign verify-blob\` and \`signet verify-blob\`.`,
   options: {
-    key: { type: "string" },
-    "password-file": { type: "string" },
-    "output-signature": { type: "string" },
-    "tlog-upload": { type: "string" },
-    yes: { type: "boolean", short: "y" },
-    ...OUTPUT_OPTION,
+    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key" },
+    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    "output-signature": { type: "string", value: "FILE", description: "write the signature to FILE instead of stdout" },
+    output: { type: "string", value: "FILE", aliasOf: "output-signature", description: "cosign's deprecated name of --output-signature" },
+    b64: { type: "boolean", default: true, description: "base64-encode the signature (--b64=false: raw bytes)" },
+    "tlog-upload": { type: "boolean", default: true, description: "upload the signature to the transparency log (--tlog-upload=false: do not)" },
+    "rekor-url": { type: "string", value: "URL", default: "https://rekor.sigstore.dev", description: "the transparency log" },
+    yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
+    "use-signing-config": { type: "boolean", description: "cosign 3: only --use-signing-config=false is accepted (signet uses --rekor-url)" },
+    ...OUTPUT_FORMAT_OPTION,
   },
   async run(context) {
     const file = onlyFile(context, "sign-blob");
+    if (context.values["use-signing-config"] === true) throw new SignetError("USAGE", "--use-signing-config=true is not supported: signet has no signing-config support", { hint: "Leave it out or pass --use-signing-config=false, and name the log with --rekor-url." });
     const key = await signingKeyFrom(context, requireString(context, "key"));
-    const signature = signBlob(key, readInput(file));
+    const blob = readInput(file);
+    const signature = signBlob(key, blob);
+    let logIndex: string | undefined;
+    if (booleanOption(context, "tlog-upload", true)) {
+      // cosign 2 logs key-based signatures by default; nothing is written unless the log recorded it.
+      const [{ uploadToRekor, DEFAULT_REKOR_URL }, { publicKeyToPem }] = await Promise.all([import("../../transparency/rekor-client.js"), import("../../keys/index.js")]);
+      const rekorUrl = stringOption(context, "rekor-url") ?? DEFAULT_REKOR_URL;
+      const entry = await uploadToRekor({
+        rekorUrl,
+        content: { kind: "message", sha256: createHash("sha256").update(blob).digest(), signature: Buffer.from(signature, "base64") },
+        verifierPem: publicKeyToPem(key.publicKey),
+      }).catch((error: unknown) => {
+        throw tlogUploadFailed(rekorUrl, error);
+      });
+      logIndex = entry.logIndex;
+      context.io.stderr.write(`tlog entry created with index: ${entry.logIndex}\n`);
+    }
+    const encoded = booleanOption(context, "b64", true) ? signature : Buffer.from(signature, "base64");
     const outputPath = stringOption(context, "output-signature");
     if (outputPath !== undefined) {
-      await writeFileAtomic(outputPath, signature, { mode: 0o644, guard: true });
-      context.io.stderr.write(`Wrote signature to ${outputPath}\n`);
+      await writeFileAtomic(outputPath, encoded, { mode: 0o644, guard: true });
+      context.io.stderr.write(`Wrote signature to file ${outputPath}\n`);
     }
-    if (outputFormat(context) === "json") writeJson(context.io, { file, signature });
-    else if (outputPath === undefined) context.io.stdout.write(`${signature}\n`);
+    if (outputFormat(context) === "json") writeJson(context.io, { file, signature, ...(outputPath !== undefined ? { signatureFile: outputPath } : {}), logIndex: logIndex ?? null });
+    else if (outputPath === undefined) context.io.stdout.write(typeof encoded === "string" ? `${encoded}\n` : encoded);
     return 0;
   },
 };
@@ -48,14 +75,14 @@ export const verifyBlobCommand: Command = {
   BUNDLE is a sigstore bundle (v0.1 to v0.3, message signature or DSSE): the signature, its certificate or key
   hint, and its transparency log proofs. Keyless bundles need the identity: --certificate-identity or
   --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (regexps
-  match the whole value), optionally the --certificate-github-workflow-* claims. The trust root is the
+  match the whole value), optionally the GitHub workflow claims (--certificate-github-workflow-repository…). The trust root is the
   public-good one through TUF (--offline: the cached or shipped copy; --staging: the staging instance), or
   --trusted-root FILE. A bundle must carry a verified log entry unless --insecure-ignore-tlog (key-signed only).`,
   options: {
-    key: { type: "string" },
-    signature: { type: "string" },
-    bundle: { type: "string" },
-    "insecure-ignore-tlog": { type: "boolean" },
+    key: { type: "string", value: "PATH", description: "the public key (PEM), certificate, or private key" },
+    signature: { type: "string", value: "SIG", description: "the signature: a file (base64 or raw) or the base64 text" },
+    bundle: { type: "string", value: "FILE", description: "a sigstore bundle holding the signature and its proofs" },
+    "insecure-ignore-tlog": { type: "boolean", description: "accept a key-signed bundle without a verified log entry" },
     ...IDENTITY_OPTIONS,
     ...TRUST_ROOT_OPTIONS,
     ...OUTPUT_OPTION,
@@ -64,7 +91,13 @@ export const verifyBlobCommand: Command = {
     const file = onlyFile(context, "verify-blob");
     if (stringOption(context, "bundle") !== undefined) return verifyBlobBundle(context, file);
     if (hasIdentityOptions(context)) throw new SignetError("USAGE", "--certificate-identity and the other identity flags need --bundle");
-    const publicKey = await publicKeyFrom(requireString(context, "key"));
+    if (context.values["insecure-ignore-tlog"] !== true) {
+      throw new SignetError("TLOG_LOOKUP_UNSUPPORTED", "a detached --signature carries no transparency log proof, and signet does not search Rekor for one", {
+        hint: "Verify the bundle instead (sign with `cosign sign-blob --bundle FILE` or `signet sign-blob`), or add --insecure-ignore-tlog to check the signature alone.",
+      });
+    }
+    context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
+    const publicKey = await publicKeyFrom(requireString(context, "key"), context.io.env);
     const signature = decodeBlobSignature(readSignature(requireString(context, "signature")));
     verifyBlobSignature(publicKey, readInput(file), signature);
     if (outputFormat(context) === "json") writeJson(context.io, { file, verified: true });
@@ -79,14 +112,14 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
   if (keyPath !== undefined && hasIdentityOptions(context)) throw new SignetError("OPTION_CONFLICT", "give either --key or the --certificate-identity flags, not both");
   const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
   if (ignoreTlog && keyPath === undefined) throw new SignetError("OPTION_CONFLICT", "--insecure-ignore-tlog applies to key-signed bundles only: a certificate needs a trusted time");
-  const identity = keyPath === undefined ? identityPolicyFrom(context) : undefined;
+  const identity = keyPath === undefined ? await identityPolicyFrom(context) : undefined;
   // A wrong identity policy is the user's to fix before any trust root is fetched.
   if (identity !== undefined) (await import("../../signatures/bundle/identity-match.js")).compileIdentityPolicy(identity);
   const [{ verifySigstoreBundle }, { describeSigner, toJson }, trust, policy] = await Promise.all([
     import("../../signatures/bundle/verify-bundle.js"),
     import("./conformance.js"),
     trustMaterialFrom(context),
-    identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!).then((publicKey) => ({ kind: "key" as const, publicKey })),
+    identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!, context.io.env).then((publicKey) => ({ kind: "key" as const, publicKey })),
   ]);
   const bundlePath = requireString(context, "bundle");
   let untrustedBundle: unknown;
@@ -96,7 +129,12 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
     if (SignetError.is(error)) throw error;
     throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
   }
-  const verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
+  let verified;
+  try {
+    verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
+  } catch (error) {
+    throw SignetError.is(error) ? await explainAnchoring(error, context) : error;
+  }
   if (outputFormat(context) === "json") writeJson(context.io, { file, ...toJson(verified) });
   else context.io.stderr.write(`Verified OK: ${describeSigner(verified)}${verified.tlogEntries.length === 0 ? " (no transparency log entry was checked)" : ""}\n`);
   return 0;

@@ -2,7 +2,7 @@ import { SignetError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { generateSigningKey, importKeyPair, publicKeyFromPrivate, publicKeyToPem, resolvePassword, writeKeyPair } from "../../keys/index.js";
 import type { Command } from "../command.js";
-import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
+import { OUTPUT_FORMAT_OPTION, OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
 import { writeJson } from "../output.js";
 
 export const generateKeyPairCommand: Command = {
@@ -15,10 +15,10 @@ export const generateKeyPairCommand: Command = {
   --legacy   write ENCRYPTED COSIGN PRIVATE KEY with N=2^15, for cosign <= 2.1, podman 4.4 and Debian's skopeo
   --force    overwrite existing files`,
   options: {
-    "output-key-prefix": { type: "string" },
-    "password-file": { type: "string" },
-    legacy: { type: "boolean" },
-    force: { type: "boolean", short: "f" },
+    "output-key-prefix": { type: "string", value: "PREFIX", default: "cosign", description: "write PREFIX.key and PREFIX.pub" },
+    "password-file": { type: "string", value: "FILE", description: "read the password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    legacy: { type: "boolean", description: "write the cosign <= 2.1 format (ENCRYPTED COSIGN PRIVATE KEY, scrypt N=2^15)" },
+    force: { type: "boolean", short: "f", description: "overwrite existing files" },
     ...OUTPUT_OPTION,
   },
   async run(context) {
@@ -42,18 +42,19 @@ export const importKeyPairCommand: Command = {
 
   Reads a PEM private key (PKCS#8, SEC1 or PKCS#1; ECDSA, Ed25519 or RSA) and writes PREFIX.key (encrypted) and PREFIX.pub.`,
   options: {
-    key: { type: "string", short: "k" },
-    "output-key-prefix": { type: "string" },
-    "password-file": { type: "string" },
-    legacy: { type: "boolean" },
-    force: { type: "boolean", short: "f" },
-    ...OUTPUT_OPTION,
+    key: { type: "string", short: "k", value: "KEY.pem", description: "the PEM private key to import" },
+    "output-key-prefix": { type: "string", short: "o", value: "PREFIX", default: "import-cosign", description: "write PREFIX.key and PREFIX.pub" },
+    "password-file": { type: "string", value: "FILE", description: "read the new password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    legacy: { type: "boolean", description: "write the cosign <= 2.1 format (ENCRYPTED COSIGN PRIVATE KEY, scrypt N=2^15)" },
+    force: { type: "boolean", short: "f", description: "overwrite existing files" },
+    yes: { type: "boolean", short: "y", description: "overwrite existing files without asking (cosign's -y)" },
+    ...OUTPUT_FORMAT_OPTION,
   },
   async run(context) {
     const source = requireString(context, "key");
     const prefix = stringOption(context, "output-key-prefix") ?? "import-cosign";
     const password = await resolvePassword({ passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true, confirm: true });
-    const paths = await importKeyPair(source, password, prefix, { force: context.values["force"] === true, legacy: context.values["legacy"] === true });
+    const paths = await importKeyPair(source, password, prefix, { force: context.values["force"] === true || context.values["yes"] === true, legacy: context.values["legacy"] === true });
     if (outputFormat(context) === "json") writeJson(context.io, paths);
     else context.io.stderr.write(`Private key written to ${paths.privatePath}\nPublic key written to ${paths.publicPath}\n`);
     return 0;
@@ -65,9 +66,9 @@ export const publicKeyCommand: Command = {
   summary: "Print the public key of a private key",
   usage: `signet public-key --key cosign.key [--outfile FILE]`,
   options: {
-    key: { type: "string" },
-    "password-file": { type: "string" },
-    outfile: { type: "string" },
+    key: { type: "string", value: "PATH", description: "the private key" },
+    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    outfile: { type: "string", value: "FILE", description: "write the public key to FILE instead of stdout" },
   },
   async run(context) {
     const keyPath = requireString(context, "key");

@@ -25,7 +25,7 @@ import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
 import { defaultRegistriesDPath, loadRegistriesD } from "../../signatures/registries-d/index.js";
 import { parseGpgKeyring } from "../../signatures/simplesigning/index.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, parseDurationMs, registryOptions, stringOption } from "../options.js";
+import { GLOBAL_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, parseDurationMs, registryOptions, stringOption } from "../options.js";
 import { printError, writeJson } from "../output.js";
 
 /** Images evaluated at once (registry round trips dominate). */
@@ -33,9 +33,9 @@ const CONCURRENCY = 16;
 const SYSTEM_POLICY = "/etc/containers/policy.json";
 
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  verify: ["policy", "registries-d", "use-sigstore-attachments", "kbs-url", "kubeconfig", "output", ...Object.keys(REGISTRY_OPTIONS)],
-  lint: ["kbs-url", "kubeconfig", "output"],
-  init: ["image", "key", "gpg-key", "file", "force", "output"],
+  verify: ["policy", "registries-d", "use-sigstore-attachments", "kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS), ...Object.keys(REGISTRY_OPTIONS)],
+  lint: ["kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
+  init: ["image", "key", "gpg-key", "file", "force", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
 };
 
 export const policyCommand: Command = {

@@ -11,31 +11,30 @@ import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatur
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
-import { keyValueOptions, registryOptions, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
+import { booleanOption, keyValueOptions, registryOptions, stringOption } from "../options.js";
+import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
+import { tlogUploadFailed } from "../tlog.js";
 
 export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
-  "fulcio-url": { type: "string" },
-  "rekor-url": { type: "string" },
-  "oidc-issuer": { type: "string" },
-  "identity-token": { type: "string" },
-  "new-bundle-format": { type: "boolean" },
+  "fulcio-url": { type: "string", value: "URL", default: "https://fulcio.sigstore.dev", description: "the Fulcio CA for keyless signing" },
+  "rekor-url": { type: "string", value: "URL", default: "https://rekor.sigstore.dev", description: "the transparency log signatures are uploaded to" },
+  "oidc-issuer": { type: "string", value: "URL", description: "the issuer the identity token must come from" },
+  "identity-token": { type: "string", value: "TOKEN|FILE", description: "the OIDC identity token for keyless signing (else SIGSTORE_ID_TOKEN or GitHub Actions' token)" },
+  "new-bundle-format": { type: "boolean", description: "store a sigstore bundle as an OCI referrer instead of a layer of the .sig tag" },
+  "tlog-upload": { type: "boolean", default: true, description: "upload the signature to the transparency log (--tlog-upload=false: do not)" },
+  "use-signing-config": { type: "boolean", description: "cosign 3: only --use-signing-config=false is accepted (signet uses --fulcio-url and --rekor-url)" },
+  yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
-export const SIGSTORE_SIGN_USAGE = `  Keyless signing (no --key): an OIDC identity token, an ephemeral key, a Fulcio certificate, a Rekor entry:
-  --identity-token TOKEN|FILE  the token (else SIGSTORE_ID_TOKEN, else GitHub Actions' ambient token)
-  --oidc-issuer URL            the issuer the token must come from
-  --fulcio-url URL             default https://fulcio.sigstore.dev
-  --rekor-url URL              default https://rekor.sigstore.dev (keyless); with --key, upload to this log
-  --tlog-upload=false          do not upload to a transparency log
-  --new-bundle-format          store a sigstore bundle (DSSE, cosign 3's format) as an OCI referrer instead of
-                               a layer of the .sig tag`;
+export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC identity token, an ephemeral key, a Fulcio certificate. As cosign 2,
+  signatures are uploaded to the transparency log (--rekor-url) unless --tlog-upload=false.`;
 
-/** True when the command line asks for more than key signing into the `.sig` tag. */
+/** True when the command line asks for more than key signing into the `.sig` tag without a log. */
 export function wantsSigstoreSigning(context: CommandContext): boolean {
   return (
     stringOption(context, "key") === undefined ||
+    booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
   );
@@ -57,7 +56,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
   const recursive = context.values["recursive"] === true;
   try {
     progress(context.io, `Signing ${images.length} image(s) as ${signer.who}…`);
-    let failed = 0;
+    const errors: SignetError[] = [];
     const report: unknown[] = [];
     if (context.values["new-bundle-format"] === true) {
       const results = await signImagesAsBundles(access, images, {
@@ -67,7 +66,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
       results.forEach((result, index) => {
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
         } else {
@@ -85,7 +84,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
       results.forEach((result, index) => {
         if (SignetError.is(result)) {
-          failed++;
+          errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
         } else {
@@ -95,7 +94,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
       });
     }
     if (format === "json") writeJson(context.io, report);
-    return failed === 0 ? 0 : 1;
+    return exitCodeOf(errors);
   } finally {
     await access.close();
   }
@@ -103,7 +102,10 @@ export async function signWithSigstore(context: CommandContext, images: readonly
 
 /** The signer the command line names: a key (optionally logged to --rekor-url), or keyless through Fulcio. */
 export async function sigstoreSignerFrom(context: CommandContext): Promise<SigstoreSigner> {
-  const tlogUpload = parseTlogUpload(stringOption(context, "tlog-upload"));
+  const tlogUpload = booleanOption(context, "tlog-upload", true);
+  if (context.values["use-signing-config"] === true) {
+    throw new SignetError("USAGE", "--use-signing-config=true is not supported: signet has no signing-config support", { hint: "Pass --use-signing-config=false (or leave it out) and name the services with --fulcio-url and --rekor-url." });
+  }
   const rekorFlag = stringOption(context, "rekor-url");
   const keyPath = stringOption(context, "key");
   if (keyPath !== undefined) {
@@ -111,8 +113,8 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
       if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for keyless signing and cannot be combined with --key`);
     }
     const key = await signingKeyFrom(context, keyPath);
-    // cosign 2 uploads key-based signatures to the public log by default; signet only to a log it is given.
-    const rekorUrl = tlogUpload && rekorFlag !== undefined ? rekorFlag : undefined;
+    // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
+    const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
     return { key, who: `key ${keyPath}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
@@ -137,12 +139,6 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
   };
 }
 
-function parseTlogUpload(value: string | undefined): boolean {
-  if (value === undefined || value === "true") return true;
-  if (value === "false") return false;
-  throw new SignetError("USAGE", `--tlog-upload takes true or false, not ${JSON.stringify(value)}`);
-}
-
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
 async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signature: Buffer): Promise<Record<string, string>> {
   const annotations: Record<string, string> = {};
@@ -150,10 +146,13 @@ async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signat
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
   if (signer.rekorUrl !== undefined) {
     const { uploadToRekor } = await import("../../transparency/rekor-client.js");
+    const rekorUrl = signer.rekorUrl;
     const entry = await uploadToRekor({
-      rekorUrl: signer.rekorUrl,
+      rekorUrl,
       content: { kind: "message", sha256: Buffer.from(sha256Digest(payload).slice("sha256:".length), "hex"), signature },
       verifierPem: signer.certificatePem ?? publicKeyToPem(signer.key.publicKey),
+    }).catch((error: unknown) => {
+      throw tlogUploadFailed(rekorUrl, error);
     });
     annotations[CosignAnnotation.bundle] = entry.cosignBundleAnnotation;
   }

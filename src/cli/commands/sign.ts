@@ -5,7 +5,7 @@ import { ImageAccess } from "../../oci/image-access.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import type { Command, CommandContext, OutputFormat } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
-import { printError, progress, writeJson } from "../output.js";
+import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
 
@@ -26,34 +26,19 @@ export const signCommand: Command = {
 
   IMAGE is a registry reference (docker://REF or REF) or an OCI layout (oci:PATH[:TAG]).
   A tag is resolved to its digest, and the digest is what gets signed.
-  --key PATH                 cosign encrypted key or PEM private key
-  --password-file FILE       read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)
-  -a, --annotations k=v      add an annotation to the signed payload (repeatable)
-  -r, --recursive            for a multi-arch index, also sign every platform manifest
-  --sign-container-identity  the docker-reference to write instead of the image's repository
 ${SIGSTORE_SIGN_USAGE}
-  -o, --output json          print the results as JSON
-  GPG simple signing (as skopeo copy --sign-by; registry images only):
-  --gpg-key FILE             OpenPGP secret key (gpg --export-secret-keys, binary or armored)
-  --passphrase-file FILE     the key's passphrase (first line)
-  --registries-d DIR         where lookaside-staging is configured (default: ~/.config/containers/registries.d
-                             if it exists, else /etc/containers/registries.d)
-  --lookaside-staging URL    write to this file: store instead (default: registries.d, else containers/image's
-                             built-in /var/lib/containers/sigstore); the signature names the image as written
-                             (e.g. host/repo:tag) unless --sign-container-identity says otherwise
-  --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
+  GPG simple signing (as skopeo copy's sign-by option; registry images only): --gpg-key, written to the lookaside staging
+  store of registries.d or --lookaside-staging.`,
   options: {
-    key: { type: "string" },
-    "password-file": { type: "string" },
-    annotations: { type: "string", short: "a", multiple: true },
-    recursive: { type: "boolean", short: "r" },
-    "sign-container-identity": { type: "string" },
-    "tlog-upload": { type: "string" },
-    yes: { type: "boolean", short: "y" },
-    "gpg-key": { type: "string" },
-    "passphrase-file": { type: "string" },
-    "registries-d": { type: "string" },
-    "lookaside-staging": { type: "string" },
+    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key" },
+    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+    annotations: { type: "string", short: "a", multiple: true, value: "k=v", description: "add an annotation to the signed payload" },
+    recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also sign every platform manifest" },
+    "sign-container-identity": { type: "string", value: "REF", description: "the docker-reference to write in the payload instead of the image's repository" },
+    "gpg-key": { type: "string", value: "FILE", description: "GPG simple signing: an OpenPGP secret key (binary or armored)" },
+    "passphrase-file": { type: "string", value: "FILE", description: "GPG: the key's passphrase (first line)" },
+    "registries-d": { type: "string", value: "DIR", description: "GPG: where lookaside-staging is configured (default ~/.config/containers/registries.d, else /etc/containers/registries.d)" },
+    "lookaside-staging": { type: "string", value: "URL", description: "GPG: write to this file: store instead of the registries.d one" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
@@ -80,10 +65,10 @@ ${SIGSTORE_SIGN_USAGE}
       const results = await signImages(access, images, options, SIGN_CONCURRENCY);
       type Outcome = { image: string; result: SignImageResult } | { image: string; error: SignetError };
       const outcomes = results.map((r, i): Outcome => (SignetError.is(r) ? { image: images[i]!, error: r } : { image: images[i]!, result: r }));
-      let failed = 0;
+      const errors: SignetError[] = [];
       for (const outcome of outcomes) {
         if ("error" in outcome) {
-          failed++;
+          errors.push(outcome.error);
           if (format === "text") printError(context.io, outcome.error, false);
         } else if (format === "text") {
           describeSigned(context.io.stderr, outcome.image, outcome.result);
@@ -92,7 +77,7 @@ ${SIGSTORE_SIGN_USAGE}
       if (format === "json") {
         writeJson(context.io, outcomes.map((o) => ("error" in o ? { image: o.image, error: o.error.toJSON() } : toJson(o.image, o.result))));
       }
-      return failed === 0 ? 0 : 1;
+      return exitCodeOf(errors);
     } finally {
       await access.close();
     }
@@ -125,10 +110,10 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
       signIdentity: stringOption(context, "sign-container-identity"),
       creator: `signet ${signetVersion()}`,
     });
-    let failed = 0;
+    const errors: SignetError[] = [];
     results.forEach((result, index) => {
       if (SignetError.is(result)) {
-        failed++;
+        errors.push(result);
         if (format === "text") printError(context.io, result, false);
       } else if (format === "text") {
         if (result.resolvedTag !== undefined) context.io.stderr.write(`Resolved ${images[index]} to digest ${result.digest}: signing the digest, not the tag.\n`);
@@ -138,7 +123,7 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
     if (format === "json") {
       writeJson(context.io, results.map((r, i) => (SignetError.is(r) ? { image: images[i], error: r.toJSON() } : { ...r, resolvedTag: r.resolvedTag ?? null })));
     }
-    return failed === 0 ? 0 : 1;
+    return exitCodeOf(errors);
   } finally {
     await access.close();
   }

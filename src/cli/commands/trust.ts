@@ -11,22 +11,36 @@ import { writeJson } from "../output.js";
 
 /** cosign's identity flags. */
 export const IDENTITY_OPTIONS: OptionSpec = {
-  "certificate-identity": { type: "string" },
-  "certificate-identity-regexp": { type: "string" },
-  "certificate-oidc-issuer": { type: "string" },
-  "certificate-oidc-issuer-regexp": { type: "string" },
-  "certificate-github-workflow-repository": { type: "string" },
-  "certificate-github-workflow-ref": { type: "string" },
-  "certificate-github-workflow-trigger": { type: "string" },
-  "certificate-github-workflow-sha": { type: "string" },
-  "certificate-github-workflow-name": { type: "string" },
+  "certificate-identity": { type: "string", value: "ID", description: "keyless: the certificate's subject (email, URI), compared exactly" },
+  "certificate-identity-regexp": {
+    type: "string",
+    value: "RE",
+    description: "keyless: or a regular expression (RE2); signet anchors it: it must match the WHOLE subject (cosign accepts a match anywhere: see the -unanchored flag)",
+  },
+  "certificate-identity-regexp-unanchored": {
+    type: "string",
+    value: "RE",
+    description: "keyless: a regular expression read as cosign reads --certificate-identity-regexp: a match anywhere in the subject is enough",
+  },
+  "certificate-oidc-issuer": { type: "string", value: "URL", description: "keyless: the OIDC issuer, compared exactly" },
+  "certificate-oidc-issuer-regexp": { type: "string", value: "RE", description: "keyless: or a regular expression; signet anchors it: it must match the WHOLE issuer (cosign: anywhere)" },
+  "certificate-oidc-issuer-regexp-unanchored": { type: "string", value: "RE", description: "keyless: a regular expression read as cosign reads --certificate-oidc-issuer-regexp: a match anywhere" },
+  "certificate-github-workflow-repository": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions repository claim, exact" },
+  "certificate-github-workflow-ref": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions ref claim, exact" },
+  "certificate-github-workflow-trigger": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions trigger claim, exact" },
+  "certificate-github-workflow-sha": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions commit claim, exact" },
+  "certificate-github-workflow-name": { type: "string", value: "VALUE", description: "keyless: the GitHub Actions workflow name claim, exact" },
 };
 
 /** Where the trust root comes from. */
 export const TRUST_ROOT_OPTIONS: OptionSpec = {
-  "trusted-root": { type: "string" },
-  offline: { type: "boolean" },
-  staging: { type: "boolean" },
+  "trusted-root": {
+    type: "string",
+    value: "FILE",
+    description: "a trusted_root.json (private deployment); default: the sigstore public-good root (TUF cache, else embedded), or cosign's SIGSTORE_ROOT_FILE, SIGSTORE_REKOR_PUBLIC_KEY, SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
+  },
+  offline: { type: "boolean", description: "never update the trust root over the network (use the cached or embedded one)" },
+  staging: { type: "boolean", description: "use the sigstore staging instance's trust root" },
 };
 
 /** True when any identity flag is given. */
@@ -35,7 +49,8 @@ export function hasIdentityOptions(context: CommandContext): boolean {
 }
 
 /** The identity policy the flags describe; the policy's own checks say what is missing. */
-export function identityPolicyFrom(context: CommandContext): IdentityPolicy {
+export async function identityPolicyFrom(context: CommandContext): Promise<IdentityPolicy> {
+  const unanchored = await unanchoredRegexps(context);
   const pick = (name: string): string | undefined => stringOption(context, name);
   const fields: [keyof IdentityPolicy, string][] = [
     ["subject", "certificate-identity"],
@@ -53,7 +68,70 @@ export function identityPolicyFrom(context: CommandContext): IdentityPolicy {
     const value = pick(option);
     if (value !== undefined) policy[field] = value;
   }
+  for (const [field, flag] of [["subjectRegExp", "certificate-identity-regexp"], ["issuerRegExp", "certificate-oidc-issuer-regexp"]] as const) {
+    const value = unanchored[field];
+    if (value === undefined) continue;
+    if (policy[field] !== undefined) throw new SignetError("OPTION_CONFLICT", `give --${flag} or --${flag}-unanchored, not both`);
+    policy[field] = value;
+  }
   return { kind: "identity", ...policy };
+}
+
+/**
+ * `--certificate-identity-regexp-unanchored` and `--certificate-oidc-issuer-regexp-unanchored`: cosign's reading of
+ * a regexp (Go's MatchString: a match anywhere in the value), turned into the whole-value regexp signet's matcher
+ * takes. Each pattern is first checked alone, so that one like "a)|(b" cannot escape the wrapping group.
+ */
+export async function unanchoredRegexps(context: CommandContext): Promise<{ subjectRegExp?: string; issuerRegExp?: string }> {
+  const result: { subjectRegExp?: string; issuerRegExp?: string } = {};
+  for (const [field, flag] of [["subjectRegExp", "certificate-identity-regexp-unanchored"], ["issuerRegExp", "certificate-oidc-issuer-regexp-unanchored"]] as const) {
+    const pattern = stringOption(context, flag);
+    if (pattern === undefined) continue;
+    if (pattern === "") throw new SignetError("IDENTITY_POLICY_INVALID", `--${flag} is empty`);
+    const { compileIdentityPolicy } = await import("../../signatures/bundle/identity-match.js");
+    compileIdentityPolicy({ kind: "identity", subjectRegExp: pattern, issuer: "validation only" });
+    result[field] = `[\\s\\S]*(?:${pattern})[\\s\\S]*`;
+  }
+  return result;
+}
+
+/**
+ * A CERT_IDENTITY_MISMATCH under an anchored regexp that cosign's unanchored reading would have accepted: say so,
+ * and name both ways out, instead of leaving a cosign user to guess why the same command line fails.
+ */
+export async function explainAnchoring(error: SignetError, context: CommandContext): Promise<SignetError> {
+  if (error.code !== "CERT_IDENTITY_MISMATCH") return error;
+  const anchoredFlags = (["certificate-identity-regexp", "certificate-oidc-issuer-regexp"] as const).filter((flag) => stringOption(context, flag) !== undefined);
+  if (anchoredFlags.length === 0) return error;
+  if (!Array.isArray(error.details["subjects"])) {
+    // The certificate's values are not at hand (an image's signatures are summarised): say what signet does differently.
+    const flags = anchoredFlags.map((f) => `--${f}`).join(" and ");
+    return new SignetError("CERT_IDENTITY_MISMATCH", `${error.message} (signet anchors ${flags}: the whole value must match; cosign accepts a match anywhere)`, {
+      hint: `If cosign accepts this command line, the regexp matches only part of the value: make it match the whole value (e.g. end it with .*), or pass ${anchoredFlags.map((f) => `--${f}-unanchored`).join(" and ")} to keep cosign's reading on purpose.`,
+      details: { ...error.details, anchored: anchoredFlags },
+      cause: error,
+    });
+  }
+  const subjects = (error.details["subjects"] as string[]).map((s) => s.slice(s.indexOf(":") + 1));
+  const issuer = error.details["issuer"];
+  const { compileIdentityPolicy } = await import("../../signatures/bundle/identity-match.js");
+  const readByCosign = (pattern: string, values: readonly string[]): boolean => {
+    const matches = compileIdentityPolicy({ kind: "identity", subjectRegExp: `[\\s\\S]*(?:${pattern})[\\s\\S]*`, issuer: "x" }).subjectMatches!;
+    const whole = compileIdentityPolicy({ kind: "identity", subjectRegExp: pattern, issuer: "x" }).subjectMatches!;
+    return values.some((value) => matches(value) && !whole(value));
+  };
+  const explained: string[] = [];
+  for (const [flag, values] of [["certificate-identity-regexp", subjects], ["certificate-oidc-issuer-regexp", typeof issuer === "string" ? [issuer] : []]] as const) {
+    const pattern = stringOption(context, flag);
+    if (pattern !== undefined && readByCosign(pattern, values)) explained.push(flag);
+  }
+  if (explained.length === 0) return error;
+  const flags = explained.map((f) => `--${f}`).join(" and ");
+  return new SignetError("CERT_IDENTITY_MISMATCH", `${error.message}; signet anchors ${flags} (the whole value must match), and the certificate matches only as cosign reads it (a match anywhere)`, {
+    hint: `Make the regexp match the whole value (e.g. end it with .*), or pass ${explained.map((f) => `--${f}-unanchored`).join(" and ")} instead to keep cosign's reading on purpose.`,
+    details: { ...error.details, anchored: explained },
+    cause: error,
+  });
 }
 
 /**

@@ -5,13 +5,11 @@ import type { VerifiedImageSignature } from "../../signatures/cosign/image-signa
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
 import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage } from "../../signatures/cosign/verify-image-sigstore.js";
 import { signerToJson } from "../signer-json.js";
-import type { Command } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions } from "../options.js";
-import { printError, writeJson } from "../output.js";
-import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, type SignerSetup } from "../signer-options.js";
-
-/** Images verified at once when many are given (a CI job or an audit passes hundreds). */
-const CONCURRENCY = 64;
+import { explainAnchoring } from "./trust.js";
+import type { CliIo, Command } from "../command.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
+import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
+import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
 export const verifyCommand: Command = {
   name: "verify",
@@ -22,41 +20,58 @@ export const verifyCommand: Command = {
   Finds the image's signatures in every format cosign writes: the legacy REPO:sha256-<hex>.sig tag (key or
   keyless: certificate, chain and Rekor bundle annotations), then sigstore bundles attached as OCI referrers
   (referrers API, else the sha256-<hex> tag). Prints the verified payloads of each image as a JSON array on
-  stdout (as cosign does) and a summary on stderr naming the verified signer. Exits 1 unless every image has
-  at least one valid signature.
+  stdout (as cosign does) and a summary on stderr naming the verified signer. Fails unless every image has
+  at least one valid signature (exit codes: docs/errors.md).
 ${SIGNER_USAGE}
-  -a, --annotations k=v               require this annotation in the signed payload (repeatable)
-  --new-bundle-format                 look only for sigstore bundles (referrers)
-  -o, --output json                   one JSON document with a result per image, failures included
-  --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
+
+  Output as cosign's: -o json (the default) prints each image's verified payloads as a JSON array on stdout,
+  -o text one payload per line; --output-file FILE writes them to FILE. --output-format json replaces them with
+  signet's report: one JSON document with a result per image, failures included (error code and exit code).`,
   options: {
     ...SIGNER_OPTIONS,
-    annotations: { type: "string", short: "a", multiple: true },
-    "new-bundle-format": { type: "boolean" },
+    annotations: { type: "string", short: "a", multiple: true, value: "k=v", description: "require this annotation in the signed payload" },
+    "new-bundle-format": { type: "boolean", description: "look only for sigstore bundles (OCI referrers)" },
+    "check-claims": { type: "boolean", default: true, description: "signet always checks the signed claims: --check-claims=false is refused" },
+    "experimental-oci11": { type: "boolean", description: "accepted: signet always looks for OCI 1.1 referrers as well as the .sig tag" },
+    "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
     ...REGISTRY_OPTIONS,
-    ...OUTPUT_OPTION,
+    ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
   async run(context) {
     const format = outputFormat(context);
+    const payloadFormat = cosignOutput(context);
+    if (context.values["check-claims"] === false) {
+      throw new SignetError("USAGE", "--check-claims=false is not supported: signet always checks that the signed payload names the image digest", { hint: "Leave --check-claims out (it defaults to true)." });
+    }
+    const workers = maxWorkers(context, 64);
     const images = context.positionals;
     if (images.length === 0) throw new SignetError("USAGE", "verify needs at least one IMAGE");
     const setup = await signerSetupFrom(context);
+    warnIfTlogIgnored(context, setup);
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
     const access = new ImageAccess(registryOptions(context));
     try {
       type Outcome = { image: string; verified: VerifiedSigstoreImage } | { image: string; error: SignetError };
-      const outcomes = await mapConcurrently(images, CONCURRENCY, async (image): Promise<Outcome> => {
+      const progress = createProgress(context.io, "Verifying", images.length);
+      const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats }) };
+          const verified = await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats });
+          progress.done();
+          return { image, verified };
         } catch (error) {
-          return { image, error: toSignetError(error) };
+          const failure = await explainAnchoring(toSignetError(error), context);
+          progress.done(failure);
+          return { image, error: failure };
         }
       });
+      progress.finish();
       const failed = outcomes.filter((o) => "error" in o).length;
+      const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
       if (format === "json") {
         writeJson(context.io, {
           verified: failed === 0,
+          exitCode,
           signer: setup.description,
           trust: setup.trust ?? null,
           transparencyLog: describeLogPolicy(setup),
@@ -69,11 +84,11 @@ ${SIGNER_USAGE}
             printError(context.io, outcome.error, false);
           } else {
             describeVerified(context.io.stderr, outcome.image, outcome.verified, setup);
-            context.io.stdout.write(`${JSON.stringify(outcome.verified.signatures.map(cosignStylePayload))}\n`);
+            writeCosignPayloads(context.io, payloadFormat, outcome.verified.signatures);
           }
         }
       }
-      return failed === 0 ? 0 : 1;
+      return exitCode;
     } finally {
       await access.close();
     }
@@ -81,10 +96,7 @@ ${SIGNER_USAGE}
 };
 
 function describeLogPolicy(setup: SignerSetup): string {
-  const requirement = setup.requirement;
-  if (requirement.kind === "key" && requirement.log === undefined) return "not checked: no log is configured";
-  const required = requirement.kind === "key" ? requirement.log!.required : requirement.requireTlog;
-  return required ? "required" : "not required (--insecure-ignore-tlog)";
+  return setup.tlogIgnored ? "not checked (--insecure-ignore-tlog)" : "required";
 }
 
 function describeVerified(out: NodeJS.WritableStream, image: string, verified: VerifiedSigstoreImage, setup: SignerSetup): void {
@@ -98,7 +110,7 @@ function describeVerified(out: NodeJS.WritableStream, image: string, verified: V
     ...(keyless
       ? ["  - The code-signing certificate was verified using trusted certificate authority certificates", `  - The certificate's identity matched ${setup.description}`]
       : ["  - The signatures were verified against the specified public key"]),
-    `  - ${describeTlog(verified.signatures)}`,
+    `  - ${setup.tlogIgnored ? "The transparency log was not checked (--insecure-ignore-tlog)" : describeTlog(verified.signatures)}`,
     ...verified.signatures.map((s) => `  ${describeSignature(s)}`),
     `${count} signature${count === 1 ? "" : "s"} verified` +
       (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +
@@ -128,7 +140,22 @@ export function describeSigner(signer: SignerProof): string {
   return who + log;
 }
 
-/** What cosign prints on stdout: the payload, with the keyless signer's Issuer and Subject added to optional. */
+/** What cosign prints on stdout: -o json, one array per image; -o text, one payload per line (signer details on stderr). */
+function writeCosignPayloads(io: CliIo, format: "json" | "text", signatures: readonly VerifiedImageSignature[]): void {
+  if (format === "json") {
+    io.stdout.write(`${JSON.stringify(signatures.map(cosignStylePayload))}\n`);
+    return;
+  }
+  for (const signature of signatures) {
+    if (signature.signer.kind === "keyless") {
+      io.stderr.write(`Certificate subject: ${signature.signer.subject ?? ""}\n`);
+      if (signature.signer.issuer !== undefined) io.stderr.write(`Certificate issuer URL: ${signature.signer.issuer}\n`);
+    }
+    io.stdout.write(`${JSON.stringify(signature.payload)}\n`);
+  }
+}
+
+/** The payload with the keyless signer's Issuer and Subject added to optional (as cosign's -o json). the payload, with the keyless signer's Issuer and Subject added to optional. */
 function cosignStylePayload(signature: VerifiedImageSignature): unknown {
   if (signature.signer.kind !== "keyless") return signature.payload;
   const optional: Record<string, unknown> = { ...(signature.payload.optional ?? {}) };

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { SignetError } from "../../errors/index.js";
 import { checkDestination, stageFile, type StagedFile } from "../../internal/atomic-file.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
+import { GLOBAL_OPTIONS, OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
 import { writeJson } from "../output.js";
 
 /** Flags of `webhook serve`, each also a `--config` key (camelCase). */
@@ -34,9 +34,9 @@ const SERVE_FLAGS = {
 } as const;
 
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  serve: ["config", ...Object.keys(SERVE_FLAGS)],
-  certs: ["service", "namespace", "out-dir", "days", "ca-cert", "ca-key", "force", "output"],
-  "check-policy": ["output", "namespace"],
+  serve: ["config", ...Object.keys(SERVE_FLAGS), ...Object.keys(GLOBAL_OPTIONS)],
+  certs: ["service", "namespace", "out-dir", "days", "ca-cert", "ca-key", "force", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
+  "check-policy": ["output-format", ...Object.keys(GLOBAL_OPTIONS), "namespace"],
 };
 
 export const webhookCommand: Command = {

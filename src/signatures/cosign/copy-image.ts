@@ -14,6 +14,8 @@ export interface CopyImageOptions {
   kinds: AttachmentKind[];
   /** Copy the OCI referrers too (bundles, attestations, Notation signatures, SBOMs). Default true. */
   referrers?: boolean;
+  /** false: copy only the attachments (cosign's `copy --only`), not the image. Default true. */
+  copyImage?: boolean;
 }
 
 export interface CopyImageResult {
@@ -39,7 +41,7 @@ export async function copyImageWithSignatures(access: ImageAccess, source: strin
   const destinationLocation = withSourceTag(parseImageLocation(destination), destination, resolved.resolvedTag);
   const target = await access.repositoryFor(destinationLocation, { create: true });
   const tag = tagOf(destinationLocation);
-  const stats = await copyManifestTree(resolved.repository, target, resolved.digest, tag);
+  const stats = options.copyImage === false ? { manifests: 0, blobsCopied: 0, blobsSkipped: 0 } : await copyManifestTree(resolved.repository, target, resolved.digest, tag);
 
   const digests: Digest[] = [resolved.digest];
   const manifest = await resolved.repository.getManifest(resolved.digest);

@@ -1,6 +1,7 @@
 // The CLI's contract with scripts: exit codes, one-line errors with a code and a hint, JSON on request.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { PassThrough } from "node:stream";
 import { runCliInProcess } from "../../helpers/cli.js";
 
 const cli = runCliInProcess;
@@ -22,7 +23,7 @@ describe("cli", () => {
     assert.match(badOption.stderr, /\[USAGE\]/);
   });
   test("errors are JSON with --output json", async () => {
-    const result = await cli(["verify", "--key", "/nonexistent.pub", "--output", "json", "example.com/a:b"]);
+    const result = await cli(["verify", "--insecure-ignore-tlog", "--key", "/nonexistent.pub", "--output-format", "json", "example.com/a:b"]);
     assert.equal(result.status, 1);
     const parsed = JSON.parse(result.stdout) as { error: { code: string; hint: string } };
     assert.equal(parsed.error.code, "KEY_NOT_FOUND");
@@ -35,7 +36,7 @@ describe("cli", () => {
     const { generateSigningKey, publicKeyToPem } = await import("../../../src/keys/index.js");
     const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.pub");
     writeFileSync(path, publicKeyToPem(generateSigningKey().publicKey));
-    const result = await cli(["verify", "--key", path, "--output", "json", "Example.com/UPPER:tag"]);
+    const result = await cli(["verify", "--insecure-ignore-tlog", "--key", path, "--output-format", "json", "Example.com/UPPER:tag"]);
     assert.equal(result.status, 1);
     assert.equal((JSON.parse(result.stdout) as { images: { error: { code: string } }[] }).images[0]?.error.code, "REF_INVALID");
   });
@@ -46,8 +47,28 @@ describe("cli", () => {
     const { encryptPrivateKey, generateSigningKey } = await import("../../../src/keys/index.js");
     const path = join(mkdtempSync(join(tmpdir(), "signet-cli-")), "k.key");
     writeFileSync(path, await encryptPrivateKey(generateSigningKey(), "pw", { legacy: true }));
-    const result = await cli(["sign", "--key", path, "--output", "json", "oci:/nonexistent:v1"]);
+    const result = await cli(["sign", "--tlog-upload=false", "--key", path, "--output-format", "json", "oci:/nonexistent:v1"]);
     assert.equal(result.status, 1);
     assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "KEY_PASSWORD_MISSING");
+  });
+});
+
+describe("progress and tally", () => {
+  test("on a terminal: a progress line and a tally by reason; on a pipe: nothing", async () => {
+    const { createProgress } = await import("../../../src/cli/output.js");
+    const { SignetError } = await import("../../../src/errors/index.js");
+    for (const interactive of [true, false]) {
+      const stderr = new PassThrough();
+      let text = "";
+      stderr.on("data", (d: Buffer) => (text += d.toString()));
+      const progress = createProgress({ stdout: new PassThrough(), stderr, env: {}, interactive }, "Verifying", 3);
+      progress.done();
+      progress.done(new SignetError("SIG_MISSING", "none"));
+      progress.done(new SignetError("SIG_MISSING", "none"));
+      progress.finish();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interactive) assert.match(text, /Verifying: 3 done: 1 ok, 2 failed \(2 SIG_MISSING\)\n$/);
+      else assert.equal(text, "");
+    }
   });
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { parseArgs } from "node:util";
+import { parseFlags } from "../../../src/cli/flags.js";
 import { VECTORS } from "../../helpers/peers.js";
 import { toSignetError, type SignetError } from "../../../src/errors/index.js";
 import { sha256Digest, type Digest } from "../../../src/internal/digest.js";
@@ -48,7 +48,7 @@ async function runPolicy(args: string[], env: NodeJS.ProcessEnv = { HOME: "/none
   const stdout = collector();
   const stderr = collector();
   try {
-    const parsed = parseArgs({ args, options: policyCommand.options, allowPositionals: true, strict: true });
+    const parsed = parseFlags(args, policyCommand.options);
     const exit = await policyCommand.run({ values: parsed.values as CommandContext["values"], positionals: parsed.positionals, io: { stdout: stdout.stream, stderr: stderr.stream, env, interactive: false } });
     return { exit, stdout: stdout.text(), stderr: stderr.text() };
   } catch (error) {
@@ -90,7 +90,7 @@ describe("signet policy", () => {
   });
 
   test("verify: unsigned, other key, unknown scope: exit 1, JSON tree with each reason", async () => {
-    const result = await runPolicy(["verify", `oci:${layout}:unsigned`, `oci:${layout}:v1`, "busybox", "--policy", join(dir, "policy-other-key.json"), "--output", "json"]);
+    const result = await runPolicy(["verify", `oci:${layout}:unsigned`, `oci:${layout}:v1`, "busybox", "--policy", join(dir, "policy-other-key.json"), "--output-format", "json"]);
     assert.equal(result.exit, 1);
     const value = JSON.parse(result.stdout) as { allowed: boolean; images: Array<{ allowed: boolean; outcome: string; code: string; requirements: Array<{ code: string }>; hint: string }> };
     assert.equal(value.allowed, false);
@@ -126,7 +126,7 @@ describe("signet policy", () => {
     const clean = await runPolicy(["lint", join(dir, "policy.json")]);
     assert.equal(clean.exit, 0, clean.stdout);
     assert.match(clean.stdout, /no problems found/);
-    const json = await runPolicy(["lint", join(dir, "risky.json"), "--output", "json"]);
+    const json = await runPolicy(["lint", join(dir, "risky.json"), "--output-format", "json"]);
     assert.equal((JSON.parse(json.stdout) as { ok: boolean }).ok, false);
   });
 

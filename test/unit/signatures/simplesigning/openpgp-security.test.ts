@@ -216,7 +216,7 @@ describe("OpenPGP security cases through `signet policy verify --output json` (s
       scopes[`${HOST}/${repository}`] = [{ type: "signedBy", keyType: "GPGKeys", keyPath: join(dir, row.keyring) }];
     }
     writeFileSync(join(dir, "policy.json"), JSON.stringify({ default: [{ type: "reject" }], transports: { docker: scopes } }, null, 2));
-    const result = await runSignet(["policy", "verify", "--policy", join(dir, "policy.json"), "--registries-d", join(dir, "registries.d"), "--output", "json", ...images], {
+    const result = await runSignet(["policy", "verify", "--policy", join(dir, "policy.json"), "--registries-d", join(dir, "registries.d"), "--output-format", "json", ...images], {
       env: { ...process.env, HOME: dir },
     });
     exitStatus = result.status;

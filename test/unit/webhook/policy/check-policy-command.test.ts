@@ -38,7 +38,7 @@ describe("signet webhook check-policy", () => {
   test("--output json lists every document; a missing file is a problem, not a crash", async () => {
     const dir = mkdtempSync(join(tmpdir(), "signet-check-policy-"));
     writeFileSync(join(dir, "a.yaml"), "apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: a}\nspec: {images: [{glob: '**'}], mode: loud, authorities: [{static: {action: pass}}]}\n");
-    const result = await run([dir, join(dir, "missing.yaml")], { output: "json" });
+    const result = await run([dir, join(dir, "missing.yaml")], { "output-format": "json" });
     assert.equal(result.code, 1);
     const report = JSON.parse(result.out) as { valid: boolean; documents: { file: string; problems: { message: string; line?: number }[] }[] };
     assert.equal(report.valid, false);
