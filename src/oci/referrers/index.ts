@@ -3,3 +3,4 @@ export { buildReferrersIndex, MAX_REFERRERS, parseReferrersIndex } from "./refer
 export { filterReferrers, listReferrers, type ReferrersListing } from "./list-referrers.js";
 export { buildReferrerManifest, EMPTY_CONFIG, pushReferrer, type PushedReferrer, type ReferrerArtifact, type ReferrerLayer } from "./push-referrer.js";
 export { referrersTag } from "./referrers-tag.js";
+export { discoverSingleLayerReferrers, type DiscoveredReferrerLayers, type SingleLayerReferrerKind, type UntrustedReferrerLayer } from "./single-layer-referrers.js";
