@@ -44,6 +44,8 @@ export interface TimestampToken {
   readonly certificates: readonly Buffer[];
   /** TSTInfo `accuracy` in milliseconds (0 when absent). */
   readonly accuracyMs: number;
+  /** TSTInfo `nonce` (the INTEGER's content octets), when the request carried one. */
+  readonly nonce: Buffer | undefined;
 }
 
 function children(bytes: Buffer, element: DerElement | undefined, tag: number, what: string): DerElement[] {
@@ -97,6 +99,9 @@ function readToken(bytes: Buffer, token: DerElement | undefined): TimestampToken
   const imprint = contentOf(tstInfoBytes, expectTag(imprintElement, TAG.OCTET_STRING, "hashedMessage"));
   const time = decodeTime(tstInfoBytes, expectTag(tstInfo[4], TAG.GENERALIZED_TIME, "genTime"));
   const accuracyMs = tstInfo[5]?.tag === TAG.SEQUENCE ? accuracyOf(tstInfoBytes, tstInfo[5]) : 0;
+  // After genTime: accuracy (SEQUENCE), ordering (BOOLEAN), then nonce, the only INTEGER.
+  const nonceElement = tstInfo.slice(5).find((element) => element.tag === TAG.INTEGER);
+  const nonce = nonceElement === undefined ? undefined : contentOf(tstInfoBytes, nonceElement);
   const certificates = signedData[3]?.tag === 0xa0 ? childrenOf(bytes, signedData[3]).filter((element) => element.tag === TAG.SEQUENCE).map((element) => encodedOf(bytes, element)) : [];
 
   const signerInfos = children(bytes, signedData[signedData.length - 1], TAG.SET, "signerInfos");
@@ -136,6 +141,7 @@ function readToken(bytes: Buffer, token: DerElement | undefined): TimestampToken
     signerSerial: serialContent,
     certificates,
     accuracyMs,
+    nonce,
     coversData: (data) => createHash(imprintAlgorithm).update(data).digest().equals(imprint),
     isSignedBy(publicKey) {
       try {

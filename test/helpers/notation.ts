@@ -26,3 +26,56 @@ export function selfSignedCodeSigningCertificate(privateKey: KeyObject, subject:
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface TestTsa {
+  /** http://127.0.0.1:PORT/ */
+  readonly url: string;
+  /** The TSA's root certificate, PEM (for --timestamp-root-cert and a tsa trust store). */
+  readonly rootPath: string;
+  readonly requests: () => number;
+  stop(): Promise<void>;
+}
+
+/**
+ * An RFC 3161 timestamp authority on loopback: openssl's `ts -reply` answers each query, signing with a TSA
+ * certificate (critical timeStamping EKU) issued by a root made here.
+ */
+export async function startOpensslTsa(): Promise<TestTsa> {
+  const { createServer } = await import("node:http");
+  const dir = mkdtempSync(join(tmpdir(), "signet-tsa-"));
+  const run = (args: string[], input?: Buffer) => execFileSync("openssl", args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"], input });
+  run(["req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-subj", "/CN=signet test TSA root/O=signet/C=US", "-days", "30",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  run(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=signet test TSA/O=signet/C=US"]);
+  writeFileSync(join(dir, "tsa.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n");
+  run(["x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "tsa.pem", "-days", "30", "-extfile", "tsa.ext"]);
+  writeFileSync(join(dir, "openssl.cnf"), [
+    "[ tsa ]", "default_tsa = tsa_config", "[ tsa_config ]", `dir = ${dir}`, "serial = $dir/serial", "signer_cert = $dir/tsa.pem", "certs = $dir/tsa.pem",
+    "signer_key = $dir/tsa.key", "signer_digest = sha256", "default_policy = 1.2.3.4.1", "digests = sha256, sha384, sha512", "accuracy = secs:1", "ordering = no",
+    "tsa_name = no", "ess_cert_id_chain = no", "ess_cert_id_alg = sha256", "",
+  ].join("\n"));
+  writeFileSync(join(dir, "serial"), "01\n");
+  let count = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      count++;
+      try {
+        writeFileSync(join(dir, "query.tsq"), Buffer.concat(chunks));
+        run(["ts", "-reply", "-config", "openssl.cnf", "-queryfile", "query.tsq", "-out", "reply.tsr"]);
+        response.writeHead(200, { "Content-Type": "application/timestamp-reply" }).end(readFileSync(join(dir, "reply.tsr")));
+      } catch (error) {
+        response.writeHead(500).end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    rootPath: join(dir, "root.pem"),
+    requests: () => count,
+    stop: () => new Promise<void>((resolve) => server.close(() => (rmSync(dir, { recursive: true, force: true }), resolve()))),
+  };
+}

@@ -9,8 +9,8 @@ import { readBounded } from "../../internal/bounded-read.js";
  * Writes `bytes` to `path` so that readers see either the old file or the whole new one: the bytes go to a
  * temporary file in the same directory (same file system), are flushed, and the file is renamed over `path`.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = await writeTemporary(path, bytes);
+export async function writeFileAtomic(path: string, bytes: Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  const temporary = await writeTemporary(path, bytes, options.mode);
   try {
     await rename(temporary, path);
   } catch (error) {
@@ -23,8 +23,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * Creates `path` with `bytes` unless it already exists (then returns false and leaves it alone). Like
  * writeFileAtomic, nobody ever sees a partial file; link() fails instead of replacing an existing file.
  */
-export async function createFileExclusive(path: string, bytes: Uint8Array): Promise<boolean> {
-  const temporary = await writeTemporary(path, bytes);
+export async function createFileExclusive(path: string, bytes: Uint8Array, options: { mode?: number } = {}): Promise<boolean> {
+  const temporary = await writeTemporary(path, bytes, options.mode);
   try {
     await link(temporary, path);
     return true;
@@ -73,11 +73,13 @@ export function ioError(message: string, cause: unknown): SignetError {
   return new SignetError("IO_ERROR", `${message}: ${detail}`, { cause });
 }
 
-async function writeTemporary(path: string, bytes: Uint8Array): Promise<string> {
+/** `mode` is set on the temporary file before any byte is written, so a private key is never readable by others. */
+async function writeTemporary(path: string, bytes: Uint8Array, mode = 0o644): Promise<string> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: FileHandle | undefined;
   try {
-    handle = await open(temporary, "wx", 0o644);
+    handle = await open(temporary, "wx", mode);
+    await handle.chmod(mode); // the umask may have removed bits; it never adds any
     await handle.writeFile(bytes);
     await handle.sync();
     await handle.close();

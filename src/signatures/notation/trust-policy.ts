@@ -20,6 +20,8 @@ export interface TrustStoreName {
 
 export interface TrustPolicyStatement {
   readonly name: string;
+  /** Blob policies: the statement used when `--policy-name` is not given. */
+  readonly globalPolicy?: boolean;
   readonly registryScopes: readonly string[];
   readonly level: VerificationLevel;
   /** What each check does, after the level's defaults and the statement's overrides. */
@@ -67,15 +69,18 @@ function stringList(value: unknown, what: string): string[] {
   return value;
 }
 
-function parseStatement(value: unknown, index: number): TrustPolicyStatement {
+function parseStatement(value: unknown, index: number, kind: "oci" | "blob"): TrustPolicyStatement {
   if (!isRecord(value)) invalid(`trust policy statement ${index} is not an object`);
   const name = value["name"];
   if (typeof name !== "string" || name.trim() === "") invalid("a trust policy statement is missing a name, every statement requires a name");
+  const fields = kind === "oci" ? ["name", "registryScopes", "signatureVerification", "trustStores", "trustedIdentities"] : ["name", "globalPolicy", "signatureVerification", "trustStores", "trustedIdentities"];
   for (const key of Object.keys(value)) {
-    if (!["name", "registryScopes", "signatureVerification", "trustStores", "trustedIdentities"].includes(key)) invalid(`trust policy statement "${name}" has an unknown field "${key}"`);
+    if (!fields.includes(key)) invalid(`trust policy statement "${name}" has an unknown field "${key}"`);
   }
-  const scopes = stringList(value["registryScopes"], `the registry scopes of trust policy statement "${name}"`);
-  if (scopes.length === 0) invalid(`trust policy statement "${name}" has zero registry scopes, it must specify registry scopes with at least one value`);
+  const globalPolicy = value["globalPolicy"];
+  if (globalPolicy !== undefined && typeof globalPolicy !== "boolean") invalid(`globalPolicy of trust policy statement "${name}" must be true or false`);
+  const scopes = kind === "blob" ? [] : stringList(value["registryScopes"], `the registry scopes of trust policy statement "${name}"`);
+  if (kind === "oci" && scopes.length === 0) invalid(`trust policy statement "${name}" has zero registry scopes, it must specify registry scopes with at least one value`);
   if (scopes.includes("*") && scopes.length > 1) invalid(`trust policy statement "${name}" uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values`);
   for (const scope of scopes) {
     if (scope !== "*" && !isRepositoryScope(scope)) {
@@ -107,7 +112,7 @@ function parseStatement(value: unknown, index: number): TrustPolicyStatement {
   const identities = stringList(value["trustedIdentities"], `the trusted identities of trust policy statement "${name}"`);
   if (level === "skip") {
     if (stores.length > 0 || identities.length > 0) invalid(`trust policy statement "${name}" is set to skip signature verification but configured with trust stores and/or trusted identities, remove them as they are not needed`);
-    return { name, registryScopes: scopes, level, actions, verifyTimestamp, trustStores: [], trustedIdentities: [] };
+    return { name, ...(globalPolicy === true ? { globalPolicy } : {}), registryScopes: scopes, level, actions, verifyTimestamp, trustStores: [], trustedIdentities: [] };
   }
   if (stores.length === 0 || identities.length === 0) invalid(`trust policy statement "${name}" is either missing trust stores or trusted identities, both must be specified`);
   const trustStores = stores.map((store): TrustStoreName => {
@@ -119,7 +124,7 @@ function parseStatement(value: unknown, index: number): TrustPolicyStatement {
     if (!STORE_NAME.test(storeName)) invalid(`trust policy statement "${name}" uses an unsupported trust store name "${storeName}" in trust store value "${store}". Named store name needs to follow [a-zA-Z0-9_.-]+ format`);
     return { type: type as TrustStoreType, name: storeName };
   });
-  return { name, registryScopes: scopes, level: level as VerificationLevel, actions, verifyTimestamp, trustStores, trustedIdentities: parseIdentities(name, identities) };
+  return { name, ...(globalPolicy === true ? { globalPolicy } : {}), registryScopes: scopes, level: level as VerificationLevel, actions, verifyTimestamp, trustStores, trustedIdentities: parseIdentities(name, identities) };
 }
 
 function parseIdentities(statement: string, identities: readonly string[]): "*" | DistinguishedName[] {
@@ -157,7 +162,7 @@ export function parseTrustPolicy(document: unknown): TrustPolicyDocument {
   if (document["version"] !== "1.0") invalid(`trust policy document uses unsupported version "${String(document["version"])}"`);
   const list = document["trustPolicies"];
   if (!Array.isArray(list) || list.length === 0) invalid("trust policy document can not have zero trust policy statements");
-  const statements = list.map(parseStatement);
+  const statements = list.map((statement, index) => parseStatement(statement, index, "oci"));
   const names = new Set<string>();
   const scopes = new Map<string, string>();
   for (const statement of statements) {
@@ -169,6 +174,29 @@ export function parseTrustPolicy(document: unknown): TrustPolicyDocument {
     }
   }
   return { version: "1.0", statements };
+}
+
+/** A blob trust policy (trustpolicy.blob.json): no registry scopes; at most one statement is the global one. */
+export function parseBlobTrustPolicy(document: unknown): TrustPolicyDocument {
+  if (!isRecord(document)) invalid("the blob trust policy is not a JSON object");
+  if (document["version"] !== "1.0") invalid(`trust policy document uses unsupported version "${String(document["version"])}"`);
+  const list = document["trustPolicies"];
+  if (!Array.isArray(list) || list.length === 0) invalid("trust policy document can not have zero trust policy statements");
+  const statements = list.map((statement, index) => parseStatement(statement, index, "blob"));
+  const names = new Set<string>();
+  for (const statement of statements) {
+    if (names.has(statement.name)) invalid(`multiple blob trust policy statements use the same name "${statement.name}", statement names must be unique`);
+    names.add(statement.name);
+  }
+  if (statements.filter((statement) => statement.globalPolicy === true).length > 1) invalid("multiple blob trust policy statements have globalPolicy set to true, only one global policy is allowed");
+  return { version: "1.0", statements };
+}
+
+/** The blob statement: the named one, else the global one. */
+export function blobStatement(policy: TrustPolicyDocument, name: string | undefined): TrustPolicyStatement {
+  const statement = name === undefined ? policy.statements.find((candidate) => candidate.globalPolicy === true) : policy.statements.find((candidate) => candidate.name === name);
+  if (statement !== undefined) return statement;
+  throw new SignetError("NOTATION_NO_APPLICABLE_POLICY", name === undefined ? "the blob trust policy has no global statement: pass --policy-name" : `the blob trust policy has no statement named "${name}" (statements: ${policy.statements.map((s) => s.name).join(", ")})`);
 }
 
 /**
