@@ -85,6 +85,7 @@ export const ERROR_CATALOG = {
   NOTATION_UNTRUSTED_IDENTITY: rejected("The signing certificate's subject is not one of the trust policy's trustedIdentities: add its x509.subject or check who signed."),
   NOTATION_EXPIRED: rejected("The signature's expiry time has passed: re-sign the artifact, or override expiry to \"log\" in the trust policy if that is acceptable."),
   NOTATION_AUTHENTIC_TIMESTAMP: rejected("The signing certificate was not valid at the signing time (or is not valid now and no trusted timestamp says otherwise): re-sign with a valid certificate or with --timestamp-url."),
+  NOTATION_REVOKED: rejected("A certificate of the signing chain is revoked: the signature must not be trusted; re-sign with a valid certificate."),
   NOTATION_REVOCATION_UNKNOWN: rejected("The certificate's revocation status could not be checked: set revocation to \"log\" or \"skip\" in the trust policy's override if that is acceptable."),
   NOTATION_POLICY_INVALID: input("Fix the trust policy as the message says (notation's trustpolicy.json, version 1.0)."),
   NOTATION_NO_APPLICABLE_POLICY: rejected("Add a trust policy statement whose registryScopes name the repository, or a \"*\" statement."),

@@ -4,9 +4,8 @@
  * certificate; the answer must be granted, echo the nonce and cover the bytes, or it is refused.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { SignetError } from "../errors/index.js";
+import { boundedRequest } from "../internal/bounded-http.js";
 import { childrenOf, contentOf, encodedOf, expectTag, readRoot, TAG } from "../trust/der.js";
 import { der } from "../trust/der-writer.js";
 import { parseTimestampToken } from "../trust/rfc3161.js";
@@ -17,33 +16,6 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 export function timestampRequest(data: Uint8Array, nonce: Buffer): Buffer {
   const imprint = der.sequence(der.sequence(der.oid(SHA256_OID), Buffer.from([0x05, 0x00])), der.octetString(createHash("sha256").update(data).digest()));
   return der.sequence(der.integer(1), imprint, der.integer(nonce), der.boolean(true));
-}
-
-function post(url: URL, body: Buffer, timeoutMs: number): Promise<Buffer> {
-  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-  return new Promise((resolvePromise, reject) => {
-    const request = send(url, { method: "POST", headers: { "Content-Type": "application/timestamp-query", "Content-Length": body.length }, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          request.destroy();
-          reject(new SignetError("SIZE_LIMIT_EXCEEDED", `the timestamp authority's answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on("end", () => {
-        if (response.statusCode !== 200) reject(new SignetError("TSA_UNAVAILABLE", `the timestamp authority ${url.origin} answered HTTP ${response.statusCode ?? "?"}`));
-        else resolvePromise(Buffer.concat(chunks));
-      });
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(new SignetError("TSA_UNAVAILABLE", `the timestamp authority ${url.origin} did not answer within ${timeoutMs} ms`)));
-    request.on("error", (error) => reject(SignetError.is(error) ? error : new SignetError("TSA_UNAVAILABLE", `cannot reach the timestamp authority ${url.origin}: ${error.message}`)));
-    request.end(body);
-  });
 }
 
 function stripZeros(integer: Buffer): Buffer {
@@ -58,7 +30,15 @@ export async function requestTimestamp(tsaUrl: string, data: Uint8Array, options
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `--timestamp-url must be http(s), not ${url.protocol}`);
   const nonce = randomBytes(8);
   nonce[0] = nonce[0]! & 0x7f;
-  const response = await post(url, timestampRequest(data, nonce), options.timeoutMs ?? 30_000);
+  const response = await boundedRequest(url.href, {
+    method: "POST",
+    headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" },
+    body: timestampRequest(data, nonce),
+    timeoutMs: options.timeoutMs ?? 30_000,
+    maxBytes: MAX_RESPONSE_BYTES,
+    what: "a timestamp",
+    code: "TSA_UNAVAILABLE",
+  });
   try {
     const [statusInfo, token] = childrenOf(response, expectTag(readRoot(response), TAG.SEQUENCE, "TimeStampResp"));
     const status = contentOf(response, expectTag(childrenOf(response, expectTag(statusInfo, TAG.SEQUENCE, "PKIStatusInfo"))[0], TAG.INTEGER, "status"));

@@ -79,3 +79,92 @@ export async function startOpensslTsa(): Promise<TestTsa> {
     stop: () => new Promise<void>((resolve) => server.close(() => (rmSync(dir, { recursive: true, force: true }), resolve()))),
   };
 }
+
+export interface RevocationAuthority {
+  /** The CA's certificate, PEM file (for a ca trust store). */
+  readonly rootPath: string;
+  /** http://127.0.0.1:PORT: /ca.crl serves the CRL, /ocsp answers OCSP. */
+  readonly url: string;
+  readonly crlRequests: () => number;
+  readonly ocspRequests: () => number;
+  /** Issues a code-signing certificate; returns the key file and a chain file (leaf, root). */
+  issue(name: string, options: { crl: boolean; ocsp: boolean }): { keyPath: string; chainPath: string };
+  revoke(name: string): void;
+  /** "up", "down" (HTTP 503) or "hang" (no answer) for each service. */
+  setState(service: "crl" | "ocsp", state: "up" | "down" | "hang"): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A CA with a CRL and an OCSP responder on loopback, both answered by openssl (`ca -gencrl`, `ocsp -reqin`).
+ */
+export async function startRevocationAuthority(): Promise<RevocationAuthority> {
+  const { createServer } = await import("node:http");
+  const dir = mkdtempSync(join(tmpdir(), "signet-revocation-"));
+  const run = (args: string[], input?: Buffer) => execFileSync("openssl", args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"], input });
+  writeFileSync(join(dir, "index.txt"), "");
+  writeFileSync(join(dir, "crlnumber"), "1000\n");
+  writeFileSync(join(dir, "ca.cnf"), [
+    "[ ca ]", "default_ca = test_ca", "[ test_ca ]", `dir = ${dir}`, "database = $dir/index.txt", "new_certs_dir = $dir", "certificate = $dir/root.pem",
+    "private_key = $dir/root.key", "serial = $dir/serial", "crlnumber = $dir/crlnumber", "default_md = sha256", "default_crl_days = 1", "default_days = 30",
+    "policy = any", "unique_subject = no", "copy_extensions = none", "[ any ]", "commonName = supplied", "organizationName = optional", "stateOrProvinceName = optional",
+    "localityName = optional", "countryName = optional", "",
+  ].join("\n"));
+  writeFileSync(join(dir, "serial"), "1001\n");
+  run(["req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-subj", "/C=US/ST=WA/L=Seattle/O=Notary/CN=signet revocation test root", "-days", "30",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"]);
+  const states = { crl: "up", ocsp: "up" } as Record<"crl" | "ocsp", "up" | "down" | "hang">;
+  let crlCount = 0;
+  let ocspCount = 0;
+  const regenerate = () => run(["ca", "-config", "ca.cnf", "-gencrl", "-out", "ca.crl.pem"]) && run(["crl", "-in", "ca.crl.pem", "-outform", "DER", "-out", "ca.crl"]);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const service = request.url === "/ca.crl" ? "crl" : request.url === "/ocsp" ? "ocsp" : undefined;
+      if (service === undefined) return void response.writeHead(404).end();
+      if (service === "crl") crlCount++;
+      else ocspCount++;
+      if (states[service] === "hang") return; // never answers
+      if (states[service] === "down") return void response.writeHead(503).end();
+      try {
+        if (service === "crl") return void response.writeHead(200, { "content-type": "application/pkix-crl" }).end(readFileSync(join(dir, "ca.crl")));
+        writeFileSync(join(dir, "req.der"), Buffer.concat(chunks));
+        run(["ocsp", "-index", "index.txt", "-rsigner", "root.pem", "-rkey", "root.key", "-CA", "root.pem", "-reqin", "req.der", "-respout", "resp.der", "-ndays", "1"]);
+        response.writeHead(200, { "content-type": "application/ocsp-response" }).end(readFileSync(join(dir, "resp.der")));
+      } catch (error) {
+        response.writeHead(500).end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  regenerate();
+  return {
+    rootPath: join(dir, "root.pem"),
+    url,
+    crlRequests: () => crlCount,
+    ocspRequests: () => ocspCount,
+    issue(name, options) {
+      run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/C=US/ST=WA/L=Seattle/O=Notary/CN=${name}`]);
+      const extensions = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=codeSigning"];
+      if (options.crl) extensions.push(`crlDistributionPoints=URI:${url}/ca.crl`);
+      if (options.ocsp) extensions.push(`authorityInfoAccess=OCSP;URI:${url}/ocsp`);
+      writeFileSync(join(dir, `${name}.ext`), `${extensions.join("\n")}\n`);
+      run(["ca", "-config", "ca.cnf", "-batch", "-notext", "-in", `${name}.csr`, "-out", `${name}.pem`, "-extfile", `${name}.ext`]);
+      writeFileSync(join(dir, `${name}.chain.pem`), Buffer.concat([readFileSync(join(dir, `${name}.pem`)), readFileSync(join(dir, "root.pem"))]));
+      return { keyPath: join(dir, `${name}.key`), chainPath: join(dir, `${name}.chain.pem`) };
+    },
+    revoke(name) {
+      run(["ca", "-config", "ca.cnf", "-revoke", `${name}.pem`]);
+      regenerate();
+    },
+    setState(service, state) {
+      states[service] = state;
+    },
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => (rmSync(dir, { recursive: true, force: true }), resolve()));
+    }),
+  };
+}

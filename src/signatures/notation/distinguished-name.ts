@@ -112,3 +112,12 @@ export function sameName(a: DistinguishedName, b: DistinguishedName): boolean {
 export function formatDistinguishedName(name: DistinguishedName): string {
   return [...name].map(([type, value]) => `${type}=${value.replace(/([,+"\\<>;])/g, "\\$1")}`).join(",");
 }
+
+/** A Name as Go's pkix.Name.String() writes it (last RDN first), so messages match notation's. */
+export function goName(nameDer: Buffer): string {
+  return formatDistinguishedName(new Map([...distinguishedNameOfSubject(nameDer)].reverse()));
+}
+
+export function goSubject(certificate: { readonly subject: Buffer }): string {
+  return goName(certificate.subject);
+}

@@ -10,7 +10,8 @@ import type { Repository } from "../../oci/repository.js";
 import { discoverNotationSignatures } from "./oci-signatures.js";
 import { parseNotationEnvelope } from "./parse-envelope.js";
 import { applicableStatement, type TrustPolicyDocument, type TrustPolicyStatement } from "./trust-policy.js";
-import { notationFailure, verifyNotationSignature, type NotationTrustStores, type NotationVerification } from "./verify-notation.js";
+import { checkChainRevocation, type RevocationCheckOptions } from "./revocation.js";
+import { notationFailure, verifyNotationSignature, type NotationTrustStores, type NotationVerification, type VerifyNotationOptions } from "./verify-notation.js";
 
 export interface NotationImageVerification {
   readonly statement: TrustPolicyStatement;
@@ -22,6 +23,20 @@ export interface NotationImageVerification {
   readonly skipped: readonly { readonly digest: string; readonly reason: string }[];
 }
 
+/**
+ * One signature: the pure checks first (revocation skipped), then, when they hold and the statement checks
+ * revocation, the chain's OCSP/CRL status fetched and the whole verification run again with it.
+ */
+export async function verifyNotationEnvelope(mediaType: string, bytes: Buffer, options: VerifyNotationOptions & { readonly revocationOptions?: RevocationCheckOptions }): Promise<NotationVerification> {
+  const parse = () => parseNotationEnvelope(mediaType, bytes);
+  const { statement } = options;
+  if (statement.actions.revocation === "skip") return verifyNotationSignature(parse, options);
+  const first = verifyNotationSignature(parse, { ...options, statement: { ...statement, actions: { ...statement.actions, revocation: "skip" } } });
+  if (!first.verified || first.chain === undefined) return verifyNotationSignature(parse, options);
+  const revocation = await checkChainRevocation(first.chain, { now: options.now, ...options.revocationOptions });
+  return verifyNotationSignature(parse, { ...options, revocation });
+}
+
 export interface VerifyNotationImageOptions {
   readonly policy: TrustPolicyDocument;
   /** The trust policy scope: `registry/repository`. */
@@ -31,6 +46,7 @@ export interface VerifyNotationImageOptions {
   readonly now?: Date;
   /** notation's --max-signatures (default 100). */
   readonly maxSignatures?: number;
+  readonly revocationOptions?: RevocationCheckOptions;
 }
 
 function metadataProblem(result: NotationVerification, wanted: Readonly<Record<string, string>>): string | undefined {
@@ -53,11 +69,12 @@ export async function verifyNotationImage(repository: Repository, subject: Descr
   }
   const tried: { digest: string; result: NotationVerification; error?: SignetError }[] = [];
   for (const signature of found.slice(0, options.maxSignatures ?? 100)) {
-    const result = verifyNotationSignature(() => parseNotationEnvelope(signature.mediaType, signature.untrustedBytes), {
+    const result = await verifyNotationEnvelope(signature.mediaType, signature.untrustedBytes, {
       statement,
       trustStores: options.trustStores,
       subject,
       now: options.now ?? new Date(),
+      ...(options.revocationOptions !== undefined ? { revocationOptions: options.revocationOptions } : {}),
     });
     const problem = result.verified && options.userMetadata !== undefined ? metadataProblem(result, options.userMetadata) : undefined;
     if (problem !== undefined) {

@@ -7,12 +7,15 @@
  */
 import { verify as verifySignature, type KeyObject } from "node:crypto";
 import { SignetError, type ErrorCode } from "../../errors/index.js";
+import { CRL_OID } from "../../trust/crl.js";
+import { AUTHORITY_INFO_ACCESS } from "../../trust/ocsp.js";
 import { Certificate, CertificateError, OID } from "../../trust/x509.js";
-import { distinguishedNameOfSubject, formatDistinguishedName, isSubsetName } from "./distinguished-name.js";
+import { distinguishedNameOfSubject, formatDistinguishedName, goSubject, isSubsetName } from "./distinguished-name.js";
 import type { NotationEnvelope } from "./envelope.js";
 import type { NotationAlgorithm } from "./media-types.js";
 import { parseNotationPayload, type TargetArtifact } from "./payload.js";
 import { NotationTimestampError, verifyNotationTimestamp, type TimestampRange } from "./timestamp.js";
+import type { CertificateRevocation } from "./revocation.js";
 import type { CheckAction, CheckName, TrustPolicyStatement, TrustStoreType } from "./trust-policy.js";
 
 export interface NotationTrustStores {
@@ -44,6 +47,8 @@ export interface NotationVerification {
   readonly signer: string | undefined;
   readonly signingTime: Date | undefined;
   readonly statement: string;
+  /** The signature's certificate chain, when integrity held (revocation is fetched for it). */
+  readonly chain?: readonly Certificate[];
 }
 
 export interface VerifyNotationOptions {
@@ -52,6 +57,11 @@ export interface VerifyNotationOptions {
   /** What the signature must be for: the signed manifest's descriptor. */
   readonly subject: SubjectDescriptor;
   readonly now: Date;
+  /**
+   * The revocation state of each chain certificate, fetched beforehand (revocation.ts). Without it, a chain
+   * that names a CRL or an OCSP responder has an unknown status.
+   */
+  readonly revocation?: readonly CertificateRevocation[];
 }
 
 class CheckFailure extends Error {
@@ -90,10 +100,7 @@ function signatureVerifies(algorithm: NotationAlgorithm, key: KeyObject, data: B
   return verifySignature(hash, data, { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: SALT_LENGTHS[hash]! }, signature);
 }
 
-/** The subject as Go's pkix.Name.String() writes it (last RDN first), so messages match notation's. */
-function subjectOf(certificate: Certificate): string {
-  return formatDistinguishedName(new Map([...distinguishedNameOfSubject(certificate.subject)].reverse()));
-}
+const subjectOf = goSubject;
 
 /** The chain as notation-core-go's ValidateCodeSigningCertChain requires it: leaf to a self-signed root. */
 function checkChainShape(chain: readonly Certificate[]): void {
@@ -201,13 +208,18 @@ function checkAuthenticTimestamp(envelope: NotationEnvelope, chain: readonly Cer
   }
 }
 
-const CRL_DISTRIBUTION_POINTS = "2.5.29.31";
-const AUTHORITY_INFO_ACCESS = "1.3.6.1.5.5.7.1.1";
 
-function checkRevocation(chain: readonly Certificate[]): void {
-  // Certificates that name no CRL or OCSP responder cannot be revoked (the specification's "non-revokable").
-  const revocable = chain.filter((certificate) => certificate.extension(CRL_DISTRIBUTION_POINTS) !== undefined || certificate.extension(AUTHORITY_INFO_ACCESS) !== undefined);
-  if (revocable.length > 0) fail("NOTATION_REVOCATION_UNKNOWN", `the revocation status of certificate "${subjectOf(revocable[0]!)}" could not be checked (CRL and OCSP are not consulted by this version of signet)`);
+function checkRevocation(chain: readonly Certificate[], results: readonly CertificateRevocation[] | undefined): void {
+  if (results === undefined) {
+    // Certificates that name no CRL or OCSP responder cannot be revoked (the specification's "non-revokable").
+    const revocable = chain.find((certificate) => certificate.extension(CRL_OID.CRL_DISTRIBUTION_POINTS) !== undefined || certificate.extension(AUTHORITY_INFO_ACCESS) !== undefined);
+    if (revocable !== undefined) fail("NOTATION_REVOCATION_UNKNOWN", `the revocation status of certificate "${subjectOf(revocable)}" was not checked`);
+    return;
+  }
+  const revoked = chain.findIndex((_, index) => results[index]?.state === "revoked");
+  if (revoked >= 0) fail("NOTATION_REVOKED", `signing certificate with subject "${subjectOf(chain[revoked]!)}" is revoked: ${results[revoked]!.reason}`);
+  const unknown = chain.findIndex((_, index) => results[index] === undefined || results[index]!.state === "unknown");
+  if (unknown >= 0) fail("NOTATION_REVOCATION_UNKNOWN", `signing certificate with subject "${subjectOf(chain[unknown]!)}" revocation status is unknown: ${results[unknown]?.reason ?? "not checked"}`);
 }
 
 export function verifyNotationSignature(envelope: NotationEnvelope | (() => NotationEnvelope), options: VerifyNotationOptions): NotationVerification {
@@ -252,10 +264,10 @@ export function verifyNotationSignature(envelope: NotationEnvelope | (() => Nota
     ["authenticity", () => checkAuthenticity(signed, chain, options)],
     ["expiry", () => checkExpiry(signed, options.now)],
     ["authenticTimestamp", () => checkAuthenticTimestamp(signed, chain, options)],
-    ["revocation", () => checkRevocation(chain)],
+    ["revocation", () => checkRevocation(chain, options.revocation)],
   ];
   for (const [check, body] of steps) if (!run(check, body)) break;
-  return { verified, outcomes, warnings, target, signer: subjectOf(chain[0]!), signingTime: signed.signingTime, statement: statement.name };
+  return { verified, outcomes, warnings, target, signer: subjectOf(chain[0]!), signingTime: signed.signingTime, statement: statement.name, chain };
 }
 
 /** The error for a signature that did not verify: the first enforced failure, with its code. */

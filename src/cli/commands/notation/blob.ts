@@ -13,11 +13,12 @@ import { parseNotationEnvelope } from "../../../signatures/notation/parse-envelo
 import { localNotationSigner, signNotation } from "../../../signatures/notation/sign-notation.js";
 import { trustStoresAt } from "../../../signatures/notation/trust-store-files.js";
 import { blobStatement } from "../../../signatures/notation/trust-policy.js";
-import { notationFailure, verifyNotationSignature } from "../../../signatures/notation/verify-notation.js";
+import { verifyNotationEnvelope } from "../../../signatures/notation/verify-image-notation.js";
+import { notationFailure } from "../../../signatures/notation/verify-notation.js";
 import type { CommandContext } from "../../command.js";
 import { stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
-import { configDir, loadLocalKey, parseExpiry, signingKeyEntry, userMetadata } from "./context.js";
+import { configDir, loadLocalKey, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
 
 const DEFAULT_MEDIA_TYPE = "application/octet-stream";
 const SIGNATURE_MAX_BYTES = 4 * 1024 * 1024;
@@ -76,7 +77,7 @@ export async function blobVerify(context: CommandContext, files: string[]): Prom
     }
   })();
   const subject = await blobDescriptor(file, stringOption(context, "media-type") ?? claimed ?? DEFAULT_MEDIA_TYPE);
-  const result = verifyNotationSignature(() => parseNotationEnvelope(mediaType, signature), { statement, trustStores: trustStoresAt(dir), subject, now: new Date() });
+  const result = await verifyNotationEnvelope(mediaType, signature, { statement, trustStores: trustStoresAt(dir), subject, now: new Date(), revocationOptions: revocationOptions(context) });
   if (!result.verified) throw notationFailure(result);
   for (const [key, value] of Object.entries(userMetadata(context))) {
     if (result.target?.annotations[key] !== value) throw new SignetError("NOTATION_USER_METADATA_MISMATCH", `the signature's user metadata does not have ${key}=${value}`);

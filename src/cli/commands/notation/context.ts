@@ -1,17 +1,27 @@
 /** What every `signet notation` subcommand shares: the configuration directory, keys, and image access. */
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { SignetError } from "../../../errors/index.js";
 import { ImageAccess } from "../../../oci/image-access.js";
 import type { Descriptor } from "../../../oci/manifest/descriptor.js";
 import { parseImageLocation, type ImageLocation } from "../../../oci/reference/index.js";
 import { notationConfigDir, readSigningKeys, type SigningKeyEntry } from "../../../signatures/notation/notation-config.js";
+import type { RevocationCheckOptions } from "../../../signatures/notation/revocation.js";
 import { parseCertificateFile } from "../../../signatures/notation/trust-store-files.js";
 import type { CommandContext } from "../../command.js";
 import { registryOptions, stringOption } from "../../options.js";
 
 export function configDir(context: CommandContext): string {
   return notationConfigDir(context.io.env);
+}
+
+/** CRLs are cached where notation caches them: `$XDG_CACHE_HOME/notation/crl` (else ~/.cache/notation/crl). */
+export function revocationOptions(context: CommandContext): RevocationCheckOptions {
+  const env = context.io.env;
+  const base = env["XDG_CACHE_HOME"] !== undefined && env["XDG_CACHE_HOME"] !== "" ? env["XDG_CACHE_HOME"] : join(env["HOME"] ?? homedir(), ".cache");
+  return { cacheDir: join(base, "notation", "crl"), onCacheFault: (message) => context.io.stderr.write(`Warning: ${message} (the CRL is fetched again)\n`) };
 }
 
 /** The signing key by name, or the default one. */

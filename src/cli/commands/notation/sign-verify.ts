@@ -13,7 +13,7 @@ import { notationImageFailure, verifyNotationImage } from "../../../signatures/n
 import type { CommandContext } from "../../command.js";
 import { stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
-import { configDir, loadLocalKey, openImage, parseExpiry, signingKeyEntry, userMetadata } from "./context.js";
+import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
 
 function format(context: CommandContext, dir: string): "jws" | "cose" {
   const given = stringOption(context, "signature-format") ?? readNotationConfig(dir).signatureFormat;
@@ -92,6 +92,7 @@ export async function verify(context: CommandContext, images: string[]): Promise
       policy,
       scope: image.scope,
       trustStores: trustStoresAt(dir),
+      revocationOptions: revocationOptions(context),
       ...(Object.keys(metadata).length > 0 ? { userMetadata: metadata } : {}),
     });
     if (result.statement.level === "skip") {
