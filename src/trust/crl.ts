@@ -42,7 +42,8 @@ export interface RevocationList {
   /** For a delta CRL: the number of the base CRL it completes. */
   readonly deltaOf: bigint | undefined;
   readonly extensions: readonly CertificateExtension[];
-  isSignedBy(key: KeyObject): boolean;
+  /** Whether `issuer`'s key signed the list (remembered per key: a cached list is checked once). */
+  isSignedBy(issuer: Certificate): boolean;
 }
 
 const KNOWN_CRL_EXTENSIONS = new Set<string>([CRL_OID.CRL_NUMBER, CRL_OID.DELTA_CRL_INDICATOR, CRL_OID.AUTHORITY_KEY_ID, CRL_OID.FRESHEST_CRL, CRL_OID.ISSUING_DISTRIBUTION_POINT]);
@@ -119,12 +120,25 @@ export function parseCrl(input: Uint8Array): RevocationList {
       number: number === undefined ? undefined : integerOf(contentOf(number.value, expectTag(readRoot(number.value), TAG.INTEGER, "cRLNumber"))),
       deltaOf: delta === undefined ? undefined : integerOf(contentOf(delta.value, expectTag(readRoot(delta.value), TAG.INTEGER, "deltaCRLIndicator"))),
       extensions,
-      isSignedBy: (key) => verifySignedData(signatureAlgorithm, tbs, signature, key),
+      isSignedBy: rememberedSignatureCheck((key: KeyObject) => verifySignedData(signatureAlgorithm, tbs, signature, key)),
     };
   } catch (error) {
     if (error instanceof DerError) throw new CrlError(`x509: malformed crl: ${error.message}`);
     throw error;
   }
+}
+
+function rememberedSignatureCheck(check: (key: KeyObject) => boolean): (issuer: Certificate) => boolean {
+  const results = new Map<string, boolean>();
+  return (issuer) => {
+    const key = issuer.spki.toString("base64");
+    let result = results.get(key);
+    if (result === undefined) {
+      result = check(issuer.publicKey);
+      if (results.size < 16) results.set(key, result);
+    }
+    return result;
+  };
 }
 
 /**
@@ -174,7 +188,7 @@ export function checkCrl(certificate: Certificate, issuer: Certificate, base: Re
   for (const [what, list] of [["CRL", base], ["delta CRL", delta]] as const) {
     if (list === undefined) continue;
     if (!list.issuer.equals(issuer.subject)) return { state: "unknown", reason: `the ${what} was issued by another CA than the certificate's issuer` };
-    if (!list.isSignedBy(issuer.publicKey)) return { state: "unknown", reason: `the ${what}'s signature does not verify with the issuer's key` };
+    if (!list.isSignedBy(issuer)) return { state: "unknown", reason: `the ${what}'s signature does not verify with the issuer's key` };
     if (list.nextUpdate !== undefined && now.getTime() > list.nextUpdate.getTime()) return { state: "unknown", reason: `the ${what} expired at ${list.nextUpdate.toISOString()}` };
     if (now.getTime() < list.thisUpdate.getTime()) return { state: "unknown", reason: `the ${what} is not valid before ${list.thisUpdate.toISOString()}` };
   }

@@ -87,7 +87,7 @@ export interface RevocationAuthority {
   readonly url: string;
   readonly crlRequests: () => number;
   readonly ocspRequests: () => number;
-  /** Issues a code-signing certificate; returns the key file and a chain file (leaf, root). */
+  /** Issues a code-signing certificate; returns the key file and a chain file (leaf, [intermediate,] root). */
   issue(name: string, options: { crl: boolean; ocsp: boolean }): { keyPath: string; chainPath: string };
   revoke(name: string): void;
   /** "up", "down" (HTTP 503) or "hang" (no answer) for each service. */
@@ -98,21 +98,30 @@ export interface RevocationAuthority {
 /**
  * A CA with a CRL and an OCSP responder on loopback, both answered by openssl (`ca -gencrl`, `ocsp -reqin`).
  */
-export async function startRevocationAuthority(): Promise<RevocationAuthority> {
+export async function startRevocationAuthority(authorityOptions: { intermediate?: boolean } = {}): Promise<RevocationAuthority> {
   const { createServer } = await import("node:http");
   const dir = mkdtempSync(join(tmpdir(), "signet-revocation-"));
   const run = (args: string[], input?: Buffer) => execFileSync("openssl", args, { cwd: dir, stdio: ["pipe", "pipe", "pipe"], input });
   writeFileSync(join(dir, "index.txt"), "");
   writeFileSync(join(dir, "crlnumber"), "1000\n");
   writeFileSync(join(dir, "ca.cnf"), [
-    "[ ca ]", "default_ca = test_ca", "[ test_ca ]", `dir = ${dir}`, "database = $dir/index.txt", "new_certs_dir = $dir", "certificate = $dir/root.pem",
-    "private_key = $dir/root.key", "serial = $dir/serial", "crlnumber = $dir/crlnumber", "default_md = sha256", "default_crl_days = 1", "default_days = 30",
+    "[ ca ]", "default_ca = test_ca", "[ test_ca ]", `dir = ${dir}`, "database = $dir/index.txt", "new_certs_dir = $dir", "certificate = $dir/issuer.pem",
+    "private_key = $dir/issuer.key", "serial = $dir/serial", "crlnumber = $dir/crlnumber", "default_md = sha256", "default_crl_days = 1", "default_days = 30",
     "policy = any", "unique_subject = no", "copy_extensions = none", "[ any ]", "commonName = supplied", "organizationName = optional", "stateOrProvinceName = optional",
     "localityName = optional", "countryName = optional", "",
   ].join("\n"));
   writeFileSync(join(dir, "serial"), "1001\n");
   run(["req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-subj", "/C=US/ST=WA/L=Seattle/O=Notary/CN=signet revocation test root", "-days", "30",
     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"]);
+  // The issuing CA: the root itself, or an intermediate it signed (a chain of three).
+  if (authorityOptions.intermediate === true) {
+    run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "issuer.key", "-out", "issuer.csr", "-subj", "/C=US/ST=WA/L=Seattle/O=Notary/CN=signet revocation test intermediate"]);
+    writeFileSync(join(dir, "issuer.ext"), "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n");
+    run(["x509", "-req", "-in", "issuer.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "4096", "-out", "issuer.pem", "-days", "30", "-extfile", "issuer.ext"]);
+  } else {
+    writeFileSync(join(dir, "issuer.key"), readFileSync(join(dir, "root.key")));
+    writeFileSync(join(dir, "issuer.pem"), readFileSync(join(dir, "root.pem")));
+  }
   const states = { crl: "up", ocsp: "up" } as Record<"crl" | "ocsp", "up" | "down" | "hang">;
   let crlCount = 0;
   let ocspCount = 0;
@@ -130,7 +139,7 @@ export async function startRevocationAuthority(): Promise<RevocationAuthority> {
       try {
         if (service === "crl") return void response.writeHead(200, { "content-type": "application/pkix-crl" }).end(readFileSync(join(dir, "ca.crl")));
         writeFileSync(join(dir, "req.der"), Buffer.concat(chunks));
-        run(["ocsp", "-index", "index.txt", "-rsigner", "root.pem", "-rkey", "root.key", "-CA", "root.pem", "-reqin", "req.der", "-respout", "resp.der", "-ndays", "1"]);
+        run(["ocsp", "-index", "index.txt", "-rsigner", "issuer.pem", "-rkey", "issuer.key", "-CA", "issuer.pem", "-reqin", "req.der", "-respout", "resp.der", "-ndays", "1"]);
         response.writeHead(200, { "content-type": "application/ocsp-response" }).end(readFileSync(join(dir, "resp.der")));
       } catch (error) {
         response.writeHead(500).end(String(error));
@@ -152,7 +161,8 @@ export async function startRevocationAuthority(): Promise<RevocationAuthority> {
       if (options.ocsp) extensions.push(`authorityInfoAccess=OCSP;URI:${url}/ocsp`);
       writeFileSync(join(dir, `${name}.ext`), `${extensions.join("\n")}\n`);
       run(["ca", "-config", "ca.cnf", "-batch", "-notext", "-in", `${name}.csr`, "-out", `${name}.pem`, "-extfile", `${name}.ext`]);
-      writeFileSync(join(dir, `${name}.chain.pem`), Buffer.concat([readFileSync(join(dir, `${name}.pem`)), readFileSync(join(dir, "root.pem"))]));
+      const chain = [`${name}.pem`, ...(authorityOptions.intermediate === true ? ["issuer.pem"] : []), "root.pem"].map((file) => readFileSync(join(dir, file)));
+      writeFileSync(join(dir, `${name}.chain.pem`), Buffer.concat(chain));
       return { keyPath: join(dir, `${name}.key`), chainPath: join(dir, `${name}.chain.pem`) };
     },
     revoke(name) {

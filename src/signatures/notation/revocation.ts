@@ -66,12 +66,30 @@ async function ocspStatus(certificate: Certificate, issuer: Certificate, options
   return reasons.length === 0 ? undefined : { state: "unknown", reason: reasons.join("; ") };
 }
 
+/** CRLs already read in this process (a webhook or a long verify run), by URL; the disk cache is second. */
+const inProcess = new Map<string, RevocationList>();
+const IN_PROCESS_CRLS = 64;
+
+function current(list: RevocationList, now: Date): boolean {
+  return list.nextUpdate === undefined || list.nextUpdate.getTime() >= now.getTime();
+}
+
 async function cachedCrl(url: string, options: RevocationCheckOptions, now: Date): Promise<RevocationList> {
+  const remembered = inProcess.get(url);
+  // Without a cache directory the caller asked for no caching at all.
+  if (remembered !== undefined && current(remembered, now) && options.cacheDir !== undefined) return remembered;
+  const list = await diskCachedCrl(url, options, now);
+  if (inProcess.size >= IN_PROCESS_CRLS) inProcess.delete(inProcess.keys().next().value!);
+  inProcess.set(url, list);
+  return list;
+}
+
+async function diskCachedCrl(url: string, options: RevocationCheckOptions, now: Date): Promise<RevocationList> {
   const path = options.cacheDir === undefined ? undefined : join(options.cacheDir, createHash("sha256").update(url).digest("hex"));
   if (path !== undefined) {
     try {
       const cached = parseCrl(await readFile(path));
-      if (cached.nextUpdate === undefined || cached.nextUpdate.getTime() >= now.getTime()) return cached;
+      if (current(cached, now)) return cached;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") options.onCacheFault?.(`CRL cache ${path}: ${(error as Error).message}`);
     }

@@ -11,7 +11,7 @@ import { discoverNotationSignatures } from "./oci-signatures.js";
 import { parseNotationEnvelope } from "./parse-envelope.js";
 import { applicableStatement, type TrustPolicyDocument, type TrustPolicyStatement } from "./trust-policy.js";
 import { checkChainRevocation, type RevocationCheckOptions } from "./revocation.js";
-import { notationFailure, verifyNotationSignature, type NotationTrustStores, type NotationVerification, type VerifyNotationOptions } from "./verify-notation.js";
+import { notationFailure, verifyNotationSignature, withRevocation, type NotationTrustStores, type NotationVerification, type VerifyNotationOptions } from "./verify-notation.js";
 
 export interface NotationImageVerification {
   readonly statement: TrustPolicyStatement;
@@ -25,16 +25,16 @@ export interface NotationImageVerification {
 
 /**
  * One signature: the pure checks first (revocation skipped), then, when they hold and the statement checks
- * revocation, the chain's OCSP/CRL status fetched and the whole verification run again with it.
+ * revocation, the chain's OCSP/CRL status fetched and judged.
  */
 export async function verifyNotationEnvelope(mediaType: string, bytes: Buffer, options: VerifyNotationOptions & { readonly revocationOptions?: RevocationCheckOptions }): Promise<NotationVerification> {
   const parse = () => parseNotationEnvelope(mediaType, bytes);
   const { statement } = options;
   if (statement.actions.revocation === "skip") return verifyNotationSignature(parse, options);
   const first = verifyNotationSignature(parse, { ...options, statement: { ...statement, actions: { ...statement.actions, revocation: "skip" } } });
-  if (!first.verified || first.chain === undefined) return verifyNotationSignature(parse, options);
+  if (!first.verified || first.chain === undefined) return first;
   const revocation = await checkChainRevocation(first.chain, { now: options.now, ...options.revocationOptions });
-  return verifyNotationSignature(parse, { ...options, revocation });
+  return withRevocation(first, statement, revocation);
 }
 
 export interface VerifyNotationImageOptions {

@@ -222,29 +222,44 @@ function checkRevocation(chain: readonly Certificate[], results: readonly Certif
   if (unknown >= 0) fail("NOTATION_REVOCATION_UNKNOWN", `signing certificate with subject "${subjectOf(chain[unknown]!)}" revocation status is unknown: ${results[unknown]?.reason ?? "not checked"}`);
 }
 
+/** Runs one check as the statement says (enforce, log or skip): its outcome, and a warning when logged. */
+function runCheck(check: CheckName, action: CheckAction, body: () => void): { outcome: CheckOutcome; warning?: string } {
+  if (action === "skip") return { outcome: { check, action, passed: undefined } };
+  try {
+    body();
+    return { outcome: { check, action, passed: true } };
+  } catch (error) {
+    if (!(error instanceof CheckFailure) && !SignetError.is(error)) throw error;
+    const code = (error as CheckFailure | SignetError).code;
+    const outcome: CheckOutcome = { check, action, passed: false, message: error.message, code };
+    return action === "enforce" ? { outcome } : { outcome, warning: `${check} validation failed: ${error.message}` };
+  }
+}
+
+/**
+ * Completes a verification made with revocation skipped (`statement.actions.revocation` then "skip"), once
+ * the chain's revocation state has been fetched: the other checks are not run again.
+ */
+export function withRevocation(result: NotationVerification, statement: TrustPolicyStatement, revocation: readonly CertificateRevocation[]): NotationVerification {
+  if (!result.verified || result.chain === undefined) return result;
+  const chain = result.chain;
+  const { outcome, warning } = runCheck("revocation", statement.actions.revocation, () => checkRevocation(chain, revocation));
+  const outcomes = result.outcomes.map((existing) => (existing.check === "revocation" ? outcome : existing));
+  const enforcedFailure = outcome.passed === false && outcome.action === "enforce";
+  return { ...result, verified: !enforcedFailure, outcomes, warnings: warning === undefined ? result.warnings : [...result.warnings, warning] };
+}
+
 export function verifyNotationSignature(envelope: NotationEnvelope | (() => NotationEnvelope), options: VerifyNotationOptions): NotationVerification {
   const { statement } = options;
   const outcomes: CheckOutcome[] = [];
   const warnings: string[] = [];
   let verified = true;
   const run = (check: CheckName, body: () => void): boolean => {
-    const action = statement.actions[check];
-    if (action === "skip") {
-      outcomes.push({ check, action, passed: undefined });
-      return true;
-    }
-    try {
-      body();
-      outcomes.push({ check, action, passed: true });
-      return true;
-    } catch (error) {
-      if (!(error instanceof CheckFailure) && !SignetError.is(error)) throw error;
-      const code = (error as CheckFailure | SignetError).code;
-      outcomes.push({ check, action, passed: false, message: error.message, code });
-      if (action === "enforce") verified = false;
-      else warnings.push(`${check} validation failed: ${error.message}`);
-      return action !== "enforce";
-    }
+    const { outcome, warning } = runCheck(check, statement.actions[check], body);
+    outcomes.push(outcome);
+    if (warning !== undefined) warnings.push(warning);
+    if (outcome.passed === false && outcome.action === "enforce") verified = false;
+    return !(outcome.passed === false && outcome.action === "enforce");
   };
   if (statement.level === "skip") {
     return { verified: true, outcomes: [], warnings: [`trust policy statement "${statement.name}" skips signature verification`], target: undefined, signer: undefined, signingTime: undefined, statement: statement.name };
