@@ -167,6 +167,23 @@ describe("signet notation against a real registry", () => {
     await usePolicy(policy("e2e", {}));
   });
 
+  test("multi-arch: --recursive signs the index and every platform manifest; without it only the index is signed", async () => {
+    const index = await pushTestImage(registry.host, "notation/multi", "v1", "multi", ["linux/amd64", "linux/arm64"]);
+    const indexDoc = JSON.parse(await get(registry.host, "notation/multi", index, MediaType.OciIndex)) as { manifests: { digest: string }[] };
+    const platforms = indexDoc.manifests.map((manifest) => manifest.digest);
+    assert.equal(platforms.length, 2);
+    const signed = await notation(["sign", "--recursive", `${registry.host}/notation/multi@${index}`, "--output", "json"]);
+    assert.equal(signed.status, 0, signed.stderr);
+    assert.equal((JSON.parse(signed.stdout) as { signed: unknown[] }).signed.length, 3);
+    for (const digest of [index, ...platforms]) assert.equal((await notation(["verify", `${registry.host}/notation/multi@${digest}`])).status, 0, digest);
+
+    const other = await pushTestImage(registry.host, "notation/multi-index-only", "v1", "multi-index-only", ["linux/amd64", "linux/arm64"]);
+    const otherDoc = JSON.parse(await get(registry.host, "notation/multi-index-only", other, MediaType.OciIndex)) as { manifests: { digest: string }[] };
+    assert.equal((await notation(["sign", `${registry.host}/notation/multi-index-only@${other}`])).status, 0);
+    assert.equal((await notation(["verify", `${registry.host}/notation/multi-index-only@${other}`])).status, 0);
+    assert.deepEqual(await codes(["verify", `${registry.host}/notation/multi-index-only@${otherDoc.manifests[0]!.digest}`]), ["SIG_MISSING"]);
+  });
+
   test("blobs: sign writes FILE.jws.sig; verify checks it against the blob trust policy", async () => {
     writeFileSync(join(dir, "artifact.txt"), "release notes\n");
     writeFileSync(join(dir, "blob-policy.json"), JSON.stringify({ version: "1.0", trustPolicies: [{ name: "blobs", globalPolicy: true, signatureVerification: { level: "strict" }, trustStores: ["ca:e2e"], trustedIdentities: [E2E_IDENTITY] }] }));

@@ -55,6 +55,7 @@ export const notationCommand: Command = {
   key delete NAME...
   sign IMAGE [--key NAME] [--signature-format jws|cose] [--expiry 24h] [--user-metadata k=v]...
              [--timestamp-url URL --timestamp-root-cert FILE] [--oci-layout] [--force-referrers-tag]
+             [--recursive]   for an index, also sign every platform manifest (each its own referrer)
   verify IMAGE [--user-metadata k=v]... [--oci-layout --scope REGISTRY/REPO] [-o json]
   inspect IMAGE [-o json]        list IMAGE
   policy import FILE [--force]   policy show   policy init --name N --trust-store T:NAME --trusted-identity ID [--scope S]...
@@ -81,6 +82,7 @@ export const notationCommand: Command = {
     "user-metadata": { type: "string", short: "m", multiple: true },
     "oci-layout": { type: "boolean" },
     "force-referrers-tag": { type: "boolean" },
+    recursive: { type: "boolean", short: "r" },
     "timestamp-url": { type: "string" },
     "timestamp-root-cert": { type: "string" },
     scope: { type: "string", multiple: true },

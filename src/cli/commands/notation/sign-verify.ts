@@ -13,6 +13,7 @@ import { notationImageFailure, verifyNotationImage } from "../../../signatures/n
 import type { CommandContext } from "../../command.js";
 import { stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
+import { parseManifest } from "../../../oci/manifest/parse.js";
 import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
 
 function format(context: CommandContext, dir: string): "jws" | "cose" {
@@ -71,9 +72,26 @@ export async function sign(context: CommandContext, images: string[]): Promise<n
       ...(expiryMs !== undefined ? { expiry: new Date(Date.now() + expiryMs) } : {}),
       ...(stamp !== undefined ? { timestamp: stamp } : {}),
     });
-    const pushed = await attachNotationSignature(image.repository, image.descriptor, { bytes: envelope, mediaType, certificateChain: chain }, { forceReferrersTag: context.values["force-referrers-tag"] === true });
-    if (context.values["output"] === "json") writeJson(context.io, { reference: image.display, signature: pushed.descriptor.digest, mediaType, listedBy: pushed.listedBy });
-    else context.io.stdout.write(`Successfully signed ${image.display}\nPushed the signature to ${image.display.slice(0, image.display.indexOf("@"))}@${pushed.descriptor.digest}\n`);
+    const attachOptions = { forceReferrersTag: context.values["force-referrers-tag"] === true };
+    const pushed = await attachNotationSignature(image.repository, image.descriptor, { bytes: envelope, mediaType, certificateChain: chain }, attachOptions);
+    const base = image.display.slice(0, image.display.indexOf("@"));
+    const signed = [{ reference: image.display, signature: pushed.descriptor.digest, listedBy: pushed.listedBy }];
+    // --recursive (a signet extension, cf. notation#1229): every platform manifest of an index is signed too,
+    // each signature a referrer of its own manifest, so verifying the index or the instance a node pulls works.
+    if (context.values["recursive"] === true) {
+      const manifest = await image.repository.getManifest(image.descriptor.digest);
+      const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+      if (parsed.kind === "index") {
+        for (const child of parsed.manifests) {
+          const subject = { mediaType: child.mediaType, digest: child.digest, size: child.size };
+          const childEnvelope = await signNotation(signer, { format: format(context, dir), subject, userMetadata: userMetadata(context), ...(expiryMs !== undefined ? { expiry: new Date(Date.now() + expiryMs) } : {}), ...(stamp !== undefined ? { timestamp: stamp } : {}) });
+          const childPushed = await attachNotationSignature(image.repository, subject, { bytes: childEnvelope.envelope, mediaType: childEnvelope.mediaType, certificateChain: chain }, attachOptions);
+          signed.push({ reference: `${base}@${child.digest}`, signature: childPushed.descriptor.digest, listedBy: childPushed.listedBy });
+        }
+      }
+    }
+    if (context.values["output"] === "json") writeJson(context.io, signed.length === 1 ? { ...signed[0], mediaType } : { signed, mediaType });
+    else for (const entry of signed) context.io.stdout.write(`Successfully signed ${entry.reference}\nPushed the signature to ${base}@${entry.signature}\n`);
     return 0;
   } finally {
     await image.access.close();
