@@ -30,6 +30,20 @@ const SIGNATURE_HASHES: Record<string, string | null> = {
   "1.3.101.112": null,
 };
 
+/**
+ * Whether `key` made `signature` over `data` with the X.509 signature algorithm `algorithmOid` (certificates,
+ * CRLs, OCSP responses). Unknown algorithms and malformed signatures are false, never an exception.
+ */
+export function verifySignedData(algorithmOid: string, data: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
+  const hash = SIGNATURE_HASHES[algorithmOid];
+  if (hash === undefined) return false;
+  try {
+    return verify(hash, data, key, signature);
+  } catch {
+    return false;
+  }
+}
+
 export interface CertificateExtension {
   readonly oid: string;
   readonly critical: boolean;
@@ -211,13 +225,7 @@ export class Certificate {
 
   /** Whether `issuerKey` signed this certificate's TBS. */
   isSignedBy(issuerKey: KeyObject): boolean {
-    const hash = SIGNATURE_HASHES[this.signatureAlgorithm];
-    if (hash === undefined) return false;
-    try {
-      return verify(hash, this.tbs, issuerKey, this.signature);
-    } catch {
-      return false;
-    }
+    return verifySignedData(this.signatureAlgorithm, this.tbs, this.signature, issuerKey);
   }
 
   /**
@@ -272,12 +280,12 @@ function shift(element: DerElement, by: number): DerElement {
   return { tag: element.tag, start: element.start + by, contentStart: element.contentStart + by, end: element.end + by };
 }
 
-function algorithmOid(der: Buffer, element: DerElement): string {
+export function algorithmOid(der: Buffer, element: DerElement): string {
   const [oid] = childrenOf(der, element);
   return decodeOid(contentOf(der, expectTag(oid, TAG.OID, "algorithm")));
 }
 
-function parseExtension(der: Buffer, element: DerElement): CertificateExtension {
+export function parseExtension(der: Buffer, element: DerElement): CertificateExtension {
   const parts = childrenOf(der, expectTag(element, TAG.SEQUENCE, "extension"));
   const oid = decodeOid(contentOf(der, expectTag(parts[0], TAG.OID, "extnID")));
   let critical = false;

@@ -4,3 +4,4 @@ export { filterReferrers, listReferrers, type ReferrersListing } from "./list-re
 export { buildReferrerManifest, EMPTY_CONFIG, listReferrer, pushReferrer, type PushedReferrer, type ReferrerArtifact, type ReferrerLayer } from "./push-referrer.js";
 export { readReferrers, readReferrerTree, REFERRER_DEPTH, type CheckedReferrer, type ReferrerNode, type ReferrerTree, type SubjectReferrers } from "./read-referrers.js";
 export { referrersTag } from "./referrers-tag.js";
+export { discoverSingleLayerReferrers, type DiscoveredReferrerLayers, type SingleLayerReferrerKind, type UntrustedReferrerLayer } from "./single-layer-referrers.js";

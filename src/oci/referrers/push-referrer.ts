@@ -58,8 +58,9 @@ export function buildReferrerManifest(artifact: ReferrerArtifact): Buffer {
  * Stores an artifact that refers to `subject` (blobs, then the manifest by digest) and makes it discoverable:
  * a registry with the referrers API lists it by itself; otherwise the tag schema's index is updated by
  * read-merge-write (under the layout's lock, or confirmed by re-reading on a registry, as signatures are).
+ * `forceTagSchema` updates the tag index even where the API would list it (notation's --force-referrers-tag).
  */
-export async function pushReferrer(repository: Repository, artifact: ReferrerArtifact): Promise<PushedReferrer> {
+export async function pushReferrer(repository: Repository, artifact: ReferrerArtifact, options: { readonly forceTagSchema?: boolean } = {}): Promise<PushedReferrer> {
   await repository.putBlob(EMPTY_CONFIG, sha256Digest(EMPTY_CONFIG));
   for (const layer of artifact.layers) await repository.putBlob(layer.bytes, sha256Digest(layer.bytes));
   const manifestBytes = buildReferrerManifest(artifact);
@@ -71,15 +72,16 @@ export async function pushReferrer(repository: Repository, artifact: ReferrerArt
     artifactType: artifact.artifactType,
     ...(artifact.annotations !== undefined && Object.keys(artifact.annotations).length > 0 ? { annotations: sortedRecord(artifact.annotations) } : {}),
   };
-  return { descriptor, ...(await listReferrer(repository, artifact.subject.digest, descriptor)) };
+  return { descriptor, ...(await listReferrer(repository, artifact.subject.digest, descriptor, options)) };
 }
 
 /**
  * Makes a referrer manifest already stored in `repository` discoverable from `subject`: a registry with the
  * referrers API lists it by itself; otherwise it is added to the tag schema's index (the fallback), unless there.
+ * `forceTagSchema` updates the tag index even where the API would list it (notation's --force-referrers-tag).
  */
-export async function listReferrer(repository: Repository, subject: Digest, descriptor: Descriptor): Promise<Omit<PushedReferrer, "descriptor">> {
-  if (hasReferrersApi(repository)) {
+export async function listReferrer(repository: Repository, subject: Digest, descriptor: Descriptor, options: { readonly forceTagSchema?: boolean } = {}): Promise<Omit<PushedReferrer, "descriptor">> {
+  if (options.forceTagSchema !== true && hasReferrersApi(repository)) {
     const answer = await repository.fetchReferrers(subject);
     if (answer.supported) return { listedBy: "referrers-api" };
   }

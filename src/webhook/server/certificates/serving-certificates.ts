@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignetError } from "../../../errors/index.js";
-import { createCertificate, toPem, type CertificateIssuer } from "./x509-certificate.js";
+import { createCertificate, toPem, type CertificateIssuer } from "../../../trust/certificate-writer.js";
 
 export interface ServingCertificateOptions {
   /** The webhook's Service name and namespace: the certificate names NAME.NS.svc (what the API server dials). */

@@ -1,11 +1,20 @@
-import { createHash, randomBytes, sign, type KeyObject } from "node:crypto";
-import { readDerChildren, readDerWhole } from "../../../keys/der.js";
+import { constants, createHash, randomBytes, sign, type KeyObject } from "node:crypto";
+import { readDerChildren, readDerWhole } from "../keys/der.js";
 import { der } from "./der-writer.js";
 
 const OID = {
   commonName: "2.5.4.3",
+  country: "2.5.4.6",
+  locality: "2.5.4.7",
+  state: "2.5.4.8",
   organization: "2.5.4.10",
+  organizationalUnit: "2.5.4.11",
   ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  ecdsaWithSha384: "1.2.840.10045.4.3.3",
+  ecdsaWithSha512: "1.2.840.10045.4.3.4",
+  sha256WithRsa: "1.2.840.113549.1.1.11",
+  sha384WithRsa: "1.2.840.113549.1.1.12",
+  codeSigning: "1.3.6.1.5.5.7.3.3",
   subjectKeyIdentifier: "2.5.29.14",
   keyUsage: "2.5.29.15",
   subjectAltName: "2.5.29.17",
@@ -18,6 +27,10 @@ const OID = {
 export interface CertificateName {
   readonly commonName: string;
   readonly organization?: string;
+  readonly organizationalUnit?: string;
+  readonly locality?: string;
+  readonly state?: string;
+  readonly country?: string;
 }
 
 export interface CertificateTemplate {
@@ -25,27 +38,29 @@ export interface CertificateTemplate {
   readonly subjectPublicKey: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** A CA certificate (may sign others) or a TLS server certificate. */
-  readonly kind: "ca" | "server";
+  /** A CA certificate (may sign others), a TLS server certificate, or a code-signing (Notation) certificate. */
+  readonly kind: "ca" | "server" | "code-signing";
   /** DNS names for a server certificate (subjectAltName). */
   readonly dnsNames?: readonly string[];
 }
 
 export interface CertificateIssuer {
   readonly name: CertificateName;
-  /** An ECDSA P-256 private key: the certificate is signed with ecdsa-with-SHA256. */
+  /** ECDSA (signed with the curve's hash) or RSA (sha256WithRSAEncryption, sha384 from 3072 bits). */
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
 }
 
 /**
- * Writes an X.509 v3 certificate (DER) signed by `issuer` (pass the subject's own keys for a self-signed CA).
- * Node can parse certificates but not create them; this builds just the profile a webhook needs: a CA with
- * keyCertSign, and a server certificate with serverAuth and DNS subjectAltNames, both with key identifiers.
+ * Writes an X.509 v3 certificate (DER) signed by `issuer` (pass the subject's own keys for a self-signed one).
+ * Node can parse certificates but not create them; this builds just the profiles signet needs: a CA with
+ * keyCertSign, a TLS server certificate with serverAuth and DNS subjectAltNames (the webhook), and a
+ * code-signing certificate (`notation cert generate-test`), all with key identifiers.
  */
 export function createCertificate(template: CertificateTemplate, issuer: CertificateIssuer): Buffer {
   const spki = template.subjectPublicKey.export({ type: "spki", format: "der" });
-  const signatureAlgorithm = der.sequence(der.oid(OID.ecdsaWithSha256));
+  const { oid, hash, rsa } = signatureAlgorithmFor(issuer.privateKey);
+  const signatureAlgorithm = rsa ? der.sequence(der.oid(oid), Buffer.from([0x05, 0x00])) : der.sequence(der.oid(oid));
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40; // positive, 16 bytes, never zero (RFC 5280 4.1.2.2)
   const tbs = der.sequence(
@@ -58,8 +73,21 @@ export function createCertificate(template: CertificateTemplate, issuer: Certifi
     spki,
     der.explicit(3, der.sequence(...extensions(template, spki, issuer))),
   );
-  const signature = sign("sha256", tbs, { key: issuer.privateKey, dsaEncoding: "der" });
+  const signature = sign(hash, tbs, rsa ? { key: issuer.privateKey, padding: constants.RSA_PKCS1_PADDING } : { key: issuer.privateKey, dsaEncoding: "der" });
   return der.sequence(tbs, signatureAlgorithm, der.bitString(signature));
+}
+
+function signatureAlgorithmFor(key: KeyObject): { oid: string; hash: string; rsa: boolean } {
+  if (key.asymmetricKeyType === "rsa") {
+    return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 3072 ? { oid: OID.sha384WithRsa, hash: "sha384", rsa: true } : { oid: OID.sha256WithRsa, hash: "sha256", rsa: true };
+  }
+  if (key.asymmetricKeyType === "ec") {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === "secp384r1") return { oid: OID.ecdsaWithSha384, hash: "sha384", rsa: false };
+    if (curve === "secp521r1") return { oid: OID.ecdsaWithSha512, hash: "sha512", rsa: false };
+    return { oid: OID.ecdsaWithSha256, hash: "sha256", rsa: false };
+  }
+  throw new Error(`cannot sign certificates with a ${String(key.asymmetricKeyType)} key`);
 }
 
 export function toPem(derBytes: Buffer, label = "CERTIFICATE"): string {
@@ -76,6 +104,7 @@ function extensions(template: CertificateTemplate, spki: Buffer, issuer: Certifi
     extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(spki))),
     extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
   ];
+  if (template.kind === "code-signing") result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.codeSigning))));
   if (template.kind === "server") {
     result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.serverAuth))));
     const names = template.dnsNames ?? [];
@@ -88,10 +117,17 @@ function extension(oid: string, critical: boolean, value: Buffer): Buffer {
   return critical ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(oid), der.octetString(value));
 }
 
+/** In the order Go's pkix.Name writes them (C, O, OU, L, ST, CN), so names match notation's certificates. */
 function encodeName(name: CertificateName): Buffer {
-  const rdns = [];
-  if (name.organization !== undefined) rdns.push(der.set(der.sequence(der.oid(OID.organization), der.utf8String(name.organization))));
-  rdns.push(der.set(der.sequence(der.oid(OID.commonName), der.utf8String(name.commonName))));
+  const attributes: [string, string | undefined][] = [
+    [OID.country, name.country],
+    [OID.organization, name.organization],
+    [OID.organizationalUnit, name.organizationalUnit],
+    [OID.locality, name.locality],
+    [OID.state, name.state],
+    [OID.commonName, name.commonName],
+  ];
+  const rdns = attributes.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([oid, value]) => der.set(der.sequence(der.oid(oid), der.utf8String(value))));
   return der.sequence(...rdns);
 }
 

@@ -1,5 +1,5 @@
-import { encodeDerElement } from "../../../keys/der.js";
-import { appendAll } from "../../../internal/arrays.js";
+import { encodeDerElement } from "../keys/der.js";
+import { appendAll } from "../internal/arrays.js";
 
 /** The few DER encoders an X.509 certificate needs (RFC 5280); every value is built from known inputs. */
 export const der = {

@@ -1,0 +1,91 @@
+/**
+ * `signet notation blob sign|verify`: Notation signatures of files, written next to them as
+ * `NAME.jws.sig` / `NAME.cose.sig`, verified against the blob trust policy (trustpolicy.blob.json).
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { SignetError } from "../../../errors/index.js";
+import { createFileExclusive, writeFileAtomic } from "../../../internal/atomic-file.js";
+import { loadBlobTrustPolicy, readNotationConfig } from "../../../signatures/notation/notation-config.js";
+import { parseNotationEnvelope } from "../../../signatures/notation/parse-envelope.js";
+import { localNotationSigner, signNotation } from "../../../signatures/notation/sign-notation.js";
+import { trustStoresAt } from "../../../signatures/notation/trust-store-files.js";
+import { blobStatement } from "../../../signatures/notation/trust-policy.js";
+import { verifyNotationEnvelope } from "../../../signatures/notation/verify-image-notation.js";
+import { notationFailure } from "../../../signatures/notation/verify-notation.js";
+import type { CommandContext } from "../../command.js";
+import { stringOption } from "../../options.js";
+import { writeJson } from "../../output.js";
+import { configDir, loadLocalKey, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
+
+const DEFAULT_MEDIA_TYPE = "application/octet-stream";
+const SIGNATURE_MAX_BYTES = 4 * 1024 * 1024;
+
+async function blobDescriptor(path: string, mediaType: string): Promise<{ mediaType: string; digest: string; size: number }> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new SignetError("FILE_NOT_FOUND", `cannot read ${path}: ${error.code ?? error.message}`);
+  });
+  if (!info.isFile()) throw new SignetError("USAGE", `${path} is not a regular file`);
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { mediaType, digest: `sha256:${hash.digest("hex")}`, size: info.size };
+}
+
+export async function blobSign(context: CommandContext, files: string[]): Promise<number> {
+  const [file] = files;
+  if (file === undefined || files.length > 1) throw new SignetError("USAGE", "blob sign takes one file");
+  const dir = configDir(context);
+  const { privateKey, chain } = loadLocalKey(signingKeyEntry(dir, stringOption(context, "key")));
+  const format = (stringOption(context, "signature-format") ?? readNotationConfig(dir).signatureFormat) as "jws" | "cose";
+  if (format !== "jws" && format !== "cose") throw new SignetError("USAGE", "--signature-format must be jws or cose");
+  const subject = await blobDescriptor(file, stringOption(context, "media-type") ?? DEFAULT_MEDIA_TYPE);
+  const expiryMs = parseExpiry(stringOption(context, "expiry"));
+  const { envelope } = await signNotation(localNotationSigner(privateKey, chain), {
+    format,
+    subject,
+    userMetadata: userMetadata(context),
+    ...(expiryMs !== undefined ? { expiry: new Date(Date.now() + expiryMs) } : {}),
+  });
+  const target = join(resolve(stringOption(context, "signature-directory") ?? "."), `${basename(file)}.${format}.sig`);
+  if (context.values["force"] === true) await writeFileAtomic(target, envelope);
+  else if (!(await createFileExclusive(target, envelope))) throw new SignetError("USAGE", `${target} already exists`, { hint: "Pass --force to overwrite it." });
+  context.io.stdout.write(`Successfully signed ${file}\nSignature file written to ${target}\n`);
+  return 0;
+}
+
+export async function blobVerify(context: CommandContext, files: string[]): Promise<number> {
+  const [file] = files;
+  if (file === undefined || files.length > 1) throw new SignetError("USAGE", "blob verify takes one file");
+  const signaturePath = stringOption(context, "signature");
+  if (signaturePath === undefined) throw new SignetError("USAGE", "blob verify needs --signature FILE.{jws,cose}.sig");
+  const format = /\.(jws|cose)\.sig$/.exec(signaturePath)?.[1];
+  if (format === undefined) throw new SignetError("USAGE", "the signature file must be named *.jws.sig or *.cose.sig (its format)");
+  const signature = await readFile(signaturePath);
+  if (signature.length > SIGNATURE_MAX_BYTES) throw new SignetError("SIZE_LIMIT_EXCEEDED", `${signaturePath} is larger than ${SIGNATURE_MAX_BYTES} bytes`);
+  const dir = configDir(context);
+  const { policy } = loadBlobTrustPolicy(dir);
+  const statement = blobStatement(policy, stringOption(context, "policy-name"));
+  const mediaType = format === "jws" ? "application/jose+json" : "application/cose";
+  // The signed descriptor names the media type; --media-type, when given, must match it.
+  const claimed = (() => {
+    try {
+      return JSON.parse(parseNotationEnvelope(mediaType, signature).payload.toString("utf8")).targetArtifact?.mediaType as string | undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  const subject = await blobDescriptor(file, stringOption(context, "media-type") ?? claimed ?? DEFAULT_MEDIA_TYPE);
+  const result = await verifyNotationEnvelope(mediaType, signature, { statement, trustStores: trustStoresAt(dir), subject, now: new Date(), revocationOptions: revocationOptions(context) });
+  if (!result.verified) throw notationFailure(result);
+  for (const [key, value] of Object.entries(userMetadata(context))) {
+    if (result.target?.annotations[key] !== value) throw new SignetError("NOTATION_USER_METADATA_MISMATCH", `the signature's user metadata does not have ${key}=${value}`);
+  }
+  if (context.values["output"] === "json") writeJson(context.io, { file, digest: subject.digest, statement: statement.name, signer: result.signer, outcomes: result.outcomes, warnings: result.warnings });
+  else {
+    for (const warning of result.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
+    context.io.stdout.write(`Successfully verified signature ${signaturePath}\n`);
+  }
+  return 0;
+}
