@@ -52,7 +52,7 @@ export const ERROR_CATALOG = {
 
   KEY_NOT_FOUND: input("Check the key path; generate a key pair with `signet generate-key-pair`."),
   KEY_INVALID: input("Give a PEM public or private key (cosign, PKCS#8, SEC1 or PKCS#1) or a cosign encrypted key."),
-  KEY_UNSUPPORTED: input("Use ECDSA P-256/P-384/P-521, Ed25519 or RSA (2048 bits or more)."),
+  KEY_UNSUPPORTED: input("Use ECDSA P-256/P-384/P-521, Ed25519, RSA or RSA-PSS (2048 bits or more), or SM2."),
   KEY_PASSWORD_WRONG: input("Check the password (COSIGN_PASSWORD, --password-file, or the prompt)."),
   KEY_PASSWORD_MISSING: input("Set COSIGN_PASSWORD, pass --password-file FILE, or run on a terminal to be prompted."),
   KEY_PASSWORD_MISMATCH: input("Enter the same password twice."),

@@ -1,10 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
+import { isSm2Key } from "./sm2.js";
 
-/** The key types cosign signs and verifies with. */
-export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "ed25519" | "rsa";
+/** The key types cosign signs and verifies with, and SM2 (swr-cosign's KMS keys). */
+export type KeyAlgorithm = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521" | "ed25519" | "rsa" | "rsa-pss" | "sm2";
 
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519", "rsa"];
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "ed25519", "rsa", "rsa-pss", "sm2"];
 
 /** Smaller RSA moduli are breakable or nearly so; cosign (sigstore's ValidatePubKey) refuses them too. */
 export const RSA_MIN_BITS = 2048;
@@ -27,6 +28,7 @@ export function isKeyAlgorithm(value: string): value is KeyAlgorithm {
  */
 export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
   const type = key.asymmetricKeyType;
+  if (type === undefined && isSm2Key(key)) return "sm2";
   if (type === "ed25519") return "ed25519";
   if (type === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? "unknown";
@@ -36,14 +38,15 @@ export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm {
     }
     return algorithm;
   }
-  if (type === "rsa") {
+  if (type === "rsa" || type === "rsa-pss") {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
       throw new SignetError("KEY_UNSUPPORTED", `RSA key of ${bits} bits is not supported (${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits are)`, {
         details: { bits },
       });
     }
-    return "rsa";
+    // An RSASSA-PSS key (its SPKI says id-RSASSA-PSS) may only make PSS signatures.
+    return type === "rsa" ? "rsa" : "rsa-pss";
   }
   throw new SignetError("KEY_UNSUPPORTED", `${type ?? "unknown"} keys are not supported`, { details: { keyType: type } });
 }

@@ -1,6 +1,7 @@
 import { constants, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { keyAlgorithmOf, type KeyAlgorithm } from "./key-algorithm.js";
 import type { SigningKey } from "./signing-key.js";
+import { signSm2, verifySm2 } from "./sm2.js";
 
 /*
  * Which hash cosign uses with a key (checked in cosign's source and against the cosign 2.5 binary):
@@ -17,6 +18,10 @@ import type { SigningKey } from "./signing-key.js";
  * SHA-256 first, then the curve's own hash so that P-384/P-521 signatures from cosign >= 2.6 verify too.
  * Accepting either hash gives a forger nothing: each is a full signature check over the exact data.
  * signet never uploads to a log, so Ed25519 is always pure.
+ *
+ * RSASSA-PSS keys sign PSS with SHA-256 and a 32-byte salt, and verify any salt length (Go's PSSSaltLengthAuto).
+ * SM2 keys sign SM2-with-SM3 with the standard distinguishing ID 1234567812345678 (sm2.ts), as openssl and
+ * swr-cosign's KMS do.
  */
 const SIGNING_HASH = "sha256";
 const EXTRA_VERIFY_HASH: Partial<Record<KeyAlgorithm, string>> = { "ecdsa-p384": "sha384", "ecdsa-p521": "sha512" };
@@ -28,6 +33,10 @@ export function signWithKey(key: SigningKey, data: Uint8Array): Buffer {
       return sign(null, data, key.privateKey);
     case "rsa":
       return sign(SIGNING_HASH, data, { key: key.privateKey, padding: constants.RSA_PKCS1_PADDING });
+    case "rsa-pss":
+      return sign(SIGNING_HASH, data, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    case "sm2":
+      return signSm2(key.privateKey, data);
     default:
       return sign(SIGNING_HASH, data, { key: key.privateKey, dsaEncoding: "der" });
   }
@@ -41,6 +50,9 @@ export function verifyWithKey(publicKey: KeyObject, data: Uint8Array, signature:
   const key = publicKey.type === "private" ? createPublicKey(publicKey) : publicKey;
   const algorithm = keyAlgorithmOf(key);
   if (algorithm === "ed25519") return verifyQuietly(null, data, key, signature);
+  if (algorithm === "sm2") return verifySm2(key, data, signature);
+  // Go's rsa.VerifyPSS with PSSSaltLengthAuto: any salt length the signer chose.
+  if (algorithm === "rsa-pss") return verifyQuietly(SIGNING_HASH, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
   if (algorithm === "rsa") return verifyQuietly(SIGNING_HASH, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
   if (verifyQuietly(SIGNING_HASH, data, { key, dsaEncoding: "der" }, signature)) return true;
   const extraHash = EXTRA_VERIFY_HASH[algorithm];

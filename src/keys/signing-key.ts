@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { keyAlgorithmOf, type KeyAlgorithm } from "./key-algorithm.js";
 
@@ -43,6 +43,11 @@ function generate(algorithm: KeyAlgorithm, options: GenerateSigningKeyOptions): 
       return generateKeyPairSync("ec", { namedCurve: "P-521" });
     case "ed25519":
       return generateKeyPairSync("ed25519");
+    case "rsa-pss":
+      return generateKeyPairSync("rsa-pss", { modulusLength: options.rsaModulusBits ?? 3072, publicExponent: 65537 });
+    case "sm2":
+      // Node's own SM2 keys sign without the distinguishing ID; a PKCS#8 round trip gives a plain SM2 key.
+      return { privateKey: createPrivateKey({ key: generateKeyPairSync("ec", { namedCurve: "SM2" }).privateKey.export({ type: "pkcs8", format: "der" }), format: "der", type: "pkcs8" }) };
     case "rsa": {
       const modulusLength = options.rsaModulusBits ?? 3072;
       if (![2048, 3072, 4096].includes(modulusLength)) {

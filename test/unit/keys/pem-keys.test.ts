@@ -49,7 +49,7 @@ function expectedAlgorithm(key: ReturnType<typeof createPublicKey>): KeyAlgorith
 
 describe("plain private keys", () => {
   for (const algorithm of KEY_ALGORITHMS) {
-    const forms: ("pkcs8" | "sec1" | "pkcs1")[] = algorithm === "rsa" ? ["pkcs8", "pkcs1"] : algorithm === "ed25519" ? ["pkcs8"] : ["pkcs8", "sec1"];
+    const forms: ("pkcs8" | "sec1" | "pkcs1")[] = algorithm === "rsa" ? ["pkcs8", "pkcs1"] : algorithm === "ed25519" || algorithm === "rsa-pss" || algorithm === "sm2" ? ["pkcs8"] : ["pkcs8", "sec1"];
     for (const type of forms) {
       test(`${algorithm} as ${type}`, async () => {
         const key = generateSigningKey(algorithm, { rsaModulusBits: 2048 });
