@@ -1,5 +1,5 @@
 import { childPath, configIssue } from "./config-issue.js";
-import { describeJsonKind, memberOf, type JsonMember, type JsonNode, type JsonObjectNode } from "./json-document.js";
+import { describeJsonKind, memberOf, type JsonMember, type JsonNode, type JsonObjectNode } from "../../internal/json-reader.js";
 import { sourceLocation, type PolicySourceLocation } from "./policy-config.js";
 
 /**

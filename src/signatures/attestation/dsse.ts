@@ -9,7 +9,7 @@ import { signWithKey, verifyWithKey } from "../../keys/sign-verify.js";
 import type { SigningKey } from "../../keys/signing-key.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
-import { parseUniqueKeysJson } from "./unique-keys-json.js";
+import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
 
 /** The payload type of an in-toto statement; the only one an attestation may have. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -42,12 +42,16 @@ export function signDsseEnvelope(key: SigningKey, payloadType: string, payload: 
   return Buffer.from(goJsonStringify(envelope), "utf8");
 }
 
+/** Fields cosign reads with Go's encoding/json, which would also take `"PayloadType"` or `"Sig"` for them. */
+const ENVELOPE_FIELDS = ["payloadType", "payload", "signatures"] as const;
+const SIGNATURE_FIELDS = ["keyid", "sig"] as const;
+
 /**
  * Parses envelope JSON strictly: payloadType and payload strings, the payload non-empty base64, at least one
  * signature, each with base64 `sig`. Throws ATTESTATION_INVALID.
  */
 export function parseDsseEnvelope(untrustedBytes: Uint8Array, what = "the DSSE envelope"): UntrustedDsseEnvelope {
-  const value = parseUniqueKeysJson(untrustedBytes, what, "ATTESTATION_INVALID");
+  const value = parseSignedJson(untrustedBytes, what, "ATTESTATION_INVALID");
   return toDsseEnvelope(value, what);
 }
 
@@ -57,6 +61,8 @@ export function toDsseEnvelope(value: unknown, what = "the DSSE envelope"): Untr
     throw new SignetError("ATTESTATION_INVALID", `${what} ${problem}`);
   };
   if (!isRecord(value)) return fail("is not a JSON object");
+  const valueVariant = caseVariantProblem(value, ENVELOPE_FIELDS, "the envelope");
+  if (valueVariant !== undefined) fail(valueVariant);
   const { payloadType, payload, signatures } = value;
   if (typeof payloadType !== "string" || payloadType === "") return fail("has no payloadType");
   if (typeof payload !== "string" || payload === "") return fail("has an empty payload");
@@ -66,6 +72,8 @@ export function toDsseEnvelope(value: unknown, what = "the DSSE envelope"): Untr
   if (signatures.length > MAX_DSSE_SIGNATURES) return fail(`has ${signatures.length} signatures; at most ${MAX_DSSE_SIGNATURES} are examined`);
   const parsed = signatures.map((entry, index): DsseSignature => {
     if (!isRecord(entry)) return fail(`signature ${index} is not an object`);
+    const entryVariant = caseVariantProblem(entry, SIGNATURE_FIELDS, `signature ${index}`);
+    if (entryVariant !== undefined) fail(entryVariant);
     const keyid = entry["keyid"] ?? "";
     if (typeof keyid !== "string") return fail(`signature ${index} has a keyid that is not a string`);
     const sig = typeof entry["sig"] === "string" ? decodeBase64(entry["sig"]) : undefined;
