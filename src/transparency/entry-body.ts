@@ -7,6 +7,7 @@
  */
 import { createPublicKey } from "node:crypto";
 import { SignetError } from "../errors/index.js";
+import { JsonSyntaxError, readJsonBytes, toPlainJson } from "../internal/json-reader.js";
 
 export type DigestAlgorithm = "sha256" | "sha384" | "sha512";
 
@@ -109,9 +110,10 @@ function normalizeSpki(der: Buffer, path: string): Buffer {
 export function parseEntryBody(canonicalizedBody: Buffer, kind: string, version: string): EntryClaims {
   let body: unknown;
   try {
-    body = JSON.parse(canonicalizedBody.toString("utf8"));
-  } catch {
-    malformed("not JSON");
+    body = toPlainJson(readJsonBytes(canonicalizedBody));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    malformed(`not JSON: ${error.message}`);
   }
   const bodyKind = text(body, "kind", "body");
   const bodyVersion = text(body, "apiVersion", "body");

@@ -5,6 +5,8 @@
  * The payload's content (docker-manifest-digest, identity) is the caller's to check.
  */
 import { SignetError } from "../../errors/index.js";
+import { JsonSyntaxError, parseJsonDocument, readJsonBytes, toPlainJson } from "../../internal/json-reader.js";
+import { isRecord } from "../../internal/strict-json.js";
 import { decodePemBlocks, pemBlockBytes } from "../../keys/pem.js";
 import type { UntrustedTlogEntry } from "../../transparency/tlog-entry.js";
 import type { TrustMaterial } from "../../trust/trust-material.js";
@@ -92,9 +94,10 @@ function signingKeyOf(layer: UntrustedCosignLayer): UntrustedSigningKey {
 export function parseRekorBundle(json: string): UntrustedTlogEntry {
   let value: unknown;
   try {
-    value = JSON.parse(json);
-  } catch {
-    invalid("the Rekor bundle annotation is not JSON");
+    value = toPlainJson(parseJsonDocument(json));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    invalid(`the Rekor bundle annotation is not JSON: ${error.message}`);
   }
   const record = value as Record<string, unknown> | null;
   const payload = record?.["Payload"] as Record<string, unknown> | undefined;
@@ -108,15 +111,16 @@ export function parseRekorBundle(json: string): UntrustedTlogEntry {
   if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex)) invalid("the Rekor bundle annotation's integratedTime and logIndex must be integers");
   if (typeof logID !== "string" || !/^[0-9a-f]{64}$/.test(logID)) invalid("the Rekor bundle annotation's logID must be 64 lower-case hex digits");
   const canonicalizedBody = decodeBase64(body, "the Rekor entry body");
-  let kind = "";
-  let version = "";
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(canonicalizedBody.toString("utf8")) as Record<string, unknown>;
-    kind = typeof parsed["kind"] === "string" ? parsed["kind"] : "";
-    version = typeof parsed["apiVersion"] === "string" ? parsed["apiVersion"] : "";
-  } catch {
-    invalid("the Rekor entry body is not JSON");
+    parsed = toPlainJson(readJsonBytes(canonicalizedBody));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    invalid(`the Rekor entry body is not JSON: ${error.message}`);
   }
+  const kind = isRecord(parsed) && typeof parsed["kind"] === "string" ? parsed["kind"] : "";
+  const version = isRecord(parsed) && typeof parsed["apiVersion"] === "string" ? parsed["apiVersion"] : "";
+  if (kind === "" || version === "") invalid("the Rekor entry body names no kind and version");
   return {
     logIndex: BigInt(logIndex as number),
     logID: Buffer.from(logID, "hex"),
