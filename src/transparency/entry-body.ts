@@ -8,6 +8,7 @@
 import { createPublicKey } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { JsonSyntaxError, readJsonBytes, toPlainJson } from "../internal/json-reader.js";
+import { decodeBase64Strict } from "../internal/base64.js";
 
 export type DigestAlgorithm = "sha256" | "sha384" | "sha512";
 
@@ -48,8 +49,9 @@ function text(value: unknown, key: string, path: string): string {
 
 function base64(value: unknown, key: string, path: string): Buffer {
   const encoded = text(value, key, path);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) malformed(`${path}.${key} is not base64`);
-  return Buffer.from(encoded, "base64");
+  const bytes = decodeBase64Strict(encoded, "std-exact");
+  if (bytes === undefined) malformed(`${path}.${key} is not base64`);
+  return bytes;
 }
 
 function list(value: unknown, key: string, path: string): readonly unknown[] {

@@ -11,6 +11,7 @@ import { SignetError } from "../../errors/index.js";
 import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import { boundedGet } from "./bounded-get.js";
 import { readFileLocation } from "./file-location.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 export interface K8sSecretKeyPath {
   readonly namespace: string;
@@ -122,8 +123,8 @@ function pickSecretValue(uri: string, target: K8sSecretKeyPath, bytes: Buffer, m
   }
   const value = data[key];
   if (typeof value !== "string") throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the secret has no key ${JSON.stringify(key)} (it has ${keys.slice(0, 10).join(", ")})`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is not base64`);
-  const decoded = Buffer.from(value, "base64");
+  const decoded = decodeBase64Strict(value);
+  if (decoded === undefined) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is not base64`);
   if (decoded.length > maxBytes) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is larger than ${maxBytes} bytes`);
   return decoded;
 }

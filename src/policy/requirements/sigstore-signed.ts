@@ -17,6 +17,7 @@ import type { KeyFailure, KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { parseSimpleSigningPayload } from "../../signatures/payload/simple-signing.js";
 import { checkSignedDigest, describeKeySource, summarizeSignatures } from "./signature-outcomes.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** The media type of a cosign signature layer; other attachments are not signatures. */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -283,12 +284,4 @@ function verifyOne(
     return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
   return { source, allowed: true, reason: `signed by ${signer} for ${signedDigest}; ${identity.reason}`, ...signed };
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Go's base64.StdEncoding.DecodeString: padded standard alphabet, nothing else. */
-function decodeBase64Strict(text: string): Buffer | undefined {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
-  return Buffer.from(text, "base64");
 }

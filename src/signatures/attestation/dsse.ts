@@ -10,6 +10,7 @@ import type { SigningKey } from "../../keys/signing-key.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** The payload type of an in-toto statement; the only one an attestation may have. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
@@ -96,18 +97,10 @@ export function verifyDsseSignatures(envelope: UntrustedDsseEnvelope, publicKeys
   throw new SignetError("SIG_INVALID", `none of the ${envelope.signatures.length} DSSE signature(s) verifies with the given key${publicKeys.length === 1 ? "" : "s"}`);
 }
 
-const STANDARD = /^[A-Za-z0-9+/]*$/;
-const URL_SAFE = /^[A-Za-z0-9_-]*$/;
-
 /**
  * DSSE allows standard or URL-safe base64, padded or not; anything else (stray characters, mixed alphabets,
  * wrong padding) is refused.
  */
 function decodeBase64(text: string): Buffer | undefined {
-  const unpadded = text.replace(/={1,2}$/, "");
-  if (unpadded !== text && text.length % 4 !== 0) return undefined;
-  if (unpadded.length % 4 === 1) return undefined;
-  if (STANDARD.test(unpadded)) return Buffer.from(unpadded, "base64");
-  if (URL_SAFE.test(unpadded)) return Buffer.from(unpadded, "base64url");
-  return undefined;
+  return decodeBase64Strict(text, "std-or-url");
 }

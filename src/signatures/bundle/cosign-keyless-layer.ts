@@ -15,6 +15,7 @@ import type { UntrustedBundle, UntrustedSigningKey } from "./parse-bundle.js";
 import type { SignerPolicy } from "./policy.js";
 import type { VerifiedBundle } from "./verified-bundle.js";
 import { verifyParsedBundle } from "./verify-bundle.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 export interface UntrustedCosignLayer {
   /** The layer blob: the signed simple-signing payload bytes. */
@@ -63,9 +64,9 @@ function invalid(message: string): never {
 }
 
 function decodeBase64(text: string, what: string): Buffer {
-  const trimmed = text.trim();
-  if (trimmed === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed) || trimmed.length % 4 !== 0) invalid(`${what} is not base64`);
-  return Buffer.from(trimmed, "base64");
+  const bytes = decodeBase64Strict(text);
+  if (bytes === undefined || bytes.length === 0) invalid(`${what} is not base64`);
+  return bytes;
 }
 
 function certificates(pem: string, what: string): Certificate[] {

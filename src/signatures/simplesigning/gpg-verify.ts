@@ -3,6 +3,7 @@ import type { GpgKeyring, KeyCandidate } from "./gpg-keyring.js";
 import { UnsupportedAlgorithmError, verifySignatureValues } from "./openpgp-crypto.js";
 import { PacketFormatError } from "./openpgp-packets.js";
 import { MessageFormatError, parseSignedMessage, type UntrustedSignedMessage } from "./openpgp-signed-message.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** Why a GPG signature was refused; `details.reason` of the SIG_INVALID error. */
 export type GpgRejectionReason =
@@ -165,8 +166,9 @@ function dearmorIfArmored(bytes: Uint8Array): Uint8Array {
   let i = begin + 1;
   while (i < end && lines[i]!.trim() !== "") i++; // armor headers
   const body = lines.slice(i + 1, end).filter((l) => !l.startsWith("=")).join("");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw reject("malformed", "the armored message is not base64");
-  return Buffer.from(body, "base64");
+  const decoded = decodeBase64Strict(body, "std-exact");
+  if (decoded === undefined) throw reject("malformed", "the armored message is not base64");
+  return decoded;
 }
 
 function fingerprintOf(key: { getFingerprint(): string }): string {
