@@ -172,7 +172,7 @@ describe("webhook evaluation against a real registry", () => {
       const image: ContainerImage = { field: "/spec/containers/0/image", containerName: "app", kind: "container", image: images["app"]!.image };
       const verdict = await evaluateImage(image, policies, { access: counting });
       assert.equal(verdict.allowed, true, verdict.reason);
-      // HEAD the tag, GET the .sig manifest, GET its one layer: the signatures are fetched once for all authorities.
+      // GET the tag (its manifest, hashed), GET the .sig manifest, GET its one layer: the signatures are fetched once for all authorities.
       assert.equal(counting.requestCount(), 3);
     } finally {
       await counting.close();
