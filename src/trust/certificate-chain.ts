@@ -8,7 +8,8 @@
  */
 import { SignetError } from "../errors/index.js";
 import { isWithinPeriod, type CertificateAuthority } from "./trust-material.js";
-import { OID, type Certificate } from "./x509.js";
+import { OID } from "../internal/oids.js";
+import type { Certificate } from "./x509.js";
 
 export interface VerifyChainOptions {
   /** Untrusted intermediates that may link the leaf to a trusted CA. */

@@ -1,19 +1,7 @@
 import { createHash, randomBytes, sign, type KeyObject } from "node:crypto";
-import { readDerChildren, readDerWhole } from "../../../keys/der.js";
+import { childrenOf, contentOf, readRoot, TAG } from "../../../internal/der.js";
+import { OID } from "../../../internal/oids.js";
 import { der } from "./der-writer.js";
-
-const OID = {
-  commonName: "2.5.4.3",
-  organization: "2.5.4.10",
-  ecdsaWithSha256: "1.2.840.10045.4.3.2",
-  subjectKeyIdentifier: "2.5.29.14",
-  keyUsage: "2.5.29.15",
-  subjectAltName: "2.5.29.17",
-  basicConstraints: "2.5.29.19",
-  authorityKeyIdentifier: "2.5.29.35",
-  extKeyUsage: "2.5.29.37",
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-} as const;
 
 export interface CertificateName {
   readonly commonName: string;
@@ -45,7 +33,7 @@ export interface CertificateIssuer {
  */
 export function createCertificate(template: CertificateTemplate, issuer: CertificateIssuer): Buffer {
   const spki = template.subjectPublicKey.export({ type: "spki", format: "der" });
-  const signatureAlgorithm = der.sequence(der.oid(OID.ecdsaWithSha256));
+  const signatureAlgorithm = der.sequence(der.oid(OID.ECDSA_WITH_SHA256));
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x40; // positive, 16 bytes, never zero (RFC 5280 4.1.2.2)
   const tbs = der.sequence(
@@ -70,16 +58,16 @@ export function toPem(derBytes: Buffer, label = "CERTIFICATE"): string {
 function extensions(template: CertificateTemplate, spki: Buffer, issuer: CertificateIssuer): Buffer[] {
   const issuerSpki = issuer.publicKey.export({ type: "spki", format: "der" });
   const result = [
-    extension(OID.basicConstraints, true, template.kind === "ca" ? der.sequence(der.boolean(true), der.integer(0)) : der.sequence()),
+    extension(OID.BASIC_CONSTRAINTS, true, template.kind === "ca" ? der.sequence(der.boolean(true), der.integer(0)) : der.sequence()),
     // keyUsage bits, most significant first: digitalSignature (0), keyCertSign (5), cRLSign (6).
-    extension(OID.keyUsage, true, template.kind === "ca" ? der.bitString(Buffer.from([0x86]), 1) : der.bitString(Buffer.from([0x80]), 7)),
-    extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(spki))),
-    extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
+    extension(OID.KEY_USAGE, true, template.kind === "ca" ? der.bitString(Buffer.from([0x86]), 1) : der.bitString(Buffer.from([0x80]), 7)),
+    extension(OID.SUBJECT_KEY_ID, false, der.octetString(keyIdentifier(spki))),
+    extension(OID.AUTHORITY_KEY_ID, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
   ];
   if (template.kind === "server") {
-    result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.serverAuth))));
+    result.push(extension(OID.EXT_KEY_USAGE, false, der.sequence(der.oid(OID.SERVER_AUTH))));
     const names = template.dnsNames ?? [];
-    if (names.length > 0) result.push(extension(OID.subjectAltName, false, der.sequence(...names.map((name) => der.implicitPrimitive(2, Buffer.from(name, "ascii"))))));
+    if (names.length > 0) result.push(extension(OID.SUBJECT_ALT_NAME, false, der.sequence(...names.map((name) => der.implicitPrimitive(2, Buffer.from(name, "ascii"))))));
   }
   return result;
 }
@@ -90,16 +78,15 @@ function extension(oid: string, critical: boolean, value: Buffer): Buffer {
 
 function encodeName(name: CertificateName): Buffer {
   const rdns = [];
-  if (name.organization !== undefined) rdns.push(der.set(der.sequence(der.oid(OID.organization), der.utf8String(name.organization))));
-  rdns.push(der.set(der.sequence(der.oid(OID.commonName), der.utf8String(name.commonName))));
+  if (name.organization !== undefined) rdns.push(der.set(der.sequence(der.oid(OID.ORGANIZATION), der.utf8String(name.organization))));
+  rdns.push(der.set(der.sequence(der.oid(OID.COMMON_NAME), der.utf8String(name.commonName))));
   return der.sequence(...rdns);
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
 function keyIdentifier(spki: Buffer): Buffer {
   // The SPKI is SEQUENCE { AlgorithmIdentifier, BIT STRING }; hash the BIT STRING's bits (after the unused-bits byte).
-  const outer = readDerWhole(spki);
-  const bits = outer ? readDerChildren(outer)?.[1] : undefined;
-  if (bits === undefined || bits.tag !== 0x03) throw new Error("the public key is not a SubjectPublicKeyInfo");
-  return createHash("sha1").update(bits.content.subarray(1)).digest();
+  const bits = childrenOf(spki, readRoot(spki))[1];
+  if (bits === undefined || bits.tag !== TAG.BIT_STRING) throw new Error("the public key is not a SubjectPublicKeyInfo");
+  return createHash("sha1").update(contentOf(spki, bits).subarray(1)).digest();
 }
