@@ -1,4 +1,5 @@
 import { SignetError, type ErrorCode } from "../errors/index.js";
+import { LIMITS } from "./limits.js";
 
 /**
  * The one JSON reader for everything signet must read exactly as the signer meant it: signed payloads (cosign
@@ -81,7 +82,7 @@ export class JsonSyntaxError extends Error {
 }
 
 /** Deeper nesting than this is refused (a policy is 6 levels deep; this stops stack exhaustion by hostile input). */
-export const JSON_MAX_DEPTH = 128;
+export const JSON_MAX_DEPTH = LIMITS.jsonDepth;
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };

@@ -11,6 +11,7 @@ import type { KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { verifyLogSignature } from "../trust/log-signature.js";
 import { decodeBase64Strict } from "../internal/base64.js";
+import { LIMITS } from "../internal/limits.js";
 
 export interface NoteSignature {
   readonly name: string;
@@ -28,8 +29,8 @@ export interface Checkpoint {
   readonly signatures: readonly NoteSignature[];
 }
 
-const MAX_CHECKPOINT_LENGTH = 64 * 1024;
-const MAX_SIGNATURES = 100;
+const MAX_CHECKPOINT_LENGTH = LIMITS.checkpointBytes;
+const MAX_SIGNATURES = LIMITS.checkpointSignatures;
 const SIGNATURE_LINE = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/;
 
 function invalid(problem: string): never {

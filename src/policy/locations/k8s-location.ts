@@ -12,6 +12,7 @@ import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import { boundedGet } from "./bounded-get.js";
 import { readFileLocation } from "./file-location.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export interface K8sSecretKeyPath {
   readonly namespace: string;
@@ -26,7 +27,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** API answers for one Secret are small; a Secret is at most 1 MiB of data. */
-const SECRET_RESPONSE_MAX_BYTES = 2 * 1024 * 1024;
+const SECRET_RESPONSE_MAX_BYTES = LIMITS.kubernetesSecretBytes;
 
 export function parseK8sUri(uri: string): K8sSecretKeyPath {
   if (!uri.startsWith(K8S_SCHEME)) throw invalid(uri, `it does not start with ${K8S_SCHEME}`);

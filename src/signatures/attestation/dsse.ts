@@ -11,12 +11,13 @@ import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** The payload type of an in-toto statement; the only one an attestation may have. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
 /** Signatures examined per envelope (a bundle-bomb bound; real envelopes carry one or two). */
-export const MAX_DSSE_SIGNATURES = 16;
+export const MAX_DSSE_SIGNATURES = LIMITS.dsseSignatures;
 
 export interface DsseSignature {
   readonly keyid: string;

@@ -8,13 +8,14 @@ import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
 const STATEMENT_TYPES: readonly string[] = [IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1];
 
 /** Subjects examined per statement (bundle-bomb bound). */
-export const MAX_STATEMENT_SUBJECTS = 1024;
+export const MAX_STATEMENT_SUBJECTS = LIMITS.statementSubjects;
 
 export interface StatementSubject {
   readonly name?: string;

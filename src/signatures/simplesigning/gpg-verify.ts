@@ -4,6 +4,7 @@ import { UnsupportedAlgorithmError, verifySignatureValues } from "./openpgp-cryp
 import { PacketFormatError } from "./openpgp-packets.js";
 import { MessageFormatError, parseSignedMessage, type UntrustedSignedMessage } from "./openpgp-signed-message.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** Why a GPG signature was refused; `details.reason` of the SIG_INVALID error. */
 export type GpgRejectionReason =
@@ -35,7 +36,7 @@ export interface GpgVerifyOptions {
 }
 
 /** Signatures are small; anything bigger is refused before parsing (containers/image: MaxSignatureBodySize). */
-export const MAX_GPG_SIGNATURE_BYTES = 4 * 1024 * 1024;
+export const MAX_GPG_SIGNATURE_BYTES = LIMITS.gpgSignatureBytes;
 
 const HINT = "No trusted GPG key made this signature, or it was changed; the reason says which check failed.";
 
