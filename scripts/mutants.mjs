@@ -2,7 +2,8 @@
 // Mutation check of the verifier's safety checks (issue #8, docs/mutation-testing.md).
 // Each mutant removes one check from src/, rebuilds, runs the tests that should notice, and restores the file.
 // A mutant is KILLED when a test fails, SURVIVED when every test passes (a missing test), STALE when its code
-// was not found (the check moved: update the mutant). The exit status is 1 when any mutant survived or is stale.
+// was not found (the check moved: update the mutant), INVALID when it does not compile (fix the mutant). The exit
+// status is 0 only when every mutant was killed.
 //
 // Usage: node scripts/mutants.mjs [--list] [id-filter...]
 //   SIGNET_TEST_COSIGN=... is passed through to the tests (some mutants run integration tests).
@@ -172,7 +173,7 @@ const MUTANTS = [
     what: "the JSON reader refuses duplicate keys (internal/json-reader.ts)",
     file: "src/internal/json-reader.ts",
     find: "if (earlier !== undefined) {",
-    replace: "if (false) {",
+    replace: "if (earlier !== undefined && false) {",
     tests: ["unit/internal/json-reader.test", "unit/signatures/payload/", "unit/policy/config/"],
   },
   {
@@ -180,7 +181,8 @@ const MUTANTS = [
     what: "the JSON reader refuses a byte order mark (internal/json-reader.ts)",
     file: "src/internal/json-reader.ts",
     find: "if (this.text.charCodeAt(0) === 0xfeff) {",
-    replace: "if (this.text.charCodeAt(0) === 0xfeff && false) { this.index++; } else if (false) {",
+    // What TextDecoder's default did: drop the mark silently.
+    replace: "if (this.text.charCodeAt(0) === 0xfeff) { this.index++; } else if (false) {",
     tests: ["unit/internal/json-reader.test", "unit/signatures/payload/"],
   },
   {
@@ -292,8 +294,9 @@ for (const mutant of selected) {
     } else {
       const build = run("npm", ["run", "--silent", "build"]);
       if (build.status !== 0) {
-        verdict = "KILLED";
-        detail = "by the type checker";
+        // A mutant that does not compile proves nothing about the tests: fix the mutant.
+        verdict = "INVALID";
+        detail = `does not compile: ${/error TS\d+: [^\n]*/.exec(build.output)?.[0] ?? "see npm run build"}`;
       } else {
         const tests = run(process.execPath, ["--test", "--test-concurrency=2", ...files]);
         const failed = /^# fail (\d+)/m.exec(tests.output)?.[1] ?? "?";

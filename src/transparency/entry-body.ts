@@ -7,6 +7,7 @@
  */
 import { createPublicKey } from "node:crypto";
 import { SignetError } from "../errors/index.js";
+import { decodePemBlocks, pemBlockBytes, type PemBlock } from "../keys/pem.js";
 import { JsonSyntaxError, readJsonBytes, toPlainJson } from "../internal/json-reader.js";
 import { decodeBase64Strict } from "../internal/base64.js";
 
@@ -84,11 +85,21 @@ function protoDigest(value: unknown, path: string): EntryDigest {
 
 /** A PEM certificate or public key, as Rekor v1 records verifiers (base64 of the PEM text). */
 function pemVerifier(pemBase64: Buffer, path: string): EntryVerifier {
-  const pem = pemBase64.toString("utf8");
-  const match = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END \1-----\s*$/.exec(pem.trim() + "\n");
-  if (!match) malformed(`${path} is not a PEM certificate or public key`);
-  const der = Buffer.from(match[2]!.replace(/\s+/g, ""), "base64");
-  if (match[1] === "CERTIFICATE") return { type: "certificate", der };
+  let blocks: PemBlock[];
+  try {
+    blocks = decodePemBlocks(pemBase64.toString("utf8"));
+  } catch {
+    return malformed(`${path} is not a PEM certificate or public key`);
+  }
+  const block = blocks[0];
+  if (blocks.length !== 1 || (block!.label !== "CERTIFICATE" && block!.label !== "PUBLIC KEY")) malformed(`${path} is not a PEM certificate or public key`);
+  let der: Buffer;
+  try {
+    der = pemBlockBytes(block!);
+  } catch {
+    return malformed(`${path} is not a PEM certificate or public key`);
+  }
+  if (block!.label === "CERTIFICATE") return { type: "certificate", der };
   return { type: "publicKey", spki: normalizeSpki(der, path) };
 }
 

@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
+import { decodePemBlocks, pemBlockBytes } from "../../keys/pem.js";
 import { parseRekorBundle } from "../bundle/cosign-keyless-layer.js";
 import { CosignAnnotation } from "../cosign/signature-manifest.js";
 import type { UntrustedDsseEnvelope } from "./dsse.js";
@@ -35,7 +36,14 @@ function invalid(problem: string): never {
 }
 
 function pemCertificates(pem: string, what: string): Buffer[] {
-  const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
+  let blocks: Buffer[];
+  try {
+    blocks = decodePemBlocks(pem)
+      .filter((block) => block.label === "CERTIFICATE")
+      .map(pemBlockBytes);
+  } catch (error) {
+    return invalid(`${what} annotation is not PEM: ${(error as Error).message}`);
+  }
   if (blocks.length === 0) invalid(`${what} annotation holds no PEM certificate`);
   if (blocks.length > 10) invalid(`${what} annotation holds more than 10 certificates`);
   return blocks;
