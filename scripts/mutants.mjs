@@ -177,6 +177,14 @@ const MUTANTS = [
     tests: ["unit/internal/json-reader.test", "unit/signatures/payload/", "unit/policy/config/"],
   },
   {
+    id: "json-duplicate-keys-signed",
+    what: "parseSignedJson's pass for duplicate keys after JSON.parse (internal/json-reader.ts)",
+    file: "src/internal/json-reader.ts",
+    find: "if (keys.has(key)) return",
+    replace: "if (keys.has(key) && false) return",
+    tests: ["unit/internal/json-reader.test", "unit/signatures/payload/", "unit/signatures/attestation/"],
+  },
+  {
     id: "json-bom",
     what: "the JSON reader refuses a byte order mark (internal/json-reader.ts)",
     file: "src/internal/json-reader.ts",

@@ -95,6 +95,30 @@ describe("parseSignedJson (signed payloads)", () => {
   });
 });
 
+describe("parseSignedJson and parseJsonDocument agree", () => {
+  const accepts = (read: () => unknown): boolean => {
+    try {
+      read();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  test("on every document, valid or not, and on its value", () => {
+    const documents = [
+      '{"a":1}', '{"a":1,"a":1}', '{"a":{"b":[{"c":1,"c":2}]}}', '{"a\\u0062":1,"ab":2}', '{"a":"\\"b\\"","b":{}}', '[1,2,{"x":[]}]',
+      "\uFEFF{}", '{"a":1} ', '{"a":1} x', "{}{}", '{"a":01}', '{"a":1,}', "", " ", "nul", '"\\ud800"', "[1e400]", '{"__proto__":{"x":1}}',
+      `${"[".repeat(128)}${"]".repeat(128)}`, `${"[".repeat(129)}${"]".repeat(129)}`, `{"k":${"{\"k\":".repeat(127)}1${"}".repeat(127)}}`,
+    ];
+    for (const text of documents) {
+      const tree = accepts(() => parseJsonDocument(text));
+      const signed = accepts(() => parseSignedJson(Buffer.from(text, "utf8"), "d", "SIG_PAYLOAD_INVALID"));
+      assert.equal(signed, tree, `${JSON.stringify(text.slice(0, 40))}: parseSignedJson ${signed}, parseJsonDocument ${tree}`);
+      if (tree) assert.deepEqual(parseSignedJson(Buffer.from(text, "utf8"), "d", "SIG_PAYLOAD_INVALID"), toPlainJson(parseJsonDocument(text)));
+    }
+  });
+});
+
 describe("Go's case-insensitive field matching", () => {
   test("goFoldKey folds as encoding/json does, including the non-ASCII letters that fold onto ASCII", () => {
     assert.equal(goFoldKey("docker-manifest-digest"), "DOCKER-MANIFEST-DIGEST");
