@@ -173,7 +173,7 @@ const MUTANTS = [
     what: "the JSON reader refuses duplicate keys (internal/json-reader.ts)",
     file: "src/internal/json-reader.ts",
     find: "if (earlier !== undefined) {",
-    replace: "if (earlier !== undefined && false) {",
+    replace: "if (earlier !== undefined && this.text.length < 0) {",
     tests: ["unit/internal/json-reader.test", "unit/signatures/payload/", "unit/policy/config/"],
   },
   {
