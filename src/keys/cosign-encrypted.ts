@@ -3,7 +3,8 @@ import type Nacl from "tweetnacl";
 import { SignetError } from "../errors/index.js";
 import { isRecord, parseJsonBytes } from "../internal/strict-json.js";
 import { createPrivateKeyFromPkcs8 } from "./pkcs8.js";
-import { decodeBase64Strict, decodePemBlocks, encodePem, pemBlockBytes, type PemBlock } from "./pem.js";
+import { decodeBase64Strict } from "../internal/base64.js";
+import { decodePemBlocks, encodePem, pemBlockBytes, type PemBlock } from "./pem.js";
 import { toPasswordBytes } from "./password-bytes.js";
 import { createSigningKey, type SigningKey } from "./signing-key.js";
 

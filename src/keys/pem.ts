@@ -1,4 +1,5 @@
 import { SignetError } from "../errors/index.js";
+import { decodeBase64Strict } from "../internal/base64.js";
 
 /** One `-----BEGIN X-----` … `-----END X-----` block; the body is decoded only on request (see pemBlockBytes). */
 export interface PemBlock {
@@ -12,7 +13,6 @@ export interface PemBlock {
 const BEGIN = /^-----BEGIN ([^-]+)-----$/;
 const END = /^-----END (.*)-----$/;
 const HEADER = /^([A-Za-z0-9-]+):\s*(.*)$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Finds the PEM blocks in `text`. Text outside blocks is ignored, as Go's pem.Decode (and so cosign) does.
@@ -52,18 +52,13 @@ export function decodePemBlocks(text: string): PemBlock[] {
 
 /** The DER bytes of a block; KEY_INVALID when the body is not standard padded base64. */
 export function pemBlockBytes(block: PemBlock): Buffer {
-  const bytes = block.body.length === 0 ? undefined : decodeBase64Strict(block.body);
+  const bytes = block.body.length === 0 ? undefined : decodeBase64Strict(block.body, "std-exact");
   if (!bytes) {
     throw new SignetError("KEY_INVALID", `PEM block "${block.label}" does not hold valid base64 (corrupted or truncated)`, {
       details: { label: block.label },
     });
   }
   return bytes;
-}
-
-/** Standard padded base64 (Go's base64.StdEncoding), or undefined. Whitespace is not allowed. */
-export function decodeBase64Strict(text: string): Buffer | undefined {
-  return BASE64.test(text) ? Buffer.from(text, "base64") : undefined;
 }
 
 /** PEM as Go's pem.EncodeToMemory writes it: 64-character lines, a newline after the END line. */

@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
-import { DER_TAG, encodeDerElement, readDerChildren, readDerWhole } from "./der.js";
+import { childrenOf, DerError, encodedOf, encodeElement, readRoot, TAG, contentOf } from "../internal/der.js";
 
-const ZERO_VERSION = Buffer.from([DER_TAG.integer, 0x01, 0x00]);
+const ZERO_VERSION = Buffer.from([TAG.INTEGER, 0x01, 0x00]);
 
 /**
  * Parses PKCS#8 DER. Keys written by some sigstore tools (sigstore-rs, ring) are RFC 5958 "version 2" with the
@@ -31,22 +31,29 @@ export function createPrivateKeyFromPkcs8(der: Buffer, what: string): KeyObject 
 
 /** Splits OneAsymmetricKey v2 into a v1 encoding and the public key bits; undefined if it is not that shape. */
 function splitVersion2(der: Buffer): { version1: Buffer; publicKey: Buffer } | undefined {
-  const outer = readDerWhole(der);
-  if (!outer || outer.tag !== DER_TAG.sequence) return undefined;
-  const parts = readDerChildren(outer);
-  if (!parts || parts.length < 4 || parts.length > 5) return undefined;
-  const version = parts[0]!;
-  const algorithm = parts[1]!;
-  const privateKey = parts[2]!;
-  const attributes = parts.length === 5 ? parts[3] : undefined;
-  const publicKey = parts[parts.length - 1]!;
-  const isVersion = version.tag === DER_TAG.integer && version.content.length === 1 && version.content[0]! <= 1;
-  if (!isVersion || algorithm.tag !== DER_TAG.sequence || privateKey.tag !== DER_TAG.octetString) return undefined;
-  if (attributes && attributes.tag !== DER_TAG.contextConstructed0) return undefined;
-  // [1] IMPLICIT BIT STRING: first content byte counts unused bits, which must be 0 for a key.
-  if (publicKey.tag !== DER_TAG.contextPrimitive1 || publicKey.content[0] !== 0) return undefined;
-  const body = [ZERO_VERSION, algorithm.raw, privateKey.raw, ...(attributes ? [attributes.raw] : [])];
-  return { version1: encodeDerElement(DER_TAG.sequence, Buffer.concat(body)), publicKey: publicKey.content.subarray(1) };
+  try {
+    const outer = readRoot(der);
+    if (outer.tag !== TAG.SEQUENCE) return undefined;
+    const parts = childrenOf(der, outer);
+    if (parts.length < 4 || parts.length > 5) return undefined;
+    const version = parts[0]!;
+    const algorithm = parts[1]!;
+    const privateKey = parts[2]!;
+    const attributes = parts.length === 5 ? parts[3] : undefined;
+    const publicKey = parts[parts.length - 1]!;
+    const versionContent = contentOf(der, version);
+    const isVersion = version.tag === TAG.INTEGER && versionContent.length === 1 && versionContent[0]! <= 1;
+    if (!isVersion || algorithm.tag !== TAG.SEQUENCE || privateKey.tag !== TAG.OCTET_STRING) return undefined;
+    if (attributes && attributes.tag !== TAG.CONTEXT_CONSTRUCTED_0) return undefined;
+    // [1] IMPLICIT BIT STRING: first content byte counts unused bits, which must be 0 for a key.
+    const publicKeyContent = contentOf(der, publicKey);
+    if (publicKey.tag !== TAG.CONTEXT_PRIMITIVE_1 || publicKeyContent[0] !== 0) return undefined;
+    const body = [ZERO_VERSION, encodedOf(der, algorithm), encodedOf(der, privateKey), ...(attributes ? [encodedOf(der, attributes)] : [])];
+    return { version1: encodeElement(TAG.SEQUENCE, Buffer.concat(body)), publicKey: publicKeyContent.subarray(1) };
+  } catch (error) {
+    if (error instanceof DerError) return undefined;
+    throw error;
+  }
 }
 
 function ed25519PublicBytes(privateKey: KeyObject): Buffer {

@@ -7,7 +7,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { sm2 } from "sm-crypto";
 import { SignetError } from "../errors/index.js";
-import { readDerChildren, readDerWhole } from "./der.js";
+import { childrenOf, contentOf, DerError, expectTag, readRoot, TAG } from "../internal/der.js";
 
 /** The SM2 curve's OID (1.2.156.10197.1.301) as DER content bytes. */
 const SM2_CURVE_OID = Buffer.from("2a811ccf5501822d", "hex");
@@ -21,33 +21,43 @@ function spkiOf(key: KeyObject): Buffer {
 export function isSm2Key(key: KeyObject): boolean {
   if (key.asymmetricKeyType !== undefined) return false;
   try {
-    const [algorithm] = readDerChildren(readDerWhole(spkiOf(key))!) ?? [];
-    const [, curve] = readDerChildren(algorithm!) ?? [];
-    return curve?.tag === 0x06 && curve.content.equals(SM2_CURVE_OID);
-  } catch {
-    return false;
+    const spki = spkiOf(key);
+    const [algorithm] = childrenOf(spki, readRoot(spki));
+    const [, curve] = childrenOf(spki, expectTag(algorithm, TAG.SEQUENCE, "algorithm"));
+    return curve?.tag === TAG.OID && contentOf(spki, curve).equals(SM2_CURVE_OID);
+  } catch (error) {
+    if (error instanceof DerError) return false;
+    throw error;
   }
 }
 
-function invalid(): never {
-  throw new SignetError("KEY_INVALID", "the SM2 key could not be read");
+function readKey<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DerError) throw new SignetError("KEY_INVALID", `the SM2 key could not be read: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The uncompressed public point, hex ("04" || x || y), as sm-crypto takes it. */
 function publicPointHex(key: KeyObject): string {
-  const [, bits] = readDerChildren(readDerWhole(spkiOf(key)) ?? invalid()) ?? invalid();
-  if (bits?.tag !== 0x03) invalid();
-  return bits.content.subarray(1).toString("hex");
+  return readKey(() => {
+    const spki = spkiOf(key);
+    const [, bits] = childrenOf(spki, readRoot(spki));
+    return contentOf(spki, expectTag(bits, TAG.BIT_STRING, "subjectPublicKey")).subarray(1).toString("hex");
+  });
 }
 
 /** The private scalar, hex, from the PKCS#8 ECPrivateKey. */
 function privateScalarHex(key: KeyObject): string {
-  const pkcs8 = key.export({ type: "pkcs8", format: "der" });
-  const [, , octets] = readDerChildren(readDerWhole(pkcs8) ?? invalid()) ?? invalid();
-  if (octets?.tag !== 0x04) invalid();
-  const [, scalar] = readDerChildren(readDerWhole(octets.content) ?? invalid()) ?? invalid();
-  if (scalar?.tag !== 0x04) invalid();
-  return scalar.content.toString("hex").padStart(64, "0");
+  return readKey(() => {
+    const pkcs8 = key.export({ type: "pkcs8", format: "der" });
+    const [, , octets] = childrenOf(pkcs8, readRoot(pkcs8));
+    const ecPrivateKey = contentOf(pkcs8, expectTag(octets, TAG.OCTET_STRING, "privateKey"));
+    const [, scalar] = childrenOf(ecPrivateKey, readRoot(ecPrivateKey));
+    return contentOf(ecPrivateKey, expectTag(scalar, TAG.OCTET_STRING, "ECPrivateKey.privateKey")).toString("hex").padStart(64, "0");
+  });
 }
 
 /** A DER-encoded SM2 signature over `data` (SM3 of Z || data, Z from the distinguishing ID). */

@@ -1,9 +1,8 @@
 import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
-import type { Descriptor } from "./manifest/descriptor.js";
 import { formatImageLocation, parseImageLocation, repositoryName, type ImageLocation } from "./reference/index.js";
 import type { RegistryClient, RegistryClientOptions } from "./registry/index.js";
-import type { Repository } from "./repository.js";
+import type { ManifestBytes, Repository } from "./repository.js";
 
 export type ImageAccessOptions = RegistryClientOptions;
 
@@ -16,6 +15,8 @@ export interface ResolvedImage {
   resolvedTag: string | undefined;
   /** The repository as cosign names it in payloads (`docker-reference`), without tag or digest. */
   identity: string;
+  /** The manifest bytes received when a tag was resolved (their digest is `digest`); absent for a digest reference. */
+  manifest?: ManifestBytes;
 }
 
 /**
@@ -54,7 +55,8 @@ export class ImageAccess {
 
   /**
    * Pins an image to a digest. A digest in the reference is used as given (no request); a tag costs one
-   * request. The digest returned is what later steps verify and report; nothing resolves the tag twice.
+   * request, a GET whose bytes are hashed: the digest returned is that of the manifest received, never the
+   * registry's Docker-Content-Digest claim. It is what later steps verify and report; nothing resolves the tag twice.
    */
   async resolve(text: string | ImageLocation): Promise<ResolvedImage> {
     const location = typeof text === "string" ? parseImageLocation(text) : text;
@@ -66,11 +68,13 @@ export class ImageAccess {
     if (tag === undefined) {
       throw new SignetError("REF_INVALID", `${formatImageLocation(location)} names neither a tag nor a digest`);
     }
-    const descriptor: Descriptor | undefined = await repository.resolveTag(tag);
-    if (descriptor === undefined) {
+    // One GET: the digest is of the bytes received (a Docker-Content-Digest naming other bytes is DIGEST_MISMATCH),
+    // and the manifest is kept for callers that need it, so it is never fetched twice.
+    const manifest = await repository.tryGetManifest(tag);
+    if (manifest === undefined) {
       throw new SignetError("REGISTRY_NOT_FOUND", `${repository.displayName}:${tag} does not exist`, { details: { tag } });
     }
-    return { location, repository, digest: descriptor.digest, resolvedTag: tag, identity };
+    return { location, repository, digest: manifest.digest, resolvedTag: tag, identity, manifest };
   }
 
   /** Registry requests made so far (benchmarks report requests per verify). */

@@ -17,7 +17,10 @@ export interface Repository {
   /** How to name this repository to a person, e.g. "127.0.0.1:5000/app" or "oci:./layout". */
   readonly displayName: string;
 
-  /** Resolves a tag to the descriptor of its manifest, or undefined when the tag does not exist. */
+  /**
+   * Resolves a tag to the descriptor of its manifest, or undefined when the tag does not exist. The digest is of
+   * the manifest bytes received, never a header's claim.
+   */
   resolveTag(tag: string): Promise<Descriptor | undefined>;
 
   /** Fetches a manifest by digest (checked) or by tag (hashed; the digest returned is of the bytes received). */

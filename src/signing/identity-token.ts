@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { SignetError } from "../errors/index.js";
 import { requestJson } from "./http-json.js";
+import { LIMITS } from "../internal/limits.js";
 
 export interface IdentityToken {
   readonly token: string;
@@ -27,7 +28,7 @@ export interface IdentityTokenOptions {
   readonly now?: Date;
 }
 
-const MAX_TOKEN_LENGTH = 64 * 1024;
+const MAX_TOKEN_LENGTH = LIMITS.identityTokenBytes;
 
 export async function resolveIdentityToken(options: IdentityTokenOptions): Promise<IdentityToken> {
   if (options.flag !== undefined && options.flag !== "") return parseIdentityToken(readTokenFlag(options.flag), "--identity-token", options.now);

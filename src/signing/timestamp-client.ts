@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { boundedRequest } from "../internal/bounded-http.js";
-import { childrenOf, contentOf, encodedOf, expectTag, readRoot, TAG } from "../trust/der.js";
+import { childrenOf, contentOf, encodedOf, expectTag, readRoot, TAG } from "../internal/der.js";
 import { der } from "../trust/der-writer.js";
 import { parseTimestampToken } from "../trust/rfc3161.js";
 

@@ -10,6 +10,8 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { verifyLogSignature } from "../trust/log-signature.js";
+import { decodeBase64Strict } from "../internal/base64.js";
+import { LIMITS } from "../internal/limits.js";
 
 export interface NoteSignature {
   readonly name: string;
@@ -27,8 +29,8 @@ export interface Checkpoint {
   readonly signatures: readonly NoteSignature[];
 }
 
-const MAX_CHECKPOINT_LENGTH = 64 * 1024;
-const MAX_SIGNATURES = 100;
+const MAX_CHECKPOINT_LENGTH = LIMITS.checkpointBytes;
+const MAX_SIGNATURES = LIMITS.checkpointSignatures;
 const SIGNATURE_LINE = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/;
 
 function invalid(problem: string): never {
@@ -48,8 +50,8 @@ export function parseCheckpoint(envelope: string): Checkpoint {
   const [origin, sizeText, rootText] = lines as [string, string, string];
   if (origin === "") invalid("the origin line is empty");
   if (!/^(0|[1-9][0-9]{0,19})$/.test(sizeText)) invalid(`the tree size is not a number: ${JSON.stringify(sizeText.slice(0, 30))}`);
-  const rootHash = Buffer.from(rootText, "base64");
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(rootText) || rootHash.length !== 32 || rootHash.toString("base64") !== rootText) invalid("the root hash is not 32 bytes of base64");
+  const rootHash = decodeBase64Strict(rootText, "std-exact");
+  if (rootHash === undefined || rootHash.length !== 32 || rootHash.toString("base64") !== rootText) invalid("the root hash is not 32 bytes of base64");
 
   const signatureLines = signatureBlock.slice(0, -1).split("\n");
   if (signatureLines.length === 0 || signatureLines[0] === "") invalid("it has no signature");
@@ -57,7 +59,8 @@ export function parseCheckpoint(envelope: string): Checkpoint {
   const signatures = signatureLines.map((line) => {
     const match = SIGNATURE_LINE.exec(line);
     if (!match) invalid(`a signature line is not "— <name> <base64>": ${JSON.stringify(line.slice(0, 60))}`);
-    const bytes = Buffer.from(match[2]!, "base64");
+    const bytes = decodeBase64Strict(match[2]!, "std-exact");
+    if (bytes === undefined) invalid("a signature is not base64");
     if (bytes.length < 5) invalid("a signature is shorter than its 4-byte key hint plus a signature");
     return { name: match[1]!, keyHint: bytes.subarray(0, 4), signature: bytes.subarray(4) };
   });

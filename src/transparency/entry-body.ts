@@ -7,6 +7,9 @@
  */
 import { createPublicKey } from "node:crypto";
 import { SignetError } from "../errors/index.js";
+import { decodePemBlocks, pemBlockBytes, type PemBlock } from "../keys/pem.js";
+import { JsonSyntaxError, readJsonBytes, toPlainJson } from "../internal/json-reader.js";
+import { decodeBase64Strict } from "../internal/base64.js";
 
 export type DigestAlgorithm = "sha256" | "sha384" | "sha512";
 
@@ -47,8 +50,9 @@ function text(value: unknown, key: string, path: string): string {
 
 function base64(value: unknown, key: string, path: string): Buffer {
   const encoded = text(value, key, path);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) malformed(`${path}.${key} is not base64`);
-  return Buffer.from(encoded, "base64");
+  const bytes = decodeBase64Strict(encoded, "std-exact");
+  if (bytes === undefined) malformed(`${path}.${key} is not base64`);
+  return bytes;
 }
 
 function list(value: unknown, key: string, path: string): readonly unknown[] {
@@ -81,11 +85,21 @@ function protoDigest(value: unknown, path: string): EntryDigest {
 
 /** A PEM certificate or public key, as Rekor v1 records verifiers (base64 of the PEM text). */
 function pemVerifier(pemBase64: Buffer, path: string): EntryVerifier {
-  const pem = pemBase64.toString("utf8");
-  const match = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END \1-----\s*$/.exec(pem.trim() + "\n");
-  if (!match) malformed(`${path} is not a PEM certificate or public key`);
-  const der = Buffer.from(match[2]!.replace(/\s+/g, ""), "base64");
-  if (match[1] === "CERTIFICATE") return { type: "certificate", der };
+  let blocks: PemBlock[];
+  try {
+    blocks = decodePemBlocks(pemBase64.toString("utf8"));
+  } catch {
+    return malformed(`${path} is not a PEM certificate or public key`);
+  }
+  const block = blocks[0];
+  if (blocks.length !== 1 || (block!.label !== "CERTIFICATE" && block!.label !== "PUBLIC KEY")) malformed(`${path} is not a PEM certificate or public key`);
+  let der: Buffer;
+  try {
+    der = pemBlockBytes(block!);
+  } catch {
+    return malformed(`${path} is not a PEM certificate or public key`);
+  }
+  if (block!.label === "CERTIFICATE") return { type: "certificate", der };
   return { type: "publicKey", spki: normalizeSpki(der, path) };
 }
 
@@ -109,9 +123,10 @@ function normalizeSpki(der: Buffer, path: string): Buffer {
 export function parseEntryBody(canonicalizedBody: Buffer, kind: string, version: string): EntryClaims {
   let body: unknown;
   try {
-    body = JSON.parse(canonicalizedBody.toString("utf8"));
-  } catch {
-    malformed("not JSON");
+    body = toPlainJson(readJsonBytes(canonicalizedBody));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    malformed(`not JSON: ${error.message}`);
   }
   const bodyKind = text(body, "kind", "body");
   const bodyVersion = text(body, "apiVersion", "body");

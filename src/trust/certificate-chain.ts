@@ -8,7 +8,9 @@
  */
 import { SignetError } from "../errors/index.js";
 import { isWithinPeriod, type CertificateAuthority } from "./trust-material.js";
-import { OID, type Certificate } from "./x509.js";
+import { OID } from "../internal/oids.js";
+import type { Certificate } from "./x509.js";
+import { LIMITS } from "../internal/limits.js";
 
 export interface VerifyChainOptions {
   /** Untrusted intermediates that may link the leaf to a trusted CA. */
@@ -23,7 +25,7 @@ export interface VerifiedChain {
   readonly path: readonly Certificate[];
 }
 
-const MAX_UNTRUSTED_INTERMEDIATES = 4;
+const MAX_UNTRUSTED_INTERMEDIATES = LIMITS.untrustedIntermediates;
 
 function chainInvalid(message: string, details: Record<string, unknown>): never {
   throw new SignetError("CERT_CHAIN_INVALID", message, { details });

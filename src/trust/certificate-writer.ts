@@ -1,28 +1,8 @@
 import { constants, createHash, randomBytes, sign, type KeyObject } from "node:crypto";
-import { readDerChildren, readDerWhole } from "../keys/der.js";
+import { childrenOf, contentOf, readRoot, TAG } from "../internal/der.js";
+import { OID } from "../internal/oids.js";
 import { der } from "./der-writer.js";
 
-const OID = {
-  commonName: "2.5.4.3",
-  country: "2.5.4.6",
-  locality: "2.5.4.7",
-  state: "2.5.4.8",
-  organization: "2.5.4.10",
-  organizationalUnit: "2.5.4.11",
-  ecdsaWithSha256: "1.2.840.10045.4.3.2",
-  ecdsaWithSha384: "1.2.840.10045.4.3.3",
-  ecdsaWithSha512: "1.2.840.10045.4.3.4",
-  sha256WithRsa: "1.2.840.113549.1.1.11",
-  sha384WithRsa: "1.2.840.113549.1.1.12",
-  codeSigning: "1.3.6.1.5.5.7.3.3",
-  subjectKeyIdentifier: "2.5.29.14",
-  keyUsage: "2.5.29.15",
-  subjectAltName: "2.5.29.17",
-  basicConstraints: "2.5.29.19",
-  authorityKeyIdentifier: "2.5.29.35",
-  extKeyUsage: "2.5.29.37",
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-} as const;
 
 export interface CertificateName {
   readonly commonName: string;
@@ -79,13 +59,13 @@ export function createCertificate(template: CertificateTemplate, issuer: Certifi
 
 function signatureAlgorithmFor(key: KeyObject): { oid: string; hash: string; rsa: boolean } {
   if (key.asymmetricKeyType === "rsa") {
-    return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 3072 ? { oid: OID.sha384WithRsa, hash: "sha384", rsa: true } : { oid: OID.sha256WithRsa, hash: "sha256", rsa: true };
+    return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 3072 ? { oid: OID.SHA384_WITH_RSA, hash: "sha384", rsa: true } : { oid: OID.SHA256_WITH_RSA, hash: "sha256", rsa: true };
   }
   if (key.asymmetricKeyType === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === "secp384r1") return { oid: OID.ecdsaWithSha384, hash: "sha384", rsa: false };
-    if (curve === "secp521r1") return { oid: OID.ecdsaWithSha512, hash: "sha512", rsa: false };
-    return { oid: OID.ecdsaWithSha256, hash: "sha256", rsa: false };
+    if (curve === "secp384r1") return { oid: OID.ECDSA_WITH_SHA384, hash: "sha384", rsa: false };
+    if (curve === "secp521r1") return { oid: OID.ECDSA_WITH_SHA512, hash: "sha512", rsa: false };
+    return { oid: OID.ECDSA_WITH_SHA256, hash: "sha256", rsa: false };
   }
   throw new Error(`cannot sign certificates with a ${String(key.asymmetricKeyType)} key`);
 }
@@ -98,17 +78,17 @@ export function toPem(derBytes: Buffer, label = "CERTIFICATE"): string {
 function extensions(template: CertificateTemplate, spki: Buffer, issuer: CertificateIssuer): Buffer[] {
   const issuerSpki = issuer.publicKey.export({ type: "spki", format: "der" });
   const result = [
-    extension(OID.basicConstraints, true, template.kind === "ca" ? der.sequence(der.boolean(true), der.integer(0)) : der.sequence()),
+    extension(OID.BASIC_CONSTRAINTS, true, template.kind === "ca" ? der.sequence(der.boolean(true), der.integer(0)) : der.sequence()),
     // keyUsage bits, most significant first: digitalSignature (0), keyCertSign (5), cRLSign (6).
-    extension(OID.keyUsage, true, template.kind === "ca" ? der.bitString(Buffer.from([0x86]), 1) : der.bitString(Buffer.from([0x80]), 7)),
-    extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(spki))),
-    extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
+    extension(OID.KEY_USAGE, true, template.kind === "ca" ? der.bitString(Buffer.from([0x86]), 1) : der.bitString(Buffer.from([0x80]), 7)),
+    extension(OID.SUBJECT_KEY_ID, false, der.octetString(keyIdentifier(spki))),
+    extension(OID.AUTHORITY_KEY_ID, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuerSpki)))),
   ];
-  if (template.kind === "code-signing") result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.codeSigning))));
+  if (template.kind === "code-signing") result.push(extension(OID.EXT_KEY_USAGE, false, der.sequence(der.oid(OID.CODE_SIGNING))));
   if (template.kind === "server") {
-    result.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.serverAuth))));
+    result.push(extension(OID.EXT_KEY_USAGE, false, der.sequence(der.oid(OID.SERVER_AUTH))));
     const names = template.dnsNames ?? [];
-    if (names.length > 0) result.push(extension(OID.subjectAltName, false, der.sequence(...names.map((name) => der.implicitPrimitive(2, Buffer.from(name, "ascii"))))));
+    if (names.length > 0) result.push(extension(OID.SUBJECT_ALT_NAME, false, der.sequence(...names.map((name) => der.implicitPrimitive(2, Buffer.from(name, "ascii"))))));
   }
   return result;
 }
@@ -120,12 +100,12 @@ function extension(oid: string, critical: boolean, value: Buffer): Buffer {
 /** In the order Go's pkix.Name writes them (C, O, OU, L, ST, CN), so names match notation's certificates. */
 function encodeName(name: CertificateName): Buffer {
   const attributes: [string, string | undefined][] = [
-    [OID.country, name.country],
-    [OID.organization, name.organization],
-    [OID.organizationalUnit, name.organizationalUnit],
-    [OID.locality, name.locality],
-    [OID.state, name.state],
-    [OID.commonName, name.commonName],
+    [OID.COUNTRY, name.country],
+    [OID.ORGANIZATION, name.organization],
+    [OID.ORGANIZATIONAL_UNIT, name.organizationalUnit],
+    [OID.LOCALITY, name.locality],
+    [OID.STATE, name.state],
+    [OID.COMMON_NAME, name.commonName],
   ];
   const rdns = attributes.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([oid, value]) => der.set(der.sequence(der.oid(oid), der.utf8String(value))));
   return der.sequence(...rdns);
@@ -134,8 +114,7 @@ function encodeName(name: CertificateName): Buffer {
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value. */
 function keyIdentifier(spki: Buffer): Buffer {
   // The SPKI is SEQUENCE { AlgorithmIdentifier, BIT STRING }; hash the BIT STRING's bits (after the unused-bits byte).
-  const outer = readDerWhole(spki);
-  const bits = outer ? readDerChildren(outer)?.[1] : undefined;
-  if (bits === undefined || bits.tag !== 0x03) throw new Error("the public key is not a SubjectPublicKeyInfo");
-  return createHash("sha1").update(bits.content.subarray(1)).digest();
+  const bits = childrenOf(spki, readRoot(spki))[1];
+  if (bits === undefined || bits.tag !== TAG.BIT_STRING) throw new Error("the public key is not a SubjectPublicKeyInfo");
+  return createHash("sha1").update(contentOf(spki, bits).subarray(1)).digest();
 }

@@ -4,18 +4,10 @@
  * serial numbers it revokes, whether it is a delta of a base list. Pure; fetching lives with its callers.
  */
 import type { KeyObject } from "node:crypto";
-import { childrenOf, contentOf, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "./der.js";
+import { childrenOf, contentOf, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "../internal/der.js";
+import { OID } from "../internal/oids.js";
 import { algorithmOid, parseExtension, verifySignedData, type Certificate, type CertificateExtension } from "./x509.js";
 
-export const CRL_OID = {
-  CRL_NUMBER: "2.5.29.20",
-  REASON_CODE: "2.5.29.21",
-  DELTA_CRL_INDICATOR: "2.5.29.27",
-  ISSUING_DISTRIBUTION_POINT: "2.5.29.28",
-  CRL_DISTRIBUTION_POINTS: "2.5.29.31",
-  AUTHORITY_KEY_ID: "2.5.29.35",
-  FRESHEST_CRL: "2.5.29.46",
-} as const;
 
 /** RFC 5280 CRLReason values signet acts on. */
 export const REASON = { certificateHold: 6, removeFromCRL: 8 } as const;
@@ -46,8 +38,8 @@ export interface RevocationList {
   isSignedBy(issuer: Certificate): boolean;
 }
 
-const KNOWN_CRL_EXTENSIONS = new Set<string>([CRL_OID.CRL_NUMBER, CRL_OID.DELTA_CRL_INDICATOR, CRL_OID.AUTHORITY_KEY_ID, CRL_OID.FRESHEST_CRL, CRL_OID.ISSUING_DISTRIBUTION_POINT]);
-const KNOWN_ENTRY_EXTENSIONS = new Set<string>([CRL_OID.REASON_CODE, "2.5.29.24" /* invalidityDate */]);
+const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.CRL_NUMBER, OID.DELTA_CRL_INDICATOR, OID.AUTHORITY_KEY_ID, OID.FRESHEST_CRL, OID.ISSUING_DISTRIBUTION_POINT]);
+const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.CRL_REASON, OID.INVALIDITY_DATE]);
 
 export function serialKey(serial: Uint8Array): string {
   let start = 0;
@@ -87,7 +79,7 @@ export function parseCrl(input: Uint8Array): RevocationList {
         if (entryExtensions !== undefined) {
           for (const element of childrenOf(der, expectTag(entryExtensions, TAG.SEQUENCE, "crlEntryExtensions"))) {
             const extension = parseExtension(der, element);
-            if (extension.oid === CRL_OID.REASON_CODE) reason = contentOf(extension.value, expectTag(readRoot(extension.value), 0x0a, "CRLReason"))[0];
+            if (extension.oid === OID.CRL_REASON) reason = contentOf(extension.value, expectTag(readRoot(extension.value), 0x0a, "CRLReason"))[0];
             else if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.oid)) throw new DerError(`unknown critical entry extension ${extension.oid}`);
           }
         }
@@ -104,8 +96,8 @@ export function parseCrl(input: Uint8Array): RevocationList {
     for (const extension of extensions) {
       if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(extension.oid)) throw new DerError(`unknown critical CRL extension ${extension.oid}`);
     }
-    const number = extensions.find((extension) => extension.oid === CRL_OID.CRL_NUMBER);
-    const delta = extensions.find((extension) => extension.oid === CRL_OID.DELTA_CRL_INDICATOR);
+    const number = extensions.find((extension) => extension.oid === OID.CRL_NUMBER);
+    const delta = extensions.find((extension) => extension.oid === OID.DELTA_CRL_INDICATOR);
     const tbs = encodedOf(der, tbsElement!);
     const signature = bits.subarray(1);
     return {
@@ -169,7 +161,7 @@ export function distributionPointUris(extensionValue: Buffer | undefined): strin
 
 /** The CRL URLs a certificate names (cRLDistributionPoints), or none. */
 export function crlUrlsOf(certificate: Certificate): string[] {
-  const extension = certificate.extension(CRL_OID.CRL_DISTRIBUTION_POINTS);
+  const extension = certificate.extension(OID.CRL_DISTRIBUTION_POINTS);
   return extension === undefined ? [] : distributionPointUris(extension.value);
 }
 

@@ -1,4 +1,4 @@
-import { encodeDerElement } from "../keys/der.js";
+import { encodeElement as encodeDerElement } from "../internal/der.js";
 import { appendAll } from "../internal/arrays.js";
 
 /** The few DER encoders an X.509 certificate needs (RFC 5280); every value is built from known inputs. */

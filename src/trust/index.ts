@@ -22,4 +22,4 @@ export {
   type LoadTrustedRootOptions,
   type TrustedRootLoader,
 } from "./trusted-root.js";
-export { Certificate, CertificateError, OID, type CertificateExtension } from "./x509.js";
+export { Certificate, CertificateError, type CertificateExtension } from "./x509.js";

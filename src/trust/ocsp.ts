@@ -4,18 +4,14 @@
  * this certificate, current at `now`. Pure; sending the request is its caller's job.
  */
 import { createHash } from "node:crypto";
-import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "./der.js";
+import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "../internal/der.js";
+import { OID } from "../internal/oids.js";
 import { der } from "./der-writer.js";
 import type { CrlVerdict } from "./crl.js";
 import { serialKey } from "./crl.js";
 import { algorithmOid, Certificate, CertificateError, verifySignedData } from "./x509.js";
 
-const SHA256 = "2.16.840.1.101.3.4.2.1";
-const HASH_NAMES: Record<string, string> = { "1.3.14.3.2.26": "sha1", [SHA256]: "sha256", "2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512" };
-const BASIC_RESPONSE = "1.3.6.1.5.5.7.48.1.1";
-const OCSP_SIGNING = "1.3.6.1.5.5.7.3.9";
-export const AUTHORITY_INFO_ACCESS = "1.3.6.1.5.5.7.1.1";
-const AD_OCSP = "1.3.6.1.5.5.7.48.1";
+const HASH_NAMES: Record<string, string> = { [OID.SHA1]: "sha1", [OID.SHA256]: "sha256", [OID.SHA384]: "sha384", [OID.SHA512]: "sha512" };
 /** Clock skew allowed on thisUpdate, as Go's ocsp package and notation allow. */
 const SKEW_MS = 5 * 60 * 1000;
 
@@ -32,20 +28,20 @@ function certIdHashes(hash: string, issuer: Certificate): { nameHash: Buffer; ke
 /** An OCSPRequest for `certificate` (CertID with SHA-256), DER. */
 export function ocspRequest(certificate: Certificate, issuer: Certificate): Buffer {
   const { nameHash, keyHash } = certIdHashes("sha256", issuer);
-  const certId = der.sequence(der.sequence(der.oid(SHA256), Buffer.from([0x05, 0x00])), der.octetString(nameHash), der.octetString(keyHash), der.integer(certificate.serialNumber));
+  const certId = der.sequence(der.sequence(der.oid(OID.SHA256), Buffer.from([0x05, 0x00])), der.octetString(nameHash), der.octetString(keyHash), der.integer(certificate.serialNumber));
   return der.sequence(der.sequence(der.sequence(der.sequence(certId))));
 }
 
 /** The OCSP responder URLs of a certificate's authorityInfoAccess extension. */
 export function ocspUrlsOf(certificate: Certificate): string[] {
-  const extension = certificate.extension(AUTHORITY_INFO_ACCESS);
+  const extension = certificate.extension(OID.AUTHORITY_INFO_ACCESS);
   if (extension === undefined) return [];
   const value = extension.value;
   try {
     const urls: string[] = [];
     for (const access of childrenOf(value, expectTag(readRoot(value), TAG.SEQUENCE, "AuthorityInfoAccessSyntax"))) {
       const [method, location] = childrenOf(value, expectTag(access, TAG.SEQUENCE, "AccessDescription"));
-      if (decodeOid(contentOf(value, expectTag(method, TAG.OID, "accessMethod"))) === AD_OCSP && location?.tag === 0x86) urls.push(contentOf(value, location).toString("latin1"));
+      if (decodeOid(contentOf(value, expectTag(method, TAG.OID, "accessMethod"))) === OID.ACCESS_OCSP && location?.tag === 0x86) urls.push(contentOf(value, location).toString("latin1"));
     }
     return urls;
   } catch (error) {
@@ -70,16 +66,16 @@ export function checkOcspResponse(response: Uint8Array, certificate: Certificate
     const code = contentOf(bytes, expectTag(status, 0x0a, "responseStatus"))[0];
     if (code !== 0) return unknown(`the OCSP responder answered status ${String(code)} (not successful)`);
     const [type, octets] = children(bytes, children(bytes, responseBytes, 0xa0, "responseBytes")[0], TAG.SEQUENCE, "ResponseBytes");
-    if (decodeOid(contentOf(bytes, expectTag(type, TAG.OID, "responseType"))) !== BASIC_RESPONSE) return unknown("the OCSP response is not a basic response");
+    if (decodeOid(contentOf(bytes, expectTag(type, TAG.OID, "responseType"))) !== OID.OCSP_BASIC_RESPONSE) return unknown("the OCSP response is not a basic response");
     const basicBytes = contentOf(bytes, expectTag(octets, TAG.OCTET_STRING, "response"));
     const [tbsElement, algorithmElement, signatureElement, certsElement] = children(basicBytes, readRoot(basicBytes), TAG.SEQUENCE, "BasicOCSPResponse");
     const tbs = encodedOf(basicBytes, expectTag(tbsElement, TAG.SEQUENCE, "tbsResponseData"));
     const algorithm = algorithmOid(basicBytes, expectTag(algorithmElement, TAG.SEQUENCE, "signatureAlgorithm"));
     const signature = contentOf(basicBytes, expectTag(signatureElement, TAG.BIT_STRING, "signature")).subarray(1);
     // certs [0] EXPLICIT SEQUENCE OF Certificate: a delegated responder sends its certificate here.
-    const carried = certsElement?.tag === 0xa0 ? children(basicBytes, children(basicBytes, certsElement, 0xa0, "certs")[0], TAG.SEQUENCE, "certs").map((element) => Certificate.parse(encodedOf(basicBytes, element))) : [];
+    const carried = certsElement?.tag === 0xa0 ? children(basicBytes, children(basicBytes, certsElement, 0xa0, "certs")[0], TAG.SEQUENCE, "certs").map((element: DerElement) => Certificate.parse(encodedOf(basicBytes, element))) : [];
     // The issuer signs for its certificates, or a responder certificate it issued for OCSP signing.
-    const signers = [issuer, ...carried.filter((candidate) => candidate.isIssuedBy(issuer) && (candidate.extendedKeyUsage ?? []).includes(OCSP_SIGNING) && candidate.isValidAt(now))];
+    const signers = [issuer, ...carried.filter((candidate) => candidate.isIssuedBy(issuer) && (candidate.extendedKeyUsage ?? []).includes(OID.OCSP_SIGNING) && candidate.isValidAt(now))];
     if (!signers.some((signer) => verifySignedData(algorithm, tbs, signature, signer.publicKey))) return unknown("the OCSP response is not signed by the issuer or a responder it authorised");
     const data = childrenOf(basicBytes, tbsElement!);
     let index = data[0]?.tag === 0xa0 ? 1 : 0;

@@ -10,6 +10,7 @@ import { SignetError } from "../errors/index.js";
 import { join, ProtoJsonReader, type JsonRecord } from "./proto-json.js";
 import { Certificate } from "./x509.js";
 import { BEGINNING_OF_TIME, END_OF_TIME, type CertificateAuthority, type LogAuthority, type TrustMaterial, type ValidityPeriod } from "./trust-material.js";
+import { LIMITS } from "../internal/limits.js";
 
 export const TRUSTED_ROOT_MEDIA_TYPES = ["application/vnd.dev.sigstore.trustedroot+json;version=0.1", "application/vnd.dev.sigstore.trustedroot.v0.2+json"] as const;
 
@@ -37,7 +38,7 @@ const LOG_KEYS = ["baseUrl", "hashAlgorithm", "publicKey", "logId", "checkpointK
 const CA_KEYS = ["subject", "uri", "certChain", "validFor", "operator"];
 
 /** The most a trusted root may hold: far more than any real deployment, little enough to bound work. */
-const MAX_ENTRIES = 256;
+const MAX_ENTRIES = LIMITS.trustedRootEntries;
 
 /**
  * Parses a trusted_root.json document. `description` names it in messages and in the result

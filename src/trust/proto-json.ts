@@ -4,6 +4,7 @@
  * timestamps RFC 3339. Every failure names the field path, e.g. `tlogs[1].publicKey.validFor.start`.
  */
 import { SignetError, type ErrorCode } from "../errors/index.js";
+import { decodeBase64Strict } from "../internal/base64.js";
 
 export type JsonRecord = Readonly<Record<string, unknown>>;
 
@@ -61,7 +62,7 @@ export class ProtoJsonReader {
   optionalBytes(parent: JsonRecord, key: string, path: string): Buffer<ArrayBuffer> | undefined {
     const value = this.optionalString(parent, key, path);
     if (value === undefined) return undefined;
-    const bytes = decodeStrictBase64(value);
+    const bytes = decodeBase64Strict(value, "std-or-url");
     if (bytes === undefined) this.fail(join(path, key), "is not valid base64");
     return bytes;
   }
@@ -109,12 +110,3 @@ export function join(path: string, key: string | number): string {
   return path === "" ? key : `${path}.${key}`;
 }
 
-const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
-const URL_BASE64 = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?$/;
-
-/** Decodes base64 only when the text is exactly base64 (Buffer.from silently skips junk characters). */
-export function decodeStrictBase64(text: string): Buffer<ArrayBuffer> | undefined {
-  if (STANDARD_BASE64.test(text)) return Buffer.from(text, "base64");
-  if (URL_BASE64.test(text)) return Buffer.from(text, "base64url");
-  return undefined;
-}

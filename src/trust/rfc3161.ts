@@ -3,29 +3,16 @@
  * message imprint, the signer's issuer and serial, and the exact signed-attribute bytes the TSA signed.
  */
 import { createHash, verify, type KeyObject } from "node:crypto";
-import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "./der.js";
+import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodedOf, expectTag, readRoot, TAG, type DerElement } from "../internal/der.js";
+import { DIGEST_ALGORITHM, OID, SIGNATURE_ALGORITHM_HASH } from "../internal/oids.js";
 
-const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
-const OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
-const OID_CONTENT_TYPE = "1.2.840.113549.1.9.3";
-const OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
-
-const DIGESTS: Record<string, string> = {
-  "2.16.840.1.101.3.4.2.1": "sha256",
-  "2.16.840.1.101.3.4.2.2": "sha384",
-  "2.16.840.1.101.3.4.2.3": "sha512",
-};
-
-/** Signature algorithms a TSA may use; RSA with `rsaEncryption` takes the hash from the digest algorithm. */
-const SIGNATURES: Record<string, string | undefined> = {
-  "1.2.840.10045.4.3.2": "sha256",
-  "1.2.840.10045.4.3.3": "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
-  "1.2.840.113549.1.1.11": "sha256",
-  "1.2.840.113549.1.1.12": "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
-  "1.2.840.113549.1.1.1": undefined,
-};
+/** Signature algorithms a TSA may use (Ed25519 is not one); RSA with `rsaEncryption` takes the hash from the digest algorithm. */
+function signatureHashOf(signatureAlgorithm: string, digestAlgorithm: string | undefined): string | undefined {
+  if (signatureAlgorithm === OID.RSA_ENCRYPTION) return digestAlgorithm;
+  const hash = SIGNATURE_ALGORITHM_HASH.get(signatureAlgorithm);
+  if (hash === null || hash === undefined) throw new DerError("the signer uses an unsupported signature algorithm");
+  return hash;
+}
 
 export class TimestampError extends Error {}
 
@@ -86,15 +73,15 @@ export function parseTimestampToken(input: Uint8Array): TimestampToken {
 
 function readToken(bytes: Buffer, token: DerElement | undefined): TimestampToken {
   const [contentType, wrapped] = children(bytes, token, TAG.SEQUENCE, "timeStampToken");
-  if (oidOf(bytes, contentType, "contentType") !== OID_SIGNED_DATA) throw new DerError("the token is not CMS SignedData");
+  if (oidOf(bytes, contentType, "contentType") !== OID.CMS_SIGNED_DATA) throw new DerError("the token is not CMS SignedData");
   const signedData = children(bytes, expectTag(childrenOf(bytes, expectTag(wrapped, 0xa0, "content"))[0], TAG.SEQUENCE, "SignedData"), TAG.SEQUENCE, "SignedData");
   const [encapsulatedType, encapsulatedContent] = children(bytes, signedData[2], TAG.SEQUENCE, "encapContentInfo");
-  if (oidOf(bytes, encapsulatedType, "eContentType") !== OID_TST_INFO) throw new DerError("the token does not hold a TSTInfo");
+  if (oidOf(bytes, encapsulatedType, "eContentType") !== OID.TST_INFO) throw new DerError("the token does not hold a TSTInfo");
   const tstInfoOctets = expectTag(childrenOf(bytes, expectTag(encapsulatedContent, 0xa0, "eContent"))[0], TAG.OCTET_STRING, "eContent");
   const tstInfoBytes = contentOf(bytes, tstInfoOctets);
   const tstInfo = children(tstInfoBytes, readRoot(tstInfoBytes), TAG.SEQUENCE, "TSTInfo");
   const [imprintAlgorithmElement, imprintElement] = children(tstInfoBytes, tstInfo[2], TAG.SEQUENCE, "messageImprint");
-  const imprintAlgorithm = DIGESTS[algorithmOf(tstInfoBytes, imprintAlgorithmElement, "hashAlgorithm")];
+  const imprintAlgorithm = DIGEST_ALGORITHM.get(algorithmOf(tstInfoBytes, imprintAlgorithmElement, "hashAlgorithm"));
   if (imprintAlgorithm === undefined) throw new DerError("the message imprint uses an unsupported hash");
   const imprint = contentOf(tstInfoBytes, expectTag(imprintElement, TAG.OCTET_STRING, "hashedMessage"));
   const time = decodeTime(tstInfoBytes, expectTag(tstInfo[4], TAG.GENERALIZED_TIME, "genTime"));
@@ -108,12 +95,11 @@ function readToken(bytes: Buffer, token: DerElement | undefined): TimestampToken
   if (signerInfos.length !== 1) throw new DerError(`the token has ${signerInfos.length} signers; exactly one is expected`);
   const signerInfo = children(bytes, signerInfos[0], TAG.SEQUENCE, "SignerInfo");
   const [issuerName, serial] = children(bytes, signerInfo[1], TAG.SEQUENCE, "sid (IssuerAndSerialNumber)");
-  const digestAlgorithm = DIGESTS[algorithmOf(bytes, signerInfo[2], "digestAlgorithm")];
+  const digestAlgorithm = DIGEST_ALGORITHM.get(algorithmOf(bytes, signerInfo[2], "digestAlgorithm"));
   if (digestAlgorithm === undefined) throw new DerError("the signer uses an unsupported digest");
-  const signedAttributes = expectTag(signerInfo[3], 0xa0, "signedAttrs");
+  const signedAttributes = expectTag(signerInfo[3], TAG.CONTEXT_CONSTRUCTED_0, "signedAttrs");
   const signatureAlgorithm = algorithmOf(bytes, signerInfo[4], "signatureAlgorithm");
-  if (!(signatureAlgorithm in SIGNATURES)) throw new DerError("the signer uses an unsupported signature algorithm");
-  const signatureHash = SIGNATURES[signatureAlgorithm] ?? digestAlgorithm;
+  const signatureHash = signatureHashOf(signatureAlgorithm, digestAlgorithm);
   const signature = contentOf(bytes, expectTag(signerInfo[5], TAG.OCTET_STRING, "signature"));
 
   let messageDigest: Buffer | undefined;
@@ -122,10 +108,10 @@ function readToken(bytes: Buffer, token: DerElement | undefined): TimestampToken
     const [type, values] = children(bytes, attribute, TAG.SEQUENCE, "Attribute");
     const oid = oidOf(bytes, type, "attrType");
     const [value] = children(bytes, values, TAG.SET, "attrValues");
-    if (oid === OID_MESSAGE_DIGEST) messageDigest = contentOf(bytes, expectTag(value, TAG.OCTET_STRING, "messageDigest"));
-    if (oid === OID_CONTENT_TYPE) contentTypeAttribute = oidOf(bytes, value, "contentType");
+    if (oid === OID.CMS_MESSAGE_DIGEST) messageDigest = contentOf(bytes, expectTag(value, TAG.OCTET_STRING, "messageDigest"));
+    if (oid === OID.CMS_CONTENT_TYPE) contentTypeAttribute = oidOf(bytes, value, "contentType");
   }
-  if (contentTypeAttribute !== OID_TST_INFO) throw new DerError("the signed attributes do not name a TSTInfo");
+  if (contentTypeAttribute !== OID.TST_INFO) throw new DerError("the signed attributes do not name a TSTInfo");
   if (messageDigest === undefined || !createHash(digestAlgorithm).update(tstInfoBytes).digest().equals(messageDigest)) {
     throw new DerError("the signed attributes do not cover this TSTInfo");
   }

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { verifyLogSignature } from "./log-signature.js";
 import { isWithinPeriod, type LogAuthority } from "./trust-material.js";
-import { OID, type Certificate } from "./x509.js";
+import { OID } from "../internal/oids.js";
+import type { Certificate } from "./x509.js";
 
 export interface EmbeddedSct {
   readonly version: number;

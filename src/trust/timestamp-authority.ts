@@ -4,7 +4,7 @@
  * chain was valid at that time.
  */
 import { SignetError } from "../errors/index.js";
-import { readRoot } from "./der.js";
+import { readRoot } from "../internal/der.js";
 import { parseTimestampResponse, TimestampError, type TimestampToken } from "./rfc3161.js";
 import { isWithinPeriod, type CertificateAuthority } from "./trust-material.js";
 

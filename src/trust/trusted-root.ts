@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { SignetError } from "../errors/index.js";
 import { parseTrustedRoot } from "./parse-trusted-root.js";
 import type { TrustMaterial } from "./trust-material.js";
+import { LIMITS } from "../internal/limits.js";
 
 export interface LoadTrustedRootOptions {
   /** A trusted_root.json to use instead of the public-good root (private deployments, `--trusted-root`). */
@@ -41,7 +42,7 @@ const INSTANCES = {
 } as const;
 
 /** Larger than any real trusted root, small enough to read whole. */
-const TRUSTED_ROOT_MAX_BYTES = 4 * 1024 * 1024;
+const TRUSTED_ROOT_MAX_BYTES = LIMITS.trustedRootBytes;
 const TRUSTED_ROOT_TARGET = "trusted_root.json";
 
 /** assets/trust, from dist/src/trust/ (built) — the package ships assets/ next to dist/. */

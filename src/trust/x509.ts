@@ -4,38 +4,15 @@
  * microseconds. Malformed certificates, and certificates that repeat an extension (RFC 5280 §4.2), are refused.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
-import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodeHeader, encodedOf, expectTag, readRoot, TAG, type DerElement } from "./der.js";
-
-export const OID = {
-  BASIC_CONSTRAINTS: "2.5.29.19",
-  KEY_USAGE: "2.5.29.15",
-  EXT_KEY_USAGE: "2.5.29.37",
-  SUBJECT_KEY_ID: "2.5.29.14",
-  AUTHORITY_KEY_ID: "2.5.29.35",
-  SUBJECT_ALT_NAME: "2.5.29.17",
-  SCT_LIST: "1.3.6.1.4.1.11129.2.4.2",
-  CODE_SIGNING: "1.3.6.1.5.5.7.3.3",
-  TIME_STAMPING: "1.3.6.1.5.5.7.3.8",
-  ANY_EXTENDED_KEY_USAGE: "2.5.29.37.0",
-} as const;
-
-/** Signature algorithms signet checks certificates with, and their hash. */
-const SIGNATURE_HASHES: Record<string, string | null> = {
-  "1.2.840.10045.4.3.2": "sha256",
-  "1.2.840.10045.4.3.3": "sha384",
-  "1.2.840.10045.4.3.4": "sha512",
-  "1.2.840.113549.1.1.11": "sha256",
-  "1.2.840.113549.1.1.12": "sha384",
-  "1.2.840.113549.1.1.13": "sha512",
-  "1.3.101.112": null,
-};
+import { childrenOf, contentOf, decodeOid, decodeTime, DerError, encodeHeader, encodedOf, expectTag, readRoot, TAG, type DerElement } from "../internal/der.js";
+import { OID, SIGNATURE_ALGORITHM_HASH } from "../internal/oids.js";
 
 /**
  * Whether `key` made `signature` over `data` with the X.509 signature algorithm `algorithmOid` (certificates,
  * CRLs, OCSP responses). Unknown algorithms and malformed signatures are false, never an exception.
  */
 export function verifySignedData(algorithmOid: string, data: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
-  const hash = SIGNATURE_HASHES[algorithmOid];
+  const hash = SIGNATURE_ALGORITHM_HASH.get(algorithmOid);
   if (hash === undefined) return false;
   try {
     return verify(hash, data, key, signature);

@@ -172,8 +172,8 @@ describe("webhook evaluation against a real registry", () => {
       const image: ContainerImage = { field: "/spec/containers/0/image", containerName: "app", kind: "container", image: images["app"]!.image };
       const verdict = await evaluateImage(image, policies, { access: counting });
       assert.equal(verdict.allowed, true, verdict.reason);
-      // HEAD the tag, GET the .sig manifest (its one layer holds the standard payload, rebuilt rather than
-      // fetched): the signatures are fetched once for all authorities.
+      // GET the tag (its manifest, hashed), GET the .sig manifest (its one layer holds the standard payload,
+      // rebuilt rather than fetched): the signatures are fetched once for all authorities.
       assert.equal(counting.requestCount(), 2);
     } finally {
       await counting.close();

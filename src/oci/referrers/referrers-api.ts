@@ -19,7 +19,7 @@ import { MAX_REFERRERS, parseReferrersIndex } from "./referrers-index.js";
 import { appendAll } from "../../internal/arrays.js";
 
 /** Pages of a paginated referrers answer followed before giving up (hostile endless pagination). */
-export const MAX_REFERRERS_PAGES = 20;
+export const MAX_REFERRERS_PAGES = LIMITS.referrersPages;
 
 export type ReferrersApiAnswer =
   | { readonly supported: true; readonly descriptors: Descriptor[]; readonly where: string }

@@ -4,9 +4,10 @@ import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import type { Descriptor } from "../manifest/descriptor.js";
 import { MediaType } from "../manifest/media-types.js";
 import { toDescriptor } from "../manifest/parse.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** Referrers examined per subject; a longer list (hostile pagination, a spammed tag) is refused. */
-export const MAX_REFERRERS = 1000;
+export const MAX_REFERRERS = LIMITS.referrers;
 
 /**
  * Reads the descriptors of a referrers index (the referrers API's answer or the tag schema's index). The

@@ -46,7 +46,7 @@ interface CachedToken {
 const DEFAULT_TOKEN_SECONDS = 60;
 const MAX_TOKEN_SECONDS = 24 * 3600;
 const EXPIRY_MARGIN_SECONDS = 10;
-const MAX_CHALLENGE_SCOPES = 16;
+const MAX_CHALLENGE_SCOPES = LIMITS.challengeScopes;
 const SCOPE_PATTERN = /^[a-z0-9]+(?:\([a-z0-9]+\))?:[^\s:]+(?::[^\s:]+)*:[a-z*]+(?:,[a-z*]+)*$/;
 const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 

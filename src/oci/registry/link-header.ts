@@ -1,4 +1,6 @@
-const MAX_LINK_HEADER_LENGTH = 8192;
+import { LIMITS } from "../../internal/limits.js";
+
+const MAX_LINK_HEADER_LENGTH = LIMITS.linkHeaderLength;
 
 /**
  * Returns the target of the `rel="next"` link in an RFC 8288 Link header (`<url>; rel="next"`), or undefined.

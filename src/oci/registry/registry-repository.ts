@@ -233,9 +233,12 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       });
     },
 
-    // The digest of a tag is the registry's answer to a HEAD; whatever is then fetched by that digest is hashed and checked.
+    // A tag is resolved by fetching its manifest and hashing the bytes received (one GET, as many requests as a
+    // HEAD): the registry's Docker-Content-Digest header is never the answer, and one that names other bytes is
+    // DIGEST_MISMATCH (fetchManifest).
     async resolveTag(tag) {
-      return headManifestByReference({ kind: "tag", tag: validateTag(tag) });
+      const manifest = await self.tryGetManifest(validateTag(tag));
+      return manifest === undefined ? undefined : { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
     },
 
     fetchReferrers(subject, options) {

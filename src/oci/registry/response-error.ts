@@ -1,6 +1,7 @@
 import { SignetError, type ErrorCode } from "../../errors/index.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { describeUrl, redactSecrets } from "./redact.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** One entry of the distribution spec's error body `{"errors":[{"code","message","detail"}]}`. */
 export interface RegistryErrorEntry {
@@ -8,8 +9,8 @@ export interface RegistryErrorEntry {
   readonly message: string;
 }
 
-const MAX_ERROR_ENTRIES = 10;
-const MAX_MESSAGE_LENGTH = 500;
+const MAX_ERROR_ENTRIES = LIMITS.errorEntries;
+const MAX_MESSAGE_LENGTH = LIMITS.errorMessageLength;
 const NOT_FOUND_CODES = new Set(["MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NAME_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"]);
 
 /** Parses an error body (the caller caps it at LIMITS.errorBodyBytes); an empty list when it is not the spec's JSON. */

@@ -1,12 +1,14 @@
+import { LIMITS } from "../../internal/limits.js";
+
 /** One challenge of a WWW-Authenticate header: a lower-case scheme and its parameters (lower-case names). */
 export interface AuthChallenge {
   readonly scheme: string;
   readonly params: Readonly<Record<string, string>>;
 }
 
-const MAX_HEADER_LENGTH = 16 * 1024;
-const MAX_CHALLENGES = 16;
-const MAX_PARAMS = 32;
+const MAX_HEADER_LENGTH = LIMITS.wwwAuthenticateLength;
+const MAX_CHALLENGES = LIMITS.wwwAuthenticateChallenges;
+const MAX_PARAMS = LIMITS.wwwAuthenticateParams;
 const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const TOKEN68_CHAR = /[A-Za-z0-9\-._~+/]/;
 

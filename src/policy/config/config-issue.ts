@@ -1,5 +1,5 @@
 import { SignetError } from "../../errors/index.js";
-import type { JsonPosition } from "./json-document.js";
+import type { JsonPosition } from "../../internal/json-reader.js";
 
 /** One problem found in a policy file: what is wrong, at which JSON path, at which line and column. */
 export interface PolicyConfigIssue {

@@ -9,7 +9,7 @@ export {
   type JsonNode,
   type JsonObjectNode,
   type JsonPosition,
-} from "./json-document.js";
+} from "../../internal/json-reader.js";
 export { POLICY_MAX_BYTES, parsePolicy, parsePolicyCollectingIssues, type ParsePolicyOptions, type PolicyParseResult } from "./parse-policy.js";
 export { REQUIREMENT_TYPES } from "./parse-requirement.js";
 export { SIGNED_IDENTITY_TYPES, isValidRemapPrefix } from "./parse-identity.js";

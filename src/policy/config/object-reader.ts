@@ -1,6 +1,7 @@
 import { childPath, configIssue } from "./config-issue.js";
-import { describeJsonKind, memberOf, type JsonMember, type JsonNode, type JsonObjectNode } from "./json-document.js";
+import { describeJsonKind, memberOf, type JsonMember, type JsonNode, type JsonObjectNode } from "../../internal/json-reader.js";
 import { sourceLocation, type PolicySourceLocation } from "./policy-config.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /**
  * Reads one JSON object of the policy strictly, as containers/image's ParanoidUnmarshalJSONObject does: only the
@@ -123,14 +124,10 @@ export class ObjectReader {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 function decodeBase64Field(source: string, path: string, node: JsonNode & { kind: "string" }): Buffer {
-  const text = node.value.replace(/[\r\n]/g, "");
-  if (text.length % 4 !== 0 || !BASE64.test(text)) {
-    throw configIssue(source, path, node.position, "is not valid base64 (standard alphabet with \"=\" padding)");
-  }
-  return Buffer.from(text, "base64");
+  const bytes = decodeBase64Strict(node.value);
+  if (bytes === undefined) throw configIssue(source, path, node.position, "is not valid base64 (standard alphabet with \"=\" padding)");
+  return bytes;
 }
 
 /** The allowed name nearest to a misspelt one, when it is close enough to be the likely intent. */

@@ -2,7 +2,7 @@ import { SignetError } from "../../errors/index.js";
 import { isNameOnly, parseNormalizedName } from "../../oci/reference/index.js";
 import { DOMAIN_NAME, IPV6_HOST, PATH_COMPONENT, PORT } from "../../oci/reference/grammar.js";
 import { configIssue } from "./config-issue.js";
-import type { JsonNode } from "./json-document.js";
+import type { JsonNode } from "../../internal/json-reader.js";
 import { ObjectReader } from "./object-reader.js";
 import type { PolicySourceLocation, SignedIdentityConfig } from "./policy-config.js";
 

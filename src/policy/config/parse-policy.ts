@@ -1,5 +1,5 @@
 import { childPath, configIssue, PolicyConfigIssueError, toPolicyConfigError, type PolicyConfigIssue } from "./config-issue.js";
-import { JsonSyntaxError, describeJsonKind, parseJsonDocument, type JsonNode } from "./json-document.js";
+import { JsonSyntaxError, describeJsonKind, parseJsonDocument, type JsonNode } from "../../internal/json-reader.js";
 import { ObjectReader } from "./object-reader.js";
 import { parseRequirement } from "./parse-requirement.js";
 import { sourceLocation, type ParsedPolicy, type PolicyRequirementConfig, type PolicyRequirementList, type PolicyTransportScopes } from "./policy-config.js";

@@ -1,5 +1,5 @@
 import { configIssue } from "./config-issue.js";
-import type { JsonNode } from "./json-document.js";
+import type { JsonNode } from "../../internal/json-reader.js";
 import { ObjectReader } from "./object-reader.js";
 import { defaultSignedIdentity, parseSignedIdentity } from "./parse-identity.js";
 import {

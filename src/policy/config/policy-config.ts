@@ -2,7 +2,7 @@
  * The parsed form of a containers-policy.json(5) file: what the file says, checked, with where each part was
  * written so that decisions and lint findings can point at the line. Nothing here reads keys or images.
  */
-import type { JsonPosition } from "./json-document.js";
+import type { JsonPosition } from "../../internal/json-reader.js";
 
 /** Where a part of the policy was written: the JSON path (`transports.docker["example.com"][0]`) and its position. */
 export interface PolicySourceLocation {

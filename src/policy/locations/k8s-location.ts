@@ -11,6 +11,8 @@ import { SignetError } from "../../errors/index.js";
 import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import { boundedGet } from "./bounded-get.js";
 import { readFileLocation } from "./file-location.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export interface K8sSecretKeyPath {
   readonly namespace: string;
@@ -25,7 +27,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** API answers for one Secret are small; a Secret is at most 1 MiB of data. */
-const SECRET_RESPONSE_MAX_BYTES = 2 * 1024 * 1024;
+const SECRET_RESPONSE_MAX_BYTES = LIMITS.kubernetesSecretBytes;
 
 export function parseK8sUri(uri: string): K8sSecretKeyPath {
   if (!uri.startsWith(K8S_SCHEME)) throw invalid(uri, `it does not start with ${K8S_SCHEME}`);
@@ -128,8 +130,8 @@ function pickSecretValue(uri: string, target: K8sSecretKeyPath, bytes: Buffer, m
   }
   const value = data[key];
   if (typeof value !== "string") throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the secret has no key ${JSON.stringify(key)} (it has ${keys.slice(0, 10).join(", ")})`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is not base64`);
-  const decoded = Buffer.from(value, "base64");
+  const decoded = decodeBase64Strict(value);
+  if (decoded === undefined) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is not base64`);
   if (decoded.length > maxBytes) throw new SignetError("POLICY_KEY_UNREADABLE", `${uri}: the value of ${key} is larger than ${maxBytes} bytes`);
   return decoded;
 }

@@ -15,8 +15,9 @@ import type { RequirementContext, UntrustedSigstoreAttachment } from "../evaluat
 import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
-import { parseStrictSigstorePayload } from "./sigstore-payload.js";
+import { parseSimpleSigningPayload } from "../../signatures/payload/simple-signing.js";
 import { checkSignedDigest, describeKeySource, summarizeSignatures } from "./signature-outcomes.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** The media type of a cosign signature layer; other attachments are not signatures. */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -220,19 +221,21 @@ function verifyWithChecker(attachment: UntrustedSigstoreAttachment, checker: Sig
   const signer = checked.signer;
   let payload;
   try {
-    payload = parseStrictSigstorePayload(attachment.signature.untrustedPayload);
+    payload = parseSimpleSigningPayload(attachment.signature.untrustedPayload);
   } catch (error) {
     if (!SignetError.is(error)) throw error;
     return { source, allowed: false, reason: `signed by ${signer}, but ${error.message}`, code: error.code, hint: error.hint, signer };
   }
-  const signed = { signer, signedReference: payload.dockerReference, signedDigest: payload.manifestDigest };
-  const digestProblem = checkSignedDigest(payload.manifestDigest, imageDigest);
+  const signedDigest = payload.critical.image["docker-manifest-digest"];
+  const signedReference = payload.critical.identity["docker-reference"];
+  const signed = { signer, signedReference, signedDigest };
+  const digestProblem = checkSignedDigest(signedDigest, imageDigest);
   if (digestProblem !== undefined) return { source, allowed: false, ...digestProblem, ...signed };
-  const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, payload.dockerReference);
+  const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, signedReference);
   if (!identity.matches) {
     return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
-  return { source, allowed: true, reason: `signed by ${signer} for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
+  return { source, allowed: true, reason: `signed by ${signer} for ${signedDigest}; ${identity.reason}`, ...signed };
 }
 
 function verifyOne(
@@ -266,25 +269,19 @@ function verifyOne(
   const signer = publicKeys.length === 1 ? trust : `${trust} key ${signerIndex + 1}`;
   let payload;
   try {
-    payload = parseStrictSigstorePayload(payloadBytes);
+    payload = parseSimpleSigningPayload(payloadBytes);
   } catch (error) {
     if (!SignetError.is(error)) throw error;
     return { source, allowed: false, reason: `signed by ${signer}, but ${error.message}`, code: error.code, hint: error.hint, signer };
   }
-  const signed = { signer, signedReference: payload.dockerReference, signedDigest: payload.manifestDigest };
-  const digestProblem = checkSignedDigest(payload.manifestDigest, imageDigest);
+  const signedDigest = payload.critical.image["docker-manifest-digest"];
+  const signedReference = payload.critical.identity["docker-reference"];
+  const signed = { signer, signedReference, signedDigest };
+  const digestProblem = checkSignedDigest(signedDigest, imageDigest);
   if (digestProblem !== undefined) return { source, allowed: false, ...digestProblem, ...signed };
-  const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, payload.dockerReference);
+  const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, signedReference);
   if (!identity.matches) {
     return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
   }
-  return { source, allowed: true, reason: `signed by ${signer} for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Go's base64.StdEncoding.DecodeString: padded standard alphabet, nothing else. */
-function decodeBase64Strict(text: string): Buffer | undefined {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
-  return Buffer.from(text, "base64");
+  return { source, allowed: true, reason: `signed by ${signer} for ${signedDigest}; ${identity.reason}`, ...signed };
 }

@@ -8,7 +8,7 @@ import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { IN_TOTO_STATEMENT_V01, type InTotoStatement } from "./in-toto-statement.js";
 import { isPredicateTypeName, PredicateType, resolvePredicateType } from "./predicate-types.js";
-import { parseUniqueKeysJson } from "./unique-keys-json.js";
+import { parseSignedJson } from "../../internal/json-reader.js";
 
 export interface BuildStatementInput {
   /** A cosign `--type` name or a predicate type URI. */
@@ -43,7 +43,7 @@ function buildPredicate(input: BuildStatementInput, predicateType: string): unkn
     return { Data: Buffer.from(input.predicate).toString("utf8"), Timestamp: (input.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z") };
   }
   if (type === "spdx") return Buffer.from(input.predicate).toString("utf8");
-  const parsed = parseUniqueKeysJson(input.predicate, "the predicate file", "USAGE");
+  const parsed = parseSignedJson(input.predicate, "the predicate file", "USAGE");
   const required = REQUIRED_FIELDS[type];
   if (required !== undefined) {
     if (!isRecord(parsed)) throw new SignetError("USAGE", `the ${type} predicate is not a JSON object`);

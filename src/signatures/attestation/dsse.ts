@@ -9,13 +9,15 @@ import { signWithKey, verifyWithKey } from "../../keys/sign-verify.js";
 import type { SigningKey } from "../../keys/signing-key.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
-import { parseUniqueKeysJson } from "./unique-keys-json.js";
+import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** The payload type of an in-toto statement; the only one an attestation may have. */
 export const IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 
 /** Signatures examined per envelope (a bundle-bomb bound; real envelopes carry one or two). */
-export const MAX_DSSE_SIGNATURES = 16;
+export const MAX_DSSE_SIGNATURES = LIMITS.dsseSignatures;
 
 export interface DsseSignature {
   readonly keyid: string;
@@ -42,12 +44,16 @@ export function signDsseEnvelope(key: SigningKey, payloadType: string, payload: 
   return Buffer.from(goJsonStringify(envelope), "utf8");
 }
 
+/** Fields cosign reads with Go's encoding/json, which would also take `"PayloadType"` or `"Sig"` for them. */
+const ENVELOPE_FIELDS = ["payloadType", "payload", "signatures"] as const;
+const SIGNATURE_FIELDS = ["keyid", "sig"] as const;
+
 /**
  * Parses envelope JSON strictly: payloadType and payload strings, the payload non-empty base64, at least one
  * signature, each with base64 `sig`. Throws ATTESTATION_INVALID.
  */
 export function parseDsseEnvelope(untrustedBytes: Uint8Array, what = "the DSSE envelope"): UntrustedDsseEnvelope {
-  const value = parseUniqueKeysJson(untrustedBytes, what, "ATTESTATION_INVALID");
+  const value = parseSignedJson(untrustedBytes, what, "ATTESTATION_INVALID");
   return toDsseEnvelope(value, what);
 }
 
@@ -57,6 +63,8 @@ export function toDsseEnvelope(value: unknown, what = "the DSSE envelope"): Untr
     throw new SignetError("ATTESTATION_INVALID", `${what} ${problem}`);
   };
   if (!isRecord(value)) return fail("is not a JSON object");
+  const valueVariant = caseVariantProblem(value, ENVELOPE_FIELDS, "the envelope");
+  if (valueVariant !== undefined) fail(valueVariant);
   const { payloadType, payload, signatures } = value;
   if (typeof payloadType !== "string" || payloadType === "") return fail("has no payloadType");
   if (typeof payload !== "string" || payload === "") return fail("has an empty payload");
@@ -66,6 +74,8 @@ export function toDsseEnvelope(value: unknown, what = "the DSSE envelope"): Untr
   if (signatures.length > MAX_DSSE_SIGNATURES) return fail(`has ${signatures.length} signatures; at most ${MAX_DSSE_SIGNATURES} are examined`);
   const parsed = signatures.map((entry, index): DsseSignature => {
     if (!isRecord(entry)) return fail(`signature ${index} is not an object`);
+    const entryVariant = caseVariantProblem(entry, SIGNATURE_FIELDS, `signature ${index}`);
+    if (entryVariant !== undefined) fail(entryVariant);
     const keyid = entry["keyid"] ?? "";
     if (typeof keyid !== "string") return fail(`signature ${index} has a keyid that is not a string`);
     const sig = typeof entry["sig"] === "string" ? decodeBase64(entry["sig"]) : undefined;
@@ -88,18 +98,10 @@ export function verifyDsseSignatures(envelope: UntrustedDsseEnvelope, publicKeys
   throw new SignetError("SIG_INVALID", `none of the ${envelope.signatures.length} DSSE signature(s) verifies with the given key${publicKeys.length === 1 ? "" : "s"}`);
 }
 
-const STANDARD = /^[A-Za-z0-9+/]*$/;
-const URL_SAFE = /^[A-Za-z0-9_-]*$/;
-
 /**
  * DSSE allows standard or URL-safe base64, padded or not; anything else (stray characters, mixed alphabets,
  * wrong padding) is refused.
  */
 function decodeBase64(text: string): Buffer | undefined {
-  const unpadded = text.replace(/={1,2}$/, "");
-  if (unpadded !== text && text.length % 4 !== 0) return undefined;
-  if (unpadded.length % 4 === 1) return undefined;
-  if (STANDARD.test(unpadded)) return Buffer.from(unpadded, "base64");
-  if (URL_SAFE.test(unpadded)) return Buffer.from(unpadded, "base64url");
-  return undefined;
+  return decodeBase64Strict(text, "std-or-url");
 }

@@ -7,14 +7,15 @@ import type { Digest } from "../../internal/digest.js";
 import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
-import { parseUniqueKeysJson } from "./unique-keys-json.js";
+import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export const IN_TOTO_STATEMENT_V01 = "https://in-toto.io/Statement/v0.1";
 export const IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
 const STATEMENT_TYPES: readonly string[] = [IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1];
 
 /** Subjects examined per statement (bundle-bomb bound). */
-export const MAX_STATEMENT_SUBJECTS = 1024;
+export const MAX_STATEMENT_SUBJECTS = LIMITS.statementSubjects;
 
 export interface StatementSubject {
   readonly name?: string;
@@ -32,11 +33,13 @@ export interface InTotoStatement {
 
 /** Parses statement bytes whose signature verified; throws ATTESTATION_INVALID. */
 export function parseInTotoStatement(untrustedBytes: Uint8Array): InTotoStatement {
-  const value = parseUniqueKeysJson(untrustedBytes, "the attestation payload", "ATTESTATION_INVALID");
+  const value = parseSignedJson(untrustedBytes, "the attestation payload", "ATTESTATION_INVALID");
   const fail = (problem: string): never => {
     throw new SignetError("ATTESTATION_INVALID", `the attestation payload ${problem}`);
   };
   if (!isRecord(value)) return fail("is not an in-toto statement (not a JSON object)");
+  const valueVariant = caseVariantProblem(value, STATEMENT_FIELDS, "the statement");
+  if (valueVariant !== undefined) fail(valueVariant);
   const type = value["_type"];
   if (typeof type !== "string" || !STATEMENT_TYPES.includes(type)) {
     return fail(`is not an in-toto statement: _type is ${typeof type === "string" ? JSON.stringify(type.slice(0, 100)) : "missing"}`);
@@ -48,6 +51,8 @@ export function parseInTotoStatement(untrustedBytes: Uint8Array): InTotoStatemen
   if (subjects.length > MAX_STATEMENT_SUBJECTS) return fail(`names ${subjects.length} subjects; at most ${MAX_STATEMENT_SUBJECTS} are examined`);
   const subject = subjects.map((item, index): StatementSubject => {
     if (!isRecord(item)) return fail(`subject ${index} is not an object`);
+    const itemVariant = caseVariantProblem(item, SUBJECT_FIELDS, `subject ${index}`);
+    if (itemVariant !== undefined) fail(itemVariant);
     const { name, digest, annotations } = item;
     if (name !== undefined && typeof name !== "string") return fail(`subject ${index} has a name that is not a string`);
     if (!isRecord(digest) || !Object.values(digest).every((v) => typeof v === "string")) return fail(`subject ${index} has no digest map`);
@@ -60,6 +65,10 @@ export function parseInTotoStatement(untrustedBytes: Uint8Array): InTotoStatemen
   });
   return { _type: type, predicateType, subject, ...(value["predicate"] !== undefined ? { predicate: value["predicate"] } : {}) };
 }
+
+/** Fields cosign reads with Go's encoding/json, which would also take `"Subject"` or `"PREDICATETYPE"` for them. */
+const STATEMENT_FIELDS = ["_type", "predicateType", "subject", "predicate"] as const;
+const SUBJECT_FIELDS = ["name", "digest", "annotations"] as const;
 
 /**
  * Checks that the statement names this image: some subject's digest for the image digest's algorithm equals its

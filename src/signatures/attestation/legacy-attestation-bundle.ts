@@ -5,6 +5,8 @@
  */
 import { X509Certificate } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
+import { decodePemBlocks, pemBlockBytes } from "../../keys/pem.js";
+import { parseRekorBundle } from "../bundle/cosign-keyless-layer.js";
 import { CosignAnnotation } from "../cosign/signature-manifest.js";
 import type { UntrustedDsseEnvelope } from "./dsse.js";
 
@@ -34,7 +36,14 @@ function invalid(problem: string): never {
 }
 
 function pemCertificates(pem: string, what: string): Buffer[] {
-  const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
+  let blocks: Buffer[];
+  try {
+    blocks = decodePemBlocks(pem)
+      .filter((block) => block.label === "CERTIFICATE")
+      .map(pemBlockBytes);
+  } catch (error) {
+    return invalid(`${what} annotation is not PEM: ${(error as Error).message}`);
+  }
   if (blocks.length === 0) invalid(`${what} annotation holds no PEM certificate`);
   if (blocks.length > 10) invalid(`${what} annotation holds more than 10 certificates`);
   return blocks;
@@ -49,35 +58,15 @@ function isSelfIssued(der: Buffer): boolean {
   }
 }
 
-/** cosign's `{"SignedEntryTimestamp","Payload":{body,integratedTime,logIndex,logID}}` as a bundle's tlog entry. */
+/** cosign's `{"SignedEntryTimestamp","Payload":{body,integratedTime,logIndex,logID}}` as a bundle's tlog entry (read by the one parser of that annotation). */
 function tlogEntryFromCosignBundle(json: string): Record<string, unknown> {
-  let value: { SignedEntryTimestamp?: unknown; Payload?: { body?: unknown; integratedTime?: unknown; logIndex?: unknown; logID?: unknown } };
-  try {
-    value = JSON.parse(json) as typeof value;
-  } catch {
-    return invalid("Rekor bundle annotation is not JSON");
-  }
-  const payload = value?.Payload;
-  const { body, integratedTime, logIndex, logID } = payload ?? {};
-  if (typeof value?.SignedEntryTimestamp !== "string" || typeof body !== "string") invalid("Rekor bundle annotation lacks its SignedEntryTimestamp or body");
-  if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex)) invalid("Rekor bundle annotation's integratedTime and logIndex must be integers");
-  if (typeof logID !== "string" || !/^[0-9a-f]{64}$/.test(logID)) invalid("Rekor bundle annotation's logID must be 64 lower-case hex digits");
-  let kind: unknown;
-  let version: unknown;
-  try {
-    const parsed = JSON.parse(Buffer.from(body, "base64").toString("utf8")) as { kind?: unknown; apiVersion?: unknown };
-    kind = parsed.kind;
-    version = parsed.apiVersion;
-  } catch {
-    invalid("Rekor entry body is not JSON");
-  }
-  if (typeof kind !== "string" || typeof version !== "string") invalid("Rekor entry body names no kind and version");
+  const entry = parseRekorBundle(json);
   return {
-    logIndex: String(logIndex),
-    logId: { keyId: Buffer.from(logID, "hex").toString("base64") },
-    kindVersion: { kind, version },
-    integratedTime: String(integratedTime),
-    inclusionPromise: { signedEntryTimestamp: value.SignedEntryTimestamp },
-    canonicalizedBody: body,
+    logIndex: entry.logIndex.toString(),
+    logId: { keyId: entry.logID.toString("base64") },
+    kindVersion: { kind: entry.kind, version: entry.version },
+    integratedTime: entry.integratedTime.toString(),
+    ...(entry.signedEntryTimestamp === undefined ? {} : { inclusionPromise: { signedEntryTimestamp: entry.signedEntryTimestamp.toString("base64") } }),
+    canonicalizedBody: entry.canonicalizedBody.toString("base64"),
   };
 }

@@ -15,7 +15,7 @@ import { checkAttestationPayload, precheckAttestationBundle } from "./check-atte
 import { DSSE_LAYER_MEDIA_TYPE } from "./discover-attestations.js";
 import { parseDsseEnvelope, preAuthEncoding, type UntrustedDsseEnvelope } from "./dsse.js";
 import type { InTotoStatement } from "./in-toto-statement.js";
-import { parseUniqueKeysJson } from "./unique-keys-json.js";
+import { parseSignedJson } from "../../internal/json-reader.js";
 
 export type AttestationFormat = "cosign-legacy" | "sigstore-bundle";
 
@@ -108,7 +108,7 @@ function verifyEnvelopeSigner(envelope: UntrustedDsseEnvelope, requirement: Sign
 }
 
 function verifyBundleAttestation(bundle: UntrustedOciBundle, input: VerifyAttestationsInput): VerifiedAttestation {
-  const untrustedBundle = parseUniqueKeysJson(bundle.untrustedBundleBytes, "the sigstore bundle", "BUNDLE_INVALID");
+  const untrustedBundle = parseSignedJson(bundle.untrustedBundleBytes, "the sigstore bundle", "BUNDLE_INVALID");
   precheckAttestationBundle(untrustedBundle);
   const artifact = { digest: { algorithm: digestAlgorithm(input.imageDigest) as "sha256" | "sha512", hex: digestHex(input.imageDigest) } };
   const signer = verifyBundleSigner(input.signer, untrustedBundle, artifact);

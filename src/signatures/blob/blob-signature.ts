@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
 import { signWithKey, verifyWithKey, type SigningKey } from "../../keys/index.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** A blob signature as cosign writes it: base64 of the signature over the file's bytes (DER for ECDSA). */
 export function signBlob(key: SigningKey, blob: Uint8Array): string {
@@ -13,7 +14,8 @@ export function signBlob(key: SigningKey, blob: Uint8Array): string {
  */
 export function decodeBlobSignature(untrusted: Buffer): Buffer {
   const text = untrusted.toString("latin1").replace(/\s+/g, "");
-  if (text.length > 0 && text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text)) return Buffer.from(text, "base64");
+  const decoded = text.length > 0 ? decodeBase64Strict(text, "std-exact") : undefined;
+  if (decoded !== undefined) return decoded;
   if (untrusted.length === 0) throw new SignetError("SIG_INVALID", "the signature is empty");
   return untrusted;
 }

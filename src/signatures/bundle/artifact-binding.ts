@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
+import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
+import { isRecord } from "../../internal/strict-json.js";
 import type { UntrustedContent } from "./parse-bundle.js";
 import type { ArtifactInput, SignedContent } from "./signed-content.js";
 
@@ -50,14 +52,11 @@ function artifactDigest(artifact: ArtifactInput): string {
 }
 
 function matchStatementSubject(payload: Buffer, artifact: ArtifactInput): void {
-  let statement: unknown;
-  try {
-    statement = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
-  } catch {
-    throw new SignetError("SIG_PAYLOAD_INVALID", "the DSSE payload says it is an in-toto statement but is not JSON");
-  }
-  if (typeof statement !== "object" || statement === null || Array.isArray(statement)) throw new SignetError("SIG_PAYLOAD_INVALID", "the in-toto statement is not a JSON object");
-  const record = statement as Record<string, unknown>;
+  const statement = parseSignedJson(payload, "the DSSE payload (an in-toto statement)", "SIG_PAYLOAD_INVALID");
+  if (!isRecord(statement)) throw new SignetError("SIG_PAYLOAD_INVALID", "the in-toto statement is not a JSON object");
+  const record = statement;
+  const variant = caseVariantProblem(record, ["_type", "predicateType", "subject", "predicate"], "the statement");
+  if (variant !== undefined) throw new SignetError("SIG_PAYLOAD_INVALID", `the in-toto statement ${variant}`);
   if (typeof record["_type"] !== "string" || !STATEMENT_TYPES.has(record["_type"])) {
     throw new SignetError("SIG_PAYLOAD_INVALID", `the in-toto statement's _type ${JSON.stringify(record["_type"] ?? null)} is not an in-toto Statement v0.1 or v1`);
   }
@@ -73,7 +72,9 @@ function matchStatementSubject(payload: Buffer, artifact: ArtifactInput): void {
   };
   if (artifact.bytes === undefined && artifact.digest === undefined) throw new SignetError("USAGE", "verifying an in-toto statement needs the artifact or its digest");
   for (const subject of subjects) {
-    if (typeof subject !== "object" || subject === null) continue;
+    if (!isRecord(subject)) continue;
+    const subjectVariant = caseVariantProblem(subject, ["name", "digest"], "a subject");
+    if (subjectVariant !== undefined) throw new SignetError("SIG_PAYLOAD_INVALID", `the in-toto statement ${subjectVariant}`);
     const digests = (subject as Record<string, unknown>)["digest"];
     if (typeof digests !== "object" || digests === null) continue;
     for (const algorithm of SUBJECT_ALGORITHMS) {

@@ -3,8 +3,9 @@
  * copies into extensions (OID arc 1.3.6.1.4.1.57264.1). Never the subject common name (security case A.8).
  */
 import { SignetError } from "../../errors/index.js";
-import { childrenOf, contentOf, decodeOid, DerError, readRoot, TAG, type DerElement } from "../../trust/der.js";
-import { OID, type Certificate } from "../../trust/x509.js";
+import { childrenOf, contentOf, decodeOid, DerError, readRoot, TAG, type DerElement } from "../../internal/der.js";
+import { FULCIO_ARC, OID } from "../../internal/oids.js";
+import type { Certificate } from "../../trust/x509.js";
 
 export interface FulcioExtensions {
   /** 1.1 (raw string, deprecated) or 1.8 (DER UTF8String): the OIDC issuer. */
@@ -45,8 +46,6 @@ export interface CertificateIdentity {
   readonly subjectAlternativeNames: readonly SubjectAlternativeName[];
   readonly extensions: FulcioExtensions;
 }
-
-const FULCIO_ARC = "1.3.6.1.4.1.57264.1.";
 
 /** Fulcio extensions whose value is the raw string (deprecated encoding). */
 const RAW_EXTENSIONS: Record<string, keyof FulcioExtensions> = {

@@ -5,6 +5,8 @@
  * The payload's content (docker-manifest-digest, identity) is the caller's to check.
  */
 import { SignetError } from "../../errors/index.js";
+import { JsonSyntaxError, parseJsonDocument, readJsonBytes, toPlainJson } from "../../internal/json-reader.js";
+import { isRecord } from "../../internal/strict-json.js";
 import { decodePemBlocks, pemBlockBytes } from "../../keys/pem.js";
 import type { UntrustedTlogEntry } from "../../transparency/tlog-entry.js";
 import type { TrustMaterial } from "../../trust/trust-material.js";
@@ -13,6 +15,7 @@ import type { UntrustedBundle, UntrustedSigningKey } from "./parse-bundle.js";
 import type { SignerPolicy } from "./policy.js";
 import type { VerifiedBundle } from "./verified-bundle.js";
 import { verifyParsedBundle } from "./verify-bundle.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 export interface UntrustedCosignLayer {
   /** The layer blob: the signed simple-signing payload bytes. */
@@ -61,9 +64,9 @@ function invalid(message: string): never {
 }
 
 function decodeBase64(text: string, what: string): Buffer {
-  const trimmed = text.trim();
-  if (trimmed === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed) || trimmed.length % 4 !== 0) invalid(`${what} is not base64`);
-  return Buffer.from(trimmed, "base64");
+  const bytes = decodeBase64Strict(text);
+  if (bytes === undefined || bytes.length === 0) invalid(`${what} is not base64`);
+  return bytes;
 }
 
 function certificates(pem: string, what: string): Certificate[] {
@@ -92,9 +95,10 @@ function signingKeyOf(layer: UntrustedCosignLayer): UntrustedSigningKey {
 export function parseRekorBundle(json: string): UntrustedTlogEntry {
   let value: unknown;
   try {
-    value = JSON.parse(json);
-  } catch {
-    invalid("the Rekor bundle annotation is not JSON");
+    value = toPlainJson(parseJsonDocument(json));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    invalid(`the Rekor bundle annotation is not JSON: ${error.message}`);
   }
   const record = value as Record<string, unknown> | null;
   const payload = record?.["Payload"] as Record<string, unknown> | undefined;
@@ -108,15 +112,16 @@ export function parseRekorBundle(json: string): UntrustedTlogEntry {
   if (!Number.isSafeInteger(integratedTime) || !Number.isSafeInteger(logIndex)) invalid("the Rekor bundle annotation's integratedTime and logIndex must be integers");
   if (typeof logID !== "string" || !/^[0-9a-f]{64}$/.test(logID)) invalid("the Rekor bundle annotation's logID must be 64 lower-case hex digits");
   const canonicalizedBody = decodeBase64(body, "the Rekor entry body");
-  let kind = "";
-  let version = "";
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(canonicalizedBody.toString("utf8")) as Record<string, unknown>;
-    kind = typeof parsed["kind"] === "string" ? parsed["kind"] : "";
-    version = typeof parsed["apiVersion"] === "string" ? parsed["apiVersion"] : "";
-  } catch {
-    invalid("the Rekor entry body is not JSON");
+    parsed = toPlainJson(readJsonBytes(canonicalizedBody));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    invalid(`the Rekor entry body is not JSON: ${error.message}`);
   }
+  const kind = isRecord(parsed) && typeof parsed["kind"] === "string" ? parsed["kind"] : "";
+  const version = isRecord(parsed) && typeof parsed["apiVersion"] === "string" ? parsed["apiVersion"] : "";
+  if (kind === "" || version === "") invalid("the Rekor entry body names no kind and version");
   return {
     logIndex: BigInt(logIndex as number),
     logID: Buffer.from(logID, "hex"),

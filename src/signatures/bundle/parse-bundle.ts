@@ -10,6 +10,7 @@ import { SignetError } from "../../errors/index.js";
 import type { UntrustedInclusionProof, UntrustedTlogEntry } from "../../transparency/tlog-entry.js";
 import { join, ProtoJsonReader, type JsonRecord } from "../../trust/proto-json.js";
 import { Certificate } from "../../trust/x509.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export const BUNDLE_MEDIA_TYPES: Record<string, BundleVersion> = {
   "application/vnd.dev.sigstore.bundle+json;version=0.1": "0.1",
@@ -40,10 +41,10 @@ export interface UntrustedBundle {
 }
 
 /** Far above any real bundle; bounds the work a hostile one can cause. */
-const MAX_TLOG_ENTRIES = 32;
-const MAX_TIMESTAMPS = 32;
-const MAX_CHAIN = 10;
-const MAX_PROOF_HASHES = 64;
+const MAX_TLOG_ENTRIES = LIMITS.bundleTlogEntries;
+const MAX_TIMESTAMPS = LIMITS.bundleTimestamps;
+const MAX_CHAIN = LIMITS.bundleChainCertificates;
+const MAX_PROOF_HASHES = LIMITS.inclusionProofHashes;
 
 const HASH_ALGORITHMS: Record<string, BundleDigestAlgorithm> = { SHA2_256: "sha256", SHA2_384: "sha384", SHA2_512: "sha512" };
 const DIGEST_LENGTHS: Record<BundleDigestAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };

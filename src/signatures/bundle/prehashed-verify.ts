@@ -5,7 +5,7 @@
  * comparing the DigestInfo the public key recovers. Ed25519 and RSA-PSS cannot be checked from a digest.
  */
 import { constants, publicDecrypt, type KeyObject } from "node:crypto";
-import { childrenOf, contentOf, readRoot, TAG } from "../../trust/der.js";
+import { childrenOf, contentOf, readRoot, TAG } from "../../internal/der.js";
 
 interface Curve {
   readonly p: bigint;

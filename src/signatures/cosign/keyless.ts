@@ -15,6 +15,7 @@ import { verifyWithKey } from "../../keys/sign-verify.js";
 import type { TrustMaterial } from "../../trust/index.js";
 import { verifyCosignKeylessLayer, verifySigstoreBundle, type ArtifactInput, type FulcioExtensions, type IdentityPolicy, type VerifiedBundle } from "../bundle/index.js";
 import { CosignAnnotation } from "./signature-manifest.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 export type SignerRequirement =
   | {
@@ -156,12 +157,4 @@ function mostSpecific(failures: readonly SignetError[]): SignetError {
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function decodeBase64Strict(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (trimmed.length % 4 !== 0 || !BASE64.test(trimmed)) return undefined;
-  return Buffer.from(trimmed, "base64");
 }

@@ -10,7 +10,7 @@ import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
 import { checkAttestationPayload, precheckAttestationBundle } from "../attestation/check-attestation.js";
 import { COSIGN_SIGN_PREDICATE_TYPE } from "../attestation/predicate-types.js";
-import { parseUniqueKeysJson } from "../attestation/unique-keys-json.js";
+import { parseSignedJson } from "../../internal/json-reader.js";
 import { BundleAnnotation } from "../bundle-oci/media-types.js";
 import type { UntrustedOciBundle } from "../bundle-oci/discover-bundles.js";
 import { COSIGN_SIGNATURE_TYPE, parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
@@ -78,7 +78,7 @@ function verifyLegacySignature(signature: UntrustedCosignSignature, input: Verif
 }
 
 function verifyBundleSignature(bundle: UntrustedOciBundle, input: VerifyImageSignaturesInput): VerifiedImageSignature {
-  const untrustedBundle = parseUniqueKeysJson(bundle.untrustedBundleBytes, "the sigstore bundle", "BUNDLE_INVALID");
+  const untrustedBundle = parseSignedJson(bundle.untrustedBundleBytes, "the sigstore bundle", "BUNDLE_INVALID");
   precheckAttestationBundle(untrustedBundle);
   const artifact = { digest: { algorithm: digestAlgorithm(input.imageDigest) as "sha256" | "sha512", hex: digestHex(input.imageDigest) } };
   const signer = verifyBundleSigner(input.signer, untrustedBundle, artifact);

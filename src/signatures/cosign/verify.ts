@@ -5,6 +5,7 @@ import { verifyWithKey } from "../../keys/sign-verify.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
 import { explainNoImageSignature } from "./image-signatures.js";
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../payload/simple-signing.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** One signature as found next to an image; nothing in it is trusted yet. */
 export interface UntrustedCosignSignature {
@@ -101,12 +102,4 @@ function verifyOne(signature: UntrustedCosignSignature, input: VerifyCosignSigna
 export function explainNoVerifiedSignature(imageDigest: Digest, verification: CosignVerification, where: string): SignetError {
   const rejected = verification.rejected.map((r) => ({ format: "cosign-legacy" as const, source: r.layerDigest, code: r.code, reason: r.reason }));
   return explainNoImageSignature(imageDigest, { verified: [], rejected, ignored: [] }, [where]);
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function decodeBase64Strict(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (trimmed.length % 4 !== 0 || !BASE64.test(trimmed)) return undefined;
-  return Buffer.from(trimmed, "base64");
 }

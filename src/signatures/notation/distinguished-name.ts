@@ -3,7 +3,7 @@
  * be a subset of the signing certificate's subject, attribute by attribute (the specification's rule), and
  * must name at least C, ST (or S) and O. The certificate's subject is read from its DER, not from a string.
  */
-import { childrenOf, contentOf, decodeOid, expectTag, readRoot, TAG } from "../../trust/der.js";
+import { childrenOf, contentOf, decodeOid, expectTag, readRoot, TAG } from "../../internal/der.js";
 
 /** Attribute type -> value; each type at most once (the specification forbids repeated attributes). */
 export type DistinguishedName = ReadonlyMap<string, string>;

@@ -2,6 +2,7 @@
  * The JWS JSON serialization Notation writes (application/jose+json): `{payload, protected, header, signature}`
  * with the Notary headers in the protected header and the certificate chain in `header.x5c`.
  */
+import { parseSignedJson } from "../../internal/json-reader.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { checkCriticalHeaders, envelopeInvalid, type NotationEnvelope } from "./envelope.js";
 import { HEADER, NOTATION_PAYLOAD_CONTENT_TYPE, SIGNING_SCHEMES, type NotationAlgorithm, type SigningScheme } from "./media-types.js";
@@ -26,12 +27,8 @@ function base64Url(text: unknown, what: string): Buffer {
 }
 
 function parseObject(bytes: Buffer, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as unknown;
-  } catch (error) {
-    envelopeInvalid(`the JWS ${what} is not JSON: ${(error as Error).message}`);
-  }
+  // The one reader of signed JSON: duplicate keys, a BOM or trailing bytes are refused.
+  const value = parseSignedJson(bytes, `the JWS ${what}`, "NOTATION_ENVELOPE_INVALID");
   if (!isRecord(value)) envelopeInvalid(`the JWS ${what} is not a JSON object`);
   return value;
 }

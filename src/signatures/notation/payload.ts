@@ -1,4 +1,5 @@
 /** The signed payload of a Notation signature: `{"targetArtifact": <OCI descriptor>}`. */
+import { parseSignedJson } from "../../internal/json-reader.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { envelopeInvalid } from "./envelope.js";
 
@@ -10,12 +11,8 @@ export interface TargetArtifact {
 }
 
 export function parseNotationPayload(bytes: Uint8Array): TargetArtifact {
-  let document: unknown;
-  try {
-    document = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as unknown;
-  } catch (error) {
-    envelopeInvalid(`the signed payload is not JSON: ${(error as Error).message}`);
-  }
+  // The one reader of signed JSON: duplicate keys, a BOM or trailing bytes are refused.
+  const document = parseSignedJson(bytes, "the signed payload", "NOTATION_ENVELOPE_INVALID");
   if (!isRecord(document) || !isRecord(document["targetArtifact"])) envelopeInvalid('the signed payload has no "targetArtifact" descriptor');
   const target = document["targetArtifact"];
   const { mediaType, digest, size } = target;

@@ -9,7 +9,8 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { boundedRequest } from "../../internal/bounded-http.js";
 import { writeFileAtomic } from "../../internal/atomic-file.js";
-import { checkCrl, CRL_OID, CrlError, crlUrlsOf, distributionPointUris, parseCrl, type RevocationList } from "../../trust/crl.js";
+import { OID } from "../../internal/oids.js";
+import { checkCrl, CrlError, crlUrlsOf, distributionPointUris, parseCrl, type RevocationList } from "../../trust/crl.js";
 import { checkOcspResponse, ocspRequest, ocspUrlsOf } from "../../trust/ocsp.js";
 import type { Certificate } from "../../trust/x509.js";
 
@@ -109,7 +110,7 @@ async function diskCachedCrl(url: string, options: RevocationCheckOptions, now: 
 
 /** The delta CRL a certificate or its base CRL points to (freshestCRL), if any. */
 async function deltaFor(certificate: Certificate, base: RevocationList, options: RevocationCheckOptions, now: Date): Promise<RevocationList | undefined> {
-  const extension = certificate.extension(CRL_OID.FRESHEST_CRL) ?? base.extensions.find((candidate) => candidate.oid === CRL_OID.FRESHEST_CRL);
+  const extension = certificate.extension(OID.FRESHEST_CRL) ?? base.extensions.find((candidate) => candidate.oid === OID.FRESHEST_CRL);
   if (extension === undefined) return undefined;
   const urls = distributionPointUris(extension.value).filter(httpOnly);
   if (urls.length === 0) return undefined;

@@ -3,9 +3,10 @@
  * a TSA certificate the token carries, which must chain to a root of the statement's `tsa` trust stores and be
  * valid at the timestamp's time. The result is the time range [genTime - accuracy, genTime + accuracy].
  */
-import { OID, Certificate, CertificateError } from "../../trust/x509.js";
+import { OID } from "../../internal/oids.js";
+import { Certificate, CertificateError } from "../../trust/x509.js";
 import { parseTimestampToken, TimestampError, type TimestampToken } from "../../trust/rfc3161.js";
-import { readRoot } from "../../trust/der.js";
+import { readRoot } from "../../internal/der.js";
 import { goName, goSubject } from "./distinguished-name.js";
 
 export interface TimestampRange {

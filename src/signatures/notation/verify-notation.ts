@@ -8,9 +8,8 @@
 import { verify as verifySignature, type KeyObject } from "node:crypto";
 import { SignetError, type ErrorCode } from "../../errors/index.js";
 import { appendAll } from "../../internal/arrays.js";
-import { CRL_OID } from "../../trust/crl.js";
-import { AUTHORITY_INFO_ACCESS } from "../../trust/ocsp.js";
-import { Certificate, CertificateError, OID } from "../../trust/x509.js";
+import { OID } from "../../internal/oids.js";
+import { Certificate, CertificateError } from "../../trust/x509.js";
 import { distinguishedNameOfSubject, formatDistinguishedName, goSubject, isSubsetName } from "./distinguished-name.js";
 import type { NotationEnvelope } from "./envelope.js";
 import type { NotationAlgorithm } from "./media-types.js";
@@ -213,7 +212,7 @@ function checkAuthenticTimestamp(envelope: NotationEnvelope, chain: readonly Cer
 function checkRevocation(chain: readonly Certificate[], results: readonly CertificateRevocation[] | undefined): void {
   if (results === undefined) {
     // Certificates that name no CRL or OCSP responder cannot be revoked (the specification's "non-revokable").
-    const revocable = chain.find((certificate) => certificate.extension(CRL_OID.CRL_DISTRIBUTION_POINTS) !== undefined || certificate.extension(AUTHORITY_INFO_ACCESS) !== undefined);
+    const revocable = chain.find((certificate) => certificate.extension(OID.CRL_DISTRIBUTION_POINTS) !== undefined || certificate.extension(OID.AUTHORITY_INFO_ACCESS) !== undefined);
     if (revocable !== undefined) fail("NOTATION_REVOCATION_UNKNOWN", `the revocation status of certificate "${subjectOf(revocable)}" was not checked`);
     return;
   }

@@ -1,8 +1,6 @@
 import type { Digest } from "../../internal/digest.js";
-import { isDigest } from "../../internal/digest.js";
 import { goJsonStringify, sortedRecord } from "../../internal/go-json.js";
-import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
-import { SignetError } from "../../errors/index.js";
+import { readSignedImagePayload, type SignedImagePayloadFormat } from "./signed-image-payload.js";
 
 /** The `type` of cosign's simple-signing payload (sigstore/sigstore pkg/signature/payload). */
 export const COSIGN_SIGNATURE_TYPE = "cosign container image signature";
@@ -38,31 +36,29 @@ export function createSimpleSigningPayload(claims: PayloadClaims): Buffer {
   return Buffer.from(goJsonStringify(payload), "utf8");
 }
 
+const COSIGN_PAYLOAD: SignedImagePayloadFormat = {
+  type: COSIGN_SIGNATURE_TYPE,
+  name: "cosign signature payload",
+  hint: "The signed payload is not a cosign image signature (it may be an attestation or another attachment).",
+  optionalMayBeNull: true,
+};
+
 /**
- * Parses payload bytes whose signature has already verified. Everything is checked: a payload of another
- * type (an attestation, an atomic signature, plain text) is not a cosign image signature.
+ * THE parser of cosign simple-signing payloads, for every caller (the verify path and policy.json's
+ * sigstoreSigned alike). Call it on payload bytes whose signature has verified; it checks the structure as
+ * strictly as containers/image's UntrustedSigstorePayload (signed-image-payload.ts): exactly `critical` and
+ * `optional`; `critical` exactly `type` (this type), `image` and `identity`; no key twice, no case variant of a
+ * known key, no byte order mark, nothing after the JSON. Throws SIG_PAYLOAD_INVALID. The claims it returns are
+ * still the signer's: the caller compares the digest with the image's.
  */
-export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPayload {
-  const value = parseJsonBytes(bytes, "signature payload", "SIG_PAYLOAD_INVALID");
-  const fail = (why: string): never => {
-    throw new SignetError("SIG_PAYLOAD_INVALID", `signature payload ${why}`);
-  };
-  if (!isRecord(value)) return fail("is not a JSON object");
-  const critical = value["critical"];
-  if (!isRecord(critical)) return fail("has no critical section");
-  if (critical["type"] !== COSIGN_SIGNATURE_TYPE) {
-    return fail(`has type ${JSON.stringify(critical["type"])}, expected ${JSON.stringify(COSIGN_SIGNATURE_TYPE)}`);
-  }
-  const identity = critical["identity"];
-  const image = critical["image"];
-  if (!isRecord(identity) || typeof identity["docker-reference"] !== "string") return fail("has no critical.identity.docker-reference");
-  if (!isRecord(image) || typeof image["docker-manifest-digest"] !== "string") return fail("has no critical.image.docker-manifest-digest");
-  const digest = image["docker-manifest-digest"];
-  if (!isDigest(digest)) return fail(`names an invalid digest ${JSON.stringify(digest.slice(0, 80))}`);
-  const optional = value["optional"];
-  if (optional !== null && optional !== undefined && !isRecord(optional)) return fail("has an optional section that is not an object");
+export function parseSimpleSigningPayload(untrustedBytes: Uint8Array): SimpleSigningPayload {
+  const payload = readSignedImagePayload(untrustedBytes, COSIGN_PAYLOAD);
   return {
-    critical: { identity: { "docker-reference": identity["docker-reference"] }, image: { "docker-manifest-digest": digest }, type: COSIGN_SIGNATURE_TYPE },
-    optional: optional ?? null,
+    critical: {
+      identity: { "docker-reference": payload.dockerReference },
+      image: { "docker-manifest-digest": payload.manifestDigest },
+      type: COSIGN_SIGNATURE_TYPE,
+    },
+    optional: payload.optional === null ? null : { ...payload.optional },
   };
 }

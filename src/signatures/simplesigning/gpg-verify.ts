@@ -3,6 +3,8 @@ import type { GpgKeyring, KeyCandidate } from "./gpg-keyring.js";
 import { UnsupportedAlgorithmError, verifySignatureValues } from "./openpgp-crypto.js";
 import { PacketFormatError } from "./openpgp-packets.js";
 import { MessageFormatError, parseSignedMessage, type UntrustedSignedMessage } from "./openpgp-signed-message.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** Why a GPG signature was refused; `details.reason` of the SIG_INVALID error. */
 export type GpgRejectionReason =
@@ -34,7 +36,7 @@ export interface GpgVerifyOptions {
 }
 
 /** Signatures are small; anything bigger is refused before parsing (containers/image: MaxSignatureBodySize). */
-export const MAX_GPG_SIGNATURE_BYTES = 4 * 1024 * 1024;
+export const MAX_GPG_SIGNATURE_BYTES = LIMITS.gpgSignatureBytes;
 
 const HINT = "No trusted GPG key made this signature, or it was changed; the reason says which check failed.";
 
@@ -165,8 +167,9 @@ function dearmorIfArmored(bytes: Uint8Array): Uint8Array {
   let i = begin + 1;
   while (i < end && lines[i]!.trim() !== "") i++; // armor headers
   const body = lines.slice(i + 1, end).filter((l) => !l.startsWith("=")).join("");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw reject("malformed", "the armored message is not base64");
-  return Buffer.from(body, "base64");
+  const decoded = decodeBase64Strict(body, "std-exact");
+  if (decoded === undefined) throw reject("malformed", "the armored message is not base64");
+  return decoded;
 }
 
 function fingerprintOf(key: { getFingerprint(): string }): string {

@@ -34,7 +34,7 @@ export interface WriteLookasideOptions {
   maxSignatures?: number;
 }
 
-export const LOOKASIDE_SIGNATURE_MAX_BYTES = 4 * 1024 * 1024;
+export const LOOKASIDE_SIGNATURE_MAX_BYTES = LIMITS.lookasideSignatureBytes;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

@@ -1,5 +1,6 @@
 import { inflateRawSync, inflateSync } from "node:zlib";
 import { PacketFormatError, PacketTag, need, readMpis, readPackets, type RawPacket } from "./openpgp-packets.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /**
  * The structure of a signed OpenPGP message as `gpg --sign` (and so skopeo --sign-by) writes it: an optional
@@ -49,7 +50,7 @@ export interface MessageLimits {
   readonly maxBytes: number;
 }
 
-const MAX_PACKETS = 64;
+const MAX_PACKETS = LIMITS.openpgpPackets;
 
 /** Reads the structure of a signed message; throws MessageFormatError (or PacketFormatError) when it is not one. */
 export function parseSignedMessage(untrustedBytes: Uint8Array, limits: MessageLimits): UntrustedSignedMessage {

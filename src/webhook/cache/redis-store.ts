@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from "ioredis";
 import { SignetError } from "../../errors/index.js";
 import type { CacheErrorListener, CacheStore } from "./cache-store.js";
+import { LIMITS } from "../../internal/limits.js";
 
 export interface RedisStoreOptions {
   /** redis://[:password@]host:port[/db], rediss://… (TLS), or unix:///path/to/redis.sock[?db=N]. */
@@ -21,7 +22,7 @@ export interface RedisStoreOptions {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 100;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
-const DEFAULT_MAX_VALUE_BYTES = 256 * 1024;
+const DEFAULT_MAX_VALUE_BYTES = LIMITS.redisValueBytes;
 
 /**
  * A store in Redis, shared by the webhook's replicas. Commands are never queued while Redis is down

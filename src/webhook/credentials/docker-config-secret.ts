@@ -6,6 +6,7 @@
 import { SignetError } from "../../errors/index.js";
 import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import { normalizeAuthKey, type RegistryCredentials } from "../../oci/registry/credentials.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** Normalised registry key ("host" or "host/path") to credentials. */
 export type PullSecretAuths = ReadonlyMap<string, RegistryCredentials>;
@@ -43,8 +44,9 @@ export function parsePullSecret(untrustedBytes: Buffer, label: string): PullSecr
 }
 
 function decodeJson(value: unknown, label: string, key: string): unknown {
-  if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw invalid(label, `${key} is missing or not base64`);
-  return parseJsonBytes(Buffer.from(value, "base64"), `${key} of secret ${label}`, "PULL_SECRET_INVALID");
+  const bytes = typeof value === "string" ? decodeBase64Strict(value) : undefined;
+  if (bytes === undefined) throw invalid(label, `${key} is missing or not base64`);
+  return parseJsonBytes(bytes, `${key} of secret ${label}`, "PULL_SECRET_INVALID");
 }
 
 function decodeEntry(untrustedEntry: unknown): RegistryCredentials | undefined {

@@ -11,10 +11,11 @@ import type { K8sApiReader } from "../../policy/locations/k8s-location.js";
 import { LruCache } from "../cache/lru-cache.js";
 import { parsePullSecret, type PullSecretAuths } from "./docker-config-secret.js";
 import { checkName, PULL_SECRETS_MAX, type PullSecretRefs } from "./pull-secret-refs.js";
+import { LIMITS } from "../../internal/limits.js";
 
 /** A Secret holds at most 1 MiB of data; its JSON answer a little more (base64). */
-const SECRET_ANSWER_MAX_BYTES = 2 * 1024 * 1024;
-const SERVICE_ACCOUNT_ANSWER_MAX_BYTES = 256 * 1024;
+const SECRET_ANSWER_MAX_BYTES = LIMITS.kubernetesSecretBytes;
+const SERVICE_ACCOUNT_ANSWER_MAX_BYTES = LIMITS.kubernetesServiceAccountBytes;
 
 export interface ResolvedPullSecrets {
   /** The secrets that exist, pod's first, then the service account's. */

@@ -135,8 +135,8 @@ describe("signedBy on the dir-img fixtures (policy_eval_signedby_test.go)", () =
     const cases: Array<[string, string, string, RegExp]> = [
       ["image.signature", "public-key.gpg", "SIG_IDENTITY_MISMATCH", /the signature names "testing\/manifest"/],
       ["invalid-reference.signature", "public-key.gpg", "SIG_PAYLOAD_INVALID", /invalid docker reference/],
-      ["invalid-blob.signature", "public-key.gpg", "SIG_PAYLOAD_INVALID", /not JSON/],
-      ["invalid-blob.signature-v3", "public-key.gpg", "SIG_PAYLOAD_INVALID", /not JSON/],
+      ["invalid-blob.signature", "public-key.gpg", "SIG_PAYLOAD_INVALID", /not valid JSON/],
+      ["invalid-blob.signature-v3", "public-key.gpg", "SIG_PAYLOAD_INVALID", /not valid JSON/],
       ["subkey-revoked.signature", "public-key-with-revoked-subkey.gpg", "SIG_INVALID", /revoked/],
       ["expired.signature", "public-key.gpg", "SIG_INVALID", /expired/],
       ["corrupt.signature", "public-key.gpg", "SIG_INVALID", /invalid GPG signature/],

@@ -5,6 +5,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { VECTORS } from "../../helpers/peers.js";
 import { parseImageReference } from "../../../src/oci/reference/index.js";
@@ -60,6 +61,11 @@ describe("sigstoreSigned with a key and a Rekor key", () => {
     assert.ok(["TLOG_PROOF_INVALID", "TLOG_ENTRY_MISSING"].includes(deniedWith(await evaluate(image, KEY_IMAGE, { keyPath: "cosign2.pub", rekorPublicKeyPath: "cosign.pub" }))));
   });
 
+  test("the signature copied onto another image: SIG_DIGEST_MISMATCH", async () => {
+    const other = readFileSync(join(FIXTURES, "image.manifest.json"));
+    assert.equal(deniedWith(await evaluate({ ...image, manifest: other }, KEY_IMAGE, { keyPath: "cosign2.pub", rekorPublicKeyPath: "rekor.pub" })), "SIG_DIGEST_MISMATCH");
+  });
+
   test("a Rekor key that is not ECDSA fails the requirement closed, as containers/image refuses it", async () => {
     assert.equal(deniedWith(await evaluate(image, KEY_IMAGE, { keyPath: "cosign2.pub", rekorPublicKeyPath: "some-rsa-key.pub" })), "KEY_INVALID");
   });
@@ -106,6 +112,13 @@ describe("sigstoreSigned with fulcio", () => {
   test("a key-signed image does not satisfy a fulcio requirement", async () => {
     const keySigned = readDirImage(join(FIXTURES, "dir-img-cosign-key-rekor-valid"));
     assert.equal(deniedWith(await evaluate(keySigned, KEY_IMAGE, { fulcio: FULCIO, rekorPublicKeyPath: "rekor.pub" })), "SIG_INVALID");
+  });
+
+  test("the signature copied onto another image: SIG_DIGEST_MISMATCH (the payload's digest is bound, security case A.1)", async () => {
+    const other = readFileSync(join(FIXTURES, "image.manifest.json"));
+    const decision = await evaluate({ ...image, manifest: other }, FULCIO_IMAGE, { fulcio: FULCIO, rekorPublicKeyPath: "rekor.pub" });
+    assert.equal(deniedWith(decision), "SIG_DIGEST_MISMATCH");
+    assert.match(decision.requirements[0]!.signatures[0]!.reason, /signed by .*mitr@redhat\.com.*|the signature is for sha256:/);
   });
 
   test("the signed identity rule still applies (matchExact against an untagged signature)", async () => {

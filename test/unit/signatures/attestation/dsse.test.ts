@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { generateSigningKey } from "../../../../src/keys/index.js";
 import { IN_TOTO_PAYLOAD_TYPE, parseDsseEnvelope, preAuthEncoding, signDsseEnvelope, verifyDsseSignatures } from "../../../../src/signatures/attestation/dsse.js";
-import { findDuplicateKey } from "../../../../src/signatures/attestation/unique-keys-json.js";
 import { assertRejectsWithCode } from "../../../helpers/assert-code.js";
 
 const key = generateSigningKey();
@@ -64,12 +63,3 @@ describe("DSSE", () => {
   });
 });
 
-describe("findDuplicateKey", () => {
-  test("finds keys repeated in one object at any depth, not across objects", () => {
-    assert.equal(findDuplicateKey('{"a":1,"b":{"c":1,"c":2}}'), "c");
-    assert.equal(findDuplicateKey('{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}'), undefined);
-    assert.equal(findDuplicateKey('{"a\\"b":1,"a\\u0022b":2}'), 'a"b');
-    assert.equal(findDuplicateKey('["a","a",{"k":"v","v":"k"}]'), undefined);
-    assert.equal(findDuplicateKey('{"s":"{\\"x\\":1,\\"x\\":2}"}'), undefined);
-  });
-});

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { VECTORS } from "../../../helpers/peers.js";
 import { parseCertificateFile } from "../../../../src/signatures/notation/trust-store-files.js";
 import { NotationTimestampError, validateTimestampingChain, verifyNotationTimestamp } from "../../../../src/signatures/notation/timestamp.js";
-import { CrlError, CRL_OID, distributionPointUris, parseCrl } from "../../../../src/trust/crl.js";
+import { CrlError, distributionPointUris, parseCrl } from "../../../../src/trust/crl.js";
+import { OID } from "../../../../src/internal/oids.js";
 import { parseTimestampToken, TimestampError } from "../../../../src/trust/rfc3161.js";
 import { Certificate } from "../../../../src/trust/x509.js";
 
@@ -52,7 +53,7 @@ describe("x509/testdata: certificate files (cert_test.go)", () => {
 });
 
 describe("revocation/crl/testdata: distribution points and delta CRLs (fetcher_test.go)", () => {
-  const freshest = (file: string) => certificate("revocation", "crl", "testdata", file).extension(CRL_OID.FRESHEST_CRL)?.value;
+  const freshest = (file: string) => certificate("revocation", "crl", "testdata", file).extension(OID.FRESHEST_CRL)?.value;
   const expectations: Record<string, () => void> = {
     "certificateWithDeltaCRL.cer": () => {
       const urls = distributionPointUris(freshest("certificateWithDeltaCRL.cer"));
@@ -67,7 +68,7 @@ describe("revocation/crl/testdata: distribution points and delta CRLs (fetcher_t
     "certificateWithIncompleteFreshestCRL2.cer": () => assert.deepEqual(distributionPointUris(freshest("certificateWithIncompleteFreshestCRL2.cer")), []),
     "crlWithMultipleFreshestCRLs.crl": () => {
       const list = parseCrl(read("revocation", "crl", "testdata", "crlWithMultipleFreshestCRLs.crl"));
-      const extension = list.extensions.find((candidate) => candidate.oid === CRL_OID.FRESHEST_CRL);
+      const extension = list.extensions.find((candidate) => candidate.oid === OID.FRESHEST_CRL);
       assert.ok(extension, "the base CRL names its delta CRLs");
       assert.ok(distributionPointUris(extension.value).length >= 2);
       // upstream: the second URL answers "invalid crl", which is refused as malformed.

@@ -30,4 +30,51 @@ describe("cosign simple-signing payload", () => {
       await assertRejectsWithCode(() => parseSimpleSigningPayload(Buffer.from(text, "latin1")), "SIG_PAYLOAD_INVALID");
     }
   });
+
+  const DIGEST = `sha256:${"a".repeat(64)}`;
+  const OTHER = `sha256:${"b".repeat(64)}`;
+  const TYPE = "cosign container image signature";
+  const critical = `"identity":{"docker-reference":"example.com/app"},"image":{"docker-manifest-digest":"${DIGEST}"},"type":"${TYPE}"`;
+  const valid = `{"critical":{${critical}},"optional":null}`;
+
+  test("reads cosign's payload with optional null or an object with unknown fields (containers/image's rules)", () => {
+    const parsed = parseSimpleSigningPayload(Buffer.from(valid));
+    assert.equal(parsed.critical.image["docker-manifest-digest"], DIGEST);
+    assert.equal(parsed.critical.identity["docker-reference"], "example.com/app");
+    const annotated = parseSimpleSigningPayload(Buffer.from(valid.replace('"optional":null', '"optional":{"creator":"x","anything":[1],"Creator":2}')));
+    assert.deepEqual(annotated.optional, { creator: "x", anything: [1], Creator: 2 });
+  });
+
+  test("refuses every payload cosign or containers/image refuses, or that could name another digest to cosign", async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ["duplicate docker-manifest-digest", valid.replace(`"docker-manifest-digest":"${DIGEST}"`, `"docker-manifest-digest":"${DIGEST}","docker-manifest-digest":"${OTHER}"`), /duplicate key "docker-manifest-digest"/],
+      ["case-variant digest key", valid.replace(`"docker-manifest-digest":"${DIGEST}"`, `"docker-manifest-digest":"${DIGEST}","Docker-Manifest-Digest":"${OTHER}"`), /case variant of "docker-manifest-digest"/],
+      ["Kelvin-sign variant", valid.replace(`"docker-manifest-digest":"${DIGEST}"`, `"docker-manifest-digest":"${DIGEST}","doc\u212aer-manifest-digest":"${OTHER}"`), /case variant/],
+      ["case-variant image object", valid.replace(`"type":"${TYPE}"`, `"type":"${TYPE}","IMAGE":{"docker-manifest-digest":"${OTHER}"}`), /"IMAGE" in critical, a case variant of "image"/],
+      ["case-variant critical", `{"critical":{${critical}},"Critical":{${critical.replace(DIGEST, OTHER)}},"optional":null}`, /case variant of "critical"/],
+      ["leading BOM", `\ufeff${valid}`, /byte order mark/],
+      ["trailing bytes", `${valid}x`, /after the end/],
+      ["a second document", `${valid}${valid}`, /after the end/],
+      ["missing optional", `{"critical":{${critical}}}`, /lacks the field "optional"/],
+      ["unknown critical field", valid.replace(`"type":"${TYPE}"`, `"type":"${TYPE}","extra":1`), /unknown field "extra" in critical/],
+      ["unknown top-level field", valid.replace('"optional":null', '"optional":null,"extra":1'), /unknown field "extra"/],
+      ["unknown image field", valid.replace(`"${DIGEST}"}`, `"${DIGEST}","x":1}`), /unknown field "x" in critical.image/],
+      ["missing type", valid.replace(`,"type":"${TYPE}"`, ""), /lacks the field "type"/],
+      ["atomic type", valid.replace(TYPE, "atomic container signature"), /critical.type/],
+      ["invalid digest", valid.replace(DIGEST, "sha256:../x"), /invalid critical.image.docker-manifest-digest/],
+      ["digest of wrong type", valid.replace(`"${DIGEST}"`, "5"), /invalid critical.image.docker-manifest-digest/],
+      ["reference of wrong type", valid.replace('"example.com/app"', "5"), /docker-reference that is 5/],
+      ["critical null", '{"critical":null,"optional":null}', /critical that is null/],
+      ["optional a string", valid.replace('"optional":null', '"optional":"text"'), /optional section/],
+      ["creator not a string", valid.replace('"optional":null', '"optional":{"creator":5}'), /optional.creator/],
+      ["fractional timestamp", valid.replace('"optional":null', '"optional":{"timestamp":1.5}'), /optional.timestamp/],
+      ["duplicate annotation", valid.replace('"optional":null', '"optional":{"a":"1","a":"2"}'), /duplicate key "a"/],
+      ["not JSON", "this is not a signature", /not valid JSON/],
+    ];
+    for (const [name, text, pattern] of cases) {
+      const error = await assertRejectsWithCode(() => parseSimpleSigningPayload(Buffer.from(text, "utf8")), "SIG_PAYLOAD_INVALID");
+      assert.match(error.message, pattern, name);
+    }
+    await assertRejectsWithCode(() => parseSimpleSigningPayload(Buffer.from([0x7b, 0xff])), "SIG_PAYLOAD_INVALID");
+  });
 });

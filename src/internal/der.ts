@@ -1,7 +1,8 @@
 /**
- * A minimal DER reader: definite lengths only, every element inside its parent, nothing copied. It serves the
- * X.509, SCT and splicing code, which need the exact bytes of elements (a TBS certificate, an extension) more
- * than a decoded tree.
+ * The one DER reader (and the few encoders signet needs): definite lengths only, minimal length encodings,
+ * single-byte tags, every element inside its parent, nothing copied. It serves X.509, SCTs, RFC 3161 timestamps,
+ * PKCS#8 keys and the webhook's certificate writer, which need the exact bytes of elements (a TBS certificate, an
+ * extension) more than a decoded tree. Readers throw DerError; callers turn it into their own error code.
  */
 
 export interface DerElement {
@@ -31,6 +32,10 @@ export const TAG = {
   GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
   SET: 0x31,
+  /** [0] IMPLICIT, constructed (PKCS#8 attributes, X.509 version). */
+  CONTEXT_CONSTRUCTED_0: 0xa0,
+  /** [1] IMPLICIT, primitive (the PKCS#8 v2, RFC 5958, public key). */
+  CONTEXT_PRIMITIVE_1: 0x81,
 } as const;
 
 /** Reads the element starting at `offset`, which must end by `limit`. */
@@ -136,4 +141,9 @@ export function encodeHeader(tag: number, length: number): Buffer {
   const octets: number[] = [];
   for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
   return Buffer.from([tag, 0x80 | octets.length, ...octets]);
+}
+
+/** One element: the header for `content` under `tag`, then `content`. */
+export function encodeElement(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([encodeHeader(tag, content.length), content]);
 }
