@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { encryptPrivateKey, generateSigningKey, publicKeyToPem } from "../src/keys/index.js";
 import { ImageAccess } from "../src/oci/image-access.js";
 import { createTestImage } from "../src/oci/layout/test-image.js";
-import { verifyImage } from "../src/signatures/cosign/verify-image.js";
+import { verifyImage } from "../src/signatures/verifier/index.js";
 import { mapConcurrently } from "../src/internal/concurrency.js";
 import { cosignEnv, cosignPath, SIGNET_BIN } from "../test/helpers/peers.js";
 import { startRegistry } from "../test/helpers/registry.js";
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const publicKeys = [key.publicKey];
     for (const [label, ref] of [["digest reference", signetImages[0]!.digest], ["tag reference", signetImages[1]!.tag]] as const) {
       const fresh = new ImageAccess();
-      await verifyImage(fresh, ref, { publicKeys });
+      await verifyImage(fresh, ref, { requirement: { kind: "key", publicKeys }, formats: "legacy" });
       console.log(`registry requests per verify (${label}): ${fresh.requestCount()}`);
       await fresh.close();
     }

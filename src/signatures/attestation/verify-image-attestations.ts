@@ -1,7 +1,7 @@
 import type { Digest } from "../../internal/digest.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import type { SignerRequirement } from "../cosign/keyless.js";
-import type { SignatureFormats } from "../cosign/verify-image-sigstore.js";
+import type { SignatureFormats } from "../verifier/verify-digest.js";
 import { explainNoAttestation } from "./attestation-results.js";
 import { discoverLegacyAttestations } from "./discover-attestations.js";
 import type { AttestationVerification, VerifiedAttestation } from "./verify-attestations.js";

@@ -4,7 +4,7 @@
  * follows the no-match action (deny by default). Never throws: a failure to evaluate is a denying verdict
  * marked `error`, and warn-mode policies turn failures into warnings instead.
  */
-import { ERROR_CATALOG, SignetError, toSignetError, type ErrorCode } from "../../errors/index.js";
+import { ERROR_CATALOG, SignetError, mostTelling, toSignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { ContainerImage } from "../admission/types.js";
@@ -14,18 +14,6 @@ import { createSignatureDiscovery, evaluateAuthority, type AuthorityContext } fr
 import { pinnedImageText, resolveImageDigest } from "./pin.js";
 import { evaluatePolicyJson } from "./policy-json.js";
 import type { AuthorityVerdict, EvaluateImageDeps, ImageVerdict, PolicyVerdict } from "./types.js";
-
-/** Codes that say more than "denied", most specific first: the verdict reports the first one found. */
-const CODE_PRECEDENCE: readonly ErrorCode[] = [
-  "SIG_ANNOTATION_MISMATCH",
-  "SIG_DIGEST_MISMATCH",
-  "SIG_IDENTITY_MISMATCH",
-  "SIG_PAYLOAD_INVALID",
-  "SIG_INVALID",
-  "SIG_MISSING",
-  "POLICY_UNSUPPORTED",
-  "POLICY_DENIED",
-];
 
 export async function evaluateImage(image: ContainerImage, policies: CompiledPolicySet, deps: EvaluateImageDeps): Promise<ImageVerdict> {
   const verdict = await abortable(evaluate(image, policies, deps), deps.signal).catch((error: unknown) => errorVerdict(image, toSignetError(error), deps, policies, undefined));
@@ -136,8 +124,8 @@ function combine(image: ContainerImage, digest: Digest, verdicts: PolicyVerdict[
 /** The most specific code among the failed authorities, and the hint that goes with it. */
 function explain(authorities: readonly AuthorityVerdict[], errorOnly: boolean): { code: ErrorCode; hint: string } {
   const failed = authorities.filter((authority) => !authority.allowed && authority.code !== undefined);
-  const codes = new Set(failed.map((authority) => authority.code!));
-  const code = errorOnly ? failed[0]?.code ?? "POLICY_DENIED" : CODE_PRECEDENCE.find((candidate) => codes.has(candidate)) ?? failed[0]?.code ?? "POLICY_DENIED";
+  // The catalog's one ranking (errors/catalog.ts EXPLANATION_RANK), as every other entry point.
+  const code = (errorOnly ? failed[0]?.code : mostTelling(failed)?.code) ?? "POLICY_DENIED";
   const hint = failed.find((authority) => authority.code === code)?.hint ?? ERROR_CATALOG[code].hint;
   return { code, hint };
 }

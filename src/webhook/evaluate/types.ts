@@ -8,6 +8,7 @@ import type { ImageAccess } from "../../oci/image-access.js";
 import type { Repository } from "../../oci/repository.js";
 import type { CompiledPolicy, PolicyFetchers } from "../../policy/index.js";
 import type { ContainerKind } from "../admission/types.js";
+import type { RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { CompiledAttestation, CompiledAuthority, CompiledIdentity, KeylessTrust, PolicyMode, ResourceContext } from "../policy/types.js";
 
 export type NoMatchAction = "deny" | "allow" | "warn";
@@ -80,6 +81,8 @@ export interface KeylessVerificationRequest {
   /** Extra identity from the per-container annotations (compatibility mode): must match too. */
   requiredIdentity?: { subject?: string; issuer?: string };
   now: Date;
+  /** The evaluation's discovery for this repository and digest (each lookup made once per evaluation). */
+  discovery?: RecordDiscovery;
 }
 
 export interface KeylessVerificationResult {

@@ -1,0 +1,61 @@
+/**
+ * Discovery: the I/O half. Reads what is stored next to one image digest in one repository, once, and hands it
+ * on as untrusted signature records. Each source is read at most once per discovery (memoised): an evaluation
+ * that checks several requirements or authorities against the same repository pays for each lookup once.
+ */
+import type { Digest } from "../../internal/digest.js";
+import type { Repository } from "../../oci/repository.js";
+import { discoverCosignSignatures } from "../cosign/discover.js";
+import type { UntrustedSignatureRecord } from "./records.js";
+
+export interface FoundRecords {
+  readonly records: UntrustedSignatureRecord[];
+  /** Where they were looked for, e.g. `registry/app:sha256-<hex>.sig`, `the referrers API (…)`. */
+  readonly searched: string;
+}
+
+export interface RecordDiscovery {
+  readonly repository: Repository;
+  readonly imageDigest: Digest;
+  /** Cosign's `.sig` tag: one manifest and its layers. */
+  legacySignatures(): Promise<FoundRecords>;
+  /** Sigstore bundles among the OCI referrers (referrers API, else the tag schema). */
+  bundles(): Promise<FoundRecords>;
+}
+
+/** Discovery for one digest in one repository; nothing is shared between discoveries (security case B.19). */
+export function createRecordDiscovery(repository: Repository, imageDigest: Digest): RecordDiscovery {
+  let legacy: Promise<FoundRecords> | undefined;
+  let bundles: Promise<FoundRecords> | undefined;
+  return {
+    repository,
+    imageDigest,
+    legacySignatures: () => (legacy ??= readLegacy(repository, imageDigest)),
+    bundles: () => (bundles ??= readBundles(repository, imageDigest)),
+  };
+}
+
+async function readLegacy(repository: Repository, imageDigest: Digest): Promise<FoundRecords> {
+  const discovered = await discoverCosignSignatures(repository, imageDigest);
+  const where = `${repository.displayName}:${discovered.tag}`;
+  return {
+    searched: where,
+    records: discovered.signatures.map((layer) => ({ format: "cosign-legacy", source: `${where} layer ${layer.layerDigest}`, layer })),
+  };
+}
+
+async function readBundles(repository: Repository, imageDigest: Digest): Promise<FoundRecords> {
+  const { discoverSigstoreBundles } = await import("../bundle-oci/discover-bundles.js");
+  const discovered = await discoverSigstoreBundles(repository, imageDigest);
+  const where = discovered.listing.source === "referrers-api" ? `the referrers API (${discovered.listing.where})` : `the referrers tag ${discovered.listing.where}`;
+  return {
+    searched: where,
+    records: discovered.bundles.map((bundle) => ({
+      format: "sigstore-bundle",
+      source: `${repository.displayName} referrer ${bundle.manifestDigest}`,
+      manifestDigest: bundle.manifestDigest,
+      untrustedBundleBytes: bundle.untrustedBundleBytes,
+      untrustedAnnotations: bundle.untrustedAnnotations,
+    })),
+  };
+}
