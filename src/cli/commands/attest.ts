@@ -9,7 +9,7 @@ import type { Command } from "../command.js";
 import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
 import { printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom } from "../signer-options.js";
-import { describeSigner } from "./verify.js";
+import { describeSigner, multiArchOptions } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
 const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
@@ -105,6 +105,8 @@ export const verifyAttestationCommand: Command = {
   statements on stderr; --output json gives the decoded statements. Exits 1 unless every image has one.
 ${SIGNER_USAGE}
   --type TYPE                         ${TYPES} (default custom, as cosign)
+  --platform os/arch[/variant]        for a multi-arch index, verify the platform instance a runtime there pulls
+  -r, --recursive                     for a multi-arch index, verify the index and every platform instance
   --new-bundle-format                 look only for sigstore bundles (referrers)
   -o, --output json                   one JSON document with a result per image, failures included
   --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s`,
@@ -112,6 +114,8 @@ ${SIGNER_USAGE}
     ...SIGNER_OPTIONS,
     type: { type: "string" },
     "new-bundle-format": { type: "boolean" },
+    platform: { type: "string" },
+    recursive: { type: "boolean", short: "r" },
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
   },
@@ -121,13 +125,14 @@ ${SIGNER_USAGE}
     if (images.length === 0) throw new SignetError("USAGE", "verify-attestation needs at least one IMAGE");
     const predicateType = resolvePredicateType(stringOption(context, "type") ?? "custom");
     const setup = await signerSetupFrom(context);
+    const multiArch = multiArchOptions(context);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
       const outcomes = await mapConcurrently(images, 16, async (image): Promise<Outcome> => {
         try {
-          return { image, verified: await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" }) };
+          return { image, verified: await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch }) };
         } catch (error) {
           return { image, error: toSignetError(error) };
         }
@@ -170,8 +175,10 @@ function attestationsJson(image: string, verified: VerifiedImageAttestations): R
     image,
     verified: true,
     digest: verified.digest,
+    ...(verified.index !== undefined ? { index: verified.index } : {}),
     resolvedTag: verified.image.resolvedTag ?? null,
     searched: verified.searched,
+    ...(verified.instances.length > 0 ? { instances: verified.instances.map((i) => ({ digest: i.digest, platform: i.platform, attestations: i.attestations.length })) } : {}),
     attestations: verified.attestations.map((a) => ({
       format: a.format,
       source: a.source,

@@ -64,3 +64,15 @@ export function chooseInstance(instances: readonly Descriptor[], spec: PlatformS
   }
   return chosen;
 }
+
+/**
+ * The digest whose signatures containers/image checks when it pulls `digest` on `platform`: the digest itself for a
+ * single image, the instance for that platform for an index (copy.Image with the default CopySystemImage checks
+ * the policy against the chosen instance, not against the index).
+ */
+export async function pulledInstance(repository: Repository, digest: Digest, platform: PlatformSpec): Promise<{ digest: Digest; platform?: string }> {
+  const shape = await readImageShape(repository, digest);
+  if (shape.kind === "image") return { digest };
+  const chosen = chooseInstance(shape.instances, platform, `${repository.displayName}@${digest}`);
+  return { digest: chosen.digest, platform: formatPlatformSpec(platform) };
+}

@@ -8,6 +8,7 @@ import type { Repository } from "../../oci/repository.js";
 import { discoverCosignSignatures } from "../cosign/discover.js";
 import type { UntrustedSignatureRecord } from "./records.js";
 
+/** Each record's `source` is the digest of what holds it: the `.sig` layer, or the referrer manifest of a bundle. */
 export interface FoundRecords {
   readonly records: UntrustedSignatureRecord[];
   /** Where they were looked for, e.g. `registry/app:sha256-<hex>.sig`, `the referrers API (…)`. */
@@ -40,7 +41,7 @@ async function readLegacy(repository: Repository, imageDigest: Digest): Promise<
   const where = `${repository.displayName}:${discovered.tag}`;
   return {
     searched: where,
-    records: discovered.signatures.map((layer) => ({ format: "cosign-legacy", source: `${where} layer ${layer.layerDigest}`, layer })),
+    records: discovered.signatures.map((layer) => ({ format: "cosign-legacy", source: layer.layerDigest, layer })),
   };
 }
 
@@ -52,7 +53,7 @@ async function readBundles(repository: Repository, imageDigest: Digest): Promise
     searched: where,
     records: discovered.bundles.map((bundle) => ({
       format: "sigstore-bundle",
-      source: `${repository.displayName} referrer ${bundle.manifestDigest}`,
+      source: bundle.manifestDigest,
       manifestDigest: bundle.manifestDigest,
       untrustedBundleBytes: bundle.untrustedBundleBytes,
       untrustedAnnotations: bundle.untrustedAnnotations,

@@ -93,8 +93,8 @@ async function evaluateKey(authority: Extract<CompiledAuthority, { type: "key" }
     formats: authority.signatureFormat === "legacy" ? "legacy" : "auto",
   });
   const signatures = [
-    ...verification.verified.map((signature) => ({ source: signature.source, allowed: true, reason: `verified with the ${authority.keySource}` })),
-    ...verification.rejected.map((rejection) => ({ source: rejection.source, allowed: false, reason: rejection.reason })),
+    ...verification.verified.map((signature) => ({ source: sourceIn(repository, signature), allowed: true, reason: `verified with the ${authority.keySource}` })),
+    ...verification.rejected.map((rejection) => ({ source: sourceIn(repository, rejection), allowed: false, reason: rejection.reason })),
   ];
   if (verification.verified.length === 0) {
     const explanation = explainNoSignature(context.digest, verification, verification.searched);
@@ -138,6 +138,11 @@ async function withAttestations(authority: CompiledAuthority, signed: AuthorityV
   const result = await verifyAttestations({ image: context.image.image, digest: context.digest, signatureRepository: repository, authority, attestations: authority.attestations, now: context.now });
   const attested = fromResult(authority, result);
   return { ...attested, signatures: [...signed.signatures, ...attested.signatures] };
+}
+
+/** Where a signature was found, for the verdict: `registry/app layer sha256:…` or `registry/app referrer sha256:…`. */
+export function sourceIn(repository: Repository, signature: { readonly format: string; readonly source: string }): string {
+  return `${repository.displayName} ${signature.format === "sigstore-bundle" ? "referrer" : "layer"} ${signature.source}`;
 }
 
 /** Authority features whose checks signet does not make yet: each fails the authority closed. */

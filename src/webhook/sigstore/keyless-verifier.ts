@@ -8,6 +8,7 @@
  */
 import { toSignetError } from "../../errors/index.js";
 import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures } from "../../signatures/verifier/index.js";
+import { sourceIn } from "../evaluate/authorities.js";
 import type { KeylessVerificationRequest, KeylessVerificationResult, KeylessVerifier } from "../evaluate/types.js";
 import { describeSigner, keylessRequirement } from "./signer-identity.js";
 import type { KeylessTrustProvider } from "./trust-provider.js";
@@ -40,8 +41,8 @@ async function verifyKeyless(request: KeylessVerificationRequest, options: Keyle
     formats: request.authority.signatureFormat === "legacy" ? "legacy" : "auto",
   });
   const lines: KeylessVerificationResult["signatures"] = [
-    ...verification.verified.map((s) => ({ source: s.source, allowed: true, reason: `${s.signer.kind === "gpg" ? "" : describeSigner(s.signer)}, verified against ${trust.description}` })),
-    ...verification.rejected.map((r) => ({ source: r.source, allowed: false, reason: r.reason })),
+    ...verification.verified.map((s) => ({ source: sourceIn(repository, s), allowed: true, reason: `${s.signer.kind === "gpg" ? "" : describeSigner(s.signer)}, verified against ${trust.description}` })),
+    ...verification.rejected.map((r) => ({ source: sourceIn(repository, r), allowed: false, reason: r.reason })),
   ];
   const accepted = verification.verified[0];
   if (accepted !== undefined) return { verified: true, reason: lines[0]!.reason, signatures: lines };
