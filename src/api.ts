@@ -6,6 +6,7 @@ import type { IdentityPolicy } from "./signatures/bundle/index.js";
 import { signImage, type SignImageResult } from "./signatures/cosign/sign-image.js";
 import { verifyImage, type ImageVerificationResult, type SignatureFormats, type SignatureRequirement } from "./signatures/verifier/index.js";
 import type { TrustMaterial } from "./trust/index.js";
+import type { VerifiedImageAttestations } from "./signatures/attestation/verify-image-attestations.js";
 
 export interface ApiAccessOptions {
   /** Reuse one ImageAccess (pooled connections, cached tokens) across calls; the caller closes it. */
@@ -53,6 +54,11 @@ export type ImageVerifierOptions = VerifyOptions;
 export interface ImageVerifier {
   /** Verifies one image; throws a SignetError with the ranked reason when it has no acceptable signature. */
   verify(image: string, options?: Pick<VerifyOptions, "annotations" | "platform" | "recursive">): Promise<ImageVerificationResult>;
+  /**
+   * Verifies an image's attestations (`.att` layers and sigstore bundles) signed as this verifier requires, of
+   * `predicateType` (a URI or cosign's names: slsaprovenance, spdx, …); throws the ranked reason when none is.
+   */
+  verifyAttestations(image: string, options: { predicateType: string } & Pick<VerifyOptions, "platform" | "recursive">): Promise<VerifiedImageAttestations>;
   /** Closes the registry connections it opened (not a caller's `access`). */
   close(): Promise<void>;
 }
@@ -81,6 +87,20 @@ export async function createImageVerifier(options: ImageVerifierOptions): Promis
       return verifyImage(access, image, {
         requirement,
         ...(annotations === undefined ? {} : { requiredAnnotations: annotations }),
+        ...(options.formats === undefined ? {} : { formats: options.formats }),
+        ...(platform === undefined ? {} : { platform }),
+        ...(recursive === undefined ? {} : { recursive }),
+      });
+    },
+    async verifyAttestations(image, { predicateType, platform, recursive }) {
+      if (requirement.kind === "gpg") throw new SignetError("OPTION_CONFLICT", "attestations are signed with sigstore keys or identities, not GPG");
+      const [{ resolvePredicateType }, { verifyImageAttestations }] = await Promise.all([
+        import("./signatures/attestation/predicate-types.js"),
+        import("./signatures/attestation/verify-image-attestations.js"),
+      ]);
+      return verifyImageAttestations(access, image, {
+        signer: requirement,
+        predicateType: resolvePredicateType(predicateType),
         ...(options.formats === undefined ? {} : { formats: options.formats }),
         ...(platform === undefined ? {} : { platform }),
         ...(recursive === undefined ? {} : { recursive }),

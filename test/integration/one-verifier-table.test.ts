@@ -55,6 +55,10 @@ interface Row {
   readonly expected: Verdict;
   /** Multi-arch: "instance" runs every entry point on the linux/amd64 instance of the index (--platform, --multi-arch instance). */
   readonly multiArch?: "index" | "instance";
+  /** The image is named by its digest instead of the tag v1. */
+  readonly byDigest?: boolean;
+  /** An attestation of this predicate type is required too (library verifyAttestations, verify-attestation, a CIP authority's attestations). */
+  readonly attestation?: string;
   /** Entry points that answer otherwise by their ecosystem's definition, with that answer (or "n/a": not a format they read). */
   readonly differs?: Partial<Record<EntryPoint, Verdict | "n/a">>;
 }
@@ -99,6 +103,35 @@ const ROWS: Row[] = [
   },
   { name: "multi-arch: only the linux/amd64 instance is signed; the instance is verified", repo: "multi-instance", multiArch: "instance", expected: ALLOWED },
   { name: "multi-arch: index and instances signed", repo: "multi-both", multiArch: "instance", expected: ALLOWED },
+  {
+    name: "attestation: a SLSA provenance attestation by the trusted key",
+    repo: "attested",
+    attestation: "slsaprovenance",
+    expected: ALLOWED,
+    differs: { policy: "n/a", "webhook-policy-json": "n/a" }, // policy.json has no attestation requirement
+  },
+  {
+    name: "attestation: signed and attested, but no attestation of the required type",
+    repo: "attested-other",
+    attestation: "spdx",
+    expected: DENIED("ATTESTATION_TYPE_MISMATCH"),
+    differs: { policy: "n/a", "webhook-policy-json": "n/a" },
+  },
+  // The Confidential Containers guide's security-policy.json shape: `repo:tag` -> sigstoreSigned with keyPath and no
+  // signedIdentity (so matchRepoDigestOrExact), `repo` -> signedBy GPG. Cosign signatures name only the repository.
+  {
+    name: "CoCo policy, by tag: the default signedIdentity rejects a cosign signature (image-rs would accept: matchRepository)",
+    repo: "coco",
+    expected: ALLOWED,
+    differs: { policy: DENIED("SIG_IDENTITY_MISMATCH"), "webhook-policy-json": DENIED("SIG_IDENTITY_MISMATCH") },
+  },
+  {
+    name: "CoCo policy, by digest: the repository's signedBy GPG scope applies, and the image has no GPG signature",
+    repo: "coco",
+    byDigest: true,
+    expected: ALLOWED,
+    differs: { policy: DENIED("SIG_MISSING"), "webhook-policy-json": DENIED("SIG_MISSING") },
+  },
 ];
 
 describe("one verifier: library, signet verify, signet policy verify and the webhook agree", () => {
@@ -113,7 +146,8 @@ describe("one verifier: library, signet verify, signet policy verify and the web
   const verifiers: Partial<Record<"key" | "alice" | "bob", ImageVerifier>> = {};
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, COSIGN_PASSWORD: "table", HOME: dir, SIGNET_TUF_ROOT: join(dir, "tuf") });
   const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env: env(), cwd: dir });
-  const image = (row: Row): string => `${host}/table/${row.repo}:v1`;
+  const digests = new Map<string, Digest>();
+  const image = (row: Row): string => (row.byDigest === true ? `${host}/table/${row.repo}@${digests.get(row.repo)!}` : `${host}/table/${row.repo}:v1`);
   /** Which trust each repository is checked with. */
   const trustOf = (repo: string): "key" | "alice" | "bob" | "gpg" => (repo === "keyless" ? "alice" : repo === "keyless-bob" ? "bob" : repo === "gpg" ? "gpg" : "key");
 
@@ -134,10 +168,24 @@ describe("one verifier: library, signet verify, signet policy verify and the web
     signer = signingSetup();
     otherSigner = signingSetup();
     writeFileSync(join(dir, "trusted.pub"), signer.publicKeyPem);
-    const push = (repo: string, platforms?: string[]) => pushTestImage(host, `table/${repo}`, "v1", `one-verifier ${repo}`, platforms);
+    writeFileSync(join(dir, "trusted.key"), signer.key.privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    const push = async (repo: string, platforms?: string[]) => {
+      const digest = await pushTestImage(host, `table/${repo}`, "v1", `one-verifier ${repo}`, platforms);
+      digests.set(repo, digest);
+      return digest;
+    };
 
     await push("key");
     await signer.sign(`${host}/table/key:v1`);
+    writeFileSync(join(dir, "provenance.json"), JSON.stringify({ builder: { id: "https://ci.example.test" }, buildType: "https://example.test/build" }));
+    for (const repo of ["attested", "attested-other"]) {
+      await push(repo);
+      await signer.sign(`${host}/table/${repo}:v1`);
+      const attested = await signet(["attest", "--key", "trusted.key", "--tlog-upload=false", "--predicate", "provenance.json", "--type", "slsaprovenance", `${host}/table/${repo}:v1`]);
+      assert.equal(attested.status, 0, `signet attest: ${attested.stderr}`);
+    }
+    await push("coco");
+    await signer.sign(`${host}/table/coco:v1`);
     await push("unsigned");
     await push("other-key");
     await otherSigner.sign(`${host}/table/other-key:v1`);
@@ -154,9 +202,7 @@ describe("one verifier: library, signet verify, signet policy verify and the web
     await push("copied");
     await signer.transplant(`${host}/table/copied:v1`, await push("key"));
 
-    // A key-based sigstore bundle: the library's key, written as a PEM private key for `signet sign`.
-    const privatePem = signer.key.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    writeFileSync(join(dir, "trusted.key"), privatePem);
+    // A key-based sigstore bundle (the key written as a PEM private key above).
     await push("bundle");
     const bundled = await signet(["sign", "--key", "trusted.key", "--new-bundle-format", "--tlog-upload=false", `${host}/table/bundle:v1`]);
     assert.equal(bundled.status, 0, `signet sign --new-bundle-format: ${bundled.stderr}`);
@@ -204,6 +250,8 @@ describe("one verifier: library, signet verify, signet policy verify and the web
       const trust = trustOf(row.repo);
       scopes[`${host}/table/${row.repo}`] = trust === "key" ? keyed : trust === "gpg" ? [{ type: "signedBy", keyType: "GPGKeys", keyPath: gpgHome.publicKeyPath }] : fulcio(trust === "alice" ? ALICE : BOB);
     }
+    scopes[`${host}/table/coco:v1`] = [{ type: "sigstoreSigned", keyPath: join(dir, "trusted.pub") }];
+    scopes[`${host}/table/coco`] = [{ type: "signedBy", keyType: "GPGKeys", keyPath: gpgHome.publicKeyPath }];
     writeFileSync(join(dir, "policy.json"), JSON.stringify({ default: [{ type: "reject" }], transports: { docker: scopes } }));
 
     // ClusterImagePolicies: the same trust per repository.
@@ -222,7 +270,12 @@ describe("one verifier: library, signet verify, signet policy verify and the web
     const cips: Record<string, string> = {};
     for (const row of ROWS) {
       const trust = trustOf(row.repo);
-      if (trust === "key") cips[`${row.repo}.yaml`] = keyPolicyYaml(`table-${row.repo}`, `${host}/table/${row.repo}:*`, signer.publicKeyPem);
+      if (trust === "key") {
+        // The image by tag or by digest; with the row's attestation required by the authority.
+        const attestations = row.attestation === undefined ? "" : `    attestations:\n    - name: required\n      predicateType: ${row.attestation}\n`;
+        cips[`${row.repo}.yaml`] =
+          keyPolicyYaml(`table-${row.repo}`, `${host}/table/${row.repo}:*`, signer.publicKeyPem).replace(/^ {2}- glob: .*$/m, (line) => `${line}\n  - glob: "${host}/table/${row.repo}@*"`) + attestations;
+      }
       if (trust === "alice" || trust === "bob") cips[`${row.repo}.yaml`] = keyless(`table-${row.repo}`, row.repo, trust === "alice" ? ALICE : BOB);
     }
     const common = ["--deadline", "20s", "--trusted-root", join(dir, "root.json"), "--platform", PLATFORM];
@@ -249,7 +302,9 @@ describe("one verifier: library, signet verify, signet policy verify and the web
     const trust = trustOf(row.repo);
     if (trust === "gpg") return { allowed: false };
     try {
-      await verifiers[trust]!.verify(image(row), row.multiArch === "instance" ? { platform: PLATFORM } : {});
+      const platform = row.multiArch === "instance" ? { platform: PLATFORM } : {};
+      if (row.attestation !== undefined) await verifiers[trust]!.verifyAttestations(image(row), { predicateType: row.attestation, ...platform });
+      else await verifiers[trust]!.verify(image(row), platform);
       return ALLOWED;
     } catch (error) {
       assert.ok(SignetError.is(error), String(error));
@@ -260,7 +315,8 @@ describe("one verifier: library, signet verify, signet policy verify and the web
   async function cli(row: Row): Promise<Verdict> {
     const trust = trustOf(row.repo);
     const signerArgs = trust === "key" ? ["--key", "trusted.pub"] : ["--certificate-identity", trust === "alice" ? ALICE : BOB, "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json"];
-    const result = await signet(["verify", ...signerArgs, ...(row.multiArch === "instance" ? ["--platform", PLATFORM] : []), "--output", "json", image(row)]);
+    const command = row.attestation === undefined ? ["verify"] : ["verify-attestation", "--type", row.attestation];
+    const result = await signet([...command, ...signerArgs, ...(row.multiArch === "instance" ? ["--platform", PLATFORM] : []), "--output", "json", image(row)]);
     const report = JSON.parse(result.stdout) as { images: { verified: boolean; error?: { code: ErrorCode } }[] };
     const [only] = report.images;
     return only!.verified ? ALLOWED : DENIED(only!.error!.code);

@@ -1,5 +1,9 @@
 import { mostTelling } from "../../errors/index.js";
-import type { RecordsVerification, VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { Digest } from "../../internal/digest.js";
+import { verifySignatureRecords, type RecordsVerification, type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { SignedIdentityConfig } from "../config/index.js";
+import type { RequirementContext } from "../evaluation-context.js";
+import { matchSignedIdentity } from "../identity/index.js";
 import type { KeySourceConfig } from "../config/index.js";
 import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
 
@@ -123,4 +127,28 @@ export function toSignatureVerdicts(
     });
   }
   return { verdicts, ignored, signatureCount };
+}
+
+/**
+ * A policy.json signature requirement's check: the one image verifier over the records, with the requirement's
+ * trust and its signedIdentity as the claims rule; signatures are ORed, so it stops at the first accepted one.
+ */
+export function verifyRequirementSignatures(
+  context: RequirementContext,
+  imageDigest: Digest,
+  signedIdentity: SignedIdentityConfig,
+  records: readonly UntrustedSignatureRecord[],
+  requirement: SignatureRequirement,
+): Promise<RecordsVerification> {
+  return verifySignatureRecords({
+    records,
+    requirement,
+    claims: {
+      imageDigest,
+      repository: context.imageName,
+      signedIdentity: (untrustedSignedReference) => matchSignedIdentity(signedIdentity, context.dockerReference, untrustedSignedReference),
+      now: context.now,
+    },
+    firstAcceptedOnly: true,
+  });
 }

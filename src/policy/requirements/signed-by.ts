@@ -7,13 +7,12 @@ import { SignetError } from "../../errors/index.js";
 import { GpgKeyring, parseGpgKeyring } from "../../signatures/simplesigning/gpg.js";
 import { parseSignatureBlob } from "../../signatures/simplesigning/signature-blob.js";
 import type { KeySourceConfig, SignedByConfig } from "../config/index.js";
-import { verifySignatureRecords, type VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { VerifiedSigner } from "../../signatures/verifier/index.js";
 import type { RequirementOutcome } from "../decision.js";
 import type { UntrustedGpgSignature } from "../evaluation-context.js";
-import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyLoader, KeyLoadResult } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
-import { describeKeySource, summarizeSignatures, toSignatureVerdicts } from "./signature-outcomes.js";
+import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequirementSignatures } from "./signature-outcomes.js";
 
 export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader): Promise<CompiledRequirement> {
   const keysLabel = describeKeySource(config.keys);
@@ -51,17 +50,13 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
         if (blob.format === "simple-signing") simpleSignatures.push({ source: signature.source, untrustedBytes: blob.untrustedSignature });
       }
       // The one image verifier (signatures/verifier) with the keyring as the requirement; one accepted is enough.
-      const verification = await verifySignatureRecords({
-        records: simpleSignatures.map((signature) => ({ format: "simple-signing", source: signature.source, untrustedSignature: signature.untrustedBytes })),
-        requirement: { kind: "gpg", keyring: keyring.keys[0]!.key },
-        claims: {
-          imageDigest,
-          repository: context.imageName,
-          signedIdentity: (untrustedSignedReference) => matchSignedIdentity(config.signedIdentity, context.dockerReference, untrustedSignedReference),
-          now: context.now,
-        },
-        firstAcceptedOnly: true,
-      });
+      const verification = await verifyRequirementSignatures(
+        context,
+        imageDigest,
+        config.signedIdentity,
+        simpleSignatures.map((signature) => ({ format: "simple-signing", source: signature.source, untrustedSignature: signature.untrustedBytes })),
+        { kind: "gpg", keyring: keyring.keys[0]!.key },
+      );
       const { verdicts } = toSignatureVerdicts(verification, describeGpgSigner, {
         acceptedBy: keysLabel,
         unverified: ({ reason, hint }) => ({ reason, ...(hint === undefined ? {} : { hint: hint.replace("not in the keyring", `not in ${keysLabel}`) }) }),

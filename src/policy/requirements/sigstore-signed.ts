@@ -10,15 +10,14 @@
  */
 import { SignetError } from "../../errors/index.js";
 import { parsePublicKeyPem, publicKeyToPem } from "../../keys/index.js";
-import { verifySignatureRecords, type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
+import { type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
 import type { TrustMaterial } from "../../trust/index.js";
 import type { SigstoreSignedConfig } from "../config/index.js";
 import type { RequirementOutcome } from "../decision.js";
 import type { RequirementContext } from "../evaluation-context.js";
-import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
-import { describeKeySource, summarizeSignatures, toSignatureVerdicts } from "./signature-outcomes.js";
+import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequirementSignatures } from "./signature-outcomes.js";
 
 /** The media type of a cosign signature layer; other attachments are not signatures. */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -135,17 +134,7 @@ async function evaluateWith(
   if ("failure" in fetched) return fetched.failure;
   const { imageDigest, signatures: set } = fetched;
   const records: UntrustedSignatureRecord[] = set.signatures.map((attachment) => ({ format: "cosign-legacy", source: attachment.source, layer: attachment.signature }));
-  const verification = await verifySignatureRecords({
-    records,
-    requirement,
-    claims: {
-      imageDigest,
-      repository: context.imageName,
-      signedIdentity: (untrustedSignedReference) => matchSignedIdentity(config.signedIdentity, context.dockerReference, untrustedSignedReference),
-      now: context.now,
-    },
-    firstAcceptedOnly: true,
-  });
+  const verification = await verifyRequirementSignatures(context, imageDigest, config.signedIdentity, records, requirement);
   const { verdicts, ignored, signatureCount } = toSignatureVerdicts(verification, describe, unverified === undefined ? {} : { unverified });
   const missingHint =
     set.notReadBecause !== undefined

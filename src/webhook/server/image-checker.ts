@@ -136,7 +136,11 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
         repository: identityOf({ transport: "docker", reference }),
         digest,
         policyVersion: version,
-        inputs: evaluationInputs(image, resource, resourceDependent),
+        inputs: {
+          ...evaluationInputs(image, resource, resourceDependent),
+          // policy.json decides by the name as written (tag or digest scope, signedIdentity): one verdict per form.
+          ...(state.policyJson !== undefined ? { "policy.json name": reference.digest !== undefined || reference.tag === undefined ? "@digest" : `:${reference.tag}` } : {}),
+        },
       };
       const hit = await options.cache.getVerdict(parts);
       if (hit !== undefined && hit.verdict.digest === digest) {
