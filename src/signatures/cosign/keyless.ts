@@ -11,7 +11,6 @@
  */
 import type { KeyObject } from "node:crypto";
 import { SignetError, mostTelling } from "../../errors/index.js";
-import { verifyWithKey } from "../../keys/sign-verify.js";
 import type { TrustMaterial } from "../../trust/index.js";
 import {
   compileIdentityPolicy,
@@ -24,6 +23,7 @@ import {
   type IdentityPolicy,
   type VerifiedBundle,
 } from "../bundle/index.js";
+import { isKeyOnly, verifyKeyOnlySigner } from "./key-signer.js";
 import { CosignAnnotation } from "./signature-manifest.js";
 
 export type SignerRequirement =
@@ -76,13 +76,7 @@ export interface LegacySignedMaterial {
 export function verifyLegacySigner(requirement: SignerRequirement, material: LegacySignedMaterial): SignerProof {
   const annotations = material.untrustedAnnotations;
   // A key with no log, or with the log waived (cosign's --insecure-ignore-tlog): the key alone decides.
-  if (requirement.kind === "key" && requirement.log?.required !== true) {
-    const signature = decodeBase64Strict(material.signatureBase64);
-    if (signature === undefined) throw new SignetError("SIG_INVALID", "the signature is not valid base64");
-    const keyIndex = requirement.publicKeys.findIndex((key) => verifyWithKey(key, material.signedBytes, signature));
-    if (keyIndex === -1) throw new SignetError("SIG_INVALID", "signature does not verify with the given key");
-    return { kind: "key", keyIndex, tlog: requirement.log === undefined ? "not-configured" : "ignored" };
-  }
+  if (isKeyOnly(requirement)) return verifyKeyOnlySigner(requirement, material);
   const layer = {
     payload: material.signedBytes,
     signatureBase64: material.signatureBase64,
@@ -238,12 +232,4 @@ function mostSpecific(failures: readonly SignetError[]): SignetError {
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function decodeBase64Strict(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (trimmed.length % 4 !== 0 || !BASE64.test(trimmed)) return undefined;
-  return Buffer.from(trimmed, "base64");
 }

@@ -12,14 +12,11 @@
 import { SignetError, type ErrorCode } from "../../errors/index.js";
 import { digestAlgorithm, digestHex, isDigest, type Digest } from "../../internal/digest.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
-import { checkAttestationPayload, precheckAttestationBundle } from "../attestation/check-attestation.js";
 import { COSIGN_SIGN_PREDICATE_TYPE } from "../attestation/predicate-types.js";
-import { parseUniqueKeysJson } from "../attestation/unique-keys-json.js";
 import { BundleAnnotation } from "../bundle-oci/media-types.js";
-import { verifyBundleSigner, verifyLegacySigner } from "../cosign/keyless.js";
+import { isKeyOnly, verifyKeyOnlySigner } from "../cosign/key-signer.js";
 import { CosignAnnotation } from "../cosign/signature-manifest.js";
 import { COSIGN_SIGNATURE_TYPE, parseSimpleSigningPayload } from "../payload/simple-signing.js";
-import { verifyGpgSignature } from "../simplesigning/gpg.js";
 import { ATOMIC_SIGNATURE_TYPE, parseAtomicPayload } from "../simplesigning/payload.js";
 import type { SignatureRejection, SignatureRequirement, SignedClaimsRule, UntrustedSignatureRecord, VerifiedSignature, VerifiedSigner } from "./records.js";
 
@@ -28,14 +25,18 @@ export type RecordVerdict =
   | { readonly verdict: "rejected"; readonly rejection: SignatureRejection }
   | { readonly verdict: "ignored"; readonly reason: string };
 
-/** Verifies one record against one requirement and the claims rule. Never throws a SignetError: it is the verdict. */
+/**
+ * Verifies one record against one requirement and the claims rule. Never throws a SignetError: it is the verdict.
+ * Pure; the certificate, log, bundle and OpenPGP code is loaded on first use only (a key-only verify of `.sig`
+ * layers loads none of it).
+ */
 export async function verifySignatureRecord(record: UntrustedSignatureRecord, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
   try {
     switch (record.format) {
       case "cosign-legacy":
-        return verifyCosignLayer(record, requirement, claims);
+        return await verifyCosignLayer(record, requirement, claims);
       case "sigstore-bundle":
-        return verifyBundle(record, requirement, claims);
+        return await verifyBundle(record, requirement, claims);
       case "simple-signing":
         return await verifySimpleSigning(record, requirement, claims);
     }
@@ -53,7 +54,7 @@ class Rejected extends Error {
   }
 }
 
-function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { format: "cosign-legacy" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): RecordVerdict {
+async function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { format: "cosign-legacy" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
   const layer = record.layer;
   if (layer.mediaType !== MediaType.CosignSimpleSigning) {
     // containers/image and cosign's own listing skip attachments of other types: they are not signatures.
@@ -62,7 +63,8 @@ function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { format: "
   if (requirement.kind === "gpg") throw new SignetError("SIG_INVALID", "a cosign signature cannot satisfy a GPG keyring requirement");
   const signatureBase64 = layer.untrustedAnnotations[CosignAnnotation.signature] ?? layer.untrustedSignatureBase64;
   if (signatureBase64 === undefined || signatureBase64 === "") throw new SignetError("SIG_INVALID", `the layer has no ${CosignAnnotation.signature} annotation`);
-  const signer = verifyLegacySigner(requirement, { signedBytes: layer.untrustedPayload, signatureBase64, untrustedAnnotations: layer.untrustedAnnotations });
+  const material = { signedBytes: layer.untrustedPayload, signatureBase64, untrustedAnnotations: layer.untrustedAnnotations };
+  const signer = isKeyOnly(requirement) ? verifyKeyOnlySigner(requirement, material) : (await import("../cosign/keyless.js")).verifyLegacySigner(requirement, material);
   // From here the payload is authentic; now check that it says what we need.
   const payload = afterSigner(record, signer, () => parseSimpleSigningPayload(layer.untrustedPayload));
   const signedDigest = payload.critical.image["docker-manifest-digest"];
@@ -72,10 +74,15 @@ function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { format: "
   return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
 }
 
-function verifyBundle(record: Extract<UntrustedSignatureRecord, { format: "sigstore-bundle" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): RecordVerdict {
+async function verifyBundle(record: Extract<UntrustedSignatureRecord, { format: "sigstore-bundle" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
   const hinted = record.untrustedAnnotations[BundleAnnotation.predicateType];
   if (hinted !== undefined && hinted !== COSIGN_SIGN_PREDICATE_TYPE) return { verdict: "ignored", reason: `an attestation of type ${hinted.slice(0, 200)}, not an image signature` };
   if (requirement.kind === "gpg") throw new SignetError("SIG_INVALID", "a sigstore bundle cannot satisfy a GPG keyring requirement");
+  const [{ checkAttestationPayload, precheckAttestationBundle }, { parseUniqueKeysJson }, { verifyBundleSigner }] = await Promise.all([
+    import("../attestation/check-attestation.js"),
+    import("../attestation/unique-keys-json.js"),
+    import("../cosign/keyless.js"),
+  ]);
   const untrustedBundle = parseUniqueKeysJson(record.untrustedBundleBytes, "the sigstore bundle", "BUNDLE_INVALID");
   precheckAttestationBundle(untrustedBundle);
   const artifact = { digest: { algorithm: digestAlgorithm(claims.imageDigest) as "sha256" | "sha512", hex: digestHex(claims.imageDigest) } };
@@ -114,6 +121,7 @@ async function verifySimpleSigning(record: Extract<UntrustedSignatureRecord, { f
   if (requirement.kind !== "gpg") throw new SignetError("SIG_INVALID", "a GPG simple-signing signature can only satisfy a GPG keyring requirement");
   let verified;
   try {
+    const { verifyGpgSignature } = await import("../simplesigning/gpg.js");
     verified = await verifyGpgSignature(requirement.keyring, record.untrustedSignature, claims.now === undefined ? {} : { now: claims.now });
   } catch (error) {
     if (!SignetError.is(error)) throw error;
