@@ -1,7 +1,9 @@
 import type { SignerProof } from "../signatures/cosign/keyless.js";
+import type { VerifiedSigner } from "../signatures/verifier/index.js";
 
 /** How a verified signer is printed with --output json, for signatures and attestations alike. */
-export function signerToJson(signer: SignerProof): Record<string, unknown> {
+export function signerToJson(signer: SignerProof | VerifiedSigner): Record<string, unknown> {
+  if (signer.kind === "gpg") return { kind: "gpg", fingerprint: signer.fingerprint, signingKeyFingerprint: signer.signingKeyFingerprint, transparencyLog: signer.tlog };
   return {
     kind: signer.kind,
     ...(signer.subject !== undefined ? { subject: signer.subject } : {}),

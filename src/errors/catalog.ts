@@ -64,6 +64,7 @@ export const ERROR_CATALOG = {
   REGISTRY_UNAUTHORIZED: unavailable("Log in with `signet login REGISTRY`, or check the credentials in ~/.docker/config.json or $REGISTRY_AUTH_FILE."),
   REGISTRY_DENIED: unavailable("The credentials lack access to this repository; check the account's permissions."),
   REGISTRY_NOT_FOUND: { category: "unavailable", hint: "Check the repository name, tag and digest.", exitCode: EXIT_CODES.notFound },
+  PLATFORM_NOT_FOUND: rejected("The multi-arch index lists no image for that platform: pick one it lists (--platform os/arch[/variant]), or verify the index itself."),
   REGISTRY_TOO_MANY_REQUESTS: unavailable("The registry is rate limiting; wait and try again, or log in for a higher limit."),
   REGISTRY_ERROR: unavailable("The registry answered with an error; the details give its message."),
   REGISTRY_PROTOCOL: unavailable("The registry's answer does not follow the distribution API; check that the address is a registry."),
@@ -155,4 +156,48 @@ export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 export function isErrorCode(value: string): value is ErrorCode {
   return Object.hasOwn(ERROR_CATALOG, value);
+}
+
+/**
+ * Which rejection best explains why nothing verified, most telling first: the further a signature got through the
+ * checks, the more its rejection says. One that verified but names another identity, lacks an annotation or names
+ * another digest explains more than one whose certificate identity, log entry or chain did not check, which explains more than one that did not verify at all, which explains more than none at all.
+ * Every entry point (library, CLI, policy.json requirements, webhook authorities) ranks with this one list.
+ */
+export const EXPLANATION_RANK: readonly ErrorCode[] = [
+  "SIG_IDENTITY_MISMATCH",
+  "SIG_ANNOTATION_MISMATCH",
+  "SIG_DIGEST_MISMATCH",
+  "ATTESTATION_SUBJECT_MISMATCH",
+  "CERT_IDENTITY_MISMATCH",
+  "TLOG_ENTRY_MISMATCH",
+  "TLOG_PROOF_INVALID",
+  "TLOG_ENTRY_MISSING",
+  "SCT_INVALID",
+  "CERT_CHAIN_INVALID",
+  "TIMESTAMP_INVALID",
+  "SIG_PAYLOAD_INVALID",
+  "ATTESTATION_INVALID",
+  "BUNDLE_INVALID",
+  "SIG_INVALID",
+  "ATTESTATION_TYPE_MISMATCH",
+  "ATTESTATION_MISSING",
+  "SIG_MISSING",
+  "POLICY_UNSUPPORTED",
+  "POLICY_DENIED",
+];
+
+/** The item whose code ranks highest in EXPLANATION_RANK (the first item when none is ranked); undefined for none. */
+export function mostTelling<T extends { readonly code?: ErrorCode | undefined }>(items: readonly T[]): T | undefined {
+  let best: T | undefined;
+  let bestRank = Number.POSITIVE_INFINITY;
+  for (const item of items) {
+    const rank = item.code === undefined ? -1 : EXPLANATION_RANK.indexOf(item.code);
+    const effective = rank === -1 ? EXPLANATION_RANK.length : rank;
+    if (best === undefined || effective < bestRank) {
+      best = item;
+      bestRank = effective;
+    }
+  }
+  return best;
 }

@@ -5,7 +5,7 @@
  */
 import type { Digest } from "../internal/digest.js";
 import type { ImageLocation, ImageReference } from "../oci/reference/index.js";
-import type { UntrustedCosignSignature } from "../signatures/cosign/verify.js";
+import type { UntrustedCosignSignature } from "../signatures/verifier/records.js";
 
 export interface UntrustedGpgSignature {
   /** Where it was read, e.g. "file:///var/lib/sigs/app@sha256=…/signature-1". */

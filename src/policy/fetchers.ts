@@ -7,6 +7,7 @@ import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Digest } from "../internal/digest.js";
 import { identityOf, type ImageAccess } from "../oci/image-access.js";
+import { hostPlatform, pulledInstance, type PlatformSpec } from "../oci/manifest/platform.js";
 import { repositoryName, type ImageLocation } from "../oci/reference/index.js";
 import { discoverCosignSignatures } from "../signatures/cosign/discover.js";
 import { builtinDefaultLookaside, lookasideFor, type RegistriesDConfig } from "../signatures/registries-d/index.js";
@@ -26,6 +27,11 @@ export interface DefaultPolicyFetchersOptions {
   lookaside?: ReadLookasideOptions;
   /** The lookaside store used when registries.d names none (default: containers/image's built-in one). */
   builtinLookaside?: string;
+  /**
+   * The platform an image is pulled for (default: this machine's). For a multi-arch index the policy is checked
+   * against the instance pulled on it, as containers/image does (docs/architecture.md, "Multi-arch images").
+   */
+  platform?: PlatformSpec;
 }
 
 export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): PolicyFetchers {
@@ -33,7 +39,8 @@ export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): Pol
   return {
     readKey: options.readKey,
     async resolveManifestDigest(image) {
-      return (await options.access.resolve(image)).digest;
+      const resolved = await options.access.resolve(image);
+      return (await pulledInstance(resolved.repository, resolved.digest, options.platform ?? hostPlatform())).digest;
     },
     async gpgSignatures(image, digest) {
       if (image.transport !== "docker") return { signatures: [], searched: [`${image.path} (OCI layouts hold no simple-signing signatures)`] };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { sha256Digest } from "../../src/internal/digest.js";
-import type { UntrustedCosignSignature } from "../../src/signatures/cosign/verify.js";
+import type { UntrustedCosignSignature } from "../../src/signatures/verifier/records.js";
 import { CosignAnnotation } from "../../src/signatures/cosign/signature-manifest.js";
 
 const SIGSTORE_PREFIX = Buffer.from("\x00sigstore-json\n", "latin1");

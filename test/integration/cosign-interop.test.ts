@@ -10,7 +10,7 @@ import { pushTestImage } from "../helpers/images.js";
 import { cosignEnv, cosignPath } from "../helpers/peers.js";
 import { parsePublicKeyPem } from "../../src/keys/index.js";
 import { ImageAccess } from "../../src/oci/image-access.js";
-import { verifyImage } from "../../src/signatures/cosign/verify-image.js";
+import { keyRequirement, verifyImage } from "../../src/signatures/verifier/index.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 const PASSWORD = "interop-password";
@@ -96,8 +96,8 @@ describe("cosign interop (real cosign, real registry)", () => {
     for (const [reference, requests] of [[`${registry.host}/interop/one-request@${digest}`, 1], [`${registry.host}/interop/one-request:v1`, 2]] as const) {
       const access = new ImageAccess();
       try {
-        const verified = await verifyImage(access, reference, { publicKeys });
-        assert.equal(verified.signatures.length, 1);
+        const verified = await verifyImage(access, reference, { requirement: keyRequirement(publicKeys) });
+        assert.equal(verified.verified.length, 1);
         assert.equal(access.requestCount(), requests, `${reference}: the .sig manifest (and the tag), not the layer`);
       } finally {
         await access.close();

@@ -31,6 +31,7 @@ import { REPO_ROOT } from "../helpers/peers.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import type { Digest } from "../../src/internal/digest.js";
 import { ImageAccess } from "../../src/oci/image-access.js";
+import { readImageShape } from "../../src/oci/manifest/platform.js";
 import { parseImageLocation, parseImageReference, type ImageLocation } from "../../src/oci/reference/index.js";
 import { compilePolicy, createLocationReader, createPolicyFetchers, evaluatePolicy, formatDecisionText, parsePolicy, type PolicyDecision, type PolicyFetchers } from "../../src/policy/index.js";
 import { loadRegistriesD } from "../../src/signatures/registries-d/index.js";
@@ -65,6 +66,9 @@ const IMAGES: Record<string, string> = {
   mapped: "`signet sign --sign-container-identity registry.example.test/test/mapped:v1` (trusted key)",
   "mapped-port": "`signet sign --sign-container-identity mirror.example.test:5000/test/mapped-port:v1` (trusted key)",
   "nsl/app": "`signet sign --lookaside-staging` into the store that registries.d names only for `@host@/test/nsl`",
+  "multi-index": "a linux/amd64 + linux/arm64 index; `signet sign --gpg-key` of the index digest only (identity `@host@/test/multi-index:v1`)",
+  "multi-instance": "the same kind of index; `signet sign --gpg-key` of its linux/amd64 instance only (identity `@host@/test/multi-instance:v1`)",
+  "multi-both": "the same kind of index; the index and its linux/amd64 instance both signed (identity `@host@/test/multi-both:v1`)",
 };
 
 interface AgreementCase {
@@ -184,6 +188,13 @@ const CASES: AgreementCase[] = [
   { name: "http lookaside answering 500: not allowed, and not read as unsigned", image: "@host@/test/signed:v1", registriesD: "http-broken", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: false, outcome: "error" },
   { name: "registries.d: a namespace's own lookaside is used for its images", image: "@host@/test/nsl/app:v1", registriesD: "namespaced", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: true },
   { name: "registries.d: the default lookaside does not hold the namespace's signatures", image: "@host@/test/nsl/app:v1", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: false },
+
+  // Multi-arch images (GPG): containers/image checks the instance it pulls for this machine (linux/amd64), not the index.
+  { name: "multi-arch: only the index is signed: the pulled instance is not, rejected", image: "@host@/test/multi-index:v1", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: false },
+  { name: "multi-arch: only the linux/amd64 instance is signed: accepted", image: "@host@/test/multi-instance:v1", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: true },
+  { name: "multi-arch: index and instance signed: accepted", image: "@host@/test/multi-both:v1", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: true },
+  { name: "multi-arch by index digest: only the index is signed, rejected", image: "@host@/test/multi-index@@digest:multi-index@", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: false },
+  { name: "multi-arch by index digest: the instance's signature names the tag, and matchRepoDigestOrExact accepts the repository", image: "@host@/test/multi-instance@@digest:multi-instance@", policy: docker({ "@host@": [signedBy("trusted")] }), allowed: true },
 ];
 
 interface RowResult {
@@ -388,6 +399,20 @@ describe("policy.json: signet agrees with skopeo (real registry; GPG signatures 
     await signetSign(`${registry.host}/test/mapped-port:v1`, ["--sign-container-identity", "mirror.example.test:5000/test/mapped-port:v1"]);
     await push("nsl/app");
     await signetSign(`${registry.host}/test/nsl/app:v1`, ["--lookaside-staging", pathToFileURL(join(dir, "sigs-ns")).href]);
+
+    // Multi-arch indexes: which digest carries the GPG signature (the identity always names the tag, as skopeo writes it).
+    const multiAccess = new ImageAccess();
+    for (const [name, sign] of [["multi-index", ["index"]], ["multi-instance", ["instance"]], ["multi-both", ["index", "instance"]]] as const) {
+      const index = await pushTestImage(registry.host, `test/${name}`, "v1", `agreement ${name}`, ["linux/amd64", "linux/arm64"]);
+      digests.set(name, index);
+      const shape = await readImageShape((await multiAccess.resolve(`${registry.host}/test/${name}@${index}`)).repository, index);
+      assert.equal(shape.kind, "index");
+      const amd64 = shape.kind === "index" ? shape.instances.find((d) => d.platform?.architecture === "amd64")!.digest : index;
+      for (const which of sign) {
+        await signetSign(`${registry.host}/test/${name}@${which === "index" ? index : amd64}`, ["--sign-container-identity", `${registry.host}/test/${name}:v1`]);
+      }
+    }
+    await multiAccess.close();
   });
 
   after(async () => {

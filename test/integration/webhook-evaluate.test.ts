@@ -172,9 +172,10 @@ describe("webhook evaluation against a real registry", () => {
       const image: ContainerImage = { field: "/spec/containers/0/image", containerName: "app", kind: "container", image: images["app"]!.image };
       const verdict = await evaluateImage(image, policies, { access: counting });
       assert.equal(verdict.allowed, true, verdict.reason);
-      // GET the tag (its manifest, hashed), GET the .sig manifest (its one layer holds the standard payload,
-      // rebuilt rather than fetched): the signatures are fetched once for all authorities.
-      assert.equal(counting.requestCount(), 2);
+      // GET the tag (its manifest, hashed), GET the .sig manifest (its one layer holds the standard payload, rebuilt
+      // rather than fetched), and (for the authority whose key verifies nothing there) the referrers listing and its
+      // tag-schema fallback, as `signet verify --key` reads them: every lookup is made once for all authorities.
+      assert.equal(counting.requestCount(), 4);
     } finally {
       await counting.close();
     }

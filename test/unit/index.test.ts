@@ -9,6 +9,7 @@ test("the public API exports exactly these names", () => {
     "ImageAccess",
     "SignetError",
     "compilePolicy",
+    "createImageVerifier",
     "createLocationReader",
     "createPolicyFetchers",
     "createSimpleSigningPayload",
@@ -35,8 +36,8 @@ test("the public API exports exactly these names", () => {
     "trustMaterialFromKeys",
     "verify",
     "verifyBlobSignature",
-    "verifyCosignSignatures",
     "verifyImage",
+    "verifySignatureRecords",
     "verifySigstoreBundle",
     "verifyWithKey",
   ]);

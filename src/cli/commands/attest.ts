@@ -10,7 +10,7 @@ import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOu
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
-import { describeSigner } from "./verify.js";
+import { describeSigner, multiArchOptions } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
 const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
@@ -103,6 +103,8 @@ ${SIGNER_USAGE}
     ...SIGNER_OPTIONS,
     type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type required" },
     "new-bundle-format": { type: "boolean", description: "look only for sigstore bundles (OCI referrers)" },
+    platform: { type: "string", value: "os/arch[/variant]", description: "for a multi-arch index, verify the platform instance a runtime there pulls" },
+    recursive: { type: "boolean", short: "r", description: "for a multi-arch index, verify the index and every platform instance" },
     "max-workers": { type: "string", value: "N", default: "16", description: "images verified at once (cosign: 10)" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
@@ -116,6 +118,7 @@ ${SIGNER_USAGE}
     const predicateType = resolvePredicateType(stringOption(context, "type") ?? "custom");
     const setup = await signerSetupFrom(context);
     warnIfTlogIgnored(context, setup);
+    const multiArch = multiArchOptions(context);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
@@ -123,7 +126,7 @@ ${SIGNER_USAGE}
       const tally = createProgress(context.io, "Verifying attestations", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto" });
+          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch });
           tally.done();
           return { image, verified };
         } catch (error) {
@@ -174,8 +177,10 @@ function attestationsJson(image: string, verified: VerifiedImageAttestations): R
     image,
     verified: true,
     digest: verified.digest,
+    ...(verified.index !== undefined ? { index: verified.index } : {}),
     resolvedTag: verified.image.resolvedTag ?? null,
     searched: verified.searched,
+    ...(verified.instances.length > 0 ? { instances: verified.instances.map((i) => ({ digest: i.digest, platform: i.platform, attestations: i.attestations.length })) } : {}),
     attestations: verified.attestations.map((a) => ({
       format: a.format,
       source: a.source,

@@ -22,6 +22,7 @@ import {
   type PolicyDecision,
 } from "../../policy/index.js";
 import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
+import { parsePlatform } from "../../oci/manifest/platform.js";
 import { defaultRegistriesDPath, loadRegistriesD } from "../../signatures/registries-d/index.js";
 import { parseGpgKeyring } from "../../signatures/simplesigning/index.js";
 import type { Command, CommandContext } from "../command.js";
@@ -33,7 +34,7 @@ const CONCURRENCY = 16;
 const SYSTEM_POLICY = "/etc/containers/policy.json";
 
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  verify: ["policy", "registries-d", "use-sigstore-attachments", "kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS), ...Object.keys(REGISTRY_OPTIONS)],
+  verify: ["policy", "registries-d", "use-sigstore-attachments", "platform", "kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS), ...Object.keys(REGISTRY_OPTIONS)],
   lint: ["kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
   init: ["image", "key", "gpg-key", "file", "force", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
 };
@@ -53,6 +54,8 @@ export const policyCommand: Command = {
     --registries-d DIR        lookaside configuration (default: ~/.config/containers/registries.d if it
                               exists, else /etc/containers/registries.d)
     --use-sigstore-attachments  read cosign signatures of every image, not only where registries.d enables them
+    --platform os/arch[/variant]  for a multi-arch index, the platform whose instance is pulled and checked
+                              (default: this machine's, as skopeo copy and podman pull do)
     --kbs-url URL             Key Broker Service for kbs:/// keys and policies (or SIGNET_KBS_URL)
     --kubeconfig FILE         cluster for k8s:// keys (default: in-cluster service account)
     --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s
@@ -63,6 +66,7 @@ export const policyCommand: Command = {
     policy: { type: "string" },
     "registries-d": { type: "string" },
     "use-sigstore-attachments": { type: "boolean" },
+    platform: { type: "string" },
     "kbs-url": { type: "string" },
     kubeconfig: { type: "string" },
     image: { type: "string", multiple: true },
@@ -139,7 +143,14 @@ async function verifyImages(context: CommandContext): Promise<number> {
   const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
   const access = new ImageAccess(registryOptions(context));
   try {
-    const fetchers = createPolicyFetchers({ access, registriesD, readKey, alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true });
+    const platform = stringOption(context, "platform");
+    const fetchers = createPolicyFetchers({
+      access,
+      registriesD,
+      readKey,
+      alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true,
+      ...(platform === undefined ? {} : { platform: parsePlatform(platform) }),
+    });
     type Outcome = { image: string; decision: PolicyDecision } | { image: string; error: SignetError };
     const outcomes = await mapConcurrently(locations, CONCURRENCY, async (location, index): Promise<Outcome> => {
       try {

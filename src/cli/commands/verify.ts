@@ -1,12 +1,11 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
-import type { VerifiedImageSignature } from "../../signatures/cosign/image-signatures.js";
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
-import { verifyImageSigstore, type SignatureFormats, type VerifiedSigstoreImage } from "../../signatures/cosign/verify-image-sigstore.js";
+import { verifyImage, type ImageVerificationResult, type SignatureFormats, type VerifiedSignature } from "../../signatures/verifier/index.js";
 import { signerToJson } from "../signer-json.js";
 import { explainAnchoring } from "./trust.js";
-import type { CliIo, Command } from "../command.js";
+import type { CliIo, Command, CommandContext } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
 import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
@@ -31,6 +30,8 @@ ${SIGNER_USAGE}
     ...SIGNER_OPTIONS,
     annotations: { type: "string", short: "a", multiple: true, value: "k=v", description: "require this annotation in the signed payload" },
     "new-bundle-format": { type: "boolean", description: "look only for sigstore bundles (OCI referrers)" },
+    platform: { type: "string", value: "os/arch[/variant]", description: "for a multi-arch index, verify the platform instance a runtime there pulls" },
+    recursive: { type: "boolean", short: "r", description: "for a multi-arch index, verify the index and every platform instance" },
     "check-claims": { type: "boolean", default: true, description: "signet always checks the signed claims: --check-claims=false is refused" },
     "experimental-oci11": { type: "boolean", description: "accepted: signet always looks for OCI 1.1 referrers as well as the .sig tag" },
     "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
@@ -50,13 +51,14 @@ ${SIGNER_USAGE}
     warnIfTlogIgnored(context, setup);
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
+    const multiArch = multiArchOptions(context);
     const access = new ImageAccess(registryOptions(context));
     try {
-      type Outcome = { image: string; verified: VerifiedSigstoreImage } | { image: string; error: SignetError };
+      type Outcome = { image: string; verified: ImageVerificationResult } | { image: string; error: SignetError };
       const progress = createProgress(context.io, "Verifying", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImageSigstore(access, image, { signer: setup.requirement, requiredAnnotations, formats });
+          const verified = await verifyImage(access, image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch });
           progress.done();
           return { image, verified };
         } catch (error) {
@@ -84,7 +86,7 @@ ${SIGNER_USAGE}
             printError(context.io, outcome.error, false);
           } else {
             describeVerified(context.io.stderr, outcome.image, outcome.verified, setup);
-            writeCosignPayloads(context.io, payloadFormat, outcome.verified.signatures);
+            writeCosignPayloads(context.io, payloadFormat, outcome.verified.verified);
           }
         }
       }
@@ -99,19 +101,29 @@ function describeLogPolicy(setup: SignerSetup): string {
   return setup.tlogIgnored ? "not checked (--insecure-ignore-tlog)" : "required";
 }
 
-function describeVerified(out: NodeJS.WritableStream, image: string, verified: VerifiedSigstoreImage, setup: SignerSetup): void {
-  const count = verified.signatures.length;
+/** `--platform` and `--recursive` (verify and verify-attestation): one multi-arch rule, not both. */
+export function multiArchOptions(context: CommandContext): { platform?: string; recursive?: boolean } {
+  const platform = typeof context.values["platform"] === "string" ? context.values["platform"] : undefined;
+  const recursive = context.values["recursive"] === true;
+  if (platform !== undefined && recursive) throw new SignetError("OPTION_CONFLICT", "give --platform (one instance) or --recursive (the index and every instance), not both");
+  return { ...(platform === undefined ? {} : { platform }), ...(recursive ? { recursive } : {}) };
+}
+
+function describeVerified(out: NodeJS.WritableStream, image: string, verified: ImageVerificationResult, setup: SignerSetup): void {
+  const count = verified.verified.length;
   const keyless = setup.requirement.kind === "identity";
   const lines = [
     `\nVerification for ${image} --`,
-    ...(verified.image.resolvedTag !== undefined ? [`(tag ${verified.image.resolvedTag} resolved to ${verified.digest})`] : []),
+    ...(verified.image.resolvedTag !== undefined ? [`(tag ${verified.image.resolvedTag} resolved to ${verified.index ?? verified.digest})`] : []),
+    ...(verified.index !== undefined ? [`(platform ${verified.platform ?? "?"} of index ${verified.index}: ${verified.digest})`] : []),
     "The following checks were performed on each of these signatures:",
     `  - The cosign claims were validated (the signed payload names ${verified.digest})`,
     ...(keyless
       ? ["  - The code-signing certificate was verified using trusted certificate authority certificates", `  - The certificate's identity matched ${setup.description}`]
       : ["  - The signatures were verified against the specified public key"]),
-    `  - ${setup.tlogIgnored ? "The transparency log was not checked (--insecure-ignore-tlog)" : describeTlog(verified.signatures)}`,
-    ...verified.signatures.map((s) => `  ${describeSignature(s)}`),
+    `  - ${setup.tlogIgnored ? "The transparency log was not checked (--insecure-ignore-tlog)" : describeTlog(verified.verified)}`,
+    ...verified.verified.map((s) => `  ${describeSignature(s)}`),
+    ...verified.instances.map((i) => `  platform ${i.platform ?? "?"} ${i.digest}: ${i.verified.length} signature(s) verified`),
     `${count} signature${count === 1 ? "" : "s"} verified` +
       (verified.rejected.length > 0 ? `; ${verified.rejected.length} other signature(s) did not verify and were ignored` : "") +
       (verified.skipped.length > 0 ? `; ${verified.skipped.length} signature layer(s) could not be read and were skipped` : "") +
@@ -121,7 +133,7 @@ function describeVerified(out: NodeJS.WritableStream, image: string, verified: V
   out.write(`${lines.join("\n")}\n`);
 }
 
-function describeTlog(signatures: readonly VerifiedImageSignature[]): string {
+function describeTlog(signatures: readonly VerifiedSignature[]): string {
   const statuses = new Set(signatures.map((s) => s.signer.tlog));
   if (statuses.size === 1 && statuses.has("verified")) return "Existence of the claims in the transparency log was verified offline";
   if (statuses.size === 1 && statuses.has("not-configured")) return "No transparency log was checked: none is configured";
@@ -129,19 +141,20 @@ function describeTlog(signatures: readonly VerifiedImageSignature[]): string {
   return "Transparency log: " + signatures.map((s) => s.signer.tlog).join(", ");
 }
 
-function describeSignature(signature: VerifiedImageSignature): string {
+function describeSignature(signature: VerifiedSignature): string {
   const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : `sigstore bundle ${signature.source}`;
   return `${where}: ${describeSigner(signature.signer)}`;
 }
 
-export function describeSigner(signer: SignerProof): string {
+export function describeSigner(signer: SignerProof | VerifiedSignature["signer"]): string {
+  if (signer.kind === "gpg") return `signed with GPG key ${signer.fingerprint}`;
   const who = signer.kind === "keyless" ? `signed by ${signer.subject ?? "(no subject)"} (issuer ${signer.issuer ?? "unknown"})` : `signed with key${signer.keyIndex !== undefined && signer.keyIndex > 0 ? ` ${signer.keyIndex + 1}` : ""}`;
   const log = signer.logIndex !== undefined ? `, logged at index ${signer.logIndex}${signer.integratedTime ? ` on ${signer.integratedTime.toISOString()}` : ""}` : "";
   return who + log;
 }
 
 /** What cosign prints on stdout: -o json, one array per image; -o text, one payload per line (signer details on stderr). */
-function writeCosignPayloads(io: CliIo, format: "json" | "text", signatures: readonly VerifiedImageSignature[]): void {
+function writeCosignPayloads(io: CliIo, format: "json" | "text", signatures: readonly VerifiedSignature[]): void {
   if (format === "json") {
     io.stdout.write(`${JSON.stringify(signatures.map(cosignStylePayload))}\n`);
     return;
@@ -156,7 +169,7 @@ function writeCosignPayloads(io: CliIo, format: "json" | "text", signatures: rea
 }
 
 /** The payload with the keyless signer's Issuer and Subject added to optional (as cosign's -o json). the payload, with the keyless signer's Issuer and Subject added to optional. */
-function cosignStylePayload(signature: VerifiedImageSignature): unknown {
+function cosignStylePayload(signature: VerifiedSignature): unknown {
   if (signature.signer.kind !== "keyless") return signature.payload;
   const optional: Record<string, unknown> = { ...(signature.payload.optional ?? {}) };
   if (signature.signer.issuer !== undefined) optional["Issuer"] = signature.signer.issuer;
@@ -164,21 +177,24 @@ function cosignStylePayload(signature: VerifiedImageSignature): unknown {
   return { ...signature.payload, optional };
 }
 
-function toJson(image: string, verified: VerifiedSigstoreImage): Record<string, unknown> {
+function toJson(image: string, verified: ImageVerificationResult): Record<string, unknown> {
   return {
     image,
     verified: true,
     digest: verified.digest,
+    ...(verified.index !== undefined ? { index: verified.index, platform: verified.platform ?? null } : {}),
     resolvedTag: verified.image.resolvedTag ?? null,
-    searched: verified.searched,
-    signatures: verified.signatures.map((s) => ({
-      format: s.format,
-      source: s.source,
-      payload: s.payload,
-      signer: signerToJson(s.signer),
-    })),
-    rejected: verified.rejected,
-    ignored: verified.ignored,
-    skipped: verified.skipped,
+    ...digestJson(verified),
+    ...(verified.instances.length > 0 ? { instances: verified.instances.map((i) => ({ digest: i.digest, platform: i.platform ?? null, ...digestJson(i) })) } : {}),
+  };
+}
+
+function digestJson(result: ImageVerificationResult | ImageVerificationResult["instances"][number]): Record<string, unknown> {
+  return {
+    searched: result.searched,
+    signatures: result.verified.map((s) => ({ format: s.format, source: s.source, payload: s.payload, signer: signerToJson(s.signer) })),
+    rejected: result.rejected.map(({ format, source, code, reason }) => ({ format, source, code, reason })),
+    ignored: result.ignored,
+    skipped: result.skipped,
   };
 }

@@ -15,6 +15,9 @@ const SERVE_FLAGS = {
   policy: "policy",
   "policy-json": "policyJson",
   "no-match-action": "noMatchAction",
+  "multi-arch": "multiArch",
+  platform: "platform",
+  "registries-d": "registriesD",
   "redis-url": "redisUrl",
   "redis-hmac-key-file": "redisHmacKeyFile",
   "registry-cacert": "registryCacert",
@@ -60,6 +63,12 @@ export const webhookCommand: Command = {
     --policy-json F           a containers-policy.json, evaluated for every image too
     --no-match-action deny|allow|warn
                               for an image no policy matches (default deny)
+    --multi-arch index|instance|either
+                              for a multi-arch image, the ClusterImagePolicies verify the index (default), the
+                              --platform instance a node pulls, or accept either (policy.json always checks the
+                              instance, as containers/image does)
+    --platform os/arch[/variant]  the nodes' platform (default linux/amd64)
+    --registries-d DIR        lookaside stores for policy.json's GPG signatures (as signet policy verify)
     --redis-url URL           share the verdict cache between replicas: redis://host:6379, unix:///path.sock
     --redis-hmac-key-file F   key that authenticates Redis records (required with --redis-url; or
                               SIGNET_REDIS_HMAC_KEY); SIGNET_REDIS_PASSWORD is Redis's password
@@ -90,6 +99,9 @@ export const webhookCommand: Command = {
     policy: { type: "string", multiple: true },
     "policy-json": { type: "string" },
     "no-match-action": { type: "string" },
+    "multi-arch": { type: "string" },
+    platform: { type: "string" },
+    "registries-d": { type: "string" },
     "redis-url": { type: "string" },
     "redis-hmac-key-file": { type: "string" },
     "registry-cacert": { type: "string", multiple: true },

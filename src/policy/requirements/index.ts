@@ -4,4 +4,4 @@ export { compileReject } from "./reject.js";
 export { compileSignedBaseLayer } from "./signed-base-layer.js";
 export { compileSignedBy } from "./signed-by.js";
 export { SIGSTORE_SIGNATURE_MEDIA_TYPE, compileSigstoreSigned } from "./sigstore-signed.js";
-export { checkSignedDigest, describeKeySource, summarizeSignatures } from "./signature-outcomes.js";
+export { describeKeySource, summarizeSignatures, toSignatureVerdicts } from "./signature-outcomes.js";

@@ -1,5 +1,9 @@
-import type { ErrorCode } from "../../errors/index.js";
-import { digestAlgorithm, isDigest } from "../../internal/digest.js";
+import { mostTelling } from "../../errors/index.js";
+import type { Digest } from "../../internal/digest.js";
+import { verifySignatureRecords, type RecordsVerification, type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { SignedIdentityConfig } from "../config/index.js";
+import type { RequirementContext } from "../evaluation-context.js";
+import { matchSignedIdentity } from "../identity/index.js";
 import type { KeySourceConfig } from "../config/index.js";
 import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
 
@@ -16,26 +20,6 @@ export function describeKeySource(source: KeySourceConfig): string {
       return `${source.field} (${source.datas.length} inline keys)`;
   }
 }
-
-/** Why a signed manifest digest is not the image's, or undefined when it is (the signature covers this image). */
-export function checkSignedDigest(signedDigest: string, imageDigest: string): { reason: string; code: ErrorCode; hint: string } | undefined {
-  if (signedDigest === imageDigest) return undefined;
-  if (isDigest(signedDigest) && isDigest(imageDigest) && digestAlgorithm(signedDigest) !== digestAlgorithm(imageDigest)) {
-    return {
-      reason: `the signature names the ${digestAlgorithm(signedDigest)} digest ${signedDigest}, but the image was pinned by ${imageDigest}; signet compares digests of the same algorithm only`,
-      code: "SIG_DIGEST_MISMATCH",
-      hint: "Sign the image's sha256 digest.",
-    };
-  }
-  return {
-    reason: `the signature is for ${signedDigest}, not for this image's ${imageDigest}`,
-    code: "SIG_DIGEST_MISMATCH",
-    hint: "The image was changed after it was signed, or the signature was copied from another image: sign this digest.",
-  };
-}
-
-/** The most telling reason comes first: a signature that verified but names something else explains more than a bad one. */
-const PRECEDENCE: readonly ErrorCode[] = ["SIG_IDENTITY_MISMATCH", "SIG_DIGEST_MISMATCH", "SIG_PAYLOAD_INVALID", "SIG_ANNOTATION_MISMATCH", "SIG_INVALID"];
 
 export interface SignatureSummaryInput {
   readonly verdicts: readonly SignatureVerdict[];
@@ -73,10 +57,98 @@ export function summarizeSignatures(input: SignatureSummaryInput): RequirementOu
       signatures: verdicts,
     };
   }
-  const best = PRECEDENCE.map((code) => rejections.find((v) => v.code === code)).find((v) => v !== undefined) ?? rejections[0]!;
+  // The catalog's one ranking (errors/catalog.ts EXPLANATION_RANK), as every other entry point.
+  const best = mostTelling(rejections)!;
   const reason =
     rejections.length === 1
       ? `the only ${input.kind} signature was rejected: ${best.reason}`
       : `none of the ${rejections.length} ${input.kind} signatures was accepted; the closest: ${best.reason}`;
   return { allowed: false, reason, hint: best.hint, code: best.code, signatures: verdicts };
+}
+
+/**
+ * The one verifier's verdicts as the policy's signature verdicts, in the order the signatures were checked; the
+ * ones on attachments that are not signatures are returned apart (shown, but ignored as upstream ignores them).
+ * `describe` names a verified signer the way this requirement's trust is written in the policy.
+ */
+export function toSignatureVerdicts(
+  verification: RecordsVerification,
+  describe: (signer: VerifiedSigner) => string,
+  options: {
+    /** Rewords a rejection made before any signer verified (which keys were tried, in the policy's words). */
+    readonly unverified?: (rejection: { readonly reason: string; readonly hint?: string }) => { reason: string; hint?: string };
+    /** Said after the signer when accepted: `(in keyPath "…")`. */
+    readonly acceptedBy?: string;
+  } = {},
+): { verdicts: SignatureVerdict[]; ignored: Set<SignatureVerdict>; signatureCount: number } {
+  const verdicts: SignatureVerdict[] = [];
+  const ignored = new Set<SignatureVerdict>();
+  let signatureCount = 0;
+  for (const { record, verdict } of verification.inOrder) {
+    if (verdict.verdict === "ignored") {
+      const ignoredVerdict: SignatureVerdict = { source: record.source, allowed: false, reason: verdict.reason };
+      ignored.add(ignoredVerdict);
+      verdicts.push(ignoredVerdict);
+      continue;
+    }
+    signatureCount++;
+    if (verdict.verdict === "verified") {
+      const { signature } = verdict;
+      const signer = describe(signature.signer);
+      const signedDigest = signature.payload.critical.image["docker-manifest-digest"];
+      const signedReference = signature.payload.critical.identity["docker-reference"];
+      const by = options.acceptedBy === undefined ? "" : ` (in ${options.acceptedBy})`;
+      verdicts.push({ source: record.source, allowed: true, reason: `signed by ${signer}${by} for ${signedDigest}; ${signature.identityMatch ?? "any identity accepted"}`, signer, signedReference, signedDigest });
+      continue;
+    }
+    const { rejection } = verdict;
+    if (rejection.signer === undefined) {
+      const plain = { reason: rejection.reason, ...(rejection.hint === undefined ? {} : { hint: rejection.hint }) };
+      const worded = rejection.code === "SIG_INVALID" && options.unverified !== undefined ? options.unverified(plain) : plain;
+      verdicts.push({ source: record.source, allowed: false, ...worded, code: rejection.code, ...(worded.hint === undefined && rejection.hint !== undefined ? { hint: rejection.hint } : {}) });
+      continue;
+    }
+    const signer = describe(rejection.signer);
+    const reason =
+      rejection.code === "SIG_IDENTITY_MISMATCH"
+        ? `signed by ${signer}; ${rejection.reason}`
+        : rejection.code === "SIG_DIGEST_MISMATCH"
+          ? rejection.reason
+          : `signed by ${signer}, but ${rejection.reason}`;
+    verdicts.push({
+      source: record.source,
+      allowed: false,
+      reason,
+      code: rejection.code,
+      ...(rejection.hint === undefined ? {} : { hint: rejection.hint }),
+      signer,
+      ...(rejection.signedReference === undefined ? {} : { signedReference: rejection.signedReference }),
+      ...(rejection.signedDigest === undefined ? {} : { signedDigest: rejection.signedDigest }),
+    });
+  }
+  return { verdicts, ignored, signatureCount };
+}
+
+/**
+ * A policy.json signature requirement's check: the one image verifier over the records, with the requirement's
+ * trust and its signedIdentity as the claims rule; signatures are ORed, so it stops at the first accepted one.
+ */
+export function verifyRequirementSignatures(
+  context: RequirementContext,
+  imageDigest: Digest,
+  signedIdentity: SignedIdentityConfig,
+  records: readonly UntrustedSignatureRecord[],
+  requirement: SignatureRequirement,
+): Promise<RecordsVerification> {
+  return verifySignatureRecords({
+    records,
+    requirement,
+    claims: {
+      imageDigest,
+      repository: context.imageName,
+      signedIdentity: (untrustedSignedReference) => matchSignedIdentity(signedIdentity, context.dockerReference, untrustedSignedReference),
+      now: context.now,
+    },
+    firstAcceptedOnly: true,
+  });
 }

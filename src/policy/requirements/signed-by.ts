@@ -4,16 +4,15 @@
  * policy_eval_signedby.go). Signatures are tried in order; the first accepted one is enough.
  */
 import { SignetError } from "../../errors/index.js";
-import { GpgKeyring, parseGpgKeyring, verifyGpgSignature } from "../../signatures/simplesigning/gpg.js";
-import { parseAtomicPayload } from "../../signatures/simplesigning/payload.js";
+import { GpgKeyring, parseGpgKeyring } from "../../signatures/simplesigning/gpg.js";
 import { parseSignatureBlob } from "../../signatures/simplesigning/signature-blob.js";
 import type { KeySourceConfig, SignedByConfig } from "../config/index.js";
-import type { RequirementOutcome, SignatureVerdict } from "../decision.js";
-import type { RequirementContext, UntrustedGpgSignature } from "../evaluation-context.js";
-import { matchSignedIdentity } from "../identity/index.js";
+import type { VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { RequirementOutcome } from "../decision.js";
+import type { UntrustedGpgSignature } from "../evaluation-context.js";
 import type { KeyLoader, KeyLoadResult } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
-import { checkSignedDigest, summarizeSignatures, describeKeySource } from "./signature-outcomes.js";
+import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequirementSignatures } from "./signature-outcomes.js";
 
 export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader): Promise<CompiledRequirement> {
   const keysLabel = describeKeySource(config.keys);
@@ -50,12 +49,18 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
         }
         if (blob.format === "simple-signing") simpleSignatures.push({ source: signature.source, untrustedBytes: blob.untrustedSignature });
       }
-      const verdicts: SignatureVerdict[] = [];
-      for (const signature of simpleSignatures) {
-        const verdict = await verifyOne(signature, keyring.keys[0]!.key, keysLabel, config, context, imageDigest);
-        verdicts.push(verdict);
-        if (verdict.allowed) break; // one accepted signature is enough, as upstream
-      }
+      // The one image verifier (signatures/verifier) with the keyring as the requirement; one accepted is enough.
+      const verification = await verifyRequirementSignatures(
+        context,
+        imageDigest,
+        config.signedIdentity,
+        simpleSignatures.map((signature) => ({ format: "simple-signing", source: signature.source, untrustedSignature: signature.untrustedBytes })),
+        { kind: "gpg", keyring: keyring.keys[0]!.key },
+      );
+      const { verdicts } = toSignatureVerdicts(verification, describeGpgSigner, {
+        acceptedBy: keysLabel,
+        unverified: ({ reason, hint }) => ({ reason, ...(hint === undefined ? {} : { hint: hint.replace("not in the keyring", `not in ${keysLabel}`) }) }),
+      });
       return summarizeSignatures({
         verdicts,
         total: simpleSignatures.length,
@@ -75,40 +80,10 @@ async function loadKeyring(source: KeySourceConfig, loader: KeyLoader): Promise<
   return { ok: true, keys: [{ label: describeKeySource(source), key: GpgKeyring.combine(parsed.keys.map((k) => k.key)) }] };
 }
 
-async function verifyOne(
-  signature: UntrustedGpgSignature,
-  keyring: GpgKeyring,
-  keysLabel: string,
-  config: SignedByConfig,
-  context: RequirementContext,
-  imageDigest: string,
-): Promise<SignatureVerdict> {
-  const source = signature.source;
-  let verified;
-  try {
-    verified = await verifyGpgSignature(keyring, signature.untrustedBytes, { now: context.now });
-  } catch (error) {
-    if (!SignetError.is(error)) throw error;
-    return { source, allowed: false, reason: error.message, code: error.code, hint: gpgHint(error, keysLabel) };
-  }
-  const signer = verified.signerFingerprint === verified.signingKeyFingerprint
-    ? verified.signerFingerprint
-    : `${verified.signerFingerprint} (subkey ${verified.signingKeyFingerprint})`;
-  let payload;
-  try {
-    payload = parseAtomicPayload(verified.payload);
-  } catch (error) {
-    if (!SignetError.is(error)) throw error;
-    return { source, allowed: false, reason: `signed by ${signer}, but ${error.message}`, code: error.code, hint: error.hint, signer };
-  }
-  const signed = { signer, signedReference: payload.dockerReference, signedDigest: payload.manifestDigest };
-  const digestProblem = checkSignedDigest(payload.manifestDigest, imageDigest);
-  if (digestProblem !== undefined) return { source, allowed: false, ...digestProblem, ...signed };
-  const identity = matchSignedIdentity(config.signedIdentity, context.dockerReference, payload.dockerReference);
-  if (!identity.matches) {
-    return { source, allowed: false, reason: `signed by ${signer}; ${identity.reason}`, code: "SIG_IDENTITY_MISMATCH", hint: identity.hint, ...signed };
-  }
-  return { source, allowed: true, reason: `signed by ${signer} (in ${keysLabel}) for ${payload.manifestDigest}; ${identity.reason}`, ...signed };
+/** The primary key's fingerprint (and the subkey that signed), as containers/image reports it. */
+function describeGpgSigner(signer: VerifiedSigner): string {
+  if (signer.kind !== "gpg") return signer.kind;
+  return signer.fingerprint === signer.signingKeyFingerprint ? signer.fingerprint : `${signer.fingerprint} (subkey ${signer.signingKeyFingerprint})`;
 }
 
 function unreadableSignatureOutcome(signature: UntrustedGpgSignature, error: SignetError): RequirementOutcome {
@@ -120,26 +95,4 @@ function unreadableSignatureOutcome(signature: UntrustedGpgSignature, error: Sig
     code: error.code,
     signatures: [{ source: signature.source, allowed: false, reason: error.message, code: error.code, hint: error.hint }],
   };
-}
-
-function gpgHint(error: SignetError, keysLabel: string): string {
-  switch (error.details["reason"]) {
-    case "unknown-key":
-      return `The image is signed, but by a key that is not in ${keysLabel}: add the signer's public key there (gpg --export KEY), or sign with a key that is.`;
-    case "key-expired":
-    case "subkey-expired":
-      return "The signing key has expired: extend it (gpg --quick-set-expire) and export it again, or sign with a valid key.";
-    case "key-revoked":
-    case "subkey-revoked":
-      return "The signing key was revoked: sign the image again with a valid key.";
-    case "signature-expired":
-      return "The signature has expired: sign the image again.";
-    case "bad-signature":
-      return "The signature does not match what it signs: the signature or its payload was changed after signing.";
-    case "malformed":
-    case "not-signed":
-      return "This is not a GPG signature; check what wrote it to the lookaside store.";
-    default:
-      return error.hint;
-  }
 }

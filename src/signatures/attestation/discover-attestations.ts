@@ -5,7 +5,7 @@ import { LIMITS } from "../../internal/limits.js";
 import type { Repository } from "../../oci/repository.js";
 import { CosignAnnotation, parseSignatureManifestLayers } from "../cosign/signature-manifest.js";
 import { attachmentTag } from "../cosign/tags.js";
-import type { UntrustedCosignSignature } from "../cosign/verify.js";
+import type { UntrustedCosignSignature } from "../verifier/records.js";
 
 /** The layer media type of cosign's legacy attestations (one DSSE envelope per layer of the `.att` tag). */
 export const DSSE_LAYER_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json";

@@ -9,7 +9,7 @@ import type { Digest } from "../../internal/digest.js";
 import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import type { UntrustedOciBundle } from "../bundle-oci/discover-bundles.js";
 import { verifyBundleSigner, verifyLegacySigner, type SignerProof, type SignerRequirement } from "../cosign/keyless.js";
-import type { UntrustedCosignSignature } from "../cosign/verify.js";
+import type { UntrustedCosignSignature } from "../verifier/records.js";
 import { legacyAttestationAsBundle } from "./legacy-attestation-bundle.js";
 import { checkAttestationPayload, precheckAttestationBundle } from "./check-attestation.js";
 import { DSSE_LAYER_MEDIA_TYPE } from "./discover-attestations.js";

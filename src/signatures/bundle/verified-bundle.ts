@@ -2,7 +2,7 @@
  * What a successful bundle (or cosign keyless layer) verification proves. Only the verifiers in this folder
  * create these values.
  */
-import type { FulcioExtensions } from "./certificate-identity.js";
+import type { CertificateIdentity, FulcioExtensions } from "./certificate-identity.js";
 
 export interface VerifiedSigner {
   /** The certificate's subject alternative name (keyless). */
@@ -15,6 +15,8 @@ export interface VerifiedSigner {
   readonly extensions: FulcioExtensions;
   /** The signing certificate, PEM (keyless). */
   readonly certificatePem?: string;
+  /** Every identity the certificate names (keyless), for matching against identity policies after verification. */
+  readonly identity?: CertificateIdentity;
 }
 
 export interface VerifiedTimestamp {

@@ -187,6 +187,7 @@ function verifyCertificateSigner(
     publicKeyId,
     extensions: identity.extensions,
     certificatePem: certificate.toPem(),
+    identity,
   };
 }
 

@@ -7,7 +7,7 @@ import type { Repository } from "../../oci/repository.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
 import { CosignAnnotation, parseSignatureManifestLayers } from "./signature-manifest.js";
 import { attachmentTag } from "./tags.js";
-import type { UntrustedCosignSignature } from "./verify.js";
+import type { UntrustedCosignSignature } from "../verifier/records.js";
 
 export interface DiscoveredSignatures {
   /** The `.sig` tag looked up, e.g. sha256-<hex>.sig */

@@ -10,12 +10,21 @@
  *   issuer the policy accepts, logged unless waived.
  */
 import type { KeyObject } from "node:crypto";
-import { SignetError, type ErrorCode } from "../../errors/index.js";
-import { verifyWithKey } from "../../keys/sign-verify.js";
+import { SignetError, mostTelling } from "../../errors/index.js";
 import type { TrustMaterial } from "../../trust/index.js";
-import { verifyCosignKeylessLayer, verifySigstoreBundle, type ArtifactInput, type FulcioExtensions, type IdentityPolicy, type VerifiedBundle } from "../bundle/index.js";
+import {
+  compileIdentityPolicy,
+  matchIdentity,
+  verifyCosignKeylessLayer,
+  verifySigstoreBundle,
+  type ArtifactInput,
+  type CompiledIdentityPolicy,
+  type FulcioExtensions,
+  type IdentityPolicy,
+  type VerifiedBundle,
+} from "../bundle/index.js";
+import { isKeyOnly, verifyKeyOnlySigner } from "./key-signer.js";
 import { CosignAnnotation } from "./signature-manifest.js";
-import { decodeBase64Strict } from "../../internal/base64.js";
 
 export type SignerRequirement =
   | {
@@ -24,7 +33,15 @@ export type SignerRequirement =
       /** The log to require entries from; undefined when none is configured. */
       readonly log?: { readonly trust: TrustMaterial; readonly required: boolean };
     }
-  | { readonly kind: "identity"; readonly identity: IdentityPolicy; readonly trust: TrustMaterial; readonly requireTlog: boolean };
+  | {
+      readonly kind: "identity";
+      /** The signer must match this identity, or any one of these (a ClusterImagePolicy lists several). */
+      readonly identity: IdentityPolicy | readonly IdentityPolicy[];
+      /** And also this one (a container's annotations may narrow the accepted identities, never widen them). */
+      readonly alsoRequired?: IdentityPolicy;
+      readonly trust: TrustMaterial;
+      readonly requireTlog: boolean;
+    };
 
 /** How the transparency log was treated for one signature. */
 export type TlogStatus = "verified" | "not-configured" | "ignored";
@@ -59,13 +76,7 @@ export interface LegacySignedMaterial {
 export function verifyLegacySigner(requirement: SignerRequirement, material: LegacySignedMaterial): SignerProof {
   const annotations = material.untrustedAnnotations;
   // A key with no log, or with the log waived (cosign's --insecure-ignore-tlog): the key alone decides.
-  if (requirement.kind === "key" && requirement.log?.required !== true) {
-    const signature = decodeBase64Strict(material.signatureBase64);
-    if (signature === undefined) throw new SignetError("SIG_INVALID", "the signature is not valid base64");
-    const keyIndex = requirement.publicKeys.findIndex((key) => verifyWithKey(key, material.signedBytes, signature));
-    if (keyIndex === -1) throw new SignetError("SIG_INVALID", "signature does not verify with the given key");
-    return { kind: "key", keyIndex, tlog: requirement.log === undefined ? "not-configured" : "ignored" };
-  }
+  if (isKeyOnly(requirement)) return verifyKeyOnlySigner(requirement, material);
   const layer = {
     payload: material.signedBytes,
     signatureBase64: material.signatureBase64,
@@ -81,10 +92,11 @@ export function verifyLegacySigner(requirement: SignerRequirement, material: Leg
   }
   const verified = verifyCosignKeylessLayer(
     { ...layer, certificatePem, ...optional("chainPem", annotations[CosignAnnotation.chain]) },
-    requirement.identity,
+    identityToVerify(requirement),
     requirement.trust,
     { requireTlog: requirement.requireTlog },
   );
+  checkIdentities(requirement, verified);
   return keylessProof(verified, requirement.requireTlog);
 }
 
@@ -103,8 +115,75 @@ export function verifyBundleSigner(requirement: SignerRequirement, untrustedBund
       requirement.log === undefined,
     );
   }
-  const verified = verifySigstoreBundle(untrustedBundle, artifact, requirement.identity, requirement.trust, { requireTlog: requirement.requireTlog });
+  const verified = verifySigstoreBundle(untrustedBundle, artifact, identityToVerify(requirement), requirement.trust, { requireTlog: requirement.requireTlog });
+  checkIdentities(requirement, verified);
   return keylessProof(verified, requirement.requireTlog);
+}
+
+type IdentityRequirement = Extract<SignerRequirement, { kind: "identity" }>;
+
+/** Verifies any signer the trust material vouches for; the identity rules are then applied by checkIdentities. */
+const ANY_TRUSTED_SIGNER: IdentityPolicy = { kind: "identity", insecureAnyIdentity: true };
+
+/** One identity is checked by the certificate verifier itself; a list (or a narrowing) after it, by the same matcher. */
+function identityToVerify(requirement: IdentityRequirement): IdentityPolicy {
+  const identity = requirement.identity;
+  return isSingle(identity) && requirement.alsoRequired === undefined ? identity : ANY_TRUSTED_SIGNER;
+}
+
+function isSingle(identity: IdentityPolicy | readonly IdentityPolicy[]): identity is IdentityPolicy {
+  return !Array.isArray(identity);
+}
+
+/** Compiled once per policy object (regexps are RE2, compiled with the policy). */
+const compiled = new WeakMap<IdentityPolicy, CompiledIdentityPolicy>();
+
+function compiledOf(policy: IdentityPolicy): CompiledIdentityPolicy {
+  let found = compiled.get(policy);
+  if (found === undefined) {
+    found = compileIdentityPolicy(policy);
+    compiled.set(policy, found);
+  }
+  return found;
+}
+
+/**
+ * The identity rules not already applied by the certificate verifier: any one of a list, and the narrowing rule.
+ * The matcher is the one every keyless check uses (bundle/identity-match.ts).
+ */
+function checkIdentities(requirement: IdentityRequirement, verified: VerifiedBundle): void {
+  const { identity, alsoRequired } = requirement;
+  if (isSingle(identity) && alsoRequired === undefined) return;
+  const certificate = verified.signer.identity;
+  if (certificate === undefined) throw new SignetError("CERT_IDENTITY_MISMATCH", "the signature has no certificate naming its signer");
+  const candidates = isSingle(identity) ? [identity] : identity;
+  if (candidates.length === 0) throw new SignetError("CERT_IDENTITY_MISMATCH", "no identity is accepted: the requirement lists none");
+  let first: SignetError | undefined;
+  let matched = false;
+  for (const candidate of candidates) {
+    try {
+      matchIdentity(compiledOf(candidate), certificate);
+      matched = true;
+      break;
+    } catch (error) {
+      if (!SignetError.is(error)) throw error;
+      first ??= error;
+    }
+  }
+  if (!matched) {
+    const who = `${JSON.stringify(verified.signer.subject ?? "(no single subject)")} (issuer ${JSON.stringify(verified.signer.issuer ?? "none")})`;
+    throw new SignetError("CERT_IDENTITY_MISMATCH", `signed by ${who}, which matches none of the ${candidates.length} accepted identities: ${first!.message}`, {
+      details: first!.details,
+    });
+  }
+  if (alsoRequired !== undefined) {
+    try {
+      matchIdentity(compiledOf(alsoRequired), certificate);
+    } catch (error) {
+      if (!SignetError.is(error)) throw error;
+      throw new SignetError("CERT_IDENTITY_MISMATCH", `${error.message}, which the container's identity annotation requires`, { details: error.details });
+    }
+  }
 }
 
 function firstKeyThatVerifies(keys: readonly KeyObject[], verify: (key: KeyObject) => VerifiedBundle, required: boolean, noLog = false): SignerProof {
@@ -146,13 +225,9 @@ function logFields(verified: VerifiedBundle): Partial<SignerProof> {
   return { logIndex: entry.logIndex, log: entry.log, ...optional("integratedTime", entry.integratedTime) };
 }
 
-/** When several keys fail, the failure that says most: a signature that verified but failed later checks wins. */
-const PRECEDENCE: readonly ErrorCode[] = ["TLOG_ENTRY_MISMATCH", "TLOG_PROOF_INVALID", "TLOG_ENTRY_MISSING", "TIMESTAMP_INVALID", "BUNDLE_INVALID", "SIG_INVALID"];
-
+/** When several keys fail, the failure that says most (the catalog's one ranking). */
 function mostSpecific(failures: readonly SignetError[]): SignetError {
-  if (failures.length === 0) return new SignetError("SIG_INVALID", "no key was given");
-  const code = PRECEDENCE.find((c) => failures.some((f) => f.code === c));
-  return failures.find((f) => f.code === code) ?? failures[0]!;
+  return mostTelling(failures) ?? new SignetError("SIG_INVALID", "no key was given");
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

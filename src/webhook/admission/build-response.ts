@@ -101,6 +101,8 @@ function describeVerdict(verdict: ImageVerdict): string[] {
     }
   }
   if (verdict.hint !== undefined) lines.push(`  fix: ${verdict.hint}`);
+  // The stable code (docs/errors.md), as the CLI and the library report it for the same image.
+  if (verdict.code !== undefined) lines.push(`  code: ${verdict.code}`);
   return lines.map((line) => {
     const flat = singleLine(line);
     return flat.length > LINE_MAX ? `${flat.slice(0, LINE_MAX)}…` : flat;

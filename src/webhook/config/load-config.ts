@@ -9,7 +9,7 @@ import { toWebhookConfig, webhookConfigSchema, type WebhookConfig, type WebhookC
 /** A config file is a few lines; refuse anything that is clearly not one. */
 const CONFIG_MAX_BYTES = 1024 * 1024;
 /** Keys whose values are paths: relative paths in a config file are relative to the file, not to the working directory. */
-const PATH_KEYS = ["tlsCertFile", "tlsKeyFile", "policy", "policyJson", "registryCacert", "registryAuthFile", "kubeconfig", "trustedRoot", "redisHmacKeyFile"] as const;
+const PATH_KEYS = ["tlsCertFile", "tlsKeyFile", "policy", "policyJson", "registriesD", "registryCacert", "registryAuthFile", "kubeconfig", "trustedRoot", "redisHmacKeyFile"] as const;
 
 export interface LoadWebhookConfigOptions {
   /** The `--config` file, if any. */

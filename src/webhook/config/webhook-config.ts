@@ -19,6 +19,12 @@ export interface WebhookConfig {
   /** A containers-policy.json file, for teams that already have one. */
   readonly policyJson: string | undefined;
   readonly noMatchAction: NoMatchAction;
+  /** For a multi-arch index: verify the index, the platform instance a node would pull, or accept either. */
+  readonly multiArch: "index" | "instance" | "either";
+  /** The platform whose instance is verified (`instance`, `either`, and policy.json), os/arch[/variant]. */
+  readonly platform: string;
+  /** registries.d for policy.json: lookaside stores of GPG signatures (default: none configured). */
+  readonly registriesD: string | undefined;
   readonly redisUrl: string | undefined;
   /** A file (from a Secret) holding the HMAC key(s) that authenticate Redis records; else SIGNET_REDIS_HMAC_KEY. */
   readonly redisHmacKeyFile: string | undefined;
@@ -126,6 +132,9 @@ export const webhookConfigSchema = z
     policy: stringList.default([]),
     policyJson: z.string().min(1).optional(),
     noMatchAction: z.enum(["deny", "allow", "warn"]).default("deny"),
+    multiArch: z.enum(["index", "instance", "either"]).default("index"),
+    platform: z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/, "platform: write os/arch[/variant], e.g. linux/amd64").default("linux/amd64"),
+    registriesD: z.string().min(1).optional(),
     redisUrl: z.string().min(1).optional(),
     redisHmacKeyFile: z.string().min(1).optional(),
     registryCacert: stringList.default([]),
@@ -203,6 +212,9 @@ export function toWebhookConfig(parsed: z.output<typeof webhookConfigSchema>): W
     policy: parsed.policy,
     policyJson: parsed.policyJson,
     noMatchAction: parsed.noMatchAction,
+    multiArch: parsed.multiArch,
+    platform: parsed.platform,
+    registriesD: parsed.registriesD,
     redisUrl: parsed.redisUrl,
     redisHmacKeyFile: parsed.redisHmacKeyFile,
     registryCacert: parsed.registryCacert,

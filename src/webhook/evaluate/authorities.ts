@@ -8,8 +8,7 @@ import type { Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
-import { discoverCosignSignatures, type DiscoveredSignatures } from "../../signatures/cosign/discover.js";
-import { explainNoVerifiedSignature, verifyCosignSignatures } from "../../signatures/cosign/verify.js";
+import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { ContainerImage } from "../admission/types.js";
 import type { CompiledAuthority } from "../policy/types.js";
 import type { AuthorityVerdict, EvaluateImageDeps, KeylessVerificationResult } from "./types.js";
@@ -29,25 +28,26 @@ export interface AuthorityContext {
 
 export interface SignatureDiscovery {
   repositoryFor(authority: CompiledAuthority): Promise<Repository>;
-  signaturesIn(repository: Repository): Promise<DiscoveredSignatures>;
+  /** The record discovery of the image digest in this repository, shared by every authority of the evaluation. */
+  recordsIn(repository: Repository): RecordDiscovery;
 }
 
 /** Lookups memoised for one image evaluation only: nothing is shared between images (security case B.19). */
 export function createSignatureDiscovery(reference: ImageReference, digest: Digest, deps: EvaluateImageDeps): SignatureDiscovery {
-  const found = new Map<string, Promise<DiscoveredSignatures>>();
+  const found = new Map<string, RecordDiscovery>();
   return {
     repositoryFor(authority) {
       const access: ImageAccess = deps.signatureAccessFor?.(authority) ?? deps.access;
       const target = authority.signatureRepository === undefined ? reference : signatureRepositoryReference(authority.signatureRepository);
       return access.repositoryFor({ transport: "docker", reference: target });
     },
-    signaturesIn(repository) {
-      let pending = found.get(repository.displayName);
-      if (pending === undefined) {
-        pending = discoverCosignSignatures(repository, digest, { identity: identityOf({ transport: "docker", reference }) });
-        found.set(repository.displayName, pending);
+    recordsIn(repository) {
+      let discovery = found.get(repository.displayName);
+      if (discovery === undefined) {
+        discovery = createRecordDiscovery(repository, digest, { identity: identityOf({ transport: "docker", reference }) });
+        found.set(repository.displayName, discovery);
       }
-      return pending;
+      return discovery;
     },
   };
 }
@@ -85,16 +85,20 @@ async function evaluateKey(authority: Extract<CompiledAuthority, { type: "key" }
     return unsupported(authority, `hashAlgorithm ${authority.hashAlgorithm} is not supported yet (only sha256)`);
   }
   const repository = await context.discovery.repositoryFor(authority);
-  const discovered = await context.discovery.signaturesIn(repository);
-  const where = `${repository.displayName}:${discovered.tag}`;
-  const verification = verifyCosignSignatures({ imageDigest: context.digest, untrustedSignatures: discovered.signatures, publicKeys: authority.publicKeys });
+  // The one image verifier, as `signet verify --key`: `.sig` signatures, then sigstore bundles among the referrers.
+  const verification = await verifyDigestSignatures({
+    discovery: context.discovery.recordsIn(repository),
+    requirement: { kind: "key", publicKeys: authority.publicKeys },
+    claims: { repository: repository.displayName },
+    formats: authority.signatureFormat === "legacy" ? "legacy" : "auto",
+  });
   const signatures = [
-    ...verification.verified.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, allowed: true, reason: `verified with the ${authority.keySource}` })),
-    ...verification.rejected.map((rejection) => ({ source: `${where} layer ${rejection.layerDigest}`, allowed: false, reason: rejection.reason })),
+    ...verification.verified.map((signature) => ({ source: sourceIn(repository, signature), allowed: true, reason: `verified with the ${authority.keySource}` })),
+    ...verification.rejected.map((rejection) => ({ source: sourceIn(repository, rejection), allowed: false, reason: rejection.reason })),
   ];
   if (verification.verified.length === 0) {
-    const explanation = explainNoVerifiedSignature(context.digest, verification, where);
-    return { ...failed(authority, explanation.message, explanation.code), signatures };
+    const explanation = explainNoSignature(context.digest, verification, verification.searched);
+    return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
   }
   const count = verification.verified.length;
   const signed: AuthorityVerdict = { ...base(authority), allowed: true, reason: `${count} signature${count === 1 ? "" : "s"} verified with the ${authority.keySource}`, signatures };
@@ -117,6 +121,7 @@ async function evaluateKeyless(authority: Extract<CompiledAuthority, { type: "ke
     authority,
     ...(context.image.identity === undefined ? {} : { requiredIdentity: context.image.identity }),
     now: context.now,
+    discovery: context.discovery.recordsIn(repository),
   });
   const verdict = fromResult(authority, result);
   return verdict.allowed ? withAttestations(authority, verdict, repository, context) : verdict;
@@ -133,6 +138,11 @@ async function withAttestations(authority: CompiledAuthority, signed: AuthorityV
   const result = await verifyAttestations({ image: context.image.image, digest: context.digest, signatureRepository: repository, authority, attestations: authority.attestations, now: context.now });
   const attested = fromResult(authority, result);
   return { ...attested, signatures: [...signed.signatures, ...attested.signatures] };
+}
+
+/** Where a signature was found, for the verdict: `registry/app layer sha256:…` or `registry/app referrer sha256:…`. */
+export function sourceIn(repository: Repository, signature: { readonly format: string; readonly source: string }): string {
+  return `${repository.displayName} ${signature.format === "sigstore-bundle" ? "referrer" : "layer"} ${signature.source}`;
 }
 
 /** Authority features whose checks signet does not make yet: each fails the authority closed. */

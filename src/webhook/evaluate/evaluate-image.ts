@@ -4,7 +4,7 @@
  * follows the no-match action (deny by default). Never throws: a failure to evaluate is a denying verdict
  * marked `error`, and warn-mode policies turn failures into warnings instead.
  */
-import { ERROR_CATALOG, SignetError, toSignetError, type ErrorCode } from "../../errors/index.js";
+import { ERROR_CATALOG, SignetError, mostTelling, toSignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { ContainerImage } from "../admission/types.js";
@@ -12,20 +12,9 @@ import { findMatchingPolicies } from "../policy/match.js";
 import type { CompiledImagePolicy, CompiledPolicySet } from "../policy/types.js";
 import { createSignatureDiscovery, evaluateAuthority, type AuthorityContext } from "./authorities.js";
 import { pinnedImageText, resolveImageDigest } from "./pin.js";
-import { evaluatePolicyJson } from "./policy-json.js";
+import { DEFAULT_PLATFORM, evaluatePolicyJson } from "./policy-json.js";
+import { pulledInstance } from "../../oci/manifest/platform.js";
 import type { AuthorityVerdict, EvaluateImageDeps, ImageVerdict, PolicyVerdict } from "./types.js";
-
-/** Codes that say more than "denied", most specific first: the verdict reports the first one found. */
-const CODE_PRECEDENCE: readonly ErrorCode[] = [
-  "SIG_ANNOTATION_MISMATCH",
-  "SIG_DIGEST_MISMATCH",
-  "SIG_IDENTITY_MISMATCH",
-  "SIG_PAYLOAD_INVALID",
-  "SIG_INVALID",
-  "SIG_MISSING",
-  "POLICY_UNSUPPORTED",
-  "POLICY_DENIED",
-];
 
 export async function evaluateImage(image: ContainerImage, policies: CompiledPolicySet, deps: EvaluateImageDeps): Promise<ImageVerdict> {
   const verdict = await abortable(evaluate(image, policies, deps), deps.signal).catch((error: unknown) => errorVerdict(image, toSignetError(error), deps, policies, undefined));
@@ -63,18 +52,46 @@ async function evaluate(image: ContainerImage, policies: CompiledPolicySet, deps
     return errorVerdict(image, toSignetError(error), deps, policies, matching);
   }
 
-  const context: AuthorityContext = { image, reference, digest, deps, now, discovery: createSignatureDiscovery(reference, digest, deps) };
-  const evaluations: Promise<PolicyVerdict>[] = matching.map((policy) => evaluatePolicy(policy, context));
+  const evaluations: Promise<PolicyVerdict[]>[] = [evaluatePolicies(matching, { image, reference, digest, deps, now })];
   if (deps.policyJson !== undefined) {
     const policyJson = deps.policyJson;
     evaluations.push(
-      evaluatePolicyJson(reference, digest, policyJson, { access: deps.access, ...(deps.policyJsonFetchers === undefined ? {} : { fetchers: deps.policyJsonFetchers }), now }).then(
-        ({ verdict }) => verdict,
-      ),
+      evaluatePolicyJson(reference, digest, policyJson, {
+        access: deps.access,
+        ...(deps.policyJsonFetchers === undefined ? {} : { fetchers: deps.policyJsonFetchers }),
+        now,
+        ...(deps.platform === undefined ? {} : { platform: deps.platform }),
+        ...(deps.policyJsonRegistriesD === undefined ? {} : { registriesD: deps.policyJsonRegistriesD }),
+      }).then(({ verdict }) => [verdict]),
     );
   }
-  const verdicts = await Promise.all(evaluations);
+  const verdicts = (await Promise.all(evaluations)).flat();
   return combine(image, digest, verdicts);
+}
+
+/**
+ * The ClusterImagePolicies, on the digest the multi-arch option names: the pinned digest (an index or a single
+ * image), the instance of the nodes' platform in an index, or either (the index first; the instance when the
+ * index does not pass). A single image is its own instance.
+ */
+async function evaluatePolicies(matching: readonly CompiledImagePolicy[], at: Omit<AuthorityContext, "discovery">): Promise<PolicyVerdict[]> {
+  const on = (digest: Digest, label?: string): Promise<PolicyVerdict[]> => {
+    const context: AuthorityContext = { ...at, digest, discovery: createSignatureDiscovery(at.reference, digest, at.deps) };
+    const evaluated = Promise.all(matching.map((policy) => evaluatePolicy(policy, context)));
+    return label === undefined ? evaluated : evaluated.then((verdicts) => verdicts.map((verdict) => ({ ...verdict, reason: `${label}: ${verdict.reason}` })));
+  };
+  const mode = at.deps.multiArch ?? "index";
+  if (matching.length === 0 || mode === "index") return on(at.digest);
+  const repository = await at.deps.access.repositoryFor({ transport: "docker", reference: at.reference });
+  const instance = await pulledInstance(repository, at.digest, at.deps.platform ?? DEFAULT_PLATFORM);
+  if (instance.digest === at.digest) return on(at.digest);
+  const label = `the ${instance.platform ?? "platform"} instance ${instance.digest} of the index`;
+  if (mode === "instance") return on(instance.digest, label);
+  const passes = (verdicts: readonly PolicyVerdict[]) => verdicts.every((verdict) => verdict.allowed || verdict.mode === "warn");
+  const onIndex = await on(at.digest);
+  if (passes(onIndex)) return onIndex;
+  const onInstance = await on(instance.digest, label);
+  return passes(onInstance) ? onInstance : onIndex;
 }
 
 async function evaluatePolicy(policy: CompiledImagePolicy, context: AuthorityContext): Promise<PolicyVerdict> {
@@ -136,8 +153,8 @@ function combine(image: ContainerImage, digest: Digest, verdicts: PolicyVerdict[
 /** The most specific code among the failed authorities, and the hint that goes with it. */
 function explain(authorities: readonly AuthorityVerdict[], errorOnly: boolean): { code: ErrorCode; hint: string } {
   const failed = authorities.filter((authority) => !authority.allowed && authority.code !== undefined);
-  const codes = new Set(failed.map((authority) => authority.code!));
-  const code = errorOnly ? failed[0]?.code ?? "POLICY_DENIED" : CODE_PRECEDENCE.find((candidate) => codes.has(candidate)) ?? failed[0]?.code ?? "POLICY_DENIED";
+  // The catalog's one ranking (errors/catalog.ts EXPLANATION_RANK), as every other entry point.
+  const code = (errorOnly ? failed[0]?.code : mostTelling(failed)?.code) ?? "POLICY_DENIED";
   const hint = failed.find((authority) => authority.code === code)?.hint ?? ERROR_CATALOG[code].hint;
   return { code, hint };
 }

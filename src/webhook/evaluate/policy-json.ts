@@ -1,14 +1,16 @@
 /**
- * A containers-policy.json evaluated for an admission: the same engine as `signet policy verify`, with the
- * image's digest pinned to the one this evaluation resolved (so the policy verifies exactly what is decided and
- * patched) and cosign attachments read through the webhook's ImageAccess.
+ * A containers-policy.json evaluated for an admission: the same engine and the same fetchers as `signet policy
+ * verify --use-sigstore-attachments [--registries-d DIR] --platform P`, with the image's digest pinned to the one
+ * this evaluation resolved (so the policy verifies exactly what is decided and patched): for a multi-arch index,
+ * the instance a node of the platform pulls, as containers/image checks it.
  */
 import type { Digest } from "../../internal/digest.js";
-import { identityOf, type ImageAccess } from "../../oci/image-access.js";
+import type { ImageAccess } from "../../oci/image-access.js";
 import { withDigest, type ImageReference } from "../../oci/reference/index.js";
-import { discoverCosignSignatures } from "../../signatures/cosign/discover.js";
 import { SignetError } from "../../errors/index.js";
-import { evaluatePolicy, type CompiledPolicy, type PolicyDecision, type PolicyFetchers } from "../../policy/index.js";
+import { pulledInstance, type PlatformSpec } from "../../oci/manifest/platform.js";
+import { createPolicyFetchers, evaluatePolicy, type CompiledPolicy, type PolicyDecision, type PolicyFetchers } from "../../policy/index.js";
+import { emptyRegistriesDConfig, type RegistriesDConfig } from "../../signatures/registries-d/index.js";
 import type { AuthorityVerdict, PolicyVerdict } from "./types.js";
 
 export const POLICY_JSON_NAME = "policy.json";
@@ -17,9 +19,16 @@ export async function evaluatePolicyJson(
   reference: ImageReference,
   digest: Digest,
   policy: CompiledPolicy,
-  options: { access: ImageAccess; fetchers?: PolicyFetchers; now: Date },
+  options: { access: ImageAccess; fetchers?: PolicyFetchers; now: Date; platform?: PlatformSpec; registriesD?: RegistriesDConfig },
 ): Promise<{ verdict: PolicyVerdict; decision: PolicyDecision }> {
-  const fetchers: PolicyFetchers = { ...(options.fetchers ?? defaultFetchers(options.access)), resolveManifestDigest: () => Promise.resolve(digest) };
+  const platform = options.platform ?? DEFAULT_PLATFORM;
+  const base = options.fetchers ?? defaultFetchers(options.access, options.registriesD ?? emptyRegistriesDConfig(), platform);
+  const fetchers: PolicyFetchers = {
+    ...base,
+    async resolveManifestDigest(image) {
+      return (await pulledInstance(await options.access.repositoryFor(image), digest, platform)).digest;
+    },
+  };
   // containers/image names an image by tag or by digest, not both: with both, the digest is what counts.
   const named = reference.tag !== undefined && reference.digest !== undefined ? withDigest(reference, reference.digest) : reference;
   const decision = await evaluatePolicy({ transport: "docker", reference: named }, policy, { fetchers, now: options.now });
@@ -43,17 +52,19 @@ export async function evaluatePolicyJson(
   return { verdict, decision };
 }
 
-/** Cosign attachments through the webhook's access; no lookaside store and no key files are read. */
-function defaultFetchers(access: ImageAccess): PolicyFetchers {
-  return {
-    resolveManifestDigest: () => Promise.reject(new SignetError("INTERNAL", "the digest is pinned by the webhook")),
-    gpgSignatures: () => Promise.resolve({ signatures: [], searched: ["(the webhook reads no lookaside store for simple-signing signatures)"] }),
-    async cosignSignatures(image, digest) {
-      const repository = await access.repositoryFor(image);
-      const discovered = await discoverCosignSignatures(repository, digest, { identity: identityOf(image) });
-      const where = `${repository.displayName}:${discovered.tag}`;
-      return { signatures: discovered.signatures.map((signature) => ({ source: `${where} layer ${signature.layerDigest}`, signature })), searched: [where] };
-    },
+/** The platform of the nodes when none is configured. */
+export const DEFAULT_PLATFORM: PlatformSpec = { os: "linux", architecture: "amd64" };
+
+/**
+ * `signet policy verify`'s fetchers: cosign attachments of every image (as --use-sigstore-attachments; the webhook
+ * has no registries.d gate for them), lookaside stores as registries.d says; keys are read only at compile time.
+ */
+function defaultFetchers(access: ImageAccess, registriesD: RegistriesDConfig, platform: PlatformSpec): PolicyFetchers {
+  return createPolicyFetchers({
+    access,
+    registriesD,
+    alwaysReadSigstoreAttachments: true,
+    platform,
     readKey: (location) => Promise.reject(new SignetError("POLICY_KEY_UNREADABLE", `${location}: the webhook reads keys only when the policy is compiled`)),
-  };
+  });
 }

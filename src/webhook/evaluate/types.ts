@@ -8,6 +8,9 @@ import type { ImageAccess } from "../../oci/image-access.js";
 import type { Repository } from "../../oci/repository.js";
 import type { CompiledPolicy, PolicyFetchers } from "../../policy/index.js";
 import type { ContainerKind } from "../admission/types.js";
+import type { RecordDiscovery } from "../../signatures/verifier/index.js";
+import type { PlatformSpec } from "../../oci/manifest/platform.js";
+import type { RegistriesDConfig } from "../../signatures/registries-d/index.js";
 import type { CompiledAttestation, CompiledAuthority, CompiledIdentity, KeylessTrust, PolicyMode, ResourceContext } from "../policy/types.js";
 
 export type NoMatchAction = "deny" | "allow" | "warn";
@@ -80,6 +83,8 @@ export interface KeylessVerificationRequest {
   /** Extra identity from the per-container annotations (compatibility mode): must match too. */
   requiredIdentity?: { subject?: string; issuer?: string };
   now: Date;
+  /** The evaluation's discovery for this repository and digest (each lookup made once per evaluation). */
+  discovery?: RecordDiscovery;
 }
 
 export interface KeylessVerificationResult {
@@ -127,4 +132,13 @@ export interface EvaluateImageDeps {
   signatureAccessFor?: (authority: CompiledAuthority) => ImageAccess;
   /** Stops work (a webhook deadline): an aborted evaluation is an error verdict, never an allow. */
   signal?: AbortSignal;
+  /**
+   * For a multi-arch index, what the ClusterImagePolicies verify: the index digest (default, as policy-controller),
+   * the instance of `platform` a node pulls, or either. policy.json always checks the instance (containers/image).
+   */
+  multiArch?: "index" | "instance" | "either";
+  /** The nodes' platform (default linux/amd64). */
+  platform?: PlatformSpec;
+  /** registries.d for policy.json's lookaside stores (default: none configured), as `signet policy verify --registries-d`. */
+  policyJsonRegistriesD?: RegistriesDConfig;
 }

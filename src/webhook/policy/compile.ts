@@ -7,7 +7,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
 import { compileImageGlob } from "./glob.js";
-import { compileFullMatch } from "./identity-regexp.js";
+import { compileIdentityPolicy, type IdentityPolicy } from "../../signatures/bundle/index.js";
 import type {
   AuthorityConfig,
   ClusterImagePolicy,
@@ -163,17 +163,13 @@ async function keyText(key: KeyRef, options: CompilePoliciesOptions): Promise<{ 
 }
 
 function compileIdentity(identity: IdentityConfig): CompiledIdentity {
-  const exact = (expected: string) => (value: string) => value === expected;
-  const issuer = identity.issuer ? exact(identity.issuer) : compileFullMatch(identity.issuerRegExp ?? "");
-  const subject = identity.subject ? exact(identity.subject) : compileFullMatch(identity.subjectRegExp ?? "");
-  return Object.freeze({
-    ...(identity.issuer ? { issuer: identity.issuer } : {}),
-    ...(identity.subject ? { subject: identity.subject } : {}),
-    ...(identity.issuerRegExp ? { issuerRegExp: identity.issuerRegExp } : {}),
-    ...(identity.subjectRegExp ? { subjectRegExp: identity.subjectRegExp } : {}),
-    matchesIssuer: issuer,
-    matchesSubject: subject,
-  });
+  const rules = {
+    ...(identity.issuer ? { issuer: identity.issuer } : { issuerRegExp: identity.issuerRegExp ?? "" }),
+    ...(identity.subject ? { subject: identity.subject } : { subjectRegExp: identity.subjectRegExp ?? "" }),
+  };
+  const policy: IdentityPolicy = Object.freeze({ kind: "identity", ...rules });
+  compileIdentityPolicy(policy); // the one keyless identity rule: checked (and its regexps compiled) now
+  return Object.freeze({ ...rules, policy });
 }
 
 function spkiHex(key: KeyObject): string {

@@ -28,12 +28,3 @@ export function regexpProblem(pattern: string): string | undefined {
     return `regex is invalid: ${(error as Error).message}`;
   }
 }
-
-/** A predicate that is true when the pattern matches the whole value. Throws for an invalid pattern. */
-export function compileFullMatch(pattern: string): (value: string) => boolean {
-  const problem = regexpProblem(pattern);
-  if (problem !== undefined) throw new Error(problem);
-  // The pattern compiled on its own, so its groups are balanced and the wrapper cannot be escaped.
-  const anchored = new (loadRe2())(`^(?:${pattern})$`);
-  return (value) => anchored.test(value);
-}

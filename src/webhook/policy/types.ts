@@ -4,6 +4,7 @@
  * `rfc3161timestamp`) so a policy reads the same here as in policy-controller's documentation.
  */
 import type { KeyObject } from "node:crypto";
+import type { IdentityPolicy } from "../../signatures/bundle/index.js";
 import type { ErrorCode } from "../../errors/index.js";
 
 export const CLUSTER_IMAGE_POLICY_API_VERSIONS = ["policy.sigstore.dev/v1beta1", "policy.sigstore.dev/v1alpha1"] as const;
@@ -196,14 +197,17 @@ export interface ImageGlob {
   matchesAnyOf(candidates: readonly string[]): boolean;
 }
 
-/** An identity with its regular expressions compiled (RE2, anchored: they match the whole value). */
+/**
+ * An identity of a keyless authority, as the one keyless identity rule every entry point uses
+ * (signatures/bundle IdentityPolicy: exact values, or RE2 regexps anchored to the whole value), checked when the
+ * policy is compiled.
+ */
 export interface CompiledIdentity {
   readonly issuer?: string;
   readonly subject?: string;
   readonly issuerRegExp?: string;
   readonly subjectRegExp?: string;
-  matchesIssuer(issuer: string): boolean;
-  matchesSubject(subject: string): boolean;
+  readonly policy: IdentityPolicy;
 }
 
 export interface KeylessTrust {

@@ -35,7 +35,7 @@ export interface ImageCheckerOptions {
   /** Aborts every running evaluation (shutdown). */
   readonly stopSignal: AbortSignal;
   /** Verifiers and policy.json fetchers passed through to every evaluation. */
-  readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "policyJsonFetchers" | "signatureAccessFor">;
+  readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "policyJsonFetchers" | "signatureAccessFor" | "multiArch" | "platform" | "policyJsonRegistriesD">;
   readonly onSharedEvaluation?: () => void;
   readonly onCacheWriteSkipped?: (reason: string) => void;
   /** Bounds the verifications (tag resolutions and evaluations) running at once; absent: unbounded. */
@@ -162,7 +162,11 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
         repository: identityOf({ transport: "docker", reference }),
         digest,
         policyVersion: version,
-        inputs: evaluationInputs(image, resource, resourceDependent),
+        inputs: {
+          ...evaluationInputs(image, resource, resourceDependent),
+          // policy.json decides by the name as written (tag or digest scope, signedIdentity): one verdict per form.
+          ...(state.policyJson !== undefined ? { "policy.json name": reference.digest !== undefined || reference.tag === undefined ? "@digest" : `:${reference.tag}` } : {}),
+        },
       };
       const hit = await options.cache.getVerdict(parts);
       if (hit !== undefined && hit.verdict.digest === digest) {

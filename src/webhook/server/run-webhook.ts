@@ -44,7 +44,7 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
       evaluateImage,
       logger,
       env: options.env,
-      evaluationDeps: sigstore.evaluationDeps,
+      evaluationDeps: { ...sigstore.evaluationDeps, ...(await platformDeps(config)) },
       // Unready only while policies in force need keyless trust that is not loaded: an unready replica would
       // turn every admission into "webhook unreachable", including images whose policies need no root.
       notReadyReason: () => (running === undefined || needsKeylessTrust(running.policies) ? sigstore.trust.notReadyReason() : undefined),
@@ -114,4 +114,11 @@ async function createSigstoreDeps(config: WebhookConfig, env: NodeJS.ProcessEnv,
 
 function needsKeylessTrust(state: PolicyState): boolean {
   return state.clusterImagePolicies.policies.some((policy) => policy.authorities.some((authority) => authority.type === "keyless"));
+}
+
+/** The multi-arch rule, the nodes' platform, and policy.json's registries.d (docs/architecture.md, "Multi-arch images"). */
+async function platformDeps(config: WebhookConfig): Promise<Pick<NonNullable<ServeWebhookOptions["evaluationDeps"]>, "multiArch" | "platform" | "policyJsonRegistriesD">> {
+  const { parsePlatform } = await import("../../oci/manifest/platform.js");
+  const registriesD = config.registriesD === undefined ? undefined : await (await import("../../signatures/registries-d/index.js")).loadRegistriesD(config.registriesD);
+  return { multiArch: config.multiArch, platform: parsePlatform(config.platform), ...(registriesD === undefined ? {} : { policyJsonRegistriesD: registriesD }) };
 }

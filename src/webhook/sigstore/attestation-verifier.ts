@@ -8,10 +8,10 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import type { UntrustedOciBundle } from "../../signatures/bundle-oci/discover-bundles.js";
 import type { SignerRequirement } from "../../signatures/cosign/keyless.js";
-import type { UntrustedCosignSignature } from "../../signatures/cosign/verify.js";
+import type { UntrustedCosignSignature } from "../../signatures/verifier/records.js";
 import type { AttestationVerificationRequest, AttestationVerifier, KeylessVerificationResult } from "../evaluate/types.js";
-import type { CompiledAttestation, CompiledIdentity } from "../policy/types.js";
-import { ANY_VERIFIED_IDENTITY, describeIdentities, describeSigner, matchSigner } from "./signer-identity.js";
+import type { CompiledAttestation } from "../policy/types.js";
+import { describeSigner, keylessRequirement } from "./signer-identity.js";
 import type { KeylessTrustProvider } from "./trust-provider.js";
 
 export interface AttestationVerifierOptions {
@@ -48,7 +48,7 @@ async function verifyAll(request: AttestationVerificationRequest, options: Attes
   return { verified: true, reason: passed.join("; "), signatures: lines };
 }
 
-async function signerOf(request: AttestationVerificationRequest, options: AttestationVerifierOptions): Promise<{ requirement: SignerRequirement; identities?: readonly CompiledIdentity[] }> {
+async function signerOf(request: AttestationVerificationRequest, options: AttestationVerifierOptions): Promise<{ requirement: SignerRequirement }> {
   const authority = request.authority;
   switch (authority.type) {
     case "key":
@@ -56,7 +56,7 @@ async function signerOf(request: AttestationVerificationRequest, options: Attest
     case "keyless": {
       if (authority.identities.length === 0) throw new SignetError("POLICY_UNSUPPORTED", "the keyless authority names no identities: no signer can be accepted");
       const trust = await options.trust.trustFor(authority.trust);
-      return { requirement: { kind: "identity", identity: ANY_VERIFIED_IDENTITY, trust, requireTlog: true }, identities: authority.identities };
+      return { requirement: keylessRequirement(authority.identities, trust, undefined) };
     }
     default:
       throw new SignetError("POLICY_UNSUPPORTED", `attestations cannot be checked for a ${authority.type} authority`);
@@ -79,7 +79,7 @@ async function discover(request: AttestationVerificationRequest): Promise<FoundA
 async function verifyOne(
   attestation: CompiledAttestation,
   request: AttestationVerificationRequest,
-  signer: { requirement: SignerRequirement; identities?: readonly CompiledIdentity[] },
+  signer: { requirement: SignerRequirement },
   found: FoundAttestations,
   lines: KeylessVerificationResult["signatures"],
 ): Promise<Omit<KeylessVerificationResult, "signatures">> {
@@ -97,26 +97,12 @@ async function verifyOne(
   const { verifyAttestations } = await import("../../signatures/attestation/verify-attestations.js");
   const { explainNoAttestation } = await import("../../signatures/attestation/attestation-results.js");
   const verification = verifyAttestations({ imageDigest: request.digest, legacy: found.legacy, bundles: found.bundles, signer: signer.requirement, predicateType });
-  let mismatch: string | undefined;
-  for (const verified of verification.verified) {
-    const source = `attestation ${name}: ${verified.format} ${verified.source}`;
-    if (signer.identities === undefined) {
-      lines.push({ source, allowed: true, reason: `${predicateType} signed with the authority's key` });
-      return { verified: true, reason: `attestation ${name} (${predicateType}) signed with the authority's key` };
-    }
-    const match = matchSigner(verified.signer, signer.identities, undefined);
-    if (!match.accepted) {
-      mismatch ??= match.reason;
-      lines.push({ source, allowed: false, reason: match.reason });
-      continue;
-    }
-    const reason = `attestation ${name} (${predicateType}) ${describeSigner(verified.signer, match.subject, match.issuer)}`;
-    lines.push({ source, allowed: true, reason });
-    return { verified: true, reason };
-  }
+  const verified = verification.verified[0];
   for (const rejection of verification.rejected) lines.push({ source: `attestation ${name}: ${rejection.format} ${rejection.source}`, allowed: false, reason: rejection.reason });
-  if (mismatch !== undefined) {
-    return { verified: false, reason: `attestation ${name}: no ${predicateType} attestation by an accepted identity (${describeIdentities(signer.identities ?? [])}): ${mismatch}`, code: "CERT_IDENTITY_MISMATCH" };
+  if (verified !== undefined) {
+    const reason = `attestation ${name} (${predicateType}) ${describeSigner(verified.signer)}`;
+    lines.push({ source: `attestation ${name}: ${verified.format} ${verified.source}`, allowed: true, reason });
+    return { verified: true, reason };
   }
   const failure = explainNoAttestation(request.digest, verification, found.searched, predicateType);
   return { verified: false, reason: `attestation ${name}: ${failure.message}`, code: failure.code };

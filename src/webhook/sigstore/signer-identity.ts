@@ -1,39 +1,31 @@
 /**
- * Whether a verified keyless signer is one a ClusterImagePolicy authority accepts. The certificate is verified
- * cryptographically first (chain, SCT, Rekor) for any identity; its subject and issuer are then matched here
- * against the authority's identities (any one, each rule anchored: exact, or an RE2 regexp over the whole
- * value, compiled with the policy) and against the per-container annotations, which may only narrow: when
- * given, the subject and issuer must also equal them exactly.
+ * A keyless authority's identities as the one keyless identity requirement (signatures/cosign/keyless.ts, matched
+ * by signatures/bundle/identity-match.ts): any one of the authority's identities, and, when a container's
+ * annotations name a subject or issuer, that too (annotations may only narrow).
  */
 import type { IdentityPolicy } from "../../signatures/bundle/index.js";
-import type { SignerProof } from "../../signatures/cosign/keyless.js";
+import type { SignerProof, SignerRequirement } from "../../signatures/cosign/keyless.js";
+import type { TrustMaterial } from "../../trust/index.js";
 import type { CompiledIdentity } from "../policy/types.js";
-
-/** Verifies any signer the trust material vouches for; `matchSigner` then decides who is accepted. */
-export const ANY_VERIFIED_IDENTITY: IdentityPolicy = { kind: "identity", insecureAnyIdentity: true };
 
 export interface RequiredIdentity {
   readonly subject?: string;
   readonly issuer?: string;
 }
 
-export type SignerMatch = { readonly accepted: true; readonly subject: string; readonly issuer: string } | { readonly accepted: false; readonly reason: string };
+/** The requirement a keyless authority sets: a Rekor entry is always required (policy-controller's default). */
+export function keylessRequirement(identities: readonly CompiledIdentity[], trust: TrustMaterial, required: RequiredIdentity | undefined): SignerRequirement {
+  const narrowing = narrowingOf(required);
+  return { kind: "identity", identity: identities.map((identity) => identity.policy), trust, requireTlog: true, ...(narrowing === undefined ? {} : { alsoRequired: narrowing }) };
+}
 
-export function matchSigner(signer: SignerProof, identities: readonly CompiledIdentity[], required: RequiredIdentity | undefined): SignerMatch {
-  const { subject, issuer } = signer;
-  if (subject === undefined) return { accepted: false, reason: "the certificate does not name exactly one signer identity" };
-  if (issuer === undefined) return { accepted: false, reason: `the certificate of ${JSON.stringify(subject)} has no OIDC issuer` };
-  const who = `${JSON.stringify(subject)} (issuer ${JSON.stringify(issuer)})`;
-  if (!identities.some((identity) => identity.matchesIssuer(issuer) && identity.matchesSubject(subject))) {
-    return { accepted: false, reason: `signed by ${who}, which matches none of the authority's identities: ${describeIdentities(identities)}` };
-  }
-  if (required?.subject !== undefined && required.subject !== subject) {
-    return { accepted: false, reason: `signed by ${who}, not by the subject ${JSON.stringify(required.subject)} the container's annotation requires` };
-  }
-  if (required?.issuer !== undefined && required.issuer !== issuer) {
-    return { accepted: false, reason: `signed by ${who}, not through the issuer ${JSON.stringify(required.issuer)} the container's annotation requires` };
-  }
-  return { accepted: true, subject, issuer };
+function narrowingOf(required: RequiredIdentity | undefined): IdentityPolicy | undefined {
+  if (required === undefined || (required.subject === undefined && required.issuer === undefined)) return undefined;
+  return {
+    kind: "identity",
+    ...(required.subject === undefined ? { subjectRegExp: ".*" } : { subject: required.subject }),
+    ...(required.issuer === undefined ? { issuerRegExp: ".*" } : { issuer: required.issuer }),
+  };
 }
 
 export function describeIdentities(identities: readonly CompiledIdentity[]): string {
@@ -47,7 +39,8 @@ export function describeIdentities(identities: readonly CompiledIdentity[]): str
 }
 
 /** "signed by "x" (issuer "y"), logged in Rekor at 2022-…" for a verdict. */
-export function describeSigner(signer: SignerProof, subject: string, issuer: string): string {
+export function describeSigner(signer: SignerProof): string {
   const logged = signer.integratedTime !== undefined ? `, logged in Rekor at ${signer.integratedTime.toISOString()}` : signer.tlog === "verified" ? ", logged in Rekor" : "";
-  return `signed by ${JSON.stringify(subject)} (issuer ${JSON.stringify(issuer)})${logged}`;
+  if (signer.kind === "key") return `signed with the authority's key${logged}`;
+  return `signed by ${JSON.stringify(signer.subject ?? "")} (issuer ${JSON.stringify(signer.issuer ?? "")})${logged}`;
 }

@@ -9,7 +9,7 @@ import type { Digest } from "../../../../src/internal/digest.js";
 import { verifyAttestations } from "../../../../src/signatures/attestation/verify-attestations.js";
 import type { UntrustedOciBundle } from "../../../../src/signatures/bundle-oci/index.js";
 import type { SignerRequirement } from "../../../../src/signatures/cosign/keyless.js";
-import { verifyImageSignatures } from "../../../../src/signatures/cosign/verify-sigstore-signatures.js";
+import { verifySignatureRecords } from "../../../../src/signatures/verifier/index.js";
 import { parseTrustedRoot } from "../../../../src/trust/index.js";
 import { VECTORS } from "../../../helpers/peers.js";
 
@@ -33,50 +33,54 @@ describe("cosign 3 image signature bundle (sigstore-rs bundle_v03.json)", () => 
     return referrer(Buffer.from(JSON.stringify(copy)));
   };
   const verify = (bundles: UntrustedOciBundle[], imageDigest: Digest = digest, requirement: SignerRequirement = signer) =>
-    verifyImageSignatures({ imageDigest, identity: "ghcr.io/kubewarden/kubewarden-controller", bundles, signer: requirement });
+    verifySignatureRecords({
+      records: bundles.map((bundle) => ({ format: "sigstore-bundle", source: bundle.manifestDigest, manifestDigest: bundle.manifestDigest, untrustedBundleBytes: bundle.untrustedBundleBytes, untrustedAnnotations: bundle.untrustedAnnotations })),
+      requirement,
+      claims: { imageDigest, repository: "ghcr.io/kubewarden/kubewarden-controller" },
+    });
 
-  test("verifies offline and maps to a simple-signing view with the digest and docker-reference", () => {
-    const result = verify([referrer(bytes)]);
+  test("verifies offline and maps to a simple-signing view with the digest and docker-reference", async () => {
+    const result = (await verify([referrer(bytes)]));
     assert.deepEqual(result.rejected, []);
     const [signature] = result.verified;
     assert.equal(signature!.format, "sigstore-bundle");
     assert.equal(signature!.payload.critical.image["docker-manifest-digest"], digest);
     assert.equal(signature!.payload.critical.identity["docker-reference"], "ghcr.io/kubewarden/kubewarden-controller");
-    assert.equal(signature!.signer.issuer, "https://token.actions.githubusercontent.com");
+    assert.equal((signature!.signer as { issuer?: string }).issuer, "https://token.actions.githubusercontent.com");
     assert.equal(signature!.signer.tlog, "verified");
   });
 
-  test("another image digest is rejected (A.12)", () => {
-    assert.deepEqual(verify([referrer(bytes)], `sha256:${"0".repeat(64)}` as Digest).rejected.map((r) => r.code), ["SIG_DIGEST_MISMATCH"]);
+  test("another image digest is rejected (A.12)", async () => {
+    assert.deepEqual((await verify([referrer(bytes)], `sha256:${"0".repeat(64)}` as Digest)).rejected.map((r) => r.code), ["SIG_DIGEST_MISMATCH"]);
   });
 
-  test("another workflow or issuer is CERT_IDENTITY_MISMATCH (A.7)", () => {
+  test("another workflow or issuer is CERT_IDENTITY_MISMATCH (A.7)", async () => {
     const other = { ...signer, identity: { ...signer.identity, subject: "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.1" } } as SignerRequirement;
-    assert.deepEqual(verify([referrer(bytes)], digest, other).rejected.map((r) => r.code), ["CERT_IDENTITY_MISMATCH"]);
+    assert.deepEqual((await verify([referrer(bytes)], digest, other)).rejected.map((r) => r.code), ["CERT_IDENTITY_MISMATCH"]);
     const prefix = { ...signer, identity: { kind: "identity", subjectRegExp: "https://github.com/kubewarden/kubewarden-controller/.github/workflows/rel", issuer: "https://token.actions.githubusercontent.com" } } as SignerRequirement;
-    assert.deepEqual(verify([referrer(bytes)], digest, prefix).rejected.map((r) => r.code), ["CERT_IDENTITY_MISMATCH"]);
+    assert.deepEqual((await verify([referrer(bytes)], digest, prefix)).rejected.map((r) => r.code), ["CERT_IDENTITY_MISMATCH"]);
   });
 
-  test("payloadType application/json is rejected before any signature is trusted (A.11)", () => {
-    assert.deepEqual(verify([mutated((b) => (b.dsseEnvelope.payloadType = "application/json"))]).rejected.map((r) => r.code), ["ATTESTATION_INVALID"]);
+  test("payloadType application/json is rejected before any signature is trusted (A.11)", async () => {
+    assert.deepEqual((await verify([mutated((b) => (b.dsseEnvelope.payloadType = "application/json"))])).rejected.map((r) => r.code), ["ATTESTATION_INVALID"]);
   });
 
   for (const [name, edit] of [
     ["_type", { _type: "https://example.com/Statement/v1" }],
     ["predicateType", { predicateType: "https://example.com/predicate/v1" }],
   ] as const) {
-    test(`a changed statement ${name} is rejected`, () => {
+    test(`a changed statement ${name} is rejected`, async () => {
       const changed = mutated((b) => (b.dsseEnvelope.payload = Buffer.from(JSON.stringify({ ...statement, ...edit })).toString("base64")));
-      const result = verify([changed]);
+      const result = (await verify([changed]));
       assert.equal(result.verified.length, 0);
       // Refused as not a statement, or because the signature no longer covers it: either way before any pass.
       assert.ok(result.rejected.length === 1 && ["SIG_INVALID", "SIG_PAYLOAD_INVALID"].includes(result.rejected[0]!.code), JSON.stringify(result.rejected));
     });
   }
 
-  test("the public-good root is required: an empty trust material verifies nothing", () => {
+  test("the public-good root is required: an empty trust material verifies nothing", async () => {
     const empty: SignerRequirement = { ...signer, trust: { description: "empty", certificateAuthorities: [], timestampAuthorities: [], tlogs: [], ctlogs: [] } } as SignerRequirement;
-    const [rejection] = verify([referrer(bytes)], digest, empty).rejected;
+    const [rejection] = (await verify([referrer(bytes)], digest, empty)).rejected;
     assert.ok(rejection !== undefined && ["CERT_CHAIN_INVALID", "TLOG_PROOF_INVALID", "TLOG_ENTRY_MISSING"].includes(rejection.code), rejection?.code);
   });
 });

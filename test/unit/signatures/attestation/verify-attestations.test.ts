@@ -12,7 +12,7 @@ import { verifyAttestations } from "../../../../src/signatures/attestation/verif
 import type { UntrustedOciBundle } from "../../../../src/signatures/bundle-oci/index.js";
 import type { SignerRequirement } from "../../../../src/signatures/cosign/keyless.js";
 import { createDsseBundle } from "../../../../src/signatures/cosign/sign-bundle.js";
-import type { UntrustedCosignSignature } from "../../../../src/signatures/cosign/verify.js";
+import type { UntrustedCosignSignature } from "../../../../src/signatures/verifier/records.js";
 import { assertRejectsWithCode } from "../../../helpers/assert-code.js";
 
 const key = generateSigningKey();

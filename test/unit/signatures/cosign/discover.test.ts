@@ -7,7 +7,7 @@ import { sha256Digest, type Digest } from "../../../../src/internal/digest.js";
 import { generateSigningKey, signWithKey, type SigningKey } from "../../../../src/keys/index.js";
 import { attachSignatureLayer } from "../../../../src/signatures/cosign/attach.js";
 import { discoverCosignSignatures } from "../../../../src/signatures/cosign/discover.js";
-import { verifyCosignSignatures } from "../../../../src/signatures/cosign/verify.js";
+import { keyRequirement, verifySignatureRecords } from "../../../../src/signatures/verifier/index.js";
 import { createSimpleSigningPayload, type PayloadClaims } from "../../../../src/signatures/payload/simple-signing.js";
 import { MemoryRepository } from "../../../helpers/memory-repository.js";
 
@@ -31,8 +31,13 @@ async function attach(repo: MemoryRepository, claims: Partial<PayloadClaims>, si
   return payload;
 }
 
+/** The one verifier over the discovered layers, as `signet verify --key` runs it. */
 function verify(signatures: Awaited<ReturnType<typeof discoverCosignSignatures>>["signatures"], requiredAnnotations?: Record<string, string>) {
-  return verifyCosignSignatures({ imageDigest: image, untrustedSignatures: signatures, publicKeys: [key.publicKey], requiredAnnotations });
+  return verifySignatureRecords({
+    records: signatures.map((layer) => ({ format: "cosign-legacy" as const, source: layer.layerDigest, layer })),
+    requirement: keyRequirement([key.publicKey]),
+    claims: { imageDigest: image, repository: IDENTITY, ...(requiredAnnotations === undefined ? {} : { requiredAnnotations }) },
+  });
 }
 
 describe("discoverCosignSignatures: the standard payload is not fetched", () => {
@@ -43,7 +48,7 @@ describe("discoverCosignSignatures: the standard payload is not fetched", () => 
     assert.deepEqual(repo.fetched, []);
     assert.equal(discovered.signatures.length, 1);
     assert.ok(discovered.signatures[0]!.untrustedPayload.equals(payload), "the rebuilt bytes are cosign's bytes");
-    assert.equal(verify(discovered.signatures).verified.length, 1);
+    assert.equal((await verify(discovered.signatures)).verified.length, 1);
   });
 
   test("a layer whose digest differs (annotations in the payload) is fetched and verified", async () => {
@@ -52,7 +57,7 @@ describe("discoverCosignSignatures: the standard payload is not fetched", () => 
     const discovered = await discoverCosignSignatures(repo, image, { identity: IDENTITY });
     assert.deepEqual(repo.fetched, [sha256Digest(payload)]);
     assert.ok(discovered.signatures[0]!.untrustedPayload.equals(payload));
-    const result = verify(discovered.signatures, { env: "prod" });
+    const result = await verify(discovered.signatures, { env: "prod" });
     assert.equal(result.verified.length, 1, JSON.stringify(result.rejected));
   });
 
@@ -64,7 +69,7 @@ describe("discoverCosignSignatures: the standard payload is not fetched", () => 
     assert.deepEqual(repo.fetched, [sha256Digest(other)]);
     const payloads = discovered.signatures.map((s) => s.untrustedPayload.toString());
     assert.deepEqual(payloads, [standard.toString(), other.toString()]);
-    const result = verify(discovered.signatures);
+    const result = await verify(discovered.signatures);
     assert.equal(result.verified.length, 2, JSON.stringify(result.rejected));
   });
 
@@ -73,7 +78,7 @@ describe("discoverCosignSignatures: the standard payload is not fetched", () => 
     await attach(repo, {}, generateSigningKey("ecdsa-p256"));
     const discovered = await discoverCosignSignatures(repo, image, { identity: IDENTITY });
     assert.deepEqual(repo.fetched, []);
-    const result = verify(discovered.signatures);
+    const result = await verify(discovered.signatures);
     assert.equal(result.verified.length, 0);
     assert.deepEqual(
       result.rejected.map((r) => r.code),
@@ -87,7 +92,7 @@ describe("discoverCosignSignatures: the standard payload is not fetched", () => 
     const discovered = await discoverCosignSignatures(repo, image, { identity: IDENTITY });
     assert.deepEqual(repo.fetched, [sha256Digest(elsewhere)]);
     assert.deepEqual(
-      verify(discovered.signatures).rejected.map((r) => r.code),
+      (await verify(discovered.signatures)).rejected.map((r) => r.code),
       ["SIG_DIGEST_MISMATCH"],
     );
   });

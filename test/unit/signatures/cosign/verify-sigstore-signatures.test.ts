@@ -1,5 +1,5 @@
 /**
- * The keyless and key-and-log path of image signatures (verifyImageSignatures), on containers/image's
+ * The keyless and key-and-log path of image signatures (the one verifier, verifySignatureRecords), on containers/image's
  * dir-img-cosign-fulcio-rekor-valid (certificate for mitr@redhat.com by https://github.com/login/oauth, Rekor SET)
  * and dir-img-cosign-key-rekor-valid (cosign2.pub, Rekor SET): each binding is checked on its own.
  */
@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { sha256Digest, type Digest } from "../../../../src/internal/digest.js";
 import type { SignerRequirement } from "../../../../src/signatures/cosign/keyless.js";
-import type { UntrustedCosignSignature } from "../../../../src/signatures/cosign/verify.js";
-import { verifyImageSignatures } from "../../../../src/signatures/cosign/verify-sigstore-signatures.js";
+import { verifySignatureRecords, type UntrustedCosignSignature } from "../../../../src/signatures/verifier/index.js";
 import { trustMaterialFromKeys } from "../../../../src/trust/index.js";
 import { VECTORS } from "../../../helpers/peers.js";
 
@@ -50,26 +49,30 @@ const cases: Array<[string, string, SignerRequirement]> = [
 ];
 
 for (const [name, dir, signer] of cases) {
-  describe(`verifyImageSignatures, ${name}`, () => {
+  describe(`the one verifier, ${name}`, () => {
     const { digest, signature } = fixture(dir);
     const verify = (imageDigest: Digest, requiredAnnotations?: Record<string, string>) =>
-      verifyImageSignatures({ imageDigest, identity: "192.168.64.2:5000/cosign-signed/x", legacy: [signature], signer, ...(requiredAnnotations ? { requiredAnnotations } : {}) });
+      verifySignatureRecords({
+        records: [{ format: "cosign-legacy", source: signature.layerDigest, layer: signature }],
+        requirement: signer,
+        claims: { imageDigest, repository: "192.168.64.2:5000/cosign-signed/x", ...(requiredAnnotations ? { requiredAnnotations } : {}) },
+      });
 
-    test("verifies for the digest its payload names", () => {
-      const result = verify(digest);
+    test("verifies for the digest its payload names", async () => {
+      const result = await verify(digest);
       assert.deepEqual(result.rejected, []);
       assert.equal(result.verified.length, 1);
       assert.equal(result.verified[0]!.payload.critical.image["docker-manifest-digest"], digest);
     });
 
-    test("the same signature for another image is SIG_DIGEST_MISMATCH (the payload's digest is bound)", () => {
-      const result = verify(OTHER_DIGEST);
+    test("the same signature for another image is SIG_DIGEST_MISMATCH (the payload's digest is bound)", async () => {
+      const result = await verify(OTHER_DIGEST);
       assert.equal(result.verified.length, 0);
       assert.deepEqual(result.rejected.map((r) => r.code), ["SIG_DIGEST_MISMATCH"]);
     });
 
-    test("a required annotation the payload lacks is SIG_ANNOTATION_MISMATCH", () => {
-      const result = verify(digest, { team: "blue" });
+    test("a required annotation the payload lacks is SIG_ANNOTATION_MISMATCH", async () => {
+      const result = await verify(digest, { team: "blue" });
       assert.equal(result.verified.length, 0);
       assert.deepEqual(result.rejected.map((r) => r.code), ["SIG_ANNOTATION_MISMATCH"]);
     });

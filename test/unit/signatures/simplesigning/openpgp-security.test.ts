@@ -15,8 +15,10 @@ import { parseImageReference } from "../../../../src/oci/reference/index.js";
 import { writeLookasideSignature } from "../../../../src/signatures/simplesigning/lookaside.js";
 import { ATOMIC_SIGNATURE_TYPE, createAtomicPayload } from "../../../../src/signatures/simplesigning/payload.js";
 import { runSignet } from "../../../helpers/cli.js";
+import { startHostileRegistry, type HostileRegistry } from "../../../helpers/hostile-registry.js";
 
-const HOST = "registry.example.test";
+/** The in-process registry's "127.0.0.1:PORT": policy verify reads each manifest (is it an index?) before its signatures. */
+let HOST = "registry.example.test";
 const DAY_MS = 86_400_000;
 
 type Key = openpgp.PrivateKey;
@@ -169,7 +171,7 @@ describe("OpenPGP security cases through `signet policy verify --output json` (s
       name: "mismatched reference: a valid signature of this digest for another repository",
       keyring: "trusted.gpg",
       sign: (digest) => sign(trusted, payloadFor(digest, "sec/elsewhere")),
-      expect: { code: "SIG_IDENTITY_MISMATCH", reason: /the signature names "registry\.example\.test\/sec\/elsewhere:v1", but matchRepoDigestOrExact .* requires a tag or digest of the repository registry\.example\.test\/sec\/case-\d+/ },
+      expect: { code: "SIG_IDENTITY_MISMATCH", reason: /the signature names "127\.0\.0\.1:\d+\/sec\/elsewhere:v1", but matchRepoDigestOrExact .* requires a tag or digest of the repository 127\.0\.0\.1:\d+\/sec\/case-\d+/ },
     },
   ];
 
@@ -184,7 +186,17 @@ describe("OpenPGP security cases through `signet policy verify --output json` (s
   let exitStatus: number | null;
   const images: string[] = [];
 
+  let registry: HostileRegistry;
+  /** One single-image manifest per case, served by digest. */
+  const manifests = new Map<string, Buffer>();
   before(async () => {
+    registry = await startHostileRegistry((request, response) => {
+      const digest = /\/manifests\/(sha256:[0-9a-f]{64})$/.exec(request.url)?.[1];
+      const body = digest === undefined ? undefined : manifests.get(digest);
+      if (body === undefined) return void response.writeHead(404).end();
+      response.writeHead(200, { "content-type": "application/vnd.oci.image.manifest.v1+json", "docker-content-digest": digest!, "content-length": body.length }).end(request.method === "HEAD" ? undefined : body);
+    });
+    HOST = registry.host;
     dir = mkdtempSync(join(tmpdir(), "signet-openpgp-security-"));
     const generate = async (name: string, options: Record<string, unknown> = {}): Promise<Key> =>
       (await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name }], format: "object", ...options } as Parameters<typeof openpgp.generateKey>[0] & { format: "object" })).privateKey;
@@ -209,7 +221,16 @@ describe("OpenPGP security cases through `signet policy verify --output json` (s
     const scopes: Record<string, unknown> = {};
     for (const [index, row] of CASES.entries()) {
       const repository = `sec/case-${index}`;
-      const digest = `sha256:${createHash("sha256").update(`image ${index}`).digest("hex")}`;
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: "application/vnd.oci.image.manifest.v1+json",
+          config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${createHash("sha256").update(`config ${index}`).digest("hex")}`, size: 2 },
+          layers: [],
+        }),
+      );
+      const digest = `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
+      manifests.set(digest, manifest);
       const image = `${HOST}/${repository}@${digest}`;
       images.push(image);
       await writeLookasideSignature(pathToFileURL(sigs).href, parseImageReference(image), digest, await row.sign(digest, repository));
@@ -224,7 +245,10 @@ describe("OpenPGP security cases through `signet policy verify --output json` (s
     output = JSON.parse(result.stdout) as typeof output;
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await registry?.stop();
+  });
 
   test("the run as a whole is denied: exit status 1, allowed false, one decision per image in order", () => {
     assert.equal(exitStatus, 1);

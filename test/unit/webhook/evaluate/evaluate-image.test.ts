@@ -135,7 +135,7 @@ describe("evaluateImage", () => {
     const seen: KeylessVerificationRequest[] = [];
     const verifyKeyless = async (request: KeylessVerificationRequest) => {
       seen.push(request);
-      return { verified: request.identities[0]!.matchesSubject("ci@example.com"), reason: "certificate for ci@example.com verified", signatures: [] };
+      return { verified: request.identities[0]!.policy.subject === "ci@example.com", reason: "certificate for ci@example.com verified", signatures: [] };
     };
     const image = container(`${HOST}/team/signed:1.0`, { identity: { subject: "ci@example.com" } });
     const verdict = await evaluateImage(image, policies, deps({ verifyKeyless }));

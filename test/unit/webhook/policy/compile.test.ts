@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { compileIdentityPolicy, matchIdentity, type IdentityPolicy, type SubjectAlternativeName } from "../../../../src/signatures/bundle/index.js";
 import { describe, test } from "node:test";
 import { publicKeyToPem } from "../../../../src/keys/index.js";
 import { assertRejectsWithCode } from "../../../helpers/assert-code.js";
@@ -89,14 +90,24 @@ describe("compileClusterImagePolicies", () => {
     const authority = compiled.policies[0]!.authorities[0]!;
     assert.equal(authority.type, "keyless");
     const [exact, pattern] = authority.type === "keyless" ? authority.identities : [];
-    assert.ok(exact!.matchesSubject("user@example.com"));
-    assert.ok(!exact!.matchesSubject("user@example.com.evil.net"));
-    assert.ok(!exact!.matchesSubject("xuser@example.com"));
-    assert.ok(pattern!.matchesIssuer("https://accounts.example.com"));
-    assert.ok(!pattern!.matchesIssuer("https://accounts.example.com.evil.net"));
-    assert.ok(!pattern!.matchesIssuer("evil https://accounts.example.com"));
-    assert.ok(pattern!.matchesSubject("https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main"));
-    assert.ok(!pattern!.matchesSubject("https://github.com/org/repo/.github/workflows/evil.yml@refs/heads/main"));
+    // The one keyless identity matcher (signatures/bundle/identity-match.ts), as every entry point uses it.
+    const matches = (policy: IdentityPolicy, san: SubjectAlternativeName, issuer: string) => {
+      try {
+        matchIdentity(compileIdentityPolicy(policy), { subjectAlternativeNames: [san], extensions: { issuer } });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const actions = "https://token.actions.githubusercontent.com";
+    assert.ok(matches(exact!.policy, { type: "email", value: "user@example.com" }, actions));
+    assert.ok(!matches(exact!.policy, { type: "email", value: "user@example.com.evil.net" }, actions));
+    assert.ok(!matches(exact!.policy, { type: "email", value: "xuser@example.com" }, actions));
+    const workflow = { type: "uri", value: "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main" } as const;
+    assert.ok(matches(pattern!.policy, workflow, "https://accounts.example.com"));
+    assert.ok(!matches(pattern!.policy, workflow, "https://accounts.example.com.evil.net"));
+    assert.ok(!matches(pattern!.policy, workflow, "evil https://accounts.example.com"));
+    assert.ok(!matches(pattern!.policy, { type: "uri", value: "https://github.com/org/repo/.github/workflows/evil.yml@refs/heads/main" }, "https://accounts.example.com"));
     assert.equal(authority.type === "keyless" && authority.trust.url, "https://fulcio.sigstore.dev");
   });
 
