@@ -5,9 +5,9 @@
  */
 import { createHash, type KeyObject } from "node:crypto";
 import { SignetError, toSignetError } from "../../errors/index.js";
+import { compileFullMatch } from "../../internal/linear-regexp.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
 import { compileImageGlob } from "./glob.js";
-import { compileFullMatch } from "./identity-regexp.js";
 import type {
   AuthorityConfig,
   ClusterImagePolicy,
