@@ -67,7 +67,8 @@ if [ ${#optional_missing[@]} -gt 0 ] && ! $check_only && [ "$(id -u)" -eq 0 ] &&
   done
 fi
 
-# cosign: $SIGNET_TEST_COSIGN if it is set, else Debian 13's package unpacked into a cache (scripts/fetch-cosign).
+# cosign: $SIGNET_TEST_COSIGN if it is set; else a cosign on PATH; else, as root where the apt sources have it
+# (Debian 13), the cosign package; else Debian 13's package unpacked into a cache (scripts/fetch-cosign).
 if [ -n "${SIGNET_TEST_COSIGN:-}" ]; then
   if [ ! -x "$SIGNET_TEST_COSIGN" ]; then
     say "SIGNET_TEST_COSIGN=$SIGNET_TEST_COSIGN is not an executable; unset it to fetch cosign with scripts/fetch-cosign"
@@ -76,11 +77,19 @@ if [ -n "${SIGNET_TEST_COSIGN:-}" ]; then
   echo "$SIGNET_TEST_COSIGN"
   exit 0
 fi
+if command -v cosign >/dev/null 2>&1; then command -v cosign; exit 0; fi
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/signet-peers
 if $check_only; then
-  cache=${XDG_CACHE_HOME:-$HOME/.cache}/signet-peers
   if [ -x "$cache/cosign-root/usr/bin/cosign" ]; then echo "$cache/cosign-root/usr/bin/cosign"; exit 0; fi
-  say "cosign is not fetched yet: run scripts/fetch-cosign (make test does)"
+  say "cosign is not installed: run scripts/fetch-cosign (make test does), or install cosign 2.x"
   exit 1
+fi
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
+   && [ -n "$(apt-cache policy cosign 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {print $2}')" ]; then
+  say "installing cosign"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cosign >&2
+  command -v cosign
+  exit 0
 fi
 if ! cosign=$(scripts/fetch-cosign); then
   say "could not fetch cosign (above); run scripts/fetch-cosign as root, or set SIGNET_TEST_COSIGN to a cosign 2.x binary"
