@@ -4,8 +4,9 @@
 // TypeScript resolves a real installed copy first when there is one. signet's declarations that name OpenPGP.js
 // types reference this file.
 declare module "@openpgp/web-stream-tools" {
+  import type { ReadableStream } from "node:stream/web";
   /** A WHATWG ReadableStream, as web-stream-tools defines it. */
-  export type WebStream<T> = import("node:stream/web").ReadableStream<T>;
+  export type WebStream<T> = ReadableStream<T>;
   /** Node's WHATWG ReadableStream. */
-  export type NodeWebStream<T> = import("node:stream/web").ReadableStream<T>;
+  export type NodeWebStream<T> = ReadableStream<T>;
 }
