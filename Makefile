@@ -1,12 +1,12 @@
 # signet: the README's commands. `make demo` and `make test` work on a fresh checkout.
 NPM ?= npm
 
-.PHONY: all deps build demo test typecheck lint unit integration bench docs clean
+.PHONY: all deps build demo test test-deps typecheck lint unit integration bench docs clean
 
 all: build
 
 node_modules/.package-lock.json: package.json package-lock.json
-	RE2_DOWNLOAD_SKIP_PATH=1 $(NPM) ci --no-audit --no-fund
+	$(NPM) ci --no-audit --no-fund
 	@touch $@
 
 deps: node_modules/.package-lock.json
@@ -18,17 +18,22 @@ build: deps
 demo: build
 	node scripts/demo.mjs
 
-# Type-check, lint, and run every test (unit and integration: a real registry, cosign, skopeo).
-test: build
+# Type-check, lint, and run every test (unit and integration: a real registry, cosign, skopeo, gpg, redis…).
+# test-deps comes first: it installs the test peers (as root on Debian) or stops at once saying how. The tests
+# start every service themselves, on loopback.
+test: test-deps build
 	$(NPM) run --silent lint
 	node scripts/check-layers.mjs
-	node scripts/run-tests.mjs
+	SIGNET_TEST_COSIGN="$$(scripts/install-test-deps.sh --check)" node scripts/run-tests.mjs
+
+test-deps:
+	scripts/install-test-deps.sh >/dev/null
 
 unit: build
 	node scripts/run-tests.mjs unit
 
-integration: build
-	node scripts/run-tests.mjs integration
+integration: test-deps build
+	SIGNET_TEST_COSIGN="$$(scripts/install-test-deps.sh --check)" node scripts/run-tests.mjs integration
 
 bench: build
 	$(NPM) run --silent bench

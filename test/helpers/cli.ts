@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { SIGNET_BIN } from "./peers.js";
+import { isInstalled, missingPeerMessage, SIGNET_BIN } from "./peers.js";
 
 export interface RunResult {
   status: number | null;
@@ -7,7 +7,7 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program and collects its output (never throws on a non-zero exit). */
+/** Runs a program and collects its output (never throws on a non-zero exit; rejects with "install X" when it is missing). */
 export function runProgram(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
@@ -15,7 +15,8 @@ export function runProgram(file: string, args: string[], options: { env?: NodeJS
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
+    // A program that is not installed fails the test at once, saying what to install.
+    child.on("error", (error: NodeJS.ErrnoException) => reject(error.code === "ENOENT" && !isInstalled(file) ? new Error(missingPeerMessage(file), { cause: error }) : error));
     // A child that exits without reading its input makes the write fail with EPIPE; that is not the test's concern.
     child.stdin.on("error", () => undefined);
     child.on("close", (status) => resolve({ status, stdout, stderr }));

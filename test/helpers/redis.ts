@@ -4,6 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { requirePeer } from "./peers.js";
+import { PEER_START_TIMEOUT_MS } from "./registry.js";
 
 export interface TestRedis {
   /** unix:///…/redis.sock, or redis://127.0.0.1:PORT with `tcp: true`. */
@@ -28,6 +30,7 @@ export interface RedisOptions {
  * Tests call stop() in an after() hook; the process is also killed when the test process exits.
  */
 export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+  requirePeer("redis-server");
   const dir = mkdtempSync(join(tmpdir(), "signet-redis-"));
   const socket = join(dir, "redis.sock");
   const port = options.tcp === true ? await freePort() : 0;
@@ -35,18 +38,22 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   if (options.tcp !== true) args.push("--unixsocket", socket, "--unixsocketperm", "700");
   if (options.password !== undefined) args.push("--requirepass", options.password, "--protected-mode", "yes");
   const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
+  let spawnError: Error | undefined;
+  child.once("error", (error) => (spawnError = error));
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
   const auth = options.password === undefined ? "" : `:${encodeURIComponent(options.password)}@`;
   const url = options.tcp === true ? `redis://${auth}127.0.0.1:${port}` : `unix://${socket}`;
   const ready = () => (options.tcp === true ? /Ready to accept connections/.test(readLog(dir)) : existsSync(socket));
-  for (let i = 0; i < 500 && !ready(); i++) {
-    if (child.exitCode !== null) break;
-    await sleep(10);
-  }
+  const deadline = Date.now() + PEER_START_TIMEOUT_MS;
+  while (!ready() && spawnError === undefined && child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(10);
   if (!ready()) {
+    process.removeListener("exit", kill);
     kill();
-    throw new Error(`redis-server did not start: ${readLog(dir).slice(-500)}`);
+    const why = spawnError?.message ?? (child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `not ready after ${PEER_START_TIMEOUT_MS / 1000} s`);
+    const logText = readLog(dir).slice(-500).trim();
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`redis-server did not start: ${why}${logText ? `; its log ends: ${logText}` : ""}`);
   }
   return {
     url,

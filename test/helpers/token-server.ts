@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { requirePeer } from "./peers.js";
 
 /** One token request the server received. */
 export interface TokenRequestRecord {
@@ -44,6 +45,7 @@ export interface TokenServer {
  * The certificate is made with the openssl command line (Node cannot create X.509 certificates).
  */
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  requirePeer("openssl");
   const dir = mkdtempSync(join(tmpdir(), "signet-token-"));
   const keyPath = join(dir, "key.pem");
   const certificatePath = join(dir, "cert.pem");

@@ -32,7 +32,7 @@ describe("attestations: signet and cosign 2.5", () => {
     // cosign reads key-signed bundles offline with a trusted root that names no authority at all.
     writeFileSync(join(dir, "empty-root.json"), JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" }));
   });
-  after(() => registry.stop());
+  after(() => registry?.stop());
 
   test("signet verifies cosign's legacy .att attestation, enforcing the type", async () => {
     const target = await image("cosign-legacy");

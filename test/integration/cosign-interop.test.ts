@@ -54,7 +54,7 @@ describe("cosign interop (real cosign, real registry)", () => {
     assert.equal((await signet(["generate-key-pair", "--output-key-prefix", "signet"])).status, 0);
     assert.equal((await signet(["generate-key-pair", "--output-key-prefix", "legacy", "--legacy"])).status, 0);
   });
-  after(() => registry.stop());
+  after(() => registry?.stop());
 
   test("cosign verifies what signet signs, with a key signet generated (both key forms)", async () => {
     for (const key of ["signet", "legacy"]) {

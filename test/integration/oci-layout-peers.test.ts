@@ -11,19 +11,15 @@ import { join } from "node:path";
 import { sha256Digest, type Digest } from "../../src/internal/digest.js";
 import { MediaType } from "../../src/oci/manifest/media-types.js";
 import { createTestImage, openLayout, type TestImage } from "../../src/oci/layout/index.js";
-
-function hasTool(name: string): boolean {
-  return spawnSync(name, ["--version"], { stdio: "ignore" }).status === 0;
-}
+import { requirePeer } from "../helpers/peers.js";
 
 function run(command: string, args: string[]): string {
+  requirePeer(command);
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
   assert.equal(result.status, 0, `${command} ${args.join(" ")} failed: ${result.stderr}${result.error?.message ?? ""}`);
   return result.stdout;
 }
 
-const umoci = hasTool("umoci");
-const skopeo = hasTool("skopeo");
 
 let root: string;
 let signetDir: string;
@@ -58,7 +54,7 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-describe("umoci reads layouts signet writes", { skip: !umoci && "umoci is not installed" }, () => {
+describe("umoci reads layouts signet writes", () => {
   test("umoci ls lists every tag", () => {
     const tags = run("umoci", ["ls", "--layout", signetDir]).split("\n").filter(Boolean).sort();
     assert.deepEqual(tags, ["multi", SIGNATURE_TAG, "v1"].sort());
@@ -76,7 +72,7 @@ describe("umoci reads layouts signet writes", { skip: !umoci && "umoci is not in
   });
 });
 
-describe("skopeo reads layouts signet writes", { skip: !skopeo && "skopeo is not installed" }, () => {
+describe("skopeo reads layouts signet writes", () => {
   test("skopeo inspect reports the manifest digest signet computed", () => {
     const info = JSON.parse(run("skopeo", ["inspect", `oci:${signetDir}:v1`])) as { Digest: string; Architecture: string; Os: string };
     assert.equal(info.Digest, single.digest);
@@ -97,7 +93,7 @@ describe("skopeo reads layouts signet writes", { skip: !skopeo && "skopeo is not
 });
 
 describe("signet reads layouts peers write", () => {
-  test("a layout made by umoci init/new", { skip: !umoci && "umoci is not installed" }, async () => {
+  test("a layout made by umoci init/new", async () => {
     const dir = join(root, "umoci-layout");
     run("umoci", ["init", "--layout", dir]);
     run("umoci", ["new", "--image", `${dir}:base`]);
@@ -111,7 +107,7 @@ describe("signet reads layouts peers write", () => {
     assert.deepEqual(config.config.Cmd, ["/bin/true"]);
   });
 
-  test("a layout made by skopeo copy, which signet can then add to and skopeo still reads", { skip: !skopeo && "skopeo is not installed" }, async () => {
+  test("a layout made by skopeo copy, which signet can then add to and skopeo still reads", async () => {
     const dir = join(root, "skopeo-layout");
     run("skopeo", ["--insecure-policy", "copy", "--all", `oci:${signetDir}:multi`, `oci:${dir}:copied`]);
     run("skopeo", ["--insecure-policy", "copy", `oci:${signetDir}:v1`, `oci:${dir}:single`]);

@@ -33,8 +33,8 @@ describe("Basic auth", () => {
     });
   });
   after(async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test("without credentials: REGISTRY_UNAUTHORIZED after a single request", async () => {

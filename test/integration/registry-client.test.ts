@@ -45,8 +45,8 @@ describe("registry client against docker-registry", () => {
     client = createRegistryClient({ credentials: NO_CREDENTIALS });
   });
   after(async () => {
-    await client.close();
-    await registry.stop();
+    await client?.close();
+    await registry?.stop();
   });
 
   test("ping", async () => {

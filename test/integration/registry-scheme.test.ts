@@ -11,6 +11,7 @@ import { createAgents, createBaseRoundTrip, dumpBody, type RoundTrip } from "../
 import type { SchemePolicy } from "../../src/oci/registry/endpoint.js";
 import { assertRejectsWithCode } from "../helpers/assert-code.js";
 import { startHostileRegistry, type HostileRegistry } from "../helpers/hostile-registry.js";
+import { requirePeer } from "../helpers/peers.js";
 
 /** The Docker-style fallback (HTTPS first, then HTTP) is only planned off loopback; the plan is injected here. */
 describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
@@ -23,17 +24,17 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
   before(async () => {
     plain = await startHostileRegistry((_request, response) => void response.writeHead(200).end("{}"));
     dir = mkdtempSync(join(tmpdir(), "signet-tls-"));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    execFileSync(requirePeer("openssl"), ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
     certificate = readFileSync(join(dir, "cert.pem"), "utf8");
     tlsServer = createTlsServer({ key: readFileSync(join(dir, "key.pem")), cert: certificate }, (_request, response) => void response.writeHead(200).end("{}"));
     await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
     tlsHost = `127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
   });
   after(async () => {
-    await plain.stop();
-    tlsServer.closeAllConnections();
-    await new Promise((resolve) => tlsServer.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
+    await plain?.stop();
+    tlsServer?.closeAllConnections();
+    await new Promise((resolve) => (tlsServer ? tlsServer.close(resolve) : resolve(undefined)));
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   function httpFor(options: { caCertificates?: string[]; allowInsecureRegistry?: boolean }) {

@@ -47,8 +47,8 @@ describe("keyless signing with a local Fulcio, Rekor and OIDC issuer", () => {
     assert.equal((await signet(["generate-key-pair", "--output-key-prefix", "signet"])).status, 0);
   });
   after(async () => {
-    await sigstore.stop();
-    await registry.stop();
+    await sigstore?.stop();
+    await registry?.stop();
   });
 
   test("legacy .sig: certificate, chain and Rekor bundle annotations; signet and cosign verify; the public-good root does not", async () => {
@@ -185,8 +185,8 @@ describe("GitHub workflow claims in the certificate", () => {
     writeFileSync(join(dir, "root.json"), sigstore.trustedRoot);
   });
   after(async () => {
-    await sigstore.stop();
-    await registry.stop();
+    await sigstore?.stop();
+    await registry?.stop();
   });
 
   test("each --certificate-github-workflow-* flag is enforced on its own", async () => {

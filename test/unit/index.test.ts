@@ -1,4 +1,4 @@
-// Pins the public API: a change to this list is a change to what users can import from "signet".
+// Pins the public API: a change to this list is a change to what users can import from "signet-oci".
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as signet from "../../src/index.js";

@@ -3,19 +3,10 @@
  * (A.6); exact values compare by equality and regexps must match the whole value (A.7); the subject is the
  * certificate's one identity SAN, of the type the exact value implies (A.8).
  */
-import { createRequire } from "node:module";
 import { SignetError } from "../../errors/index.js";
+import { compileFullMatch as compileLinearFullMatch, linearRegexpProblem } from "../../internal/linear-regexp.js";
 import type { CertificateIdentity, FulcioExtensions, SubjectAlternativeName } from "./certificate-identity.js";
 import type { IdentityPolicy } from "./policy.js";
-
-type Re2Constructor = new (pattern: string) => { test(text: string): boolean };
-
-const REGEXP_MAX_LENGTH = 4096;
-
-/** RE2 is a native module: loaded on first use only. */
-function re2(): Re2Constructor {
-  return createRequire(import.meta.url)("re2") as Re2Constructor;
-}
 
 function policyInvalid(message: string): never {
   throw new SignetError("IDENTITY_POLICY_INVALID", message);
@@ -46,16 +37,9 @@ export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityP
 }
 
 function compileFullMatch(pattern: string, what: string): (value: string) => boolean {
-  if (pattern.length > REGEXP_MAX_LENGTH) policyInvalid(`the ${what} regexp is longer than ${REGEXP_MAX_LENGTH} characters`);
-  const Re2 = re2();
-  try {
-    // Compiled alone first so that a pattern like "a)|(b" cannot escape the anchoring group.
-    new Re2(pattern);
-  } catch (error) {
-    policyInvalid(`the ${what} regexp ${JSON.stringify(pattern)} is not a valid RE2 expression: ${(error as Error).message}`);
-  }
-  const anchored = new Re2(`^(?:${pattern})$`);
-  return (value) => anchored.test(value);
+  const problem = linearRegexpProblem(pattern);
+  if (problem !== undefined) policyInvalid(`the ${what} regexp ${JSON.stringify(pattern.slice(0, 200))} is not a valid RE2 expression: ${problem}`);
+  return compileLinearFullMatch(pattern);
 }
 
 /** The SAN types that name a signer (DNS names and IP addresses name hosts). */

@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- kept in the emitted .d.ts (preserve="true"): see that file
+/// <reference path="../../../types/openpgp-web-stream-tools.d.ts" preserve="true" />
 import type * as OpenPGP from "openpgp";
 import { SignetError } from "../../errors/index.js";
 import { toNodePublicKey, UnsupportedAlgorithmError, type NodePublicKey } from "./openpgp-crypto.js";

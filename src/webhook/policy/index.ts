@@ -1,7 +1,6 @@
 export { compileClusterImagePolicies, DEFAULT_SYSTEM_NAMESPACE } from "./compile.js";
 export { formatFieldPath, type FieldPath } from "./field-error.js";
 export { compileImageGlob, globProblem, imageMatchCandidates, matchesImageGlob } from "./glob.js";
-export { regexpProblem } from "./identity-regexp.js";
 export { kmsProblem, KMS_PROVIDERS } from "./kms.js";
 export {
   checkClusterImagePolicyFiles,

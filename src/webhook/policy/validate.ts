@@ -3,11 +3,11 @@
  * after the CRD's structural checks and its defaulting (mode, authority names, the Fulcio URL). Problems are
  * reported in policy-controller's own words and field paths, all of them at once.
  */
+import { linearRegexpProblem } from "../../internal/linear-regexp.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
 import { parseNormalizedName } from "../../oci/reference/index.js";
 import { formatFieldPath, ProblemList, type FieldPath } from "./field-error.js";
 import { globProblem } from "./glob.js";
-import { regexpProblem } from "./identity-regexp.js";
 import { kmsProblem } from "./kms.js";
 import { clusterImagePolicySchema } from "./schema.js";
 import {
@@ -226,8 +226,8 @@ function validateIdentity(identity: IdentityConfig, path: FieldPath, problems: P
   for (const field of ["issuerRegExp", "subjectRegExp"] as const) {
     const pattern = identity[field];
     if (!has(pattern)) continue;
-    const problem = regexpProblem(pattern);
-    if (problem !== undefined) problems.invalidValue(printable(pattern), [...path, field], problem);
+    const problem = linearRegexpProblem(pattern);
+    if (problem !== undefined) problems.invalidValue(printable(pattern), [...path, field], `regex is invalid: ${problem}`);
   }
   if (!has(identity.subject) && !has(identity.subjectRegExp)) problems.missing([...path, "subject"], [...path, "subjectRegExp"]);
   if (!has(identity.issuer) && !has(identity.issuerRegExp)) problems.missing([...path, "issuer"], [...path, "issuerRegExp"]);
