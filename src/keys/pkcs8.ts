@@ -11,22 +11,24 @@ const ZERO_VERSION = Buffer.from([TAG.INTEGER, 0x01, 0x00]);
  * KEY_INVALID (naming `what`) when the bytes are no PKCS#8 key.
  */
 export function createPrivateKeyFromPkcs8(der: Buffer, what: string): KeyObject {
+  // A version 2 key's public key is checked whichever OpenSSL loads it: 3.0 refuses v2 (so it is rewritten as
+  // v1), 3.5 reads it but does not check that the public key belongs to the private key.
+  const version2 = splitVersion2(der);
+  let key: KeyObject;
   try {
-    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
   } catch (error) {
-    const version2 = splitVersion2(der);
     if (!version2) throw new SignetError("KEY_INVALID", `${what} is not a valid PKCS#8 private key`, { cause: error });
-    let key: KeyObject;
     try {
       key = createPrivateKey({ key: version2.version1, format: "der", type: "pkcs8" });
     } catch (retryError) {
       throw new SignetError("KEY_INVALID", `${what} is not a valid PKCS#8 private key`, { cause: retryError });
     }
-    if (key.asymmetricKeyType === "ed25519" && !version2.publicKey.equals(ed25519PublicBytes(key))) {
-      throw new SignetError("KEY_INVALID", `${what} carries a public key that does not belong to its private key`);
-    }
-    return key;
   }
+  if (version2 !== undefined && key.asymmetricKeyType === "ed25519" && !version2.publicKey.equals(ed25519PublicBytes(key))) {
+    throw new SignetError("KEY_INVALID", `${what} carries a public key that does not belong to its private key`);
+  }
+  return key;
 }
 
 /** Splits OneAsymmetricKey v2 into a v1 encoding and the public key bits; undefined if it is not that shape. */

@@ -77,7 +77,9 @@ describe("keys with the real cosign", () => {
     });
   }
 
-  for (const algorithm of KEY_ALGORITHMS) {
+  // cosign signs with the algorithms it knows; SM2 and RSA-PSS are signet's (proven with openssl instead:
+  // keys-openssl-interop.test.ts).
+  for (const algorithm of KEY_ALGORITHMS.filter((candidate) => candidate !== "sm2" && candidate !== "rsa-pss")) {
     for (const legacy of [false, true]) {
       test(`cosign signs with, verifies with and prints the public key of a signet ${algorithm} pair (${legacy ? "legacy" : "new"} form)`, async () => {
         const name = `signet-${algorithm}-${legacy ? "legacy" : "new"}`;

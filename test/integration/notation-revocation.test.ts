@@ -18,7 +18,7 @@ describe("signet notation: revocation by CRL and OCSP", () => {
   let cacheCount = 0;
   const notation = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => runSignet(["notation", ...args], { env: { ...env, ...extra }, cwd: dir });
   const freshCache = () => ({ XDG_CACHE_HOME: join(dir, `cache-${++cacheCount}`) });
-  const codes = async (args: string[], extra: NodeJS.ProcessEnv = {}) => jsonErrorCodes((await notation([...args, "--output", "json"], extra)).stdout);
+  const codes = async (args: string[], extra: NodeJS.ProcessEnv = {}) => jsonErrorCodes((await notation([...args, "--output-format", "json"], extra)).stdout);
   const policy = async (level: string) => {
     writeFileSync(join(dir, "policy.json"), JSON.stringify({ version: "1.0", trustPolicies: [{ name: "revocation", registryScopes: ["*"], signatureVerification: { level }, trustStores: ["ca:revocation"], trustedIdentities: ["*"] }] }));
     assert.equal((await notation(["policy", "import", "--force", "policy.json"])).status, 0);

@@ -24,7 +24,7 @@ describe("signet notation against a real registry", () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const notation = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> => runSignet(["notation", ...args], { env: { ...env, ...extraEnv }, cwd: dir });
-  const codes = async (args: string[]) => jsonErrorCodes((await notation([...args, "--output", "json"])).stdout);
+  const codes = async (args: string[]) => jsonErrorCodes((await notation([...args, "--output-format", "json"])).stdout);
   const get = async (host: string, repo: string, reference: string, accept: string) => (await fetch(`http://${host}/v2/${repo}/manifests/${reference}`, { headers: { accept } })).text();
   const policy = (name: string, statement: Record<string, unknown>) => {
     const path = join(dir, `${name}.json`);
@@ -130,7 +130,7 @@ describe("signet notation against a real registry", () => {
   test("a registry with the referrers API lists the signature itself; --force-referrers-tag also writes the tag index", async () => {
     const digest = await pushTestImage(proxy.host, "notation/api", "v1", "api");
     const image = `${proxy.host}/notation/api@${digest}`;
-    const signed = await notation(["sign", image, "--output", "json"]);
+    const signed = await notation(["sign", image, "--output-format", "json"]);
     assert.equal(signed.status, 0, signed.stderr);
     assert.equal((JSON.parse(signed.stdout) as { listedBy: string }).listedBy, "referrers-api");
     const before = proxy.referrersCalls();
@@ -138,7 +138,7 @@ describe("signet notation against a real registry", () => {
     assert.ok(proxy.referrersCalls() > before, "verify asked the referrers API");
     const tagIndex = await fetch(`http://${registry.host}/v2/notation/api/manifests/${referrersTag(digest)}`, { headers: { accept: MediaType.OciIndex } });
     assert.equal(tagIndex.status, 404, "no tag index without --force-referrers-tag");
-    const forced = await notation(["sign", "--force-referrers-tag", image, "--output", "json"]);
+    const forced = await notation(["sign", "--force-referrers-tag", image, "--output-format", "json"]);
     assert.equal((JSON.parse(forced.stdout) as { listedBy: string }).listedBy, "tag-schema");
     assert.equal((await fetch(`http://${registry.host}/v2/notation/api/manifests/${referrersTag(digest)}`, { headers: { accept: MediaType.OciIndex } })).status, 200);
   });
@@ -161,7 +161,7 @@ describe("signet notation against a real registry", () => {
     const wrongRoot = join(dir, "other.crt");
     mkdirSync(join(dir, "unused"), { recursive: true });
     writeFileSync(wrongRoot, await (await import("node:fs/promises")).readFile(join(dir, "config", "notation", "localkeys", "other.crt")));
-    const refused = await notation(["sign", "--timestamp-url", tsa.url, "--timestamp-root-cert", wrongRoot, `${registry.host}/notation/tsa@${plain}`, "--output", "json"]);
+    const refused = await notation(["sign", "--timestamp-url", tsa.url, "--timestamp-root-cert", wrongRoot, `${registry.host}/notation/tsa@${plain}`, "--output-format", "json"]);
     assert.deepEqual(jsonErrorCodes(refused.stdout), ["TIMESTAMP_INVALID"]);
     void tsaStore;
     await usePolicy(policy("e2e", {}));
@@ -172,7 +172,7 @@ describe("signet notation against a real registry", () => {
     const indexDoc = JSON.parse(await get(registry.host, "notation/multi", index, MediaType.OciIndex)) as { manifests: { digest: string }[] };
     const platforms = indexDoc.manifests.map((manifest) => manifest.digest);
     assert.equal(platforms.length, 2);
-    const signed = await notation(["sign", "--recursive", `${registry.host}/notation/multi@${index}`, "--output", "json"]);
+    const signed = await notation(["sign", "--recursive", `${registry.host}/notation/multi@${index}`, "--output-format", "json"]);
     assert.equal(signed.status, 0, signed.stderr);
     assert.equal((JSON.parse(signed.stdout) as { signed: unknown[] }).signed.length, 3);
     for (const digest of [index, ...platforms]) assert.equal((await notation(["verify", `${registry.host}/notation/multi@${digest}`])).status, 0, digest);

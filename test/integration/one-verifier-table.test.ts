@@ -1,7 +1,9 @@
 /**
  * One verifier behind every entry point: the same images and the same trust, checked through the library
- * (`createImageVerifier`), `signet verify`, `signet policy verify` and the webhook's `/validate` (ClusterImagePolicy
- * authorities, and `--policy-json`), must give the same verdict and the same error code. Real registry, real
+ * (`createImageVerifier`), `signet verify`, `signet policy verify` and the webhook (ClusterImagePolicy authorities,
+ * and `--policy-json`), must give the same verdict and the same error code. The webhook is asked through `/mutate`:
+ * the rows name images by tag, which `/validate` refuses before any verification (it cannot pin them:
+ * `ADMISSION_TAG_UNPINNED`, tested in webhook-hardening.test.ts); `/mutate` verifies exactly as `/validate` does. Real registry, real
  * processes; keyless signatures come from a private sigstore on loopback (test/helpers/fake-sigstore.ts), GPG
  * ones from gpg.
  *
@@ -314,9 +316,9 @@ describe("one verifier: library, signet verify, signet policy verify and the web
 
   async function cli(row: Row): Promise<Verdict> {
     const trust = trustOf(row.repo);
-    const signerArgs = trust === "key" ? ["--key", "trusted.pub"] : ["--certificate-identity", trust === "alice" ? ALICE : BOB, "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json"];
+    const signerArgs = trust === "key" ? ["--key", "trusted.pub", "--insecure-ignore-tlog"] : ["--certificate-identity", trust === "alice" ? ALICE : BOB, "--certificate-oidc-issuer", sigstore.issuer, "--trusted-root", "root.json"];
     const command = row.attestation === undefined ? ["verify"] : ["verify-attestation", "--type", row.attestation];
-    const result = await signet([...command, ...signerArgs, ...(row.multiArch === "instance" ? ["--platform", PLATFORM] : []), "--output", "json", image(row)]);
+    const result = await signet([...command, ...signerArgs, ...(row.multiArch === "instance" ? ["--platform", PLATFORM] : []), "--output-format", "json", image(row)]);
     const report = JSON.parse(result.stdout) as { images: { verified: boolean; error?: { code: ErrorCode } }[] };
     const [only] = report.images;
     return only!.verified ? ALLOWED : DENIED(only!.error!.code);
@@ -324,7 +326,7 @@ describe("one verifier: library, signet verify, signet policy verify and the web
 
   async function policy(row: Row): Promise<Verdict> {
     const result = await signet([
-      "policy", "verify", "--policy", "policy.json", "--registries-d", "registries.d", "--use-sigstore-attachments", "--platform", PLATFORM, "--output", "json", `docker://${image(row)}`,
+      "policy", "verify", "--policy", "policy.json", "--registries-d", "registries.d", "--use-sigstore-attachments", "--platform", PLATFORM, "--output-format", "json", `docker://${image(row)}`,
     ]);
     const report = JSON.parse(result.stdout) as { images: { allowed: boolean; code?: ErrorCode; requirements?: { allowed: boolean; code?: ErrorCode }[] }[] };
     const [decision] = report.images;
@@ -334,7 +336,7 @@ describe("one verifier: library, signet verify, signet policy verify and the web
   }
 
   async function webhook(which: "index" | "instance" | "policy-json", row: Row): Promise<Verdict> {
-    const answer = (await postReview(webhooks[which]!.target, "/validate", admissionReview(workload("Pod", { containers: { app: image(row) } })))).json<{
+    const answer = (await postReview(webhooks[which]!.target, "/mutate", admissionReview(workload("Pod", { containers: { app: image(row) } })))).json<{
       response: { allowed: boolean; status?: { message?: string } };
     }>().response;
     if (answer.allowed) return ALLOWED;

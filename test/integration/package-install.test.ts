@@ -121,10 +121,10 @@ describe(`the npm package (${manifest.name})`, () => {
     assert.match(ok(await run(["--version"]), "signet --version").stdout, new RegExp(manifest.version.replaceAll(".", "\\.")));
     ok(await run(["generate-key-pair"]), "signet generate-key-pair");
     ok(await run(["generate-key-pair", "--output-key-prefix", "other"]), "signet generate-key-pair other");
-    ok(await run(["sign", "--key", "cosign.key", `oci:${layout}:v1`]), "signet sign");
-    const verified = ok(await run(["verify", "--key", "cosign.pub", "--output", "json", `oci:${layout}:v1`]), "signet verify");
+    ok(await run(["sign", "--key", "cosign.key", "--tlog-upload=false", `oci:${layout}:v1`]), "signet sign");
+    const verified = ok(await run(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--output-format", "json", `oci:${layout}:v1`]), "signet verify");
     assert.ok(verified.stdout.includes("sha256:"), verified.stdout);
-    const refused = await run(["verify", "--key", "other.pub", "--output", "json", `oci:${layout}:v1`]);
+    const refused = await run(["verify", "--key", "other.pub", "--insecure-ignore-tlog", "--output-format", "json", `oci:${layout}:v1`]);
     assert.notEqual(refused.status, 0);
     assert.deepEqual(jsonErrorCodes(refused.stdout), ["SIG_INVALID"], refused.stdout + refused.stderr);
   });

@@ -144,14 +144,14 @@ describe("cosign payload differential (cosign 2.5, signet verify, signet policy 
       const cosignVerdict: Verdict = cosign.status === 0 ? "accept" : "reject";
       const cosignDigest = cosign.status === 0 ? (JSON.parse(cosign.stdout) as { critical: { image: { "docker-manifest-digest": string } } }[])[0]!.critical.image["docker-manifest-digest"] : undefined;
 
-      const verify = await runSignet(["verify", "--key", join(dir, "cosign.pub"), "--output", "json", image], { cwd: dir });
+      const verify = await runSignet(["verify", "--key", join(dir, "cosign.pub"), "--insecure-ignore-tlog", "--output-format", "json", image], { cwd: dir });
       const verifyOutcome = signetOutcome(verify.status, verify.stdout);
       const signetDigest =
         verify.status === 0
           ? (JSON.parse(verify.stdout) as { images: { signatures: { payload: { critical: { image: { "docker-manifest-digest": string } } } }[] }[] }).images[0]!.signatures[0]!.payload.critical.image["docker-manifest-digest"]
           : undefined;
 
-      const policy = await runSignet(["policy", "verify", "--policy", join(dir, "policy.json"), "--registries-d", join(dir, "registries.d"), "--output", "json", `docker://${image}`], { cwd: dir, env: { ...process.env, HOME: dir } });
+      const policy = await runSignet(["policy", "verify", "--policy", join(dir, "policy.json"), "--registries-d", join(dir, "registries.d"), "--output-format", "json", `docker://${image}`], { cwd: dir, env: { ...process.env, HOME: dir } });
       const policyOutcome = policyVerdict(policy.status, policy.stdout);
 
       rows.push({ name: entry.name, cosign: cosignVerdict, cosignDigest: cosignDigest === undefined ? "-" : cosignDigest === digest ? "the image's" : "another", signetVerify: verifyOutcome, signetPolicy: policyOutcome });

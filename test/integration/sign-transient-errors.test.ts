@@ -48,13 +48,13 @@ describe("signing through a registry that fails transiently (real registry behin
       return true;
     });
     proxies.push(proxy);
-    const signed = await signet(["sign", "--key", "k.key", "--tlog-upload=false", "--output", "json", `${proxy.host}/transient/app:v1`]);
+    const signed = await signet(["sign", "--key", "k.key", "--tlog-upload=false", "--output-format", "json", `${proxy.host}/transient/app:v1`]);
     assert.equal(signed.status, 0, `${signed.stdout}\n${signed.stderr}`);
-    for (const step of ["HEAD manifests", "GET manifests", "POST uploads", "PUT uploads", "PUT manifests"]) {
+    for (const step of ["GET manifests", "HEAD blobs", "POST uploads", "PUT uploads", "PUT manifests"]) {
       assert.ok(failed.has(step), `no 500 was injected into ${step} (steps seen: ${[...failed].join(", ")})`);
     }
     const image = `${registry.host}/transient/app@${digest}`;
-    const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", image]);
+    const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output-format", "json", image]);
     assert.equal(verified.status, 0, verified.stdout);
     const cosign = await runProgram(cosignPath(), ["verify", "--key", "k.pub", "--insecure-ignore-tlog=true", image], { env, cwd: dir });
     assert.equal(cosign.status, 0, cosign.stderr);
@@ -70,11 +70,11 @@ describe("signing through a registry that fails transiently (real registry behin
       return true;
     });
     proxies.push(proxy);
-    const signed = await signet(["sign", "--key", "k.key", "--tlog-upload=false", "--output", "json", `${proxy.host}/transient/down:v1`]);
+    const signed = await signet(["sign", "--key", "k.key", "--tlog-upload=false", "--output-format", "json", `${proxy.host}/transient/down:v1`]);
     assert.notEqual(signed.status, 0, signed.stdout);
     assert.deepEqual((JSON.parse(signed.stdout) as { error?: { code: string } }[]).map((o) => o.error?.code ?? "OK"), ["REGISTRY_ERROR"]);
     assert.ok(refused > 1 && refused <= 16, `${refused} upload requests`);
-    const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", `${registry.host}/transient/down:v1`]);
+    const verified = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output-format", "json", `${registry.host}/transient/down:v1`]);
     assert.deepEqual(jsonErrorCodes(verified.stdout), ["SIG_MISSING"]);
   });
 });

@@ -70,7 +70,7 @@ describe("a .sig tag with bad layers appended (real registry, cosign)", () => {
     const bad = await appendBadLayers("skipped/app", digest);
     const image = `${registry.host}/skipped/app@${digest}`;
 
-    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", image]);
+    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output-format", "json", image]);
     assert.equal(json.status, 0, json.stdout);
     const result = (JSON.parse(json.stdout) as VerifyJson).images[0]!;
     assert.equal(result.signatures.length, 1);
@@ -97,7 +97,7 @@ describe("a .sig tag with bad layers appended (real registry, cosign)", () => {
     assert.equal((await signet(["generate-key-pair", "--output-key-prefix", "other"])).status, 0);
     assert.equal((await signet(["sign", "--key", "other.key", "--tlog-upload=false", `${registry.host}/skipped/unsigned:v1`])).status, 0);
     await appendBadLayers("skipped/unsigned", digest);
-    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output", "json", `${registry.host}/skipped/unsigned@${digest}`]);
+    const json = await signet(["verify", "--key", "k.pub", "--insecure-ignore-tlog", "--output-format", "json", `${registry.host}/skipped/unsigned@${digest}`]);
     assert.notEqual(json.status, 0);
     const error = (JSON.parse(json.stdout) as VerifyJson).images[0]!.error!;
     assert.equal(error.code, "SIG_INVALID");

@@ -132,7 +132,7 @@ describe("webhook hardening (issue #9)", () => {
       const policy = join(files.dir, "policy.json");
       writeFileSync(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }], transports: { docker: { [`localhost:${port}/apps`]: [{ type: "reject" }] } } }));
       for (const image of [`LOCALHOST:${port}/apps/unsigned:1.0`, `localhost:${port}/apps/unsigned:1.0`]) {
-        const result = await runSignet(["policy", "verify", "--policy", policy, "--output", "json", image]);
+        const result = await runSignet(["policy", "verify", "--policy", policy, "--output-format", "json", image]);
         assert.equal(result.status, 1, `${image} escaped the scope: ${result.stdout}${result.stderr}`);
         const decision = JSON.parse(result.stdout) as { images: { scope: { scope: string }; requirements: { code?: string }[] }[] };
         assert.equal(decision.images[0]!.scope.scope, `localhost:${port}/apps`);

@@ -132,7 +132,7 @@ describe("lintPolicy", () => {
     assert.equal(lintPassed(findings), true);
     const path = join(dir, "big.json");
     writeFileSync(path, text);
-    const result = await runCliInProcess(["policy", "lint", "--output", "json", path], { HOME: "/nonexistent" });
+    const result = await runCliInProcess(["policy", "lint", "--output-format", "json", path], { HOME: "/nonexistent" });
     assert.equal(result.status, 0, result.stdout.slice(0, 300));
     assert.ok(!result.stdout.includes('"INTERNAL"'));
     assert.equal((JSON.parse(result.stdout) as { findings: unknown[] }).findings.length, findings.length);

@@ -16,7 +16,7 @@ import { blobStatement } from "../../../signatures/notation/trust-policy.js";
 import { verifyNotationEnvelope } from "../../../signatures/notation/verify-image-notation.js";
 import { notationFailure } from "../../../signatures/notation/verify-notation.js";
 import type { CommandContext } from "../../command.js";
-import { stringOption } from "../../options.js";
+import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { configDir, loadLocalKey, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
 
@@ -82,7 +82,7 @@ export async function blobVerify(context: CommandContext, files: string[]): Prom
   for (const [key, value] of Object.entries(userMetadata(context))) {
     if (result.target?.annotations[key] !== value) throw new SignetError("NOTATION_USER_METADATA_MISMATCH", `the signature's user metadata does not have ${key}=${value}`);
   }
-  if (context.values["output"] === "json") writeJson(context.io, { file, digest: subject.digest, statement: statement.name, signer: result.signer, outcomes: result.outcomes, warnings: result.warnings });
+  if (outputFormat(context) === "json") writeJson(context.io, { file, digest: subject.digest, statement: statement.name, signer: result.signer, outcomes: result.outcomes, warnings: result.warnings });
   else {
     for (const warning of result.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
     context.io.stdout.write(`Successfully verified signature ${signaturePath}\n`);

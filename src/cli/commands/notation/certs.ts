@@ -12,7 +12,7 @@ import { parseCertificateFile, readTrustStore } from "../../../signatures/notati
 import type { TrustStoreType } from "../../../signatures/notation/trust-policy.js";
 import { createCertificate, toPem } from "../../../trust/certificate-writer.js";
 import type { CommandContext } from "../../command.js";
-import { stringOption } from "../../options.js";
+import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { configDir } from "./context.js";
 import { writeSigningKeys } from "./key-store.js";
@@ -82,7 +82,7 @@ export async function certList(context: CommandContext): Promise<number> {
       for (const file of (await readdir(join(root, type, store)).catch(() => [] as string[])).sort()) rows.push({ type, store, certificate: file });
     }
   }
-  if (context.values["output"] === "json") writeJson(context.io, rows);
+  if (outputFormat(context) === "json") writeJson(context.io, rows);
   else if (rows.length === 0) context.io.stderr.write("No certificates in the trust store\n");
   else {
     context.io.stdout.write(`STORE TYPE         STORE NAME         CERTIFICATE\n`);
@@ -104,7 +104,7 @@ export async function certShow(context: CommandContext, files: string[]): Promis
     const x509 = new X509Certificate(certificate.der);
     return { subject: x509.subject.split("\n").join(", "), issuer: x509.issuer.split("\n").join(", "), serialNumber: x509.serialNumber, notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(), sha256Fingerprint: x509.fingerprint256.replace(/:/g, "").toLowerCase(), isCA: certificate.isCA };
   });
-  if (context.values["output"] === "json") writeJson(context.io, details);
+  if (outputFormat(context) === "json") writeJson(context.io, details);
   else {
     for (const detail of details) {
       for (const [key, value] of Object.entries(detail)) context.io.stdout.write(`${key.padEnd(18)}: ${String(value)}\n`);

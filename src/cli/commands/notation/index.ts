@@ -4,7 +4,7 @@
  */
 import { SignetError } from "../../../errors/index.js";
 import type { Command, CommandContext } from "../../command.js";
-import { REGISTRY_OPTIONS } from "../../options.js";
+import { OUTPUT_OPTION, REGISTRY_OPTIONS } from "../../options.js";
 import { blobSign, blobVerify } from "./blob.js";
 import { certAdd, certDelete, certGenerateTest, certList, certShow } from "./certs.js";
 import { keyAdd, keyDelete, keyList, keyUpdate } from "./key-store.js";
@@ -96,7 +96,7 @@ export const notationCommand: Command = {
     "signature-directory": { type: "string" },
     "policy-name": { type: "string" },
     "media-type": { type: "string" },
-    output: { type: "string", short: "o" },
+    ...OUTPUT_OPTION,
   },
   async run(context) {
     const words = context.positionals;

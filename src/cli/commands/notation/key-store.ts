@@ -5,7 +5,7 @@ import { SignetError } from "../../../errors/index.js";
 import { writeFileAtomic } from "../../../internal/atomic-file.js";
 import { readSigningKeys, type SigningKeys } from "../../../signatures/notation/notation-config.js";
 import type { CommandContext } from "../../command.js";
-import { keyValueOptions, stringOption } from "../../options.js";
+import { keyValueOptions, outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { configDir } from "./context.js";
 
@@ -42,7 +42,7 @@ export async function keyAdd(context: CommandContext, names: string[]): Promise<
 
 export function keyList(context: CommandContext): number {
   const keys = readSigningKeys(configDir(context));
-  if (context.values["output"] === "json") {
+  if (outputFormat(context) === "json") {
     writeJson(context.io, keys);
     return 0;
   }

@@ -11,7 +11,7 @@ import { NotationTimestampError, verifyNotationTimestamp } from "../../../signat
 import { parseCertificateFile, trustStoresAt } from "../../../signatures/notation/trust-store-files.js";
 import { notationImageFailure, verifyNotationImage } from "../../../signatures/notation/verify-image-notation.js";
 import type { CommandContext } from "../../command.js";
-import { stringOption } from "../../options.js";
+import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { parseManifest } from "../../../oci/manifest/parse.js";
 import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
@@ -90,7 +90,7 @@ export async function sign(context: CommandContext, images: string[]): Promise<n
         }
       }
     }
-    if (context.values["output"] === "json") writeJson(context.io, signed.length === 1 ? { ...signed[0], mediaType } : { signed, mediaType });
+    if (outputFormat(context) === "json") writeJson(context.io, signed.length === 1 ? { ...signed[0], mediaType } : { signed, mediaType });
     else for (const entry of signed) context.io.stdout.write(`Successfully signed ${entry.reference}\nPushed the signature to ${base}@${entry.signature}\n`);
     return 0;
   } finally {
@@ -118,7 +118,7 @@ export async function verify(context: CommandContext, images: string[]): Promise
       return 0;
     }
     if (result.verified === undefined) throw notationImageFailure(image.display, result);
-    if (context.values["output"] === "json") {
+    if (outputFormat(context) === "json") {
       writeJson(context.io, { reference: image.display, signature: result.signatureDigest, statement: result.statement.name, signer: result.verified.signer, userMetadata: result.verified.target?.annotations ?? {}, outcomes: result.verified.outcomes, warnings: result.verified.warnings });
       return 0;
     }
@@ -161,7 +161,7 @@ export async function inspect(context: CommandContext, images: string[]): Promis
         return { digest: signature.manifestDigest, mediaType: signature.mediaType, error: (error as Error).message };
       }
     });
-    if (context.values["output"] === "json") writeJson(context.io, { mediaType: image.descriptor.mediaType, signatures, skipped });
+    if (outputFormat(context) === "json") writeJson(context.io, { mediaType: image.descriptor.mediaType, signatures, skipped });
     else {
       context.io.stdout.write(`${image.display}\n└── application/vnd.cncf.notary.signature\n`);
       for (const signature of signatures) {
@@ -185,7 +185,7 @@ export async function list(context: CommandContext, images: string[]): Promise<n
   const image = await openImage(context, oneImage(images, "list"));
   try {
     const { found } = await discoverNotationSignatures(image.repository, image.descriptor.digest);
-    if (context.values["output"] === "json") writeJson(context.io, found.map((signature) => ({ digest: signature.manifestDigest, mediaType: signature.mediaType })));
+    if (outputFormat(context) === "json") writeJson(context.io, found.map((signature) => ({ digest: signature.manifestDigest, mediaType: signature.mediaType })));
     else if (found.length === 0) context.io.stdout.write(`${image.display} has no associated signature\n`);
     else {
       context.io.stdout.write(`${image.display}\n└── application/vnd.cncf.notary.signature\n`);
