@@ -149,7 +149,7 @@ describe(`the npm package (${manifest.name})`, () => {
         "const result = await verify(`oci:${layout}:v1`, { key: \"cosign.pub\" });",
         "let refused: ErrorCode | undefined;",
         "try { await verify(`oci:${layout}:v1`, { key: \"other.pub\" }); } catch (error) { if (SignetError.is(error)) refused = error.code; }",
-        "console.log(JSON.stringify({ digest: result.digest, signatures: result.signatures.length, refused }));",
+        "console.log(JSON.stringify({ digest: result.digest, signatures: result.verified.length, refused }));",
         "",
       ].join("\n"),
     );
