@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Proof that a stranger's clone works: clones the repository into an empty directory (no sibling folders, no
-# ../shared, nothing of this checkout's untracked files or node_modules) and runs there the two commands the
+# Proof that a stranger's clone works: clones the repository into an empty directory (no sibling folders at all,
+# nothing of this checkout's untracked files or node_modules) and runs there the two commands the
 # README starts with (`make demo`, `make test`), exactly as written.
 #
 # Usage: scripts/fresh-clone-check.sh [SOURCE [COMMIT]]

@@ -1,5 +1,5 @@
 /**
- * The attacks of ../shared/security-cases.md section A that concern certificates, identities, logs and bundles
+ * The attacks of the project's security-cases list (section A, summarised in docs/security.md) that concern certificates, identities, logs and bundles
  * (A.1-A.3, A.6-A.10, A.12), each shown refused with its error code: in a sigstore bundle and, where the format
  * allows it, in a cosign `.sig` layer; with a trusted_root.json and with keys named directly (policy.json).
  * The material comes from a test CA and log (test-sigstore.ts), built valid and then changed in one way.
