@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { SignetError } from "../../errors/index.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { parseBlobTrustPolicy, parseTrustPolicy, type TrustPolicyDocument } from "./trust-policy.js";
+import { parseSignedJson } from "../../internal/json-reader.js";
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -47,11 +48,7 @@ export function readConfigJson(path: string): unknown {
     throw new SignetError("IO_ERROR", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (bytes.length > MAX_CONFIG_BYTES) configInvalid(path, `larger than ${MAX_CONFIG_BYTES} bytes`);
-  try {
-    return JSON.parse(bytes.toString("utf8")) as unknown;
-  } catch (error) {
-    return configInvalid(path, `not valid JSON: ${(error as Error).message}`);
-  }
+  return parseSignedJson(bytes, path, "NOTATION_CONFIG_INVALID");
 }
 
 export function parseSigningKeys(document: unknown, path: string): SigningKeys {

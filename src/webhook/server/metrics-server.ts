@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { WebhookLogger } from "./logger.js";
+import { listen } from "./listen.js";
 
 export interface MetricsServerOptions {
   readonly registry: Registry;
@@ -43,14 +43,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     send(response, 200, options.registry.contentType, await options.registry.metrics());
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.address, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, options.address);
   return {
     port,
     close: () =>

@@ -1,11 +1,11 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { WebhookMetrics } from "../metrics/webhook-metrics.js";
 import type { AdmissionHandler } from "./admission-handler.js";
 import type { WebhookLogger } from "./logger.js";
 import { readBoundedBody } from "./read-body.js";
 import type { ServingTls } from "./serving-tls.js";
+import { listen } from "./listen.js";
 
 export interface WebhookServerOptions {
   readonly tls: ServingTls;
@@ -137,14 +137,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     send(response, answer.status, answer.body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.address, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, options.address);
 
   return {
     port,

@@ -19,6 +19,7 @@ import type { CommandContext } from "../../command.js";
 import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { configDir, loadLocalKey, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
+import { parseNotationPayload } from "../../../signatures/notation/payload.js";
 
 const DEFAULT_MEDIA_TYPE = "application/octet-stream";
 const SIGNATURE_MAX_BYTES = 4 * 1024 * 1024;
@@ -71,7 +72,7 @@ export async function blobVerify(context: CommandContext, files: string[]): Prom
   // The signed descriptor names the media type; --media-type, when given, must match it.
   const claimed = (() => {
     try {
-      return JSON.parse(parseNotationEnvelope(mediaType, signature).payload.toString("utf8")).targetArtifact?.mediaType as string | undefined;
+      return parseNotationPayload(parseNotationEnvelope(mediaType, signature).payload).mediaType;
     } catch {
       return undefined;
     }

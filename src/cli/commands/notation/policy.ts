@@ -8,6 +8,7 @@ import { parseBlobTrustPolicy, parseTrustPolicy } from "../../../signatures/nota
 import type { CommandContext } from "../../command.js";
 import { stringOption } from "../../options.js";
 import { configDir } from "./context.js";
+import { parseSignedJson } from "../../../internal/json-reader.js";
 
 type Kind = "oci" | "blob";
 
@@ -39,12 +40,8 @@ export async function policyImport(context: CommandContext, kind: Kind, files: s
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
     throw new SignetError("FILE_NOT_FOUND", `cannot read ${file}: ${error.code ?? error.message}`);
   });
-  let document: unknown;
-  try {
-    document = JSON.parse(bytes.toString("utf8")) as unknown;
-  } catch (error) {
-    throw new SignetError("NOTATION_POLICY_INVALID", `${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  // The one JSON reader: duplicate keys, a BOM or trailing bytes make the policy invalid.
+  const document = parseSignedJson(bytes, file, "NOTATION_POLICY_INVALID");
   validate(kind, document); // never install what verification would refuse
   await install(context, kind, bytes);
   return 0;

@@ -15,6 +15,7 @@ import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { parseManifest } from "../../../oci/manifest/parse.js";
 import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
+import { parseNotationPayload } from "../../../signatures/notation/payload.js";
 
 function format(context: CommandContext, dir: string): "jws" | "cose" {
   const given = stringOption(context, "signature-format") ?? readNotationConfig(dir).signatureFormat;
@@ -143,19 +144,20 @@ export async function inspect(context: CommandContext, images: string[]): Promis
       try {
         const envelope = parseNotationEnvelope(signature.mediaType, signature.untrustedBytes);
         const chain = envelope.certificateChain.map((der) => ({ der, ...certificateTimes(der) }));
+        const target = parseNotationPayload(envelope.payload);
         return {
           digest: signature.manifestDigest,
           mediaType: signature.mediaType,
           signatureAlgorithm: envelope.algorithm,
           signingScheme: envelope.signingScheme,
           signedAttributes: { signingTime: envelope.signingTime.toISOString(), ...(envelope.expiry ? { expiry: envelope.expiry.toISOString() } : {}), ...envelope.extendedAttributes },
-          userDefinedAttributes: JSON.parse(envelope.payload.toString("utf8")).targetArtifact?.annotations ?? {},
+          userDefinedAttributes: target.annotations,
           unsignedAttributes: { signingAgent: envelope.signingAgent ?? "", ...(envelope.timestampSignature ? { timestampSignature: "present (not verified by inspect)" } : {}) },
           certificates: chain.map((certificate) => {
             const x509 = new X509Certificate(certificate.der);
             return { sha256Fingerprint: x509.fingerprint256.replace(/:/g, "").toLowerCase(), subject: x509.subject.split("\n").reverse().join(","), issuer: x509.issuer.split("\n").reverse().join(","), notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString() };
           }),
-          signedArtifact: JSON.parse(envelope.payload.toString("utf8")).targetArtifact,
+          signedArtifact: { mediaType: target.mediaType, digest: target.digest, size: target.size }, 
         };
       } catch (error) {
         return { digest: signature.manifestDigest, mediaType: signature.mediaType, error: (error as Error).message };
