@@ -69,6 +69,8 @@ export interface NotationImage {
   readonly location: ImageLocation;
   readonly repository: Awaited<ReturnType<ImageAccess["resolve"]>>["repository"];
   readonly descriptor: Descriptor;
+  /** The manifest's bytes and media type, fetched once. */
+  readonly manifest: { readonly bytes: Buffer; readonly mediaType: string };
   readonly resolvedTag: string | undefined;
   /** `registry/repository@sha256:…` or `PATH@sha256:…`, as notation prints it. */
   readonly display: string;
@@ -80,11 +82,12 @@ export async function openImage(context: CommandContext, text: string): Promise<
   const access = new ImageAccess(registryOptions(context));
   const location = imageLocation(context, text);
   const resolved = await access.resolve(location);
-  const manifest = await resolved.repository.getManifest(resolved.digest);
+  // A tag was resolved with a GET of its manifest: those bytes are kept, not fetched again.
+  const manifest = resolved.manifest ?? (await resolved.repository.getManifest(resolved.digest));
   const descriptor: Descriptor = { mediaType: manifest.mediaType, digest: resolved.digest, size: manifest.bytes.length };
   const base = location.transport === "oci" ? location.path : `${location.reference.registry}/${location.reference.repository}`;
   const scope = location.transport === "oci" ? stringOption(context, "scope") : base;
-  return { access, location, repository: resolved.repository, descriptor, resolvedTag: resolved.resolvedTag, display: `${base}@${resolved.digest}`, scope };
+  return { access, location, repository: resolved.repository, descriptor, manifest, resolvedTag: resolved.resolvedTag, display: `${base}@${resolved.digest}`, scope };
 }
 
 /** Repeated `-m key=value` (`--user-metadata`). */

@@ -80,8 +80,7 @@ export async function sign(context: CommandContext, images: string[]): Promise<n
     // --recursive (a signet extension, cf. notation#1229): every platform manifest of an index is signed too,
     // each signature a referrer of its own manifest, so verifying the index or the instance a node pulls works.
     if (context.values["recursive"] === true) {
-      const manifest = await image.repository.getManifest(image.descriptor.digest);
-      const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+      const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
       if (parsed.kind === "index") {
         for (const child of parsed.manifests) {
           const subject = { mediaType: child.mediaType, digest: child.digest, size: child.size };
