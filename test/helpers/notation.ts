@@ -178,3 +178,32 @@ export async function startRevocationAuthority(authorityOptions: { intermediate?
     }),
   };
 }
+
+/**
+ * A chain root -> intermediate -> intermediate -> leaf made by openssl, the root limited to `rootPathLength`
+ * intermediates; returns the leaf's key and the chain (leaf first), DER.
+ */
+export function opensslChainOfFour(rootPathLength: number): { keyPem: string; chain: Buffer[] } {
+  const dir = mkdtempSync(join(tmpdir(), "signet-notation-chain-"));
+  const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  try {
+    run(["req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-subj", "/C=US/ST=WA/O=Notary/CN=root", "-days", "30",
+      "-addext", `basicConstraints=critical,CA:TRUE,pathlen:${rootPathLength}`, "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    const issue = (name: string, issuer: string, extensions: string) => {
+      run(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/C=US/ST=WA/O=Notary/CN=${name}`]);
+      writeFileSync(join(dir, `${name}.ext`), extensions);
+      run(["x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.pem`, "-CAkey", `${issuer}.key`, "-CAcreateserial", "-out", `${name}.pem`, "-days", "30", "-outform", "PEM", "-extfile", `${name}.ext`]);
+    };
+    const ca = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+    issue("ca1", "root", ca);
+    issue("ca2", "ca1", ca);
+    issue("leaf", "ca2", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n");
+    const der = (name: string) => {
+      run(["x509", "-in", `${name}.pem`, "-outform", "DER", "-out", `${name}.der`]);
+      return readFileSync(join(dir, `${name}.der`));
+    };
+    return { keyPem: readFileSync(join(dir, "leaf.key"), "utf8"), chain: [der("leaf"), der("ca2"), der("ca1"), der("root")] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -115,6 +115,9 @@ function checkChainShape(chain: readonly Certificate[]): void {
     const parent = chain[index + 1]!;
     if (!parent.isCA || (parent.keyUsage !== undefined && !parent.keyUsage.has(KEY_USAGE_CERT_SIGN))) fail("NOTATION_INTEGRITY", `certificate "${subjectOf(parent)}" of the chain is not a CA allowed to sign certificates`);
     if (!child.isIssuedBy(parent)) fail("NOTATION_INTEGRITY", `certificate "${subjectOf(child)}" is not issued by "${subjectOf(parent)}": the certificate chain is broken`);
+    // RFC 5280 §4.2.1.9: a CA allows at most pathLength intermediate CAs below it (here: index of them).
+    const pathLength = parent.basicConstraints?.pathLength;
+    if (pathLength !== undefined && index > pathLength) fail("NOTATION_INTEGRITY", `certificate "${subjectOf(parent)}" allows ${pathLength} intermediate CAs below it, the chain has ${index}`);
   }
   const root = chain[chain.length - 1]!;
   if (!root.isIssuedBy(root)) fail("NOTATION_INTEGRITY", `the last certificate of the chain, "${subjectOf(root)}", is not a self-signed root`);

@@ -4,7 +4,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decode } from "cbor2";
@@ -14,7 +14,7 @@ import { parseNotationEnvelope } from "../../../../src/signatures/notation/parse
 import { parseTrustPolicy } from "../../../../src/signatures/notation/trust-policy.js";
 import { verifyNotationSignature } from "../../../../src/signatures/notation/verify-notation.js";
 import { Certificate } from "../../../../src/trust/x509.js";
-import { selfSignedCodeSigningCertificate } from "../../../helpers/notation.js";
+import { opensslChainOfFour, selfSignedCodeSigningCertificate } from "../../../helpers/notation.js";
 
 const CORE = join(VECTORS, "notaryproject__notation-core-go", "signature");
 const attributes = [
@@ -94,5 +94,18 @@ describe("sign then verify", () => {
         });
       }
     }
+  }
+});
+
+test("a root that allows fewer intermediate CAs than the chain has fails integrity (RFC 5280 pathLenConstraint)", async () => {
+  const subject = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"cd".repeat(32)}`, size: 10 };
+  const policy = parseTrustPolicy({ version: "1.0", trustPolicies: [{ name: "t", registryScopes: ["*"], signatureVerification: { level: "strict" }, trustStores: ["ca:test"], trustedIdentities: ["*"] }] });
+  for (const [pathLength, expected] of [[1, "NOTATION_INTEGRITY"], [2, undefined]] as const) {
+    const { keyPem, chain } = opensslChainOfFour(pathLength);
+    const { envelope, mediaType } = await signNotation(localNotationSigner(createPrivateKey(keyPem), chain), { format: "jws", subject });
+    const root = Certificate.parse(chain[3]!);
+    const trustStores = { certificates: (type: string, name: string) => (type === "ca" && name === "test" ? [root] : undefined) };
+    const result = verifyNotationSignature(parseNotationEnvelope(mediaType, envelope), { statement: policy.statements[0]!, trustStores, subject, now: new Date() });
+    assert.equal(result.outcomes.find((outcome) => outcome.passed === false)?.code, expected, JSON.stringify(result.outcomes));
   }
 });
