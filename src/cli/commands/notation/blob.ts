@@ -15,7 +15,6 @@ import { trustStoresAt } from "../../../signatures/notation/trust-store-files.js
 import { blobStatement } from "../../../signatures/notation/trust-policy.js";
 import { verifyNotationEnvelopeBytes } from "../../../signatures/notation/notation-requirement.js";
 import { checkChainRevocation } from "../../../signatures/notation/revocation.js";
-import { notationFailure } from "../../../signatures/notation/verify-notation.js";
 import type { CommandContext } from "../../command.js";
 import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
