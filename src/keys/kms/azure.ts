@@ -12,6 +12,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { CryptographyClient, KeyClient, type KeyVaultKey, type SignatureAlgorithm } from "@azure/keyvault-keys";
 import { SignetError } from "../../errors/index.js";
+import { isLoopbackHost } from "../../oci/registry/endpoint.js";
 import type { KeyAlgorithm } from "../key-algorithm.js";
 import { codeForStatus, createKmsKey, deadline, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, p1363ToDer, readCaBundle, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
 import type { AzureKmsReference } from "./reference.js";
@@ -27,7 +28,14 @@ export const azureKmsProvider: KmsProvider<AzureKmsReference> = {
   async open(reference: string, parsed: AzureKmsReference, settings: KmsSettings): Promise<KmsKey> {
     const credential = await credentialFor(settings.env);
     const ca = await readCaBundle(settings.env, ["SIGNET_KMS_CACERT"]);
-    const options = { retryOptions: { maxRetries: 2 }, ...(ca ? { tlsOptions: { ca: ca.ca.toString("utf8") } } : {}) };
+    // Key Vault's challenge names the resource a token is for, and the SDK checks that the vault's host is under
+    // it (*.vault.azure.net): a vault on loopback (an emulator, a test server) cannot be, and is the user's own.
+    const loopback = isLoopbackHost(new URL(`https://${parsed.vaultHost}`).hostname);
+    const options = {
+      retryOptions: { maxRetries: 2 },
+      ...(loopback ? { disableChallengeResourceVerification: true } : {}),
+      ...(ca ? { tlsOptions: { ca: ca.ca.toString("utf8") } } : {}),
+    };
     const vaultUrl = `https://${parsed.vaultHost}`;
     const keys = new KeyClient(vaultUrl, credential, options);
     let vaultKey: KeyVaultKey;
