@@ -10,7 +10,7 @@ import { KeyManagementServiceClient } from "@google-cloud/kms";
 import { SignetError } from "../../errors/index.js";
 import { isLoopbackHost } from "../../oci/registry/endpoint.js";
 import type { KeyAlgorithm } from "../key-algorithm.js";
-import { createKmsKey, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
+import { codeForStatus, createKmsKey, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
 import type { GcpKmsReference } from "./reference.js";
 
 /** Cloud KMS algorithms whose signatures signet and cosign verify with the key's own algorithm. */
@@ -114,6 +114,12 @@ function toKmsError(error: unknown, reference: string, operation: string, settin
   const name = (error as { name?: string }).name ?? "Error";
   const details = { operation, error: name, ...(typeof code === "number" || typeof code === "string" ? { status: code } : {}) };
   if (code === DEADLINE_EXCEEDED || isTimeout(error)) return kmsError("KMS_UNAVAILABLE", reference, `${operation}: Cloud KMS did not answer within ${settings.timeoutMs} ms`, details, error);
+  // The REST mode reports the HTTP status where gRPC reports its own code.
+  if (typeof code === "number" && code >= 100) {
+    const mapped = codeForStatus(code);
+    const why = mapped === "KMS_UNAUTHORIZED" ? "Cloud KMS refused the credentials" : mapped === "KMS_KEY_NOT_FOUND" ? "Cloud KMS has no such key or version" : `Cloud KMS answered ${code}`;
+    return kmsError(mapped, reference, `${operation}: ${why}`, details, error);
+  }
   if (code === NOT_FOUND) return kmsError("KMS_KEY_NOT_FOUND", reference, `${operation}: Cloud KMS has no such key or version`, details, error);
   if (code === UNAUTHENTICATED || code === PERMISSION_DENIED) return kmsError("KMS_UNAUTHORIZED", reference, `${operation}: Cloud KMS refused the credentials`, details, error);
   if (/Could not load the default credentials|invalid_grant|unauthorized_client/i.test((error as Error).message ?? "")) {
