@@ -62,6 +62,7 @@ describe("awskms:// (AWS KMS JSON protocol, SigV4)", () => {
       return error("ThrottlingException");
     }
     const body = JSON.parse(request.body.toString()) as { KeyId: string; Message?: string; MessageType?: string; SigningAlgorithm?: string };
+    if (body.KeyId === "alias/huge") return { status: 200, body: { KeyId: "x", padding: "x".repeat(2 * 1024 * 1024) } };
     const key = keys.get(body.KeyId);
     if (!key) return error("NotFoundException");
     switch (request.headers["x-amz-target"]) {
@@ -139,6 +140,11 @@ describe("awskms:// (AWS KMS JSON protocol, SigV4)", () => {
     throttleNext = 10;
     await assertRejectsWithCode(() => openKmsKey(`${endpoint}/alias/p256`, { env }), "KMS_UNAVAILABLE");
     throttleNext = 0;
+  });
+
+  test("an answer larger than LIMITS.kmsResponseBytes is refused (KMS_PROTOCOL)", async () => {
+    const error = await assertRejectsWithCode(() => openKmsKey(`awskms://localhost:${server.port}/alias/huge`, { env }), "KMS_PROTOCOL");
+    assert.match(error.message, /at most 1048576/);
   });
 
   test("the endpoint's certificate is checked: without the CA bundle the connection is refused", async () => {

@@ -43,6 +43,7 @@ describe("azurekms:// (Key Vault REST API, bearer challenge)", () => {
     const url = new URL(request.url, "https://localhost");
     if (!/^(?:7\.\d+|\d{4}-\d{2}-\d{2})(?:-preview)?$/.test(url.searchParams.get("api-version") ?? "")) return { status: 400, body: { error: { code: "BadParameter" } } };
     if (request.headers["authorization"] !== `Bearer ${TOKEN}`) return challenge();
+    if (url.pathname.startsWith("/keys/huge")) return { status: 200, body: { key: { kid: "x", kty: "EC", padding: "x".repeat(2 * 1024 * 1024) } } };
     const match = /^\/keys\/([A-Za-z0-9-]+)(?:\/([a-z0-9]*))?(\/sign)?$/.exec(url.pathname);
     const key = match ? keys[match[1]!] : undefined;
     if (!match || !key) return { status: 404, body: { error: { code: "KeyNotFound", message: "A key with (name/id) was not found in this key vault." } } };
@@ -92,6 +93,11 @@ describe("azurekms:// (Key Vault REST API, bearer challenge)", () => {
     assert.ok(!JSON.stringify(wrong.toJSON()).includes("wrong-token-value"));
     const invalid = await assertRejectsWithCode(() => openKmsKey("azurekms://vault.vault.azure.net", { env }), "KMS_REFERENCE_INVALID");
     assert.match(invalid.message, /azurekms:\/\/VAULT\.vault\.azure\.net\/KEY\[\/VERSION\]/);
+  });
+
+  test("an answer larger than LIMITS.kmsResponseBytes is refused (KMS_PROTOCOL)", async () => {
+    const error = await assertRejectsWithCode(() => openKmsKey(`azurekms://${host}/huge`, { env }), "KMS_PROTOCOL");
+    assert.match(error.message, /at most 1048576/);
   });
 
   test("the vault's certificate is checked: without the CA the connection fails", async () => {

@@ -10,8 +10,12 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { CryptographyClient, KeyClient, type KeyVaultKey, type SignatureAlgorithm } from "@azure/keyvault-keys";
+import { Agent, request as httpRequest, type Dispatcher } from "undici";
 import { SignetError } from "../../errors/index.js";
+import { readBounded } from "../../internal/bounded-read.js";
+import { LIMITS } from "../../internal/limits.js";
 import { isLoopbackHost } from "../../oci/registry/endpoint.js";
 import type { KeyAlgorithm } from "../key-algorithm.js";
 import { codeForStatus, createKmsKey, deadline, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, p1363ToDer, readCaBundle, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
@@ -33,8 +37,8 @@ export const azureKmsProvider: KmsProvider<AzureKmsReference> = {
     const loopback = isLoopbackHost(new URL(`https://${parsed.vaultHost}`).hostname);
     const options = {
       retryOptions: { maxRetries: 2 },
+      httpClient: boundedHttpClient(reference, settings, ca ? new Agent({ connect: { ca: ca.ca } }) : undefined),
       ...(loopback ? { disableChallengeResourceVerification: true } : {}),
-      ...(ca ? { tlsOptions: { ca: ca.ca.toString("utf8") } } : {}),
     };
     const vaultUrl = `https://${parsed.vaultHost}`;
     const keys = new KeyClient(vaultUrl, credential, options);
@@ -122,4 +126,46 @@ function toKmsError(error: unknown, reference: string, operation: string, settin
     return kmsError(code, reference, `${operation}: ${why}${serviceCode ? ` (${serviceCode})` : ""}`, details, error);
   }
   return kmsError("KMS_UNAVAILABLE", reference, `${operation}: cannot reach Key Vault (${serviceCode ?? name})`, details, error);
+}
+
+/**
+ * The SDK's HTTP client, replaced by one over undici that reads at most LIMITS.kmsResponseBytes of each answer
+ * (the SDK's own reads whole bodies) and trusts the given CA.
+ */
+function boundedHttpClient(reference: string, settings: KmsSettings, dispatcher: Dispatcher | undefined): HttpClient {
+  return {
+    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of request.headers) headers[name] = value;
+      const body = request.body;
+      if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
+        throw kmsError("KMS_PROTOCOL", reference, "the Key Vault client sent a request body signet cannot forward");
+      }
+      const response = await httpRequest(request.url, {
+        method: request.method,
+        headers,
+        ...(body !== undefined && body !== null ? { body } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
+        headersTimeout: settings.timeoutMs,
+        bodyTimeout: settings.timeoutMs,
+        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+      });
+      const declared = Number(response.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > LIMITS.kmsResponseBytes) {
+        response.body.destroy();
+        throw kmsError("KMS_PROTOCOL", reference, `Key Vault answered with ${declared} bytes; at most ${LIMITS.kmsResponseBytes} are accepted`);
+      }
+      let bytes: Buffer;
+      try {
+        bytes = await readBounded(response.body, LIMITS.kmsResponseBytes, "Key Vault's answer");
+      } catch (error) {
+        throw SignetError.is(error) ? kmsError("KMS_PROTOCOL", reference, error.message) : error;
+      }
+      const responseHeaders = createHttpHeaders();
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
+      return { request, status: response.statusCode, headers: responseHeaders, bodyAsText: bytes.toString("utf8") };
+    },
+  };
 }
