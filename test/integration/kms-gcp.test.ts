@@ -7,10 +7,11 @@ import { after, before, describe, test } from "node:test";
 import { openKmsKey } from "../../src/keys/kms/index.js";
 import { verifyWithKey } from "../../src/keys/sign-verify.js";
 import { assertRejectsWithCode } from "../helpers/assert-code.js";
-import { signDigest, startJsonServer, type RecordedRequest, type TestServer } from "../helpers/kms-servers.js";
+import { createLoopbackTls, signDigest, startJsonServer, type RecordedRequest, type TestServer } from "../helpers/kms-servers.js";
 
 /**
- * gcpkms:// through @google-cloud/kms (REST mode) against a server on a random loopback port that speaks Cloud
+ * gcpkms:// through @google-cloud/kms (REST mode) against an HTTPS server (a certificate of the test's own CA,
+ * given as SIGNET_KMS_CACERT) on a random loopback port that speaks Cloud
  * KMS's REST API (GET …/cryptoKeyVersions, GET …/publicKey, POST …:asymmetricSign, google.rpc errors). The client
  * authenticates with a service account key file (GOOGLE_APPLICATION_CREDENTIALS): the server checks that every
  * request carries a bearer JWT signed by that account's key (a self-signed JWT, or an access token the server's
@@ -39,7 +40,8 @@ describe("gcpkms:// (Cloud KMS REST API, service account auth)", () => {
     keys[`${RING}/cryptoKeys/p384/cryptoKeyVersions/1`] = { algorithm: "EC_SIGN_P384_SHA384", state: "ENABLED", ...p384 };
     keys[`${RING}/cryptoKeys/rsa/cryptoKeyVersions/1`] = { algorithm: "RSA_SIGN_PKCS1_2048_SHA256", state: "ENABLED", ...rsa };
     keys[`${RING}/cryptoKeys/k1/cryptoKeyVersions/1`] = { algorithm: "EC_SIGN_SECP256K1_SHA256", state: "ENABLED", ...k1 };
-    server = await startJsonServer((request) => cloudKms(request));
+    const tls = createLoopbackTls();
+    server = await startJsonServer((request) => cloudKms(request), tls);
     const dir = mkdtempSync(join(tmpdir(), "signet-gcp-"));
     credentialsFile = join(dir, "sa.json");
     writeFileSync(
@@ -51,10 +53,10 @@ describe("gcpkms:// (Cloud KMS REST API, service account auth)", () => {
         private_key: account.privateKey.export({ type: "pkcs8", format: "pem" }),
         client_email: ACCOUNT,
         client_id: "1234567890",
-        token_uri: `http://127.0.0.1:${server.port}/token`,
+        token_uri: `https://localhost:${server.port}/token`,
       }),
     );
-    env = { GOOGLE_APPLICATION_CREDENTIALS: credentialsFile, SIGNET_GCPKMS_ENDPOINT: `http://127.0.0.1:${server.port}` };
+    env = { GOOGLE_APPLICATION_CREDENTIALS: credentialsFile, SIGNET_GCPKMS_ENDPOINT: `https://localhost:${server.port}`, SIGNET_KMS_CACERT: tls.caFile };
   });
   after(() => server.close());
 
@@ -78,6 +80,7 @@ describe("gcpkms:// (Cloud KMS REST API, service account auth)", () => {
     if (bearer !== ACCESS_TOKEN && !accountJwt(bearer)) return rpcError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
     const url = new URL(request.url, "http://localhost");
     const path = decodeURIComponent(url.pathname);
+    if (path.includes("/cryptoKeys/huge/")) return { status: 200, body: { name: "x", padding: "x".repeat(2 * 1024 * 1024) } };
     let match = /^\/v1\/(projects\/.+\/cryptoKeys\/[^/]+)\/cryptoKeyVersions$/.exec(path);
     if (request.method === "GET" && match) {
       const parent = match[1]!;
@@ -118,6 +121,12 @@ describe("gcpkms:// (Cloud KMS REST API, service account auth)", () => {
     assert.ok(publicKey.equals(keys[`${RING}/cryptoKeys/ec/cryptoKeyVersions/2`]!.publicKey), "version 2 (10 is disabled)");
     const signature = await key.sign(message);
     assert.ok(verifyWithKey(publicKey, message, signature));
+    const api = server.requests.filter((r) => r.url.startsWith("/v1/"));
+    assert.deepEqual(api.map((r) => `${r.method} ${decodeURIComponent(new URL(r.url, "https://localhost").pathname).slice(`/v1/${RING}/cryptoKeys/`.length)}`), [
+      "GET ec/cryptoKeyVersions",
+      "GET ec/cryptoKeyVersions/2/publicKey",
+      "POST ec/cryptoKeyVersions/2:asymmetricSign",
+    ]);
   });
 
   for (const [reference, algorithm] of [
@@ -132,18 +141,24 @@ describe("gcpkms:// (Cloud KMS REST API, service account auth)", () => {
     });
   }
 
+  test("an answer larger than LIMITS.kmsResponseBytes is refused (KMS_PROTOCOL)", async () => {
+    const error = await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/huge/cryptoKeyVersions/1`, { env }), "KMS_PROTOCOL");
+    assert.match(error.message, /at most 1048576/);
+  });
+
   test("errors by code: unknown key, credentials of another account, unsupported algorithm, malformed reference", async () => {
     await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/missing`, { env }), "KMS_KEY_NOT_FOUND");
     await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/ec/cryptoKeyVersions/7`, { env }), "KMS_KEY_NOT_FOUND");
     const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const otherFile = join(mkdtempSync(join(tmpdir(), "signet-gcp-")), "other.json");
-    writeFileSync(otherFile, JSON.stringify({ type: "service_account", project_id: "signet-test", private_key_id: "fedcba9876543210", private_key: other.privateKey.export({ type: "pkcs8", format: "pem" }), client_email: ACCOUNT, client_id: "1", token_uri: `http://127.0.0.1:${server.port}/token` }));
+    writeFileSync(otherFile, JSON.stringify({ type: "service_account", project_id: "signet-test", private_key_id: "fedcba9876543210", private_key: other.privateKey.export({ type: "pkcs8", format: "pem" }), client_email: ACCOUNT, client_id: "1", token_uri: `https://localhost:${server.port}/token` }));
     await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/ec`, { env: { ...env, GOOGLE_APPLICATION_CREDENTIALS: otherFile } }), "KMS_UNAUTHORIZED");
     const k1 = await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/k1/cryptoKeyVersions/1`, { env }), "KMS_KEY_UNSUPPORTED");
     assert.match(k1.message, /EC_SIGN_SECP256K1_SHA256/);
     const invalid = await assertRejectsWithCode(() => openKmsKey("gcpkms://projects/p/keyRings/r/cryptoKeys/k", { env }), "KMS_REFERENCE_INVALID");
     assert.match(invalid.message, /gcpkms:\/\/projects\/PROJECT\/locations\/LOCATION/);
     await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/ec`, { env: { ...env, SIGNET_GCPKMS_ENDPOINT: "http://kms.example.com" } }), "USAGE");
+    await assertRejectsWithCode(() => openKmsKey(`gcpkms://${RING}/cryptoKeys/ec`, { env: { ...env, SIGNET_KMS_CACERT: "" }, timeoutMs: 5000 }), "KMS_UNAVAILABLE");
   });
 
 });

@@ -4,13 +4,16 @@
  * cosign's provider uses it: without a version, the newest ENABLED version; GetPublicKey once, then
  * AsymmetricSign over the digest (the data itself for Ed25519). Credentials are Application Default Credentials
  * (GOOGLE_APPLICATION_CREDENTIALS from the given environment, else gcloud's or the metadata server's).
- * SIGNET_GCPKMS_ENDPOINT overrides the endpoint (https://host[:port], or http:// on loopback: an emulator, a test).
+ * SIGNET_GCPKMS_ENDPOINT overrides the endpoint (https://host[:port], or http:// on loopback: an emulator, a test);
+ * SIGNET_KMS_CACERT names a private CA for it.
  */
 import { KeyManagementServiceClient } from "@google-cloud/kms";
+import { Agent, fetch as undiciFetch, type Dispatcher } from "undici";
 import { SignetError } from "../../errors/index.js";
+import { LIMITS } from "../../internal/limits.js";
 import { isLoopbackHost } from "../../oci/registry/endpoint.js";
 import type { KeyAlgorithm } from "../key-algorithm.js";
-import { codeForStatus, createKmsKey, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
+import { codeForStatus, createKmsKey, digestOf, isTimeout, kmsDigestAlgorithm, kmsError, readCaBundle, toKmsPublicKey, type KmsKey, type KmsProvider, type KmsSettings } from "./provider.js";
 import type { GcpKmsReference } from "./reference.js";
 
 /** Cloud KMS algorithms whose signatures signet and cosign verify with the key's own algorithm. */
@@ -34,7 +37,13 @@ const DEADLINE_EXCEEDED = 4;
 
 export const gcpKmsProvider: KmsProvider<GcpKmsReference> = {
   async open(reference: string, parsed: GcpKmsReference, settings: KmsSettings): Promise<KmsKey> {
-    const client = new KeyManagementServiceClient({ fallback: true, ...endpointOptions(reference, settings.env), ...credentialOptions(settings.env) });
+    const ca = await readCaBundle(settings.env, ["SIGNET_KMS_CACERT"]);
+    const client = new KeyManagementServiceClient({
+      fallback: true,
+      ...endpointOptions(reference, settings.env),
+      ...credentialOptions(settings.env),
+      clientOptions: { transporterOptions: { fetchImplementation: boundedFetch(reference, ca ? new Agent({ connect: { ca: ca.ca } }) : undefined) } },
+    });
     const callOptions = { timeout: settings.timeoutMs, maxRetries: 2 };
     const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
       try {
@@ -109,7 +118,10 @@ function credentialOptions(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 function toKmsError(error: unknown, reference: string, operation: string, settings: KmsSettings): SignetError {
-  if (SignetError.is(error)) return error;
+  // The transport wraps what the bounded fetch threw.
+  for (let inner: unknown = error, depth = 0; inner !== undefined && inner !== null && depth < 5; inner = (inner as { cause?: unknown }).cause, depth++) {
+    if (SignetError.is(inner)) return inner;
+  }
   const code = (error as { code?: unknown }).code;
   const name = (error as { name?: string }).name ?? "Error";
   const details = { operation, error: name, ...(typeof code === "number" || typeof code === "string" ? { status: code } : {}) };
@@ -126,4 +138,34 @@ function toKmsError(error: unknown, reference: string, operation: string, settin
     return kmsError("KMS_UNAUTHORIZED", reference, `${operation}: no Google credentials (set GOOGLE_APPLICATION_CREDENTIALS or run \`gcloud auth application-default login\`)`, details, error);
   }
   return kmsError("KMS_UNAVAILABLE", reference, `${operation}: Cloud KMS failed (${typeof code === "number" ? `status ${code}` : name})`, details, error);
+}
+
+/**
+ * The fetch the SDK's transport (gaxios) uses, refusing any answer above LIMITS.kmsResponseBytes (declared or
+ * streamed): the SDK would otherwise read whole bodies. Used for token requests and API calls alike.
+ */
+function boundedFetch(reference: string, dispatcher: Dispatcher | undefined): typeof fetch {
+  const limit = LIMITS.kmsResponseBytes;
+  const tooLarge = (size: number) => kmsError("KMS_PROTOCOL", reference, `Cloud KMS answered with ${size} bytes or more; at most ${limit} are accepted`);
+  const bounded = async (input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => {
+    const response = await undiciFetch(input, { ...init, ...(dispatcher ? { dispatcher } : {}) });
+    const declared = Number(response.headers.get("content-length"));
+    if (Number.isFinite(declared) && declared > limit) {
+      await response.body?.cancel();
+      throw tooLarge(declared);
+    }
+    if (!response.body) return response;
+    let total = 0;
+    const body = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          total += chunk.byteLength;
+          if (total > limit) controller.error(tooLarge(total));
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(body as ReadableStream<Uint8Array>, { status: response.status, statusText: response.statusText, headers: new Headers([...response.headers]) });
+  };
+  return bounded as unknown as typeof fetch;
 }
