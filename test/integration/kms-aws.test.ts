@@ -147,6 +147,20 @@ describe("awskms:// (AWS KMS JSON protocol, SigV4)", () => {
     assert.match(error.message, /at most 1048576/);
   });
 
+  test("an endpoint that does not answer in time is KMS_UNAVAILABLE", async () => {
+    const tls = createLoopbackTls();
+    const silent = await startJsonServer(() => new Promise(() => undefined), tls);
+    try {
+      const error = await assertRejectsWithCode(
+        () => openKmsKey(`awskms://localhost:${silent.port}/alias/p256`, { env: { ...env, AWS_CA_BUNDLE: tls.caFile }, timeoutMs: 300 }),
+        "KMS_UNAVAILABLE",
+      );
+      assert.match(error.message, /did not answer within 300 ms|cannot reach/);
+    } finally {
+      await silent.close();
+    }
+  });
+
   test("the endpoint's certificate is checked: without the CA bundle the connection is refused", async () => {
     await assertRejectsWithCode(() => openKmsKey(`awskms://localhost:${server.port}/alias/p256`, { env: { ...env, AWS_CA_BUNDLE: "" }, timeoutMs: 5000 }), "KMS_UNAVAILABLE");
   });
