@@ -47,7 +47,8 @@ describe("azurekms:// (Key Vault REST API, bearer challenge)", () => {
     const match = /^\/keys\/([A-Za-z0-9-]+)(?:\/([a-z0-9]*))?(\/sign)?$/.exec(url.pathname);
     const key = match ? keys[match[1]!] : undefined;
     if (!match || !key) return { status: 404, body: { error: { code: "KeyNotFound", message: "A key with (name/id) was not found in this key vault." } } };
-    const kid = `https://${host}/keys/${match[1]}/0123456789abcdef0123456789abcdef`;
+    // The kid names another host on purpose: the client must sign at the vault the reference names, not follow it.
+    const kid = `https://elsewhere.example:${server.port}/keys/${match[1]}/0123456789abcdef0123456789abcdef`;
     if (request.method === "GET" && !match[3]) {
       const jwk = key.publicKey.export({ format: "jwk" });
       return { status: 200, body: { key: { kid, kty: key.kty, key_ops: ["sign", "verify"], ...jwk, kty_: undefined }, attributes: { enabled: true } } };

@@ -56,7 +56,13 @@ export const azureKmsProvider: KmsProvider<AzureKmsReference> = {
     if (vaultKey.keyOperations && !vaultKey.keyOperations.includes("sign")) {
       throw kmsError("KMS_KEY_UNSUPPORTED", reference, "the key's operations do not include sign", { keyOperations: vaultKey.keyOperations });
     }
-    const crypto = new CryptographyClient(vaultKey.id, credential, options);
+    // Sign with the version just read, at the vault the reference names: the answer's `kid` is not followed, so
+    // an answer naming another host cannot send the token there.
+    const version = vaultKey.properties.version ?? "";
+    if (!/^[A-Za-z0-9]{1,64}$/.test(version) || (parsed.version !== undefined && version !== parsed.version)) {
+      throw kmsError("KMS_PROTOCOL", reference, "Key Vault's answer names no version, or another version than the one asked for");
+    }
+    const crypto = new CryptographyClient(`${vaultUrl}/keys/${parsed.keyName}/${version}`, credential, options);
     return createKmsKey(reference, key, algorithm, async (message) => {
       let result: Uint8Array;
       try {
