@@ -58,6 +58,12 @@ export const ERROR_CATALOG = {
   KEY_PASSWORD_MISMATCH: input("Enter the same password twice."),
   KEY_KDF_UNSUPPORTED: input("Only scrypt with N of 2^15, 2^16 or 2^17, r=8, p=1 is accepted; decrypt the key with the tool that wrote it, then `signet import-key-pair --key plain.pem`."),
   KEY_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
+  KMS_REFERENCE_INVALID: input("Write the key as awskms://[ENDPOINT]/KEYID|alias/NAME|arn:..., gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[/cryptoKeyVersions/V], azurekms://VAULT.vault.azure.net/KEY[/VERSION] or hashivault://KEY (docs/kms.md)."),
+  KMS_UNAUTHORIZED: unavailable("The KMS refused the credentials: check the provider's credentials (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_*, VAULT_TOKEN) and that they may read and sign with the key (docs/kms.md)."),
+  KMS_KEY_NOT_FOUND: input("Check the key's name, version, region or vault, and that the credentials may see it."),
+  KMS_KEY_UNSUPPORTED: input("Use a KMS signing key of ECDSA P-256/P-384/P-521, RSA (2048 bits or more, PKCS#1 v1.5 or PSS with SHA-256), Ed25519 (Vault, GCP) or SM2 (AWS); secp256k1 and encryption keys cannot sign images."),
+  KMS_UNAVAILABLE: unavailable("The KMS could not be reached, timed out, throttled or answered with an error: check the endpoint and network, and try again."),
+  KMS_PROTOCOL: unavailable("The KMS's answer is malformed or too large; check that the endpoint is that KMS."),
 
   REGISTRY_UNREACHABLE: unavailable("Check the registry address, your network, and --registry-cacert for a private CA."),
   REGISTRY_INSECURE_REFUSED: usage("The registry is not on loopback: pass --allow-http-registry (plain HTTP) or --allow-insecure-registry (skip TLS checks) if you trust the network."),
