@@ -22,6 +22,7 @@ import { CosignAnnotation } from "../../src/signatures/cosign/signature-manifest
 import { keyRequirement, verifyImage } from "../../src/signatures/verifier/index.js";
 import { toSignetError } from "../../src/errors/index.js";
 import type { AuditReport } from "../../src/cli/audit/model.js";
+import { assertRejectsWithCode } from "../helpers/assert-code.js";
 import { runSignet } from "../helpers/cli.js";
 import { requirePeer, SIGNET_BIN, VECTORS } from "../helpers/peers.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
@@ -159,6 +160,20 @@ describe("signet audit: 500 images in a real registry", { timeout: 900_000 }, ()
       const verdict = verdicts.get(result.image)!;
       assert.equal(result.verified, verdict.status === "verified", result.image);
       assert.equal(result.error?.code, verdict.code, result.image);
+    }
+  });
+
+  it("reads the registry's catalog in pages (Link header), bounded", async () => {
+    const access = new ImageAccess({ tagPageSize: 7 });
+    try {
+      const before = access.requestCount();
+      const repositories = await access.listRepositories(registry.host, 1000);
+      assert.equal(repositories.length, 51);
+      assert.ok(repositories.includes("elsewhere/app") && repositories.includes("audit/team-4/app-9"));
+      assert.ok(access.requestCount() - before >= 8, "51 names in pages of 7");
+      await assertRejectsWithCode(() => access.listRepositories(registry.host, 20), "COUNT_LIMIT_EXCEEDED");
+    } finally {
+      await access.close();
     }
   });
 

@@ -6,6 +6,7 @@
  * so a hostile tag, annotation or identity is shown as text, never run.
  */
 import { createHash } from "node:crypto";
+import { maxOf } from "../../internal/arrays.js";
 import type { AuditReport, AuditStatus, AuditVerdict, Tally } from "./model.js";
 
 const STATUSES: readonly AuditStatus[] = ["verified", "unsigned", "failed", "error"];
@@ -169,7 +170,7 @@ interface BarRow {
 function bars(rows: readonly BarRow[], label: string, totalPath: (index: number) => string): string {
   const shown = rows.slice(0, CHART_ROWS);
   if (shown.length === 0) return `<p class="empty">Nothing to chart.</p>`;
-  const max = Math.max(...shown.map((r) => r.total), 1);
+  const max = Math.max(maxOf(shown.map((r) => r.total), 1), 1);
   const width = 560;
   const labelWidth = 220;
   const rowHeight = 22;

@@ -6,6 +6,7 @@
  */
 import { open } from "node:fs/promises";
 import { SignetError } from "../../errors/index.js";
+import { appendAll } from "../../internal/arrays.js";
 import { parseJsonBytes, isRecord } from "../../internal/strict-json.js";
 import type { ImageAccess } from "../../oci/image-access.js";
 import { parseImageLocation } from "../../oci/reference/index.js";
@@ -133,7 +134,7 @@ async function listClusterPods(source: Extract<AuditSource, { kind: "kubeconfig"
       const body = isRecord(response.body) ? response.body : undefined;
       const items = body?.["items"];
       if (!Array.isArray(items)) throw new SignetError("KUBE_API_FAILED", `Kubernetes API: ${what}: the answer is not a list`);
-      pods.push(...items);
+      appendAll(pods, items);
       if (pods.length > Math.min(PODS_MAX, limits.maxImages * 100)) throw new SignetError("COUNT_LIMIT_EXCEEDED", `the cluster has more than ${pods.length - items.length} pods`);
       const metadata = isRecord(body?.["metadata"]) ? (body["metadata"] as Record<string, unknown>) : undefined;
       const next = metadata?.["continue"];
