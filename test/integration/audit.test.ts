@@ -16,6 +16,7 @@ import { chromium, type BrowserContext } from "playwright-core";
 import { mapConcurrently } from "../../src/internal/concurrency.js";
 import { generateSigningKey, publicKeyToPem } from "../../src/keys/index.js";
 import { ImageAccess } from "../../src/oci/image-access.js";
+import { parseImageLocation } from "../../src/oci/reference/index.js";
 import { createTestImage } from "../../src/oci/layout/test-image.js";
 import { signImages } from "../../src/signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../src/signatures/cosign/signature-manifest.js";
@@ -212,6 +213,33 @@ describe("signet audit: 500 images in a real registry", { timeout: 900_000 }, ()
     assert.deepEqual(run!.tool.driver.rules.map((rule) => rule.id), ["SIG_INVALID", "SIG_MISSING"]);
     for (const result of run!.results) assert.equal(run!.tool.driver.rules[result.ruleIndex]!.id, result.ruleId);
     assert.equal(run!.results.filter((r) => r.ruleId === "SIG_MISSING").length, 125);
+  });
+
+  it("audits every tagged image of an OCI layout; its signature tags are not images", async () => {
+    const layout = join(work, "layout");
+    const trusted = generateSigningKey("ecdsa-p256");
+    const layoutPub = join(work, "layout.pub");
+    writeFileSync(layoutPub, publicKeyToPem(trusted.publicKey));
+    const access = new ImageAccess();
+    try {
+      const repository = await access.repositoryFor(parseImageLocation(`oci:${layout}`), { create: true });
+      for (const tag of ["a", "b", "c", "d"]) await createTestImage(repository, tag, { content: `layout ${tag}` });
+      const signed = await signImages(access, [`oci:${layout}:a`, `oci:${layout}:b`], { key: trusted });
+      assert.ok(signed.every((result) => "image" in result));
+      assert.ok((await repository.listTags()).some((tag) => tag.endsWith(".sig")), "the layout holds .sig tags");
+    } finally {
+      await access.close();
+    }
+    const out = join(work, "layout-report");
+    const run = await runSignet(["audit", "--oci-layout", layout, "--key", layoutPub, "--insecure-ignore-tlog", "--output-dir", out]);
+    assert.equal(run.status, 10, run.stderr);
+    const report = JSON.parse(readFileSync(join(out, "audit.json"), "utf8")) as AuditReport;
+    assert.deepEqual(report.images.map((image) => [image.image, image.status]), [
+      [`oci:${layout}:a`, "verified"],
+      [`oci:${layout}:b`, "verified"],
+      [`oci:${layout}:c`, "unsigned"],
+      [`oci:${layout}:d`, "unsigned"],
+    ]);
   });
 
   it("resumes an interrupted audit: the verdicts saved are kept, only the rest is verified", async () => {

@@ -39,7 +39,7 @@ export const auditCommand: Command = {
     --oci-layout DIR             every tagged image of an OCI image layout
     --cluster                    every image the cluster's pods run (containers, init and ephemeral containers,
                                  image volumes), through --kubeconfig (default: the in-cluster service account)
-    --pods FILE                  the same from a dump: \`kubectl get pods -A -o json > FILE\`
+    --pods FILE                  the same from a dump: kubectl's JSON list of the pods of all namespaces
   Against (one of): --policy FILE (a containers-policy.json, evaluated as \`signet policy verify\` does, with
   --registries-d, --use-sigstore-attachments, --platform, --kbs-url), or who must have signed, as \`signet verify\`
   (--key, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]; --insecure-ignore-tlog).
@@ -54,7 +54,7 @@ export const auditCommand: Command = {
     registry: { type: "string", value: "HOST[/NAMESPACE]", description: "audit the repositories of a registry namespace (catalog API)" },
     "oci-layout": { type: "string", value: "DIR", description: "audit every tagged image of an OCI image layout" },
     cluster: { type: "boolean", description: "audit every image the cluster's pods run (--kubeconfig, else in-cluster)" },
-    pods: { type: "string", value: "FILE", description: "audit the images of a `kubectl get pods -A -o json` dump" },
+    pods: { type: "string", value: "FILE", description: "audit the images of a JSON dump of kubectl get pods (all namespaces)" },
     kubeconfig: { type: "string", value: "FILE", description: "the cluster of --cluster (and of k8s:// keys)" },
     policy: { type: "string", value: "FILE", description: "verify against a containers-policy.json (as signet policy verify)" },
     "registries-d": { type: "string", value: "DIR", description: "with --policy: lookaside configuration" },
