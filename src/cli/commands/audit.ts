@@ -18,8 +18,11 @@ import { createProgress, exitCodeOf } from "../output.js";
 import { SIGNER_OPTIONS, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { openPolicyEvaluator } from "./policy.js";
 
-/** Verdicts written to the state file per atomic rewrite: a kill re-does at most this many images. */
-const STATE_BATCH = 25;
+/**
+ * Verdicts per atomic rewrite of the state file: 25, or 0.5% of the images when that is more (each rewrite writes
+ * every verdict, so a fixed batch would make a large audit quadratic). A kill re-does at most one batch.
+ */
+const stateBatch = (images: number): number => Math.max(25, Math.ceil(images / 200));
 const DEFAULT_MAX_IMAGES = 100_000;
 const DEFAULT_MAX_REPOSITORIES = 10_000;
 const SOURCE_FLAGS = ["registry", "oci-layout", "cluster", "pods"] as const;
@@ -88,7 +91,7 @@ export const auditCommand: Command = {
       const targets = await listTargets(source, access, limits);
       await mkdir(outputDir, { recursive: true });
       const previous = context.values["resume"] === true ? await readAuditState(statePath, fingerprint) : new Map<string, AuditVerdict>();
-      const state = createAuditStateWriter(statePath, fingerprint, [], STATE_BATCH);
+      const state = createAuditStateWriter(statePath, fingerprint, [], stateBatch(targets.length));
       const carried: AuditVerdict[] = [];
       const toCheck: AuditTarget[] = [];
       for (const target of targets) {
