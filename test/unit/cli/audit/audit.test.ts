@@ -171,3 +171,25 @@ describe("audit targets", () => {
     assert.ok(readFileSync(api.kubeconfig, "utf8").length > 0);
   });
 });
+
+describe("signet audit command line", () => {
+  const codeOf = (stderr: string) => /\[([A-Z_]+)\]/.exec(stderr)?.[1];
+  it("needs exactly one source, one thing to verify against, and --output-dir", async () => {
+    const { runCliInProcess } = await import("../../../helpers/cli.js");
+    const cases: [string[], string][] = [
+      [["audit", "--key", "k.pub", "--output-dir", "d"], "USAGE"],
+      [["audit", "--registry", "r.example", "--pods", "p.json", "--key", "k.pub", "--output-dir", "d"], "OPTION_CONFLICT"],
+      [["audit", "--registry", "r.example", "--key", "k.pub"], "USAGE"],
+      [["audit", "--pods", "p.json", "--output-dir", "d"], "USAGE"],
+      [["audit", "--pods", "p.json", "--policy", "policy.json", "--key", "k.pub", "--output-dir", "d"], "OPTION_CONFLICT"],
+      [["audit", "--pods", "p.json", "--key", "k.pub", "--platform", "linux/amd64", "--output-dir", "d"], "USAGE"],
+      [["audit", "--pods", "p.json", "--key", "k.pub", "--output-dir", "d", "--max-images", "0"], "USAGE"],
+      [["audit", "--pods", "p.json", "--key", "k.pub", "--output-dir", "d", "extra"], "USAGE"],
+    ];
+    for (const [args, code] of cases) {
+      const result = await runCliInProcess(args);
+      assert.notEqual(result.status, 0, args.join(" "));
+      assert.equal(codeOf(result.stderr), code, `${args.join(" ")}: ${result.stderr}`);
+    }
+  });
+});
