@@ -57,6 +57,9 @@ export const ERROR_CATALOG = {
   KEY_PASSWORD_MISSING: input("Set COSIGN_PASSWORD, pass --password-file FILE, or run on a terminal to be prompted."),
   KEY_PASSWORD_MISMATCH: input("Enter the same password twice."),
   KEY_KDF_UNSUPPORTED: input("Only scrypt with N of 2^15, 2^16 or 2^17, r=8, p=1 is accepted; decrypt the key with the tool that wrote it, then `signet import-key-pair --key plain.pem`."),
+  KEY_REF_INVALID: input("Write the key as a file path, env://VAR, k8s://NAMESPACE/SECRET, pkcs11:token=...;object=...?module-path=..., or awskms://, gcpkms://, azurekms://, hashivault:// (docs/keys.md)."),
+  KEY_REF_UNSUPPORTED: input("This key reference scheme (or provider) is not available here: use a file path, env://, k8s://, pkcs11: or a KMS URI whose provider is built in (docs/keys.md)."),
+  KEY_REF_UNREADABLE: unavailable("The key reference could not be read: check the environment variable, the Kubernetes secret and your access to it (kubeconfig or service account), or the PKCS#11 module, token and PIN."),
   KEY_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
 
   REGISTRY_UNREACHABLE: unavailable("Check the registry address, your network, and --registry-cacert for a private CA."),

@@ -5,7 +5,7 @@
  */
 import { SignetError } from "../../errors/index.js";
 import { sha256Digest } from "../../internal/digest.js";
-import { publicKeyToPem, type SigningKey } from "../../keys/index.js";
+import { publicKeyToPem, type Signer } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatures/cosign/sign-bundle.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
@@ -41,7 +41,7 @@ export function wantsSigstoreSigning(context: CommandContext): boolean {
 }
 
 export interface SigstoreSigner {
-  readonly key: SigningKey;
+  readonly key: Signer;
   readonly certificatePem?: string;
   readonly chainPem?: string;
   /** For messages: "key cosign.key" or "alice@example.com (issuer https://…)". */
