@@ -7,6 +7,7 @@ import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
 import type { NoMatchAction } from "../evaluate/types.js";
 import { compileClusterImagePolicies, loadClusterImagePolicies, parseClusterImagePolicies } from "../policy/index.js";
 import type { CompiledPolicySet, SecretReader } from "../policy/types.js";
+import type { WebhookKeyCache } from "./key-cache.js";
 import { createPolicyState, type PolicyState } from "./policy-state.js";
 
 export interface PolicySources {
@@ -20,6 +21,8 @@ export interface PolicySources {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly trustVersion: string;
+  /** Secrets and KMS keys resolved once and kept current (key-cache.ts); without it each load reads them again. */
+  readonly keyCache?: Pick<WebhookKeyCache, "readSecret" | "kmsPublicKey">;
   /** ClusterImagePolicy objects read from the Kubernetes API (--watch-cluster-image-policies), enforced with the files'. */
   readonly apiPolicies?: () => readonly unknown[];
 }
@@ -61,8 +64,12 @@ async function loadClusterImagePolicySet(sources: PolicySources, readLocation: K
     });
   }
   // policy-controller reads a secretRef's Secret: one entry (the public key), or cosign's cosign.pub.
-  const readSecret: SecretReader = async ({ name, namespace }) => ({ "cosign.pub": await readLocation(`k8s://${namespace}/${name}`) });
-  return compileClusterImagePolicies(documents, { readSecret, systemNamespace: sources.systemNamespace });
+  const readSecret: SecretReader = sources.keyCache?.readSecret ?? (async ({ name, namespace }) => ({ "cosign.pub": await readLocation(`k8s://${namespace}/${name}`) }));
+  return compileClusterImagePolicies(documents, {
+    readSecret,
+    systemNamespace: sources.systemNamespace,
+    ...(sources.keyCache !== undefined ? { kmsPublicKey: (reference: string) => sources.keyCache!.kmsPublicKey(reference) } : {}),
+  });
 }
 
 async function loadPolicyJson(path: string, readLocation: KeyReader): Promise<{ policy: Awaited<ReturnType<typeof compilePolicy>>; version: string }> {
