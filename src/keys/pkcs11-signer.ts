@@ -51,6 +51,7 @@ const CKM_ECDSA = 0x1041;
 const CKM_SHA256_RSA_PKCS = 0x40;
 const CKR_PIN_INCORRECT = 0xa0;
 const CKR_USER_ALREADY_LOGGED_IN = 0x100;
+const CKR_CRYPTOKI_ALREADY_INITIALIZED = 0x191;
 /** id-ecPublicKey, DER. */
 const EC_PUBLIC_KEY_OID = Buffer.from("06072a8648ce3d0201", "hex");
 const PIN_FILE_MAX_BYTES = 4096;
@@ -75,7 +76,12 @@ export async function openPkcs11Signer(text: string, uri: Pkcs11Uri, options: Pk
   const module = new binding.PKCS11();
   try {
     module.load(modulePath);
-    module.C_Initialize();
+    try {
+      module.C_Initialize();
+    } catch (error) {
+      // The module is loaded once per process (dlopen): another signer of this process initialised it already.
+      if ((error as { code?: number }).code !== CKR_CRYPTOKI_ALREADY_INITIALIZED) throw error;
+    }
   } catch (error) {
     throw fail("KEY_REF_UNREADABLE", `cannot load the PKCS#11 module ${modulePath}: ${(error as Error).message}`, error);
   }

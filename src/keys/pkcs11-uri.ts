@@ -5,7 +5,7 @@
  *   pkcs11:token=signet;object=release%20key?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234
  *
  * Strict, as a key reference should be: an attribute this parser does not know, one given twice, a bad
- * percent-encoding or an empty value is KEY_REF_INVALID (RFC 7512 lets a consumer refuse what it cannot use).
+ * percent-encoding or an empty module-path/pin-source/id is KEY_REF_INVALID (RFC 7512 lets a consumer refuse what it cannot use).
  * `x-` vendor attributes are refused too: signet has none. Values are kept as bytes where the RFC says so
  * (`id`), as UTF-8 text elsewhere.
  */
@@ -93,7 +93,8 @@ export function parsePkcs11Uri(text: string): Pkcs11Uri {
     seen.add(name);
     if (!valueRule.test(raw)) throw invalid(text, `the value of ${name} has characters that must be percent-encoded`);
     const bytes = percentDecode(raw);
-    if (bytes.length === 0) throw invalid(text, `${name} is empty`);
+    // RFC 7512 allows an empty value (it matches an empty attribute); a module or PIN location cannot be empty.
+    if (bytes.length === 0 && (name === "module-path" || name === "module-name" || name === "pin-source" || name === "id")) throw invalid(text, `${name} is empty`);
     (uri as Record<string, unknown>)[field] = field === "id" ? bytes : decodeText(text, name, bytes);
   };
   if (path !== "") for (const part of path.split(";")) take(part, PATH_ATTRIBUTES, PATH_VALUE, "path");
