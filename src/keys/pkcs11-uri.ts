@@ -137,7 +137,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 function decodeText(text: string, name: string, bytes: Buffer): string {
   try {
     const value = utf8.decode(bytes);
-    if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error("control character");
+    if ([...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) throw new Error("control character");
     return value;
   } catch {
     throw invalid(text, `the value of ${name} is not UTF-8 text`);

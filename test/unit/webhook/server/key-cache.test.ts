@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { SignetError } from "../../../../src/errors/index.js";
+import type { SignetError } from "../../../../src/errors/index.js";
 import { publicKeyToPem } from "../../../../src/keys/index.js";
 import { createKubeClient, type KubeClient } from "../../../../src/webhook/kube/kube-client.js";
 import { createWebhookKeyCache, type WebhookKeyCache } from "../../../../src/webhook/server/key-cache.js";
