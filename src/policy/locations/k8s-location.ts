@@ -33,6 +33,9 @@ export function parseK8sUri(uri: string): K8sSecretKeyPath {
   }
 }
 
+/** A Secret's data by name, decoded. */
+export type SecretSource = (secret: { readonly namespace: string; readonly name: string }) => Promise<ReadonlyMap<string, Buffer>>;
+
 export interface K8sOptions {
   /** A kubeconfig file; when absent the in-cluster service account is used. */
   readonly kubeconfig?: string;
@@ -41,13 +44,18 @@ export interface K8sOptions {
   readonly serviceAccountDir?: string;
   readonly maxBytes: number;
   readonly timeoutMs: number;
+  /** Where Secrets come from instead of a GET each time (the webhook's watched copies, webhook/server/key-cache.ts). */
+  readonly readSecret?: SecretSource;
 }
 
 
 /** Reads one value of a Secret, base64-decoded. Fails closed (POLICY_KEY_UNREADABLE) on anything unexpected. */
 export async function readK8sSecretKey(uri: string, options: K8sOptions): Promise<Buffer> {
   const target = parseK8sUri(uri);
-  const secret = await readSecretData(target, { kubeconfig: options.kubeconfig, env: options.env, serviceAccountDir: options.serviceAccountDir, timeoutMs: options.timeoutMs, code: "POLICY_KEY_UNREADABLE" });
+  const secret =
+    options.readSecret !== undefined
+      ? { data: await options.readSecret({ namespace: target.namespace, name: target.name }), resourceVersion: undefined }
+      : await readSecretData(target, { kubeconfig: options.kubeconfig, env: options.env, serviceAccountDir: options.serviceAccountDir, timeoutMs: options.timeoutMs, code: "POLICY_KEY_UNREADABLE" });
   const keys = [...secret.data.keys()];
   const key = target.key ?? (keys.length === 1 ? keys[0]! : keys.includes("cosign.pub") ? "cosign.pub" : undefined);
   if (key === undefined) {

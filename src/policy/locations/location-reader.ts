@@ -5,7 +5,7 @@ import { describeKeyReference, parseKeyReference } from "../../keys/key-referenc
 import { publicKeyToPem } from "../../keys/public-key.js";
 import type { KeyReader } from "../evaluation-context.js";
 import { readFileLocation } from "./file-location.js";
-import { K8S_SCHEME, readK8sSecretKey } from "./k8s-location.js";
+import { K8S_SCHEME, readK8sSecretKey, type SecretSource } from "./k8s-location.js";
 import { KBS_SCHEME, readKbsResource } from "./kbs-location.js";
 
 export interface LocationReaderOptions {
@@ -16,6 +16,8 @@ export interface LocationReaderOptions {
   /** kubeconfig for k8s:// locations; in-cluster configuration when absent. */
   kubeconfig?: string;
   env?: NodeJS.ProcessEnv;
+  /** Where k8s:// Secrets come from instead of a GET each time (the webhook's watched copies). */
+  readSecret?: SecretSource;
   /** Service account directory for in-cluster access (tests). */
   serviceAccountDir?: string;
   /** Largest accepted content (keys: 4 MiB by default). */
@@ -56,7 +58,7 @@ export function createLocationReader(options: LocationReaderOptions = {}): KeyRe
       return readKbsResource(location, { kbsUrl: options.kbsUrl ?? env["SIGNET_KBS_URL"], dispatcher: options.kbsDispatcher, maxBytes, timeoutMs });
     }
     if (location.startsWith(K8S_SCHEME)) {
-      return readK8sSecretKey(location, { kubeconfig: options.kubeconfig, env, serviceAccountDir: options.serviceAccountDir, maxBytes, timeoutMs });
+      return readK8sSecretKey(location, { kubeconfig: options.kubeconfig, env, serviceAccountDir: options.serviceAccountDir, maxBytes, timeoutMs, ...(options.readSecret !== undefined ? { readSecret: options.readSecret } : {}) });
     }
     if (reference.kind !== "file") throw new SignetError("KEY_REF_INVALID", `${location}: not a ${reference.kind} location`);
     return readFileLocation(reference.path, { maxBytes, what });

@@ -32,7 +32,11 @@ export interface PolicySources {
  * fails the load with its reason (at start-up the server does not start; on a reload the old state stays).
  */
 export async function loadPolicyState(sources: PolicySources): Promise<PolicyState> {
-  const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file" });
+  const keyCache = sources.keyCache;
+  // policy.json's k8s:// keyPaths read the same watched Secrets as the ClusterImagePolicies' secretRefs.
+  const readSecret =
+    keyCache === undefined ? undefined : async (ref: { namespace: string; name: string }) => new Map(Object.entries(await keyCache.readSecret(ref)).map(([key, value]) => [key, Buffer.from(value)]));
+  const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file", ...(readSecret !== undefined ? { readSecret } : {}) });
   const warnings: string[] = [];
   const clusterImagePolicies = sources.policyPaths.length === 0 && sources.apiPolicies === undefined ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation, warnings);
   const policyJson = sources.policyJsonPath === undefined ? undefined : await loadPolicyJson(sources.policyJsonPath, readLocation);

@@ -62,7 +62,8 @@ describe("the webhook's key cache", () => {
     const authority = state.clusterImagePolicies.policies[0]!.authorities[0]!;
     return authority.type === "key" ? authority.publicKeys[0]! : `${authority.type}:${"code" in authority ? String(authority.code) : ""}`;
   };
-  const secretReads = () => api.requests.filter((line) => line.startsWith(`GET /${SECRETS}`)).length;
+  /** Lists and GETs of Secrets (a watch, which only streams changes, is not a read). */
+  const secretReads = () => api.requests.filter((line) => line.startsWith(`GET /${SECRETS}`) && !line.includes("watch=true")).length;
 
   test("read once, watched: a rotated or deleted Secret reloads the policies; reloads in between read nothing", async () => {
     const first = newKey();
@@ -92,6 +93,25 @@ describe("the webhook's key cache", () => {
     api.apply(SECRETS, secret("release-key", first));
     await eventually(() => changes === 3, "the re-creation is reported");
     assert.ok((keyOf(await load(cache)) as KeyObject).equals(first));
+  });
+
+  test("policy.json's k8s:// keyPath reads the same watched copy: a rotation reloads it with a new version", async () => {
+    api.apply(SECRETS, secret("json-key", newKey()));
+    const dir = mkdtempSync(join(tmpdir(), "signet-key-cache-json-"));
+    const policyJson = join(dir, "policy.json");
+    writeFileSync(policyJson, JSON.stringify({ default: [{ type: "reject" }], transports: { docker: { "": [{ type: "sigstoreSigned", keyPath: `k8s://${NS}/json-key`, signedIdentity: { type: "matchRepository" } }] } } }));
+    let changes = 0;
+    const cache = start(() => changes++);
+    const loadJson = () =>
+      loadPolicyState({ policyPaths: [], policyJsonPath: policyJson, noMatchAction: "deny", systemNamespace: NS, kubeconfig: api.kubeconfig, env: {}, timeoutMs: 5_000, trustVersion: "none", keyCache: cache } as Parameters<typeof loadPolicyState>[0]);
+    const first = await loadJson();
+    await eventually(() => api.requests.some((line) => line.includes("watch=true") && line.includes("json-key")), "the Secret is watched");
+    const reads = secretReads();
+    assert.equal((await loadJson()).policyJson?.version, first.policyJson?.version);
+    assert.equal(secretReads(), reads, "a reload reads the watched copy");
+    api.apply(SECRETS, secret("json-key", newKey()));
+    await eventually(() => changes === 1, "the change is reported");
+    assert.notEqual((await loadJson()).policyJson?.version, first.policyJson?.version);
   });
 
   test("a watch the API server refuses (RBAC without list) falls back to a GET per load", async () => {
