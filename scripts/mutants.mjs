@@ -206,7 +206,7 @@ const MUTANTS = [
     what: "a skip trust policy statement never allows (signatures/verifier/verify-record.ts)",
     file: "src/signatures/verifier/verify-record.ts",
     find: 'if (statement.level === "skip") {',
-    replace: "if (false) {",
+    replace: 'if (statement.level === ("never" as string)) {',
     tests: ["unit/signatures/verifier/verify-notation-records.test"],
   },
   {

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "./errors/index.js";
-import { loadPublicKey, type SigningKey } from "./keys/index.js";
+import { loadPublicKey, type Signer } from "./keys/index.js";
 import { ImageAccess, type ImageAccessOptions } from "./oci/image-access.js";
 import type { IdentityPolicy } from "./signatures/bundle/index.js";
 import { signImage, type SignImageResult } from "./signatures/cosign/sign-image.js";
@@ -16,7 +16,8 @@ export interface ApiAccessOptions {
 }
 
 export interface SignOptions extends ApiAccessOptions {
-  key: SigningKey;
+  /** An in-memory key (SigningKey), or one opened with loadSigner (PKCS#11, KMS). */
+  key: Signer;
   annotations?: Record<string, string>;
   recursive?: boolean;
   signContainerIdentity?: string;

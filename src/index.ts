@@ -19,10 +19,14 @@ export {
   decryptPrivateKey,
   loadPublicKey,
   loadPrivateKey,
+  loadSigner,
+  parseKeyReference,
   publicKeyToPem,
   signWithKey,
   verifyWithKey,
   type SigningKey,
+  type Signer,
+  type KeyReference,
   type KeyAlgorithm,
 } from "./keys/index.js";
 export { createSimpleSigningPayload, parseSimpleSigningPayload, type SimpleSigningPayload } from "./signatures/payload/simple-signing.js";

@@ -1,38 +1,18 @@
 import type { KeyObject } from "node:crypto";
-import { SignetError } from "../errors/index.js";
-import { KEY_FILE_MAX_BYTES, loadPrivateKey, loadPublicKey } from "../keys/index.js";
-import type { SigningKey } from "../keys/signing-key.js";
+import { loadPublicKey, loadSigner, type Signer } from "../keys/index.js";
 import type { CommandContext } from "./command.js";
 import { stringOption } from "./options.js";
 
 /**
- * cosign's `env://NAME` key reference (GitHub Actions keep keys in secrets this way): the key's PEM text from the
- * environment variable NAME. undefined for a file path.
+ * Opens what signs with the key --key names, in the one key reference grammar (keys/key-reference.ts): a file,
+ * env://VAR, k8s://NS/SECRET, pkcs11:..., or a KMS URI. An encrypted key's password is asked the cosign way.
  */
-function keyFromEnv(reference: string, env: NodeJS.ProcessEnv): Buffer | undefined {
-  if (!reference.startsWith("env://")) return undefined;
-  const name = reference.slice("env://".length);
-  const value = env[name];
-  if (name === "" || value === undefined || value === "") {
-    throw new SignetError("KEY_NOT_FOUND", `the key reference ${reference} names an environment variable that is not set`, { details: { variable: name } });
-  }
-  if (value.length > KEY_FILE_MAX_BYTES) throw new SignetError("KEY_INVALID", `the environment variable ${name} is larger than ${KEY_FILE_MAX_BYTES} bytes: not a key`);
-  return Buffer.from(value, "utf8");
-}
-
-/** Loads the signing key named by --key (a file or env://NAME), asking for its password the cosign way. */
-export async function signingKeyFrom(context: CommandContext, keyPath: string): Promise<SigningKey> {
+export async function signingKeyFrom(context: CommandContext, keyPath: string): Promise<Signer> {
   const password = { passwordFile: stringOption(context, "password-file"), env: context.io.env, prompt: true };
-  const fromEnv = keyFromEnv(keyPath, context.io.env);
-  if (fromEnv === undefined) return loadPrivateKey(keyPath, password);
-  const { parsePrivateKeyPem } = await import("../keys/private-key.js");
-  return parsePrivateKeyPem(fromEnv, password);
+  return loadSigner(keyPath, { password, env: context.io.env });
 }
 
-/** Loads the public key named by --key (a public key, a certificate, or a private key's public half; a file or env://NAME). */
+/** Loads the public key --key names (a public key or certificate; the public half of a PKCS#11 or KMS key). */
 export async function publicKeyFrom(keyPath: string, env: NodeJS.ProcessEnv = process.env): Promise<KeyObject> {
-  const fromEnv = keyFromEnv(keyPath, env);
-  if (fromEnv === undefined) return loadPublicKey(keyPath);
-  const { parsePublicKeyPem } = await import("../keys/public-key.js");
-  return parsePublicKeyPem(fromEnv);
+  return loadPublicKey(keyPath, { env });
 }

@@ -5,6 +5,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
+import { describeKeyReference } from "../keys/key-reference.js";
 import type { IdentityPolicy } from "../signatures/bundle/index.js";
 import type { SignerRequirement } from "../signatures/cosign/keyless.js";
 import type { TrustMaterial } from "../trust/index.js";
@@ -61,9 +62,9 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
   if (keyPath !== undefined) {
     const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath, context.io.env)];
     // cosign 2: a key-signed image needs a verified log entry too, unless --insecure-ignore-tlog (then said aloud).
-    if (ignoreTlog) return { requirement: { kind: "key", publicKeys }, description: `key ${keyPath}`, tlogIgnored: true };
+    if (ignoreTlog) return { requirement: { kind: "key", publicKeys }, description: `key ${describeKeyReference(keyPath)}`, tlogIgnored: true };
     const trust = await trustFrom(context);
-    return { requirement: { kind: "key", publicKeys, log: { trust, required: true } }, description: `key ${keyPath}`, trust: trust.description, tlogIgnored: false };
+    return { requirement: { kind: "key", publicKeys, log: { trust, required: true } }, description: `key ${describeKeyReference(keyPath)}`, trust: trust.description, tlogIgnored: false };
   }
   if (identity === undefined) {
     throw new SignetError("IDENTITY_POLICY_INVALID", "verifying needs --key, or a keyless identity: --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");

@@ -26,6 +26,9 @@ export {
   type TerminalInput,
 } from "./password.js";
 export { KEY_FILE_MAX_BYTES } from "./key-text.js";
-export { loadPrivateKey, loadPublicKey, publicKeyFromPrivate } from "./key-files.js";
+export { loadPrivateKey, loadPublicKey, loadSigner, publicKeyFromPrivate, type KeyReferenceOptions, type LoadSignerOptions } from "./key-files.js";
+export { KMS_SCHEMES, describeKeyReference, keyReferenceScheme, parseKeyReference, type KeyReference, type KeyReferenceKind, type KmsScheme } from "./key-reference.js";
+export { parsePkcs11Uri, redactPkcs11Uri, type Pkcs11Uri } from "./pkcs11-uri.js";
+export { signerFromRemoteKey, type RemoteKey, type Signer } from "./signer.js";
 export { keyPairPathsIn, writeKeyPair, type KeyPairPaths, type WriteKeyPairOptions } from "./write-key-pair.js";
 export { importKeyPair, type ImportedKeyPair } from "./import-key-pair.js";

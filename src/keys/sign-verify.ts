@@ -1,6 +1,6 @@
 import { constants, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { keyAlgorithmOf, type KeyAlgorithm } from "./key-algorithm.js";
-import type { SigningKey } from "./signing-key.js";
+
 import { signSm2, verifySm2 } from "./sm2.js";
 
 /*
@@ -27,7 +27,7 @@ const SIGNING_HASH = "sha256";
 const EXTRA_VERIFY_HASH: Partial<Record<KeyAlgorithm, string>> = { "ecdsa-p384": "sha384", "ecdsa-p521": "sha512" };
 
 /** Signs `data` the way cosign does with this key: ECDSA (DER signature) or RSA PKCS#1 v1.5 over SHA-256; Ed25519 pure. */
-export function signWithKey(key: SigningKey, data: Uint8Array): Buffer {
+export function signWithKey(key: { readonly privateKey: KeyObject; readonly algorithm: KeyAlgorithm }, data: Uint8Array): Buffer {
   switch (key.algorithm) {
     case "ed25519":
       return sign(null, data, key.privateKey);

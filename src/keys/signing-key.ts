@@ -1,13 +1,13 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { SignetError } from "../errors/index.js";
 import { keyAlgorithmOf, type KeyAlgorithm } from "./key-algorithm.js";
+import { signWithKey } from "./sign-verify.js";
+import type { Signer } from "./signer.js";
 
-/** A private key ready to sign, with its public half and algorithm worked out once. */
-export type SigningKey = {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  algorithm: KeyAlgorithm;
-};
+/** A private key in memory, ready to sign, with its public half and algorithm worked out once: a Signer. */
+export interface SigningKey extends Signer {
+  readonly privateKey: KeyObject;
+}
 
 export type RsaModulusBits = 2048 | 3072 | 4096;
 
@@ -17,12 +17,19 @@ export interface GenerateSigningKeyOptions {
 }
 
 /** Wraps a private KeyObject; KEY_UNSUPPORTED for algorithms cosign does not sign with. */
-export function createSigningKey(privateKey: KeyObject): SigningKey {
+export function createSigningKey(privateKey: KeyObject, description = "in-memory key"): SigningKey {
   if (privateKey.type !== "private") {
     throw new SignetError("KEY_INVALID", `a ${privateKey.type} key was given where a private key is needed`);
   }
   const algorithm = keyAlgorithmOf(privateKey);
-  return { privateKey, publicKey: createPublicKey(privateKey), algorithm };
+  const key: SigningKey = {
+    privateKey,
+    publicKey: createPublicKey(privateKey),
+    algorithm,
+    description,
+    sign: async (message) => signWithKey(key, message),
+  };
+  return key;
 }
 
 /**

@@ -56,7 +56,8 @@ export class KeyLoader {
           const read = await this.read(path);
           if (SignetError.is(read)) {
             return failure(
-              "POLICY_KEY_UNREADABLE",
+              // A reference that is malformed or of a scheme nobody reads says so; anything else is "unreadable".
+              read.code === "KEY_REF_INVALID" || read.code === "KEY_REF_UNSUPPORTED" ? read.code : "POLICY_KEY_UNREADABLE",
               label,
               place,
               `cannot be read: ${read.message}`,

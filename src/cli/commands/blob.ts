@@ -37,7 +37,7 @@ export const signBlobCommand: Command = {
     if (context.values["use-signing-config"] === true) throw new SignetError("USAGE", "--use-signing-config=true is not supported: signet has no signing-config support", { hint: "Leave it out or pass --use-signing-config=false, and name the log with --rekor-url." });
     const key = await signingKeyFrom(context, requireString(context, "key"));
     const blob = readInput(file);
-    const signature = signBlob(key, blob);
+    const signature = await signBlob(key, blob);
     let logIndex: string | undefined;
     if (booleanOption(context, "tlog-upload", true)) {
       // cosign 2 logs key-based signatures by default; nothing is written unless the log recorded it.

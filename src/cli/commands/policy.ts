@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { sha256Digest } from "../../internal/digest.js";
-import { parsePublicKeyPem } from "../../keys/index.js";
+import { parseKeyReference, parsePublicKeyPem } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { parseImageLocation, type ImageLocation } from "../../oci/reference/index.js";
 import {
@@ -243,8 +243,10 @@ async function init(context: CommandContext): Promise<number> {
   return 0;
 }
 
+/** Keys checked before the policy is written: all but those of a cluster or a KBS (keys/key-reference.ts). */
 function isLocalPath(location: string): boolean {
-  return !location.startsWith("kbs://") && !location.startsWith("k8s://");
+  const kind = parseKeyReference(location).kind;
+  return kind !== "kbs" && kind !== "k8s";
 }
 
 async function checkKey(location: string, readKey: KeyReader, parse: (bytes: Buffer) => void | Promise<void>, what: string): Promise<void> {

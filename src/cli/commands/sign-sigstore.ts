@@ -5,7 +5,7 @@
  */
 import { SignetError } from "../../errors/index.js";
 import { sha256Digest } from "../../internal/digest.js";
-import { publicKeyToPem, type SigningKey } from "../../keys/index.js";
+import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatures/cosign/sign-bundle.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
@@ -41,7 +41,7 @@ export function wantsSigstoreSigning(context: CommandContext): boolean {
 }
 
 export interface SigstoreSigner {
-  readonly key: SigningKey;
+  readonly key: Signer;
   readonly certificatePem?: string;
   readonly chainPem?: string;
   /** For messages: "key cosign.key" or "alice@example.com (issuer https://…)". */
@@ -115,7 +115,7 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     const key = await signingKeyFrom(context, keyPath);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, who: `key ${keyPath}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
     import("../../signing/identity-token.js"),

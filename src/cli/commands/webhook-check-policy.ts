@@ -17,6 +17,9 @@ export async function runCheckPolicy(context: CommandContext): Promise<number> {
   const { checkClusterImagePolicyFiles, formatPolicyProblem } = await import("../../webhook/policy/index.js");
   // Each file is checked as something `kubectl apply` could take on its own: a name repeated in another file is a warning.
   const reports = await checkClusterImagePolicyFiles(context.positionals, { duplicateNamesAcrossFiles: "warning", ...(namespace === undefined ? {} : { systemNamespace: namespace }) });
+  // Valid YAML naming a key the webhook cannot use (a KMS provider not built) would deny every pod: refused here.
+  const { checkPolicyKeys } = await import("../../webhook/policy/key-check.js");
+  await checkPolicyKeys(reports, { env: context.io.env });
   const errors = reports.reduce((count, report) => count + report.problems.filter((problem) => problem.level === "error").length, 0);
   const valid = reports.filter((report) => report.policy !== undefined).length;
   if (format === "json") {

@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
-import { signWithKey, verifyWithKey } from "../../keys/sign-verify.js";
-import type { SigningKey } from "../../keys/signing-key.js";
+import { verifyWithKey } from "../../keys/sign-verify.js";
+import type { Signer } from "../../keys/signer.js";
 import { goJsonStringify } from "../../internal/go-json.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
@@ -38,8 +38,8 @@ export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffe
 }
 
 /** Signs a payload into an envelope, laid out as cosign writes it: payloadType, payload, signatures[{keyid, sig}]. */
-export function signDsseEnvelope(key: SigningKey, payloadType: string, payload: Uint8Array): Buffer {
-  const sig = signWithKey(key, preAuthEncoding(payloadType, payload));
+export async function signDsseEnvelope(key: Signer, payloadType: string, payload: Uint8Array): Promise<Buffer> {
+  const sig = await key.sign(preAuthEncoding(payloadType, payload));
   const envelope = { payloadType, payload: Buffer.from(payload).toString("base64"), signatures: [{ keyid: "", sig: sig.toString("base64") }] };
   return Buffer.from(goJsonStringify(envelope), "utf8");
 }

@@ -6,7 +6,7 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
-import { publicKeyToPem, signWithKey, type SigningKey } from "../../keys/index.js";
+import { publicKeyToPem, type Signer } from "../../keys/index.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import type { PushedReferrer } from "../../oci/referrers/index.js";
 import { attachSignatureLayers } from "../cosign/attach.js";
@@ -18,7 +18,7 @@ import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from "./dsse.js";
 import { serializeStatement } from "./in-toto-statement.js";
 
 export interface AttestationSigner {
-  readonly key: SigningKey;
+  readonly key: Signer;
   readonly certificatePem?: string;
   readonly chainPem?: string;
   readonly rekorUrl?: string;
@@ -93,7 +93,7 @@ async function attestImage(access: ImageAccess, image: string, options: AttestIm
  * cosign compares.
  */
 async function legacyEnvelope(signer: AttestationSigner, statement: Buffer): Promise<{ envelope: Buffer; annotations: Record<string, string>; logIndex?: string }> {
-  const sig = signWithKey(signer.key, preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement));
+  const sig = await signer.key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement));
   const envelope = Buffer.from(JSON.stringify({ payload: statement.toString("base64"), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString("base64") }] }), "utf8");
   // cosign writes an empty signature annotation on attestation layers: the signature is in the envelope.
   const annotations: Record<string, string> = { [CosignAnnotation.signature]: "" };

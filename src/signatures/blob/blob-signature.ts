@@ -1,11 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
-import { signWithKey, verifyWithKey, type SigningKey } from "../../keys/index.js";
+import { verifyWithKey, type Signer } from "../../keys/index.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** A blob signature as cosign writes it: base64 of the signature over the file's bytes (DER for ECDSA). */
-export function signBlob(key: SigningKey, blob: Uint8Array): string {
-  return signWithKey(key, blob).toString("base64");
+export async function signBlob(key: Signer, blob: Uint8Array): Promise<string> {
+  return (await key.sign(blob)).toString("base64");
 }
 
 /**

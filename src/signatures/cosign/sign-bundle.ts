@@ -10,7 +10,7 @@ import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
 import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import { goJsonStringify } from "../../internal/go-json.js";
-import { publicKeyToPem, signWithKey, type SigningKey } from "../../keys/index.js";
+import { publicKeyToPem, type Signer } from "../../keys/index.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import type { Descriptor } from "../../oci/manifest/descriptor.js";
 import { parseManifest } from "../../oci/manifest/parse.js";
@@ -24,7 +24,7 @@ import type { BundleContent } from "../bundle-oci/media-types.js";
 import { appendAll } from "../../internal/arrays.js";
 
 export interface BundleSigner {
-  readonly key: SigningKey;
+  readonly key: Signer;
   /** The Fulcio certificate (PEM) of a keyless signer; without it the bundle names the key by its hint. */
   readonly certificatePem?: string;
   /** Upload each envelope to this Rekor log. */
@@ -60,7 +60,7 @@ export function createSignatureStatement(imageDigest: Digest, annotations: Recor
  */
 export async function createDsseBundle(signer: BundleSigner, payloadType: string, payload: Buffer): Promise<{ bundle: Buffer; logIndex?: string }> {
   const { toDSSEBundle, bundleToJSON } = await import("@sigstore/bundle");
-  const signature = signWithKey(signer.key, preAuthEncoding(payloadType, payload));
+  const signature = await signer.key.sign(preAuthEncoding(payloadType, payload));
   const certificate = signer.certificatePem !== undefined ? pemToDer(signer.certificatePem) : undefined;
   const bundle = toDSSEBundle({
     artifact: payload,

@@ -1,8 +1,8 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
-import { signWithKey, verifyWithKey } from "../../keys/sign-verify.js";
-import type { SigningKey } from "../../keys/signing-key.js";
+import { verifyWithKey } from "../../keys/sign-verify.js";
+import type { Signer } from "../../keys/signer.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import { parseManifest } from "../../oci/manifest/parse.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
@@ -11,7 +11,8 @@ import { CosignAnnotation } from "./signature-manifest.js";
 import { appendAll } from "../../internal/arrays.js";
 
 export interface SignImageOptions {
-  key: SigningKey;
+  /** An in-memory key, or a key in a PKCS#11 token or a KMS (keys/signer.ts). */
+  key: Signer;
   /** Written into the payload's `optional` section (`-a k=v`). */
   annotations?: Record<string, string>;
   /** For an index: sign the index and every manifest it lists. */
@@ -60,8 +61,8 @@ export async function signImages(access: ImageAccess, images: readonly string[],
   const work = planned.flatMap((plan, index) => (SignetError.is(plan) ? [] : plan.digests.map((digest) => ({ plan, index, digest }))));
   const prepared = await mapConcurrently(work, concurrency, async ({ plan, digest }) => {
     const payload = createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
-    const signature = signWithKey(options.key, payload);
     try {
+      const signature = await options.key.sign(payload);
       return { payload, signature, extra: options.layerAnnotations ? await options.layerAnnotations(payload, signature) : {} };
     } catch (error) {
       return toSignetError(error);
@@ -110,6 +111,6 @@ async function planImage(access: ImageAccess, image: string, options: SignImageO
   return { image: resolved, digests, identity: options.signContainerIdentity ?? resolved.identity };
 }
 
-function isSignedBy(signatureBase64: string | undefined, payload: Buffer, key: SigningKey): boolean {
+function isSignedBy(signatureBase64: string | undefined, payload: Buffer, key: Signer): boolean {
   return signatureBase64 !== undefined && verifyWithKey(key.publicKey, payload, Buffer.from(signatureBase64, "base64"));
 }

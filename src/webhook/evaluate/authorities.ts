@@ -59,8 +59,6 @@ export async function evaluateAuthority(authority: CompiledAuthority, context: A
         return evaluateStatic(authority);
       case "unavailable":
         return failed(authority, authority.reason, authority.code);
-      case "kms":
-        return unsupported(authority, `KMS keys (${authority.kms.slice(0, authority.kms.indexOf("://") + 3)}…) are not supported: signet cannot reach a KMS`);
       case "key":
         return await evaluateKey(authority, context);
       case "keyless":

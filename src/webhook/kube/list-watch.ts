@@ -21,6 +21,8 @@ export interface ListWatchOptions {
   readonly maxObjects: number;
   /** One object, one watch event, at most this many bytes. */
   readonly maxObjectBytes: number;
+  /** Narrows the collection (`metadata.name=cosign-key`): sent with every list and watch. */
+  readonly fieldSelector?: string;
   /** Items per LIST page. Default 250. */
   readonly pageSize?: number;
   /** One LIST page (an answer) at most this many bytes. Default 32 MiB. */
@@ -71,6 +73,7 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
     do {
       const query = new URLSearchParams({ limit: String(pageSize) });
       if (continueToken !== undefined) query.set("continue", continueToken);
+      if (options.fieldSelector !== undefined) query.set("fieldSelector", options.fieldSelector);
       const response = await options.client.send({ method: "GET", path: `${options.path}?${query}`, maxBytes: maxPageBytes, what: `list ${options.path}` });
       // An expired continue token (410) means the snapshot is gone: start the list again.
       if (response.status === 410) throw new Gone();
@@ -97,6 +100,7 @@ export function startListWatch(options: ListWatchOptions): ListWatch {
 
   const watch = async (): Promise<void> => {
     const query = new URLSearchParams({ watch: "true", allowWatchBookmarks: "true", resourceVersion: resourceVersion!, timeoutSeconds: String(watchTimeoutSeconds) });
+    if (options.fieldSelector !== undefined) query.set("fieldSelector", options.fieldSelector);
     let gone = false;
     let failure: SignetError | undefined;
     try {

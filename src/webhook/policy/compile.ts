@@ -11,7 +11,7 @@ import { parseTrustPolicy, type TrustPolicyDocument } from "../../signatures/not
 import type { NotationTrustStores } from "../../signatures/notation/verify-notation.js";
 import type { Certificate } from "../../trust/x509.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
-import { parsePublicKeyPem } from "../../keys/index.js";
+import { loadPublicKey, parsePublicKeyPem } from "../../keys/index.js";
 import { compileImageGlob } from "./glob.js";
 import { compileIdentityPolicy, type IdentityPolicy } from "../../signatures/bundle/index.js";
 import type {
@@ -117,7 +117,12 @@ async function compileAuthority(policyName: string, authority: AuthorityConfig, 
     if (authority.notation !== undefined) return { ...common, type: "notation", ...(await compileNotation(authority.notation, options)) };
     if (authority.key !== undefined) {
       const hashAlgorithm = normaliseHashAlgorithm(authority.key.hashAlgorithm || "sha256");
-      if (authority.key.kms !== undefined && authority.key.kms !== "") return { ...common, type: "kms", kms: authority.key.kms, hashAlgorithm };
+      const kms = authority.key.kms;
+      if (kms !== undefined && kms !== "") {
+        // The one key reference grammar: a KMS URI, its public key fetched once (the webhook caches it across reloads).
+        const publicKey = await (options.kmsPublicKey ?? ((reference: string) => loadPublicKey(reference)))(kms);
+        return { ...common, type: "key", publicKeys: [publicKey], hashAlgorithm, keySource: `KMS key ${kms}` };
+      }
       const { pem, where } = await keyText(authority.key, options);
       return { ...common, type: "key", publicKeys: [parsePublicKeyPem(pem)], hashAlgorithm, keySource: where };
     }

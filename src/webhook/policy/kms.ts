@@ -1,7 +1,8 @@
 /**
  * KMS key references as policy-controller validates them (pkg/apis/policy/common): a known provider scheme,
  * and for AWS one of the forms that need no extra configuration (a key or alias ARN, optional endpoint).
- * signet cannot reach a KMS; such authorities parse and then fail closed when evaluated.
+ * The key itself is opened through the one key reference grammar (keys/, keys/kms/); an authority whose KMS
+ * provider is not built fails closed with KEY_REF_UNSUPPORTED, and `webhook check-policy` refuses it.
  */
 export const KMS_PROVIDERS = ["awskms://", "azurekms://", "hashivault://", "gcpkms://"] as const;
 

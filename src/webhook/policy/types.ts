@@ -270,7 +270,6 @@ interface AuthorityCommon {
 
 export type CompiledAuthority =
   | (AuthorityCommon & { readonly type: "key"; readonly publicKeys: readonly KeyObject[]; readonly hashAlgorithm: string; readonly keySource: string })
-  | (AuthorityCommon & { readonly type: "kms"; readonly kms: string; readonly hashAlgorithm: string })
   | (AuthorityCommon & { readonly type: "keyless"; readonly identities: readonly CompiledIdentity[]; readonly trust: KeylessTrust })
   | (AuthorityCommon & { readonly type: "static"; readonly action: "pass" | "fail"; readonly message?: string })
   | (AuthorityCommon & {
@@ -328,6 +327,8 @@ export type SecretReader = (ref: { name: string; namespace: string }) => Promise
 export interface CompilePoliciesOptions {
   /** Needed when a policy has a `secretRef`; without it such an authority is a compile error. */
   readSecret?: SecretReader;
+  /** The public key of a `key.kms` URI (the webhook's is cached); default keys/ loadPublicKey, uncached. */
+  kmsPublicKey?: (reference: string) => Promise<KeyObject>;
   /** Namespace of secrets named without one, and the only namespace keys may come from. */
   systemNamespace?: string;
   /** Reads one entry of a Secret (a Notation authority's trust policy or certificates). */

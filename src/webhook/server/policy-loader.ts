@@ -7,6 +7,7 @@ import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
 import type { NoMatchAction } from "../evaluate/types.js";
 import { compileClusterImagePolicies, loadClusterImagePolicies, parseClusterImagePolicies } from "../policy/index.js";
 import type { CompiledPolicySet, SecretReader } from "../policy/types.js";
+import type { WebhookKeyCache } from "./key-cache.js";
 import { createPolicyState, type PolicyState } from "./policy-state.js";
 
 export interface PolicySources {
@@ -20,6 +21,8 @@ export interface PolicySources {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly trustVersion: string;
+  /** Secrets and KMS keys resolved once and kept current (key-cache.ts); without it each load reads them again. */
+  readonly keyCache?: Pick<WebhookKeyCache, "readSecret" | "kmsPublicKey">;
   /** ClusterImagePolicy objects read from the Kubernetes API (--watch-cluster-image-policies), enforced with the files'. */
   readonly apiPolicies?: () => readonly unknown[];
 }
@@ -29,7 +32,11 @@ export interface PolicySources {
  * fails the load with its reason (at start-up the server does not start; on a reload the old state stays).
  */
 export async function loadPolicyState(sources: PolicySources): Promise<PolicyState> {
-  const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file" });
+  const keyCache = sources.keyCache;
+  // policy.json's k8s:// keyPaths read the same watched Secrets as the ClusterImagePolicies' secretRefs.
+  const readSecret =
+    keyCache === undefined ? undefined : async (ref: { namespace: string; name: string }) => new Map(Object.entries(await keyCache.readSecret(ref)).map(([key, value]) => [key, Buffer.from(value)]));
+  const readLocation = createLocationReader({ kubeconfig: sources.kubeconfig, env: sources.env, timeoutMs: sources.timeoutMs, what: "key file", ...(readSecret !== undefined ? { readSecret } : {}) });
   const warnings: string[] = [];
   const clusterImagePolicies = sources.policyPaths.length === 0 && sources.apiPolicies === undefined ? emptyPolicySet() : await loadClusterImagePolicySet(sources, readLocation, warnings);
   const policyJson = sources.policyJsonPath === undefined ? undefined : await loadPolicyJson(sources.policyJsonPath, readLocation);
@@ -61,9 +68,25 @@ async function loadClusterImagePolicySet(sources: PolicySources, readLocation: K
     });
   }
   // policy-controller reads a secretRef's Secret: one entry (the public key), or cosign's cosign.pub.
-  const readSecret: SecretReader = async ({ name, namespace }) => ({ "cosign.pub": await readLocation(`k8s://${namespace}/${name}`) });
-  const readSecretEntry = ({ name, namespace, key }: { name: string; namespace: string; key: string | undefined }) => readLocation(`k8s://${namespace}/${name}${key === undefined ? "" : `/${key}`}`);
-  return compileClusterImagePolicies(documents, { readSecret, readSecretEntry, systemNamespace: sources.systemNamespace });
+  const readSecret: SecretReader = sources.keyCache?.readSecret ?? (async ({ name, namespace }) => ({ "cosign.pub": await readLocation(`k8s://${namespace}/${name}`) }));
+  // A Notation authority's trust policy and certificates: one named entry (else the only one), through the same
+  // cache, so a changed Secret reloads the policies as a rotated key does.
+  const readSecretEntry = async ({ name, namespace, key }: { name: string; namespace: string; key: string | undefined }): Promise<Buffer> => {
+    if (sources.keyCache === undefined) return readLocation(`k8s://${namespace}/${name}${key === undefined ? "" : `/${key}`}`);
+    const data = await sources.keyCache.readSecret({ name, namespace });
+    const entries = Object.entries(data);
+    const chosen = key !== undefined ? data[key] : entries.length === 1 ? entries[0]![1] : undefined;
+    if (chosen === undefined) {
+      throw new SignetError("POLICY_KEY_UNREADABLE", key !== undefined ? `secret ${namespace}/${name} has no entry ${JSON.stringify(key)}` : `secret ${namespace}/${name} holds ${entries.length} entries: name one with key`);
+    }
+    return typeof chosen === "string" ? Buffer.from(chosen, "utf8") : Buffer.from(chosen);
+  };
+  return compileClusterImagePolicies(documents, {
+    readSecret,
+    readSecretEntry,
+    systemNamespace: sources.systemNamespace,
+    ...(sources.keyCache !== undefined ? { kmsPublicKey: (reference: string) => sources.keyCache!.kmsPublicKey(reference) } : {}),
+  });
 }
 
 async function loadPolicyJson(path: string, readLocation: KeyReader): Promise<{ policy: Awaited<ReturnType<typeof compilePolicy>>; version: string }> {

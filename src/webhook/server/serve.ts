@@ -48,6 +48,8 @@ export interface ServeWebhookOptions {
   readonly onPolicies?: (state: PolicyState) => void;
   /** Timing of the ClusterImagePolicy list/watch (tests shorten it). */
   readonly clusterImagePolicyWatch?: { readonly backoff?: { readonly initialMs: number; readonly maxMs: number }; readonly watchTimeoutSeconds?: number };
+  /** The same for the watches of key Secrets (tests shorten them). */
+  readonly keySecretWatch?: { readonly backoff?: { readonly initialMs: number; readonly maxMs: number }; readonly watchTimeoutSeconds?: number };
 }
 
 export interface RunningWebhook {
@@ -105,7 +107,28 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
       await watch.synced;
     }
 
+    // Key Secrets and KMS keys: resolved once, Secrets watched (a change reloads the policies).
+    const [{ createWebhookKeyCache }, { createKubeClient }] = await Promise.all([import("./key-cache.js"), import("../kube/kube-client.js")]);
+    let keyClient: KubeClient | undefined = kube;
+    const keyCache = createWebhookKeyCache({
+      client: () => {
+        if (keyClient === undefined) {
+          const client = createKubeClient({ kubeconfig: config.kubeconfig, env: options.env, timeoutMs: 10_000 });
+          closers.push(() => client.close());
+          keyClient = client;
+        }
+        return keyClient;
+      },
+      logger,
+      onChange: () => scheduleReload(),
+      env: options.env,
+      timeoutMs: Math.max(config.registryTimeoutMs, 10_000),
+      ...(options.keySecretWatch ?? {}),
+    });
+    closers.push(() => keyCache.close());
+
     const sources = {
+      keyCache,
       policyPaths: config.policy,
       policyJsonPath: config.policyJson,
       noMatchAction: config.noMatchAction,
@@ -317,6 +340,7 @@ export async function serveWebhook(options: ServeWebhookOptions): Promise<Runnin
         if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
         policyWatcher.close();
         cipWatch?.close();
+        keyCache.close();
         clearInterval(resync);
         tlsReloader.close();
         const left = await server.close(config.shutdownGraceMs);

@@ -193,8 +193,8 @@ function checkVariant(objects: K8sObject[]): void {
     const config = webhookConfig(objects);
     const roles = [...all(objects, "Role"), ...all(objects, "ClusterRole")] as unknown as { kind: string; metadata: { name: string }; rules: Rule[] }[];
     const granted = new Set(roles.flatMap((role) => role.rules.flatMap((rule) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${role.kind}:${rule.apiGroups[0]}/${resource}:${verb}${rule.resourceNames ? `@${[...rule.resourceNames].sort().join(",")}` : ""}`)))));
-    // What the code does (src/webhook): read pods' pull secrets and service accounts by name anywhere; keys by name in its namespace.
-    const expected = new Set(["ClusterRole:/secrets:get", "ClusterRole:/serviceaccounts:get", "Role:/secrets:get"]);
+    // What the code does (src/webhook): read pods' pull secrets and service accounts by name anywhere; key Secrets in its namespace, read and watched.
+    const expected = new Set(["ClusterRole:/secrets:get", "ClusterRole:/serviceaccounts:get", "Role:/secrets:get", "Role:/secrets:list", "Role:/secrets:watch"]);
     if (config.certRotation !== undefined) {
       const secret = config.certRotation.secretName;
       for (const item of ["Role:/secrets:create", `Role:/secrets:get@${secret}`, `Role:/secrets:update@${secret}`]) expected.add(item);
@@ -273,7 +273,7 @@ describe("deploy/ rendered by kubectl kustomize", () => {
     assert.deepEqual(deployment.spec.template.spec.volumes.find((volume) => volume.name === "tls"), { name: "tls", secret: { secretName: "signet-webhook-tls" } });
     assert.equal(deployment.spec.template.spec.containers[0]!.volumeMounts.find((mount) => mount.name === "tls")?.readOnly, true);
     const verbs = [...all(objects, "Role"), ...all(objects, "ClusterRole")].flatMap((role) => (role as unknown as { rules: Rule[] }).rules.flatMap((rule) => rule.verbs));
-    assert.deepEqual([...new Set(verbs)], ["get"]);
+    assert.deepEqual([...new Set(verbs)], ["get", "list", "watch"]);
     const ca = find<{ spec: { isCA: boolean; secretName: string } }>(objects, "Certificate", "signet-webhook-ca");
     assert.equal(ca.spec.isCA, true);
     assert.equal(find<{ spec: { ca: { secretName: string } } }>(objects, "Issuer", "signet-webhook-ca").spec.ca.secretName, ca.spec.secretName);

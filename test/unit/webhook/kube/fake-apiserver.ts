@@ -2,8 +2,11 @@
 // limit/continue pages and a collection resourceVersion, WATCH as a chunked stream of newline-delimited JSON
 // events (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR with a 410 Status once the history is compacted),
 // timeoutSeconds, and GET / POST / PUT (optimistic concurrency on metadata.resourceVersion) / PATCH (JSON
-// patch with test) of single objects. Bearer-token authentication; every request is recorded.
+// patch with test) of single objects, `fieldSelector=metadata.name=NAME` on lists and watches. Bearer-token
+// authentication; plain HTTP, or HTTPS with a given certificate (the kubeconfig then carries its CA); every
+// request is recorded.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -41,14 +44,19 @@ export interface FakeApiServer {
   stop(): Promise<void>;
 }
 
-export async function startFakeApiServer(): Promise<FakeApiServer> {
+export interface FakeApiServerOptions {
+  /** Serve HTTPS with this certificate and key (PEM); the kubeconfig names `ca` as the cluster's CA. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+}
+
+export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   const objects = new Map<string, Map<string, Obj>>();
   const history: HistoryEntry[] = [];
   let rv = 100;
   let compactedAt = 0;
   const requests: string[] = [];
   const failures: { prefix: string; status: number; count: number }[] = [];
-  const watchers = new Set<{ collection: string; response: ServerResponse; send: (entry: HistoryEntry) => void; bookmark: () => void }>();
+  const watchers = new Set<{ collection: string; name: string | undefined; response: ServerResponse; send: (entry: HistoryEntry) => void; bookmark: () => void }>();
 
   const collectionOf = (name: string) => {
     let found = objects.get(name);
@@ -58,7 +66,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   const record = (collection: string, type: HistoryEntry["type"], object: Obj) => {
     const entry = { rv, collection, type, object: structuredClone(object) };
     history.push(entry);
-    for (const watcher of watchers) if (watcher.collection === collection) watcher.send(entry);
+    for (const watcher of watchers) if (watcher.collection === collection && (watcher.name === undefined || watcher.name === object.metadata["name"])) watcher.send(entry);
   };
   const store = (collection: string, object: Record<string, unknown>): Obj => {
     const metadata = { ...(object["metadata"] as Record<string, unknown>) };
@@ -73,12 +81,13 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     return stored;
   };
 
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     void handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) status(response, 500, (error as Error).message);
       else response.destroy();
     });
-  });
+  };
+  const server = options.tls === undefined ? createServer(listener) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://fake");
@@ -110,7 +119,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         start = offset;
         listRv = tokenRv;
       }
-      const all = [...items.values()].sort((a, b) => String(a.metadata["name"]).localeCompare(String(b.metadata["name"])));
+      const all = [...items.values()].filter((item) => selectedName(url) === undefined || item.metadata["name"] === selectedName(url)).sort((a, b) => String(a.metadata["name"]).localeCompare(String(b.metadata["name"])));
       const page = all.slice(start, start + limit);
       const more = start + limit < all.length;
       return json(response, 200, { kind: "List", apiVersion: "v1", metadata: { resourceVersion: String(listRv), ...(more ? { continue: `${start + limit}:${listRv}` } : {}) }, items: page });
@@ -162,13 +171,14 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     }
     const watcher = {
       collection,
+      name: selectedName(url),
       response,
       send: (entry: HistoryEntry) => write({ type: entry.type, object: entry.object }),
       bookmark: () => {
         if (bookmarks) write({ type: "BOOKMARK", object: { kind: "ClusterImagePolicy", apiVersion: "policy.sigstore.dev/v1beta1", metadata: { resourceVersion: String(rv) } } });
       },
     };
-    for (const entry of history) if (entry.collection === collection && entry.rv > from) watcher.send(entry);
+    for (const entry of history) if (entry.collection === collection && entry.rv > from && (watcher.name === undefined || entry.object.metadata["name"] === watcher.name)) watcher.send(entry);
     watchers.add(watcher);
     const timeout = Number(url.searchParams.get("timeoutSeconds") ?? "0");
     const timer = timeout > 0 ? setTimeout(() => response.end(), timeout * 1000) : undefined;
@@ -180,8 +190,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  const kubeconfig = await writeTestKubeconfig(url, FAKE_TOKEN);
+  const url = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`;
+  const kubeconfig = await writeTestKubeconfig(url, FAKE_TOKEN, options.tls?.ca);
   return {
     url,
     kubeconfig,
@@ -221,19 +231,25 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   };
 }
 
-/** A kubeconfig (in a new temporary folder) for a plain-HTTP test API server on loopback and a bearer token. */
-export async function writeTestKubeconfig(server: string, token: string): Promise<string> {
+/** A kubeconfig (in a new temporary folder) for a test API server on loopback (HTTPS with `caPem`) and a bearer token. */
+export async function writeTestKubeconfig(server: string, token: string, caPem?: string): Promise<string> {
   const kubeconfig = join(await mkdtemp(join(tmpdir(), "signet-kube-")), "kubeconfig");
   const config = {
     apiVersion: "v1",
     kind: "Config",
     "current-context": "test",
     contexts: [{ name: "test", context: { cluster: "test", user: "test" } }],
-    clusters: [{ name: "test", cluster: { server } }],
+    clusters: [{ name: "test", cluster: { server, ...(caPem !== undefined ? { "certificate-authority-data": Buffer.from(caPem).toString("base64") } : {}) } }],
     users: [{ name: "test", user: { token } }],
   };
   await writeFile(kubeconfig, JSON.stringify(config));
   return kubeconfig;
+}
+
+/** The name of `fieldSelector=metadata.name=NAME`, the only field selector signet sends. */
+function selectedName(url: URL): string | undefined {
+  const selector = url.searchParams.get("fieldSelector");
+  return selector?.startsWith("metadata.name=") ? selector.slice("metadata.name=".length) : undefined;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { SignetError } from "../../../../src/errors/index.js";
 import { compileIdentityPolicy, matchIdentity, type IdentityPolicy, type SubjectAlternativeName } from "../../../../src/signatures/bundle/index.js";
 import { describe, test } from "node:test";
 import { publicKeyToPem } from "../../../../src/keys/index.js";
@@ -111,12 +113,22 @@ describe("compileClusterImagePolicies", () => {
     assert.equal(authority.type === "keyless" && authority.trust.url, "https://fulcio.sigstore.dev");
   });
 
-  test("KMS keys compile (and fail closed later); static authorities keep their message", async () => {
-    const compiled = await compileClusterImagePolicies([
-      asPolicy(clusterImagePolicy({ authorities: [{ key: { kms: "hashivault://transit/keys/signing" } }, { static: { action: "fail", message: "frozen" } }] })),
-    ]);
+  test("KMS keys are opened through the key reference grammar: a key, or unavailable with its code; static authorities keep their message", async () => {
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const asked: string[] = [];
+    const compiled = await compileClusterImagePolicies(
+      [asPolicy(clusterImagePolicy({ authorities: [{ key: { kms: "hashivault://transit/keys/signing" } }, { static: { action: "fail", message: "frozen" } }] }))],
+      { kmsPublicKey: async (reference) => (asked.push(reference), publicKey) },
+    );
     const [kms, fixed] = compiled.policies[0]!.authorities;
-    assert.equal(kms?.type, "kms");
+    assert.deepEqual(asked, ["hashivault://transit/keys/signing"]);
+    assert.ok(kms?.type === "key" && kms.publicKeys[0]!.equals(publicKey) && kms.keySource === "KMS key hashivault://transit/keys/signing");
+    // With no provider built (the default opener), the authority fails closed saying so.
+    const unbuilt = await compileClusterImagePolicies([asPolicy(clusterImagePolicy({ authorities: [{ key: { kms: "hashivault://transit/keys/signing" } }] }))], {
+      kmsPublicKey: () => Promise.reject(new SignetError("KEY_REF_UNSUPPORTED", "KMS provider not built")),
+    });
+    const [unavailable] = unbuilt.policies[0]!.authorities;
+    assert.ok(unavailable?.type === "unavailable" && unavailable.code === "KEY_REF_UNSUPPORTED", JSON.stringify(unavailable));
     assert.deepEqual(fixed?.type === "static" ? [fixed.action, fixed.message] : [], ["fail", "frozen"]);
   });
 });
