@@ -16,9 +16,9 @@
 import { fileURLToPath } from "node:url";
 import { SignetError } from "../errors/index.js";
 import { isPkcs11Uri, parsePkcs11Uri, redactPkcs11Uri, type Pkcs11Uri } from "./pkcs11-uri.js";
+import { KMS_SCHEMES, parseKmsReference, type KmsScheme } from "./kms/reference.js";
 
-export const KMS_SCHEMES = ["awskms", "gcpkms", "azurekms", "hashivault"] as const;
-export type KmsScheme = (typeof KMS_SCHEMES)[number];
+export { KMS_SCHEMES, type KmsScheme };
 
 export type KeyReference =
   | { readonly kind: "file"; readonly text: string; readonly path: string }
@@ -69,7 +69,8 @@ export function parseKeyReference(text: string): KeyReference {
       return { kind: "kbs", text };
     default:
       if ((KMS_SCHEMES as readonly string[]).includes(scheme)) {
-        if (rest === "") throw invalid(text, scheme, "names no key", `Write ${scheme}://… as cosign does (docs/keys.md).`);
+        // The KMS module's one parser of KMS URIs (it loads no SDK): KMS_REFERENCE_INVALID names the expected form.
+        parseKmsReference(text);
         return { kind: "kms", text, scheme: scheme as KmsScheme };
       }
       throw new SignetError("KEY_REF_UNSUPPORTED", `unsupported key reference scheme ${scheme}://: ${KNOWN_UNSUPPORTED[scheme] ?? "signet reads file paths, env://, k8s://, pkcs11:, awskms://, gcpkms://, azurekms:// and hashivault://"}`, {

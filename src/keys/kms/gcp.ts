@@ -52,6 +52,9 @@ export const gcpKmsProvider: KmsProvider<GcpKmsReference> = {
         throw toKmsError(error, reference, what, settings);
       }
     };
+    // Credentials first: the client's lazily built stub would otherwise fail inside google-gax, whose internal
+    // promise chains then reject unhandled after our call has already failed.
+    await call("credentials", () => client.auth.getClient());
     const versionName = parsed.version !== undefined ? `${parsed.cryptoKey}/cryptoKeyVersions/${parsed.version}` : await newestEnabledVersion(reference, parsed, client, callOptions, call);
     const [publicKey] = await call("GetPublicKey", () => client.getPublicKey({ name: versionName }, callOptions));
     const gcpAlgorithm = String(publicKey.algorithm ?? "unknown");

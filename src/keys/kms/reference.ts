@@ -48,7 +48,8 @@ export const KMS_REFERENCE_FORMS: Readonly<Record<KmsScheme, string>> = {
   hashivault: "hashivault://KEY",
 };
 
-const SCHEMES: readonly KmsScheme[] = ["awskms", "gcpkms", "azurekms", "hashivault"];
+export const KMS_SCHEMES: readonly KmsScheme[] = ["awskms", "gcpkms", "azurekms", "hashivault"];
+const SCHEMES = KMS_SCHEMES;
 /** Longer than any real key name; bounds the regular expressions' input. */
 const MAX_REFERENCE_LENGTH = 2048;
 

@@ -68,9 +68,13 @@ describe("parseKeyReference: bad input names the scheme, with a code", () => {
     }
   });
 
-  test("malformed references of known schemes are KEY_REF_INVALID", async () => {
-    for (const text of ["", "env://", "env://1BAD", "env://A-B", "k8s://ns", "k8s://NS/s", "k8s://ns/s/k/extra", "k8s://ns/../s", "awskms://", "pkcs11:object=k", "pkcs11:token=t"]) {
+  test("malformed references of known schemes are KEY_REF_INVALID; of KMS schemes, the KMS parser's KMS_REFERENCE_INVALID", async () => {
+    for (const text of ["", "env://", "env://1BAD", "env://A-B", "k8s://ns", "k8s://NS/s", "k8s://ns/s/k/extra", "k8s://ns/../s", "pkcs11:object=k", "pkcs11:token=t"]) {
       await assertRejectsWithCode(() => parseKeyReference(text), "KEY_REF_INVALID");
+    }
+    for (const text of ["awskms://", "gcpkms://projects/p", "azurekms://", "hashivault://"]) {
+      const error = await assertRejectsWithCode(() => parseKeyReference(text), "KMS_REFERENCE_INVALID");
+      assert.match(error.message, /expected /);
     }
   });
 });
@@ -143,12 +147,16 @@ describe("loading keys by reference", () => {
     assert.match(error.message, /SIGNET_NOT_SET/);
   });
 
-  test("a KMS URI with no provider built is KEY_REF_UNSUPPORTED naming the scheme, for verifying and signing", async () => {
-    const error = await assertRejectsWithCode(() => loadPublicKey("awskms:///alias/release"), "KEY_REF_UNSUPPORTED");
-    assert.match(error.message, /awskms/);
-    assert.doesNotMatch(error.message, /does not exist|generate-key-pair/);
-    await assertRejectsWithCode(() => loadSigner("gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"), "KEY_REF_UNSUPPORTED");
+  test("a KMS URI goes to its provider: its failures name the scheme and keep the provider's code, never a missing file", async () => {
+    // No VAULT_ADDR, no AWS region: each provider says what it needs, without any network.
+    const vault = await assertRejectsWithCode(() => loadPublicKey("hashivault://release", { env: {} }), "USAGE");
+    assert.match(vault.message, /hashivault:\/\/release: VAULT_ADDR is not set/);
+    const aws = await assertRejectsWithCode(() => loadSigner("awskms:///alias/release", { env: {} }), "USAGE");
+    assert.match(aws.message, /awskms:\/\/\/alias\/release: no AWS region/);
+    for (const error of [vault, aws]) assert.doesNotMatch(error.message, /does not exist|generate-key-pair/);
+    // A KMS key never leaves the KMS: it cannot be loaded as an in-memory private key.
     await assertRejectsWithCode(() => loadPrivateKey("hashivault://k"), "KEY_REF_UNSUPPORTED");
+    await assertRejectsWithCode(() => loadPublicKey("awskms://"), "KMS_REFERENCE_INVALID");
   });
 
   test("kbs:/// is for policies, not --key", async () => {
