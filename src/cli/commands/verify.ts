@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { SignetError, toSignetError } from "../../errors/index.js";
+import { LIMITS } from "../../internal/limits.js";
+import { decodeBlobSignature } from "../../signatures/blob/blob-signature.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
@@ -6,7 +9,8 @@ import { verifyImage, type ImageVerificationResult, type SignatureFormats, type 
 import { signerToJson } from "../signer-json.js";
 import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command, CommandContext } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import type { DetachedSignature } from "../../signatures/verifier/discover-records.js";
 import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
@@ -23,6 +27,10 @@ export const verifyCommand: Command = {
   at least one valid signature (exit codes: docs/errors.md).
 ${SIGNER_USAGE}
 
+  --signature FILE [--payload FILE] checks a signature made with \`sign --upload=false --output-signature\` instead
+  of the attached ones (the payload must still name the image's digest). COSIGN_REPOSITORY=REPO looks for the
+  signatures in REPO instead of the image's repository.
+
   Output as cosign's: -o json (the default) prints each image's verified payloads as a JSON array on stdout,
   -o text one payload per line; --output-file FILE writes them to FILE. --output-format json replaces them with
   signet's report: one JSON document with a result per image, failures included (error code and exit code).`,
@@ -35,6 +43,8 @@ ${SIGNER_USAGE}
     "check-claims": { type: "boolean", default: true, description: "signet always checks the signed claims: --check-claims=false is refused" },
     "experimental-oci11": { type: "boolean", description: "accepted: signet always looks for OCI 1.1 referrers as well as the .sig tag" },
     "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
+    signature: { type: "string", value: "FILE", description: "check this detached signature (a file holding base64, or the base64 text) instead of the attached ones" },
+    payload: { type: "string", value: "FILE", description: "the payload the detached --signature signs (default: the image's standard payload, as cosign)" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -52,13 +62,16 @@ ${SIGNER_USAGE}
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
     const multiArch = multiArchOptions(context);
+    const detached = detachedSignatureFrom(context);
     const access = new ImageAccess(registryOptions(context));
     try {
+      const signatureRepository = await signatureRepositoryFrom(context, access);
+      const where = { ...(signatureRepository === undefined ? {} : { signatureRepository }), ...(detached === undefined ? {} : { detached }) };
       type Outcome = { image: string; verified: ImageVerificationResult } | { image: string; error: SignetError };
       const progress = createProgress(context.io, "Verifying", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImage(access, image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch });
+          const verified = await verifyImage(access, image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch, ...where });
           progress.done();
           return { image, verified };
         } catch (error) {
@@ -96,6 +109,28 @@ ${SIGNER_USAGE}
     }
   },
 };
+
+/** `--signature FILE [--payload FILE]`: a detached signature, read whole (bounded), not yet trusted. */
+export function detachedSignatureFrom(context: CommandContext): DetachedSignature | undefined {
+  const signaturePath = stringOption(context, "signature");
+  const payloadPath = stringOption(context, "payload");
+  if (signaturePath === undefined) {
+    if (payloadPath !== undefined) throw new SignetError("USAGE", "--payload names what a detached --signature signs: give --signature too");
+    return undefined;
+  }
+  if (/^https?:\/\//.test(signaturePath) || (payloadPath !== undefined && /^https?:\/\//.test(payloadPath))) {
+    throw new SignetError("USAGE", "--signature and --payload take files here, not URLs", { hint: "Download the files first (signet fetches nothing but registries and the trust root)." });
+  }
+  const untrustedSignatureBase64 = decodeBlobSignature(readSignatureArgument(signaturePath)).toString("base64");
+  const untrustedPayload = payloadPath === undefined ? undefined : readFileBounded(payloadPath, "the payload", LIMITS.signatureLayerBytes);
+  return { untrustedSignatureBase64, ...(untrustedPayload === undefined ? {} : { untrustedPayload }), description: payloadPath === undefined ? signaturePath : `${signaturePath} over ${payloadPath}` };
+}
+
+/** cosign's --signature: a file, or the base64 signature itself. */
+function readSignatureArgument(value: string): Buffer {
+  if (/^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) && !existsSync(value)) return Buffer.from(value);
+  return readFileBounded(value, "the signature", 64 * 1024);
+}
 
 function describeLogPolicy(setup: SignerSetup): string {
   return setup.tlogIgnored ? "not checked (--insecure-ignore-tlog)" : "required";
@@ -142,7 +177,7 @@ function describeTlog(signatures: readonly VerifiedSignature[]): string {
 }
 
 function describeSignature(signature: VerifiedSignature): string {
-  const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : `sigstore bundle ${signature.source}`;
+  const where = signature.source.startsWith("the detached") ? signature.source : signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : `sigstore bundle ${signature.source}`;
   return `${where}: ${describeSigner(signature.signer)}`;
 }
 
