@@ -6,7 +6,7 @@ import { resolvePredicateType } from "../../signatures/attestation/predicate-typ
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
 import { signerToJson } from "../signer-json.js";
 import type { Command } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption, signatureRepositoryFrom } from "../options.js";
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
@@ -48,8 +48,13 @@ ${SIGSTORE_SIGN_USAGE}`,
     const { attestImages } = await import("../../signatures/attestation/sign-attestation.js");
     const access = new ImageAccess(registryOptions(context));
     try {
+      const signatureRepository = await signatureRepositoryFrom(context, access);
+      if (signatureRepository !== undefined && context.values["new-bundle-format"] === true) {
+        throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to .att attestations: a sigstore bundle is stored as a referrer of the image in its own repository", { hint: "Unset COSIGN_REPOSITORY, or attest without --new-bundle-format." });
+      }
       progress(context.io, `Attesting ${images.length} image(s) as ${signer.who}…`);
       const results = await attestImages(access, images, {
+        ...(signatureRepository === undefined ? {} : { signatureRepository }),
         signer: { key: signer.key, ...optional("certificatePem", signer.certificatePem), ...optional("chainPem", signer.chainPem), ...optional("rekorUrl", signer.rekorUrl) },
         type,
         predicate,
@@ -67,7 +72,7 @@ ${SIGSTORE_SIGN_USAGE}`,
         if (format === "text") {
           if (result.image.resolvedTag !== undefined) context.io.stderr.write(`Resolved ${image} to digest ${result.image.digest}: attesting the digest, not the tag.\n`);
           for (const a of result.attested) {
-            const where = a.referrer !== undefined ? `bundle stored as referrer ${a.referrer.descriptor.digest}` : `stored in ${result.image.repository.displayName}:${a.tag}`;
+            const where = a.referrer !== undefined ? `bundle stored as referrer ${a.referrer.descriptor.digest}` : `stored in ${(signatureRepository ?? result.image.repository).displayName}:${a.tag}`;
             context.io.stderr.write(`Attested ${a.digest} (${a.predicateType}) as ${signer.who}${a.logIndex !== undefined ? `, logged in Rekor at index ${a.logIndex}` : ""}; ${where}\n`);
           }
         }
@@ -122,11 +127,12 @@ ${SIGNER_USAGE}
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
+      const signatureRepository = await signatureRepositoryFrom(context, access);
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
       const tally = createProgress(context.io, "Verifying attestations", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch });
+          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch, ...(signatureRepository === undefined ? {} : { signatureRepository }) });
           tally.done();
           return { image, verified };
         } catch (error) {

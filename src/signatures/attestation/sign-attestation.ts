@@ -3,6 +3,7 @@
  * either as a layer of the legacy `.att` tag (media type application/vnd.dsse.envelope.v1+json, annotation
  * `predicateType`) or as a DSSE sigstore bundle attached as an OCI referrer.
  */
+import type { Repository } from "../../oci/repository.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
@@ -32,6 +33,8 @@ export interface AttestImageOptions {
   readonly bundleFormat: boolean;
   readonly recursive?: boolean;
   readonly now?: Date;
+  /** Where the `.att` tags are written instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  readonly signatureRepository?: Repository;
 }
 
 export interface AttestedManifest {
@@ -74,7 +77,7 @@ async function attestImage(access: ImageAccess, image: string, options: AttestIm
     const { envelope, annotations, logIndex } = await legacyEnvelope(options.signer, statementBytes);
     const [outcome] = await attachSignatureLayers([
       {
-        repository: resolved.repository,
+        repository: options.signatureRepository ?? resolved.repository,
         imageDigest: subject.digest,
         input: { payload: envelope, mediaType: DSSE_LAYER_MEDIA_TYPE, annotations: { ...annotations, [PREDICATE_TYPE_ANNOTATION]: statement.predicateType } },
         options: { kind: "att" },
