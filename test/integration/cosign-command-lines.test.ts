@@ -25,6 +25,8 @@ interface Line {
   readonly signetOnly?: number;
   /** Checks on signet's result beyond the outcome. */
   readonly check?: (signet: RunResult, dir: string) => void;
+  /** Environment variables for this line (placeholders are replaced in their values too). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const DOCS = "sigstore docs (docs.sigstore.dev/cosign/signing, /verifying)";
@@ -150,6 +152,32 @@ const CORPUS: readonly Line[] = [
     check: (r) => assert.equal((JSON.parse(r.stdout) as { optional: Record<string, string> }).optional["build"], "42"),
   },
   { line: "cosign env --show-descriptions=false", source: DOCS, check: (r) => assert.match(r.stdout, /^COSIGN_PASSWORD=\*{6}$/m) },
+  // Signing without attaching, and verifying the files (sign --upload=false, verify --signature/--payload).
+  {
+    line: "cosign sign --key cosign.key --tlog-upload=false --upload=false --output-signature img.sig --output-payload img.json --output-certificate img.pem -y $IMAGE8",
+    source: DOCS,
+    check: (r, dir) => {
+      assert.match(readFileSync(join(dir, "img.pem"), "utf8"), /BEGIN PUBLIC KEY/);
+      assert.match(r.stderr, /not uploaded/);
+    },
+  },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE8", source: "--upload=false attaches nothing" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig $IMAGE8", source: "cosign's implied payload" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE", source: "a detached signature of another image" },
+  { line: "cosign verify --key other.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign generate --output-file gen.json -a build=9 $DIGEST_REF", source: DOCS },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --payload gen.json -y $DIGEST_REF", source: "cosign sign --help (--payload)" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true -a build=9 $DIGEST_REF", source: DOCS },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --registry-referrers-mode=oci-1-1 -y $IMAGE9", source: "cosign sign --help", check: (r) => assert.match(r.stderr, /COSIGN_EXPERIMENTAL=1/) },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --registry-referrers-mode=banana -y $IMAGE9", source: "a mistyped mode" },
+  // Signatures in another repository.
+  { line: "cosign sign --key cosign.key --tlog-upload=false -y $IMAGE9", source: "docs.sigstore.dev (COSIGN_REPOSITORY)", env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE9", source: "docs.sigstore.dev (COSIGN_REPOSITORY)", env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE9", source: "without COSIGN_REPOSITORY the signature is not found" },
+  { line: "cosign triangulate $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" }, check: (r) => assert.match(r.stdout, /\/signatures:sha256-/) },
+  { line: "cosign attest --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
   { line: "cosign sign --key cosign.key --no-such-flag $IMAGE", source: "a typo", check: (r) => assert.match(r.stderr, /unknown flag \(cosign has no such flag either\)/) },
 ];
 
@@ -200,7 +228,7 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       };
       const repo = (name: string) => `${registry.host}/${tool}/${name}`;
       const values: Record<string, string> = {};
-      for (const n of ["", "2", "3", "4", "5", "6", "7"]) {
+      for (const n of ["", "2", "3", "4", "5", "6", "7", "8", "9"]) {
         await pushTestImage(registry.host, `${tool}/app${n}`, "v1", `content ${n}`);
         values[`$IMAGE${n}`] = `${repo(`app${n}`)}:v1`;
       }
@@ -213,6 +241,7 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       values["$INDEX"] = `${repo("multi")}:v1`;
       values["$DEST"] = `${repo("copied")}:v1`;
       values["$DEST2"] = `${repo("copied-sig-only")}:v1`;
+      values["$SIGREPO"] = repo("signatures");
       placeholders[tool] = values;
     }
   });
@@ -231,13 +260,17 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
         splitLine(entry.line)
           .slice(1)
           .map((word) => word.replace(/\$[A-Z_]+[0-9]?/g, (name) => placeholders[tool][name] ?? name));
-      const bySignet = await runSignet(args("signet"), { env: env.signet, cwd: dirs.signet });
+      const lineEnv = (tool: Tool): NodeJS.ProcessEnv => ({
+        ...env[tool],
+        ...Object.fromEntries(Object.entries(entry.env ?? {}).map(([name, value]) => [name, value.replace(/\$[A-Z_]+[0-9]?/g, (p) => placeholders[tool][p] ?? p)])),
+      });
+      const bySignet = await runSignet(args("signet"), { env: lineEnv("signet"), cwd: dirs.signet });
       const detail = `${entry.line}\nsignet exit ${bySignet.status}: ${bySignet.stderr.slice(-600)}`;
       if (entry.signetOnly !== undefined) {
         assert.equal(bySignet.status, entry.signetOnly, detail);
         results.push(`signet ${bySignet.status} (cosign 2.5 cannot run it)  ${entry.line}`);
       } else {
-        const byCosign = await runProgram(cosign, args("cosign"), { env: env.cosign, cwd: dirs.cosign });
+        const byCosign = await runProgram(cosign, args("cosign"), { env: lineEnv("cosign"), cwd: dirs.cosign });
         assertSameOutcome(byCosign.status, bySignet.status, `${detail}\ncosign exit ${byCosign.status}: ${byCosign.stderr.slice(-600)}`);
         results.push(`cosign ${byCosign.status} / signet ${bySignet.status}  ${entry.line}`);
       }
