@@ -136,8 +136,6 @@ export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   save: "not supported yet: `signet copy IMAGE oci:DIR` writes an OCI layout with the signatures",
   load: "not supported yet: `signet copy oci:DIR IMAGE` pushes an OCI layout with its signatures",
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
-  "attest-blob": "not supported yet",
-  "verify-blob-attestation": "not supported yet",
 };
 
 export interface SignetCommandView {

@@ -95,7 +95,7 @@ async function attestImage(access: ImageAccess, image: string, options: AttestIm
  * payload, payloadType, signatures[{sig}]), so the entry's envelope hash is the hash of the layer, which is what
  * cosign compares.
  */
-async function legacyEnvelope(signer: AttestationSigner, statement: Buffer): Promise<{ envelope: Buffer; annotations: Record<string, string>; logIndex?: string }> {
+export async function legacyEnvelope(signer: AttestationSigner, statement: Buffer): Promise<{ envelope: Buffer; annotations: Record<string, string>; logIndex?: string }> {
   const sig = signWithKey(signer.key, preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement));
   const envelope = Buffer.from(JSON.stringify({ payload: statement.toString("base64"), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString("base64") }] }), "utf8");
   // cosign writes an empty signature annotation on attestation layers: the signature is in the envelope.
