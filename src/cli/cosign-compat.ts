@@ -47,7 +47,6 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "certificate-chain": "a certificate chain outside a trusted_root.json is not supported yet: use --trusted-root FILE with the CA",
   "ca-roots": "CA files outside a trusted_root.json are not supported yet: use --trusted-root FILE",
   "ca-intermediates": "CA files outside a trusted_root.json are not supported yet: use --trusted-root FILE",
-  "local-image": "verifying a layout written by `cosign save` is not supported yet: `signet verify oci:DIR` verifies an OCI layout with its signatures",
   attachment: "the deprecated --attachment (signing or verifying an attached SBOM) is not supported",
   kms: "KMS keys are not supported: use a key file",
   "rekor-response": "attaching a Rekor response is not supported",
@@ -133,8 +132,6 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
   clean: "not supported yet: delete the sha256-<hex>.sig/.att/.sbom tags with your registry client",
-  save: "not supported yet: `signet copy IMAGE oci:DIR` writes an OCI layout with the signatures",
-  load: "not supported yet: `signet copy oci:DIR IMAGE` pushes an OCI layout with its signatures",
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
 };
 

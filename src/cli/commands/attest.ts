@@ -10,7 +10,7 @@ import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOu
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
-import { describeSigner, multiArchOptions } from "./verify.js";
+import { describeSigner, multiArchOptions, openLocalImages } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
 const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
@@ -111,6 +111,7 @@ ${SIGNER_USAGE}
     platform: { type: "string", value: "os/arch[/variant]", description: "for a multi-arch index, verify the platform instance a runtime there pulls" },
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, verify the index and every platform instance" },
     "max-workers": { type: "string", value: "N", default: "16", description: "images verified at once (cosign: 10)" },
+    "local-image": { type: "boolean", description: "IMAGE is a directory written by `save` (cosign's layout): verify the attestations saved there" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -127,12 +128,13 @@ ${SIGNER_USAGE}
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
-      const signatureRepository = await signatureRepositoryFrom(context, access);
+      const local = context.values["local-image"] === true ? await openLocalImages(images) : undefined;
+      const signatureRepository = local === undefined ? await signatureRepositoryFrom(context, access) : undefined;
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
       const tally = createProgress(context.io, "Verifying attestations", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch, ...(signatureRepository === undefined ? {} : { signatureRepository }) });
+          const verified = await verifyImageAttestations(access, local?.get(image)?.location ?? image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch, ...(signatureRepository === undefined ? {} : { signatureRepository }), ...local?.get(image)?.options });
           tally.done();
           return { image, verified };
         } catch (error) {

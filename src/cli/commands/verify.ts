@@ -11,6 +11,8 @@ import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command, CommandContext } from "../command.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import type { DetachedSignature } from "../../signatures/verifier/discover-records.js";
+import type { ImageLocation } from "../../oci/reference/index.js";
+import type { Repository } from "../../oci/repository.js";
 import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
@@ -45,6 +47,7 @@ ${SIGNER_USAGE}
     "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
     signature: { type: "string", value: "FILE", description: "check this detached signature (a file holding base64, or the base64 text) instead of the attached ones" },
     payload: { type: "string", value: "FILE", description: "the payload the detached --signature signs (default: the image's standard payload, as cosign)" },
+    "local-image": { type: "boolean", description: "IMAGE is a directory written by `save` (cosign's layout): verify the image and signatures saved there" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -65,13 +68,14 @@ ${SIGNER_USAGE}
     const detached = detachedSignatureFrom(context);
     const access = new ImageAccess(registryOptions(context));
     try {
-      const signatureRepository = await signatureRepositoryFrom(context, access);
+      const local = context.values["local-image"] === true ? await openLocalImages(images) : undefined;
+      const signatureRepository = local === undefined ? await signatureRepositoryFrom(context, access) : undefined;
       const where = { ...(signatureRepository === undefined ? {} : { signatureRepository }), ...(detached === undefined ? {} : { detached }) };
       type Outcome = { image: string; verified: ImageVerificationResult } | { image: string; error: SignetError };
       const progress = createProgress(context.io, "Verifying", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImage(access, image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch, ...where });
+          const verified = await verifyImage(access, local?.get(image)?.location ?? image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch, ...where, ...local?.get(image)?.options });
           progress.done();
           return { image, verified };
         } catch (error) {
@@ -109,6 +113,20 @@ ${SIGNER_USAGE}
     }
   },
 };
+
+/**
+ * `--local-image`: each IMAGE is a directory written by `save`; the image is read from it by digest and its
+ * signatures from the manifests the layout lists for them.
+ */
+export async function openLocalImages(dirs: readonly string[]): Promise<Map<string, { location: ImageLocation; options: { signatureRepository: Repository } }>> {
+  const [{ openLayout }, { savedLayoutAttachments }] = await Promise.all([import("../../oci/layout/index.js"), import("../../signatures/cosign/save-layout.js")]);
+  const opened = new Map<string, { location: ImageLocation; options: { signatureRepository: Repository } }>();
+  for (const dir of dirs) {
+    const saved = await savedLayoutAttachments(await openLayout(dir));
+    opened.set(dir, { location: { transport: "oci", path: dir, digest: saved.image.digest } as ImageLocation, options: { signatureRepository: saved.attachments } });
+  }
+  return opened;
+}
 
 /** `--signature FILE [--payload FILE]`: a detached signature, read whole (bounded), not yet trusted. */
 export function detachedSignatureFrom(context: CommandContext): DetachedSignature | undefined {

@@ -1,4 +1,5 @@
 import type { Repository } from "../../oci/repository.js";
+import type { ImageLocation } from "../../oci/reference/index.js";
 import type { Digest } from "../../internal/digest.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import { formatPlatform } from "../../oci/manifest/parse.js";
@@ -38,7 +39,7 @@ export interface VerifiedImageAttestations {
  * Finds an image's attestations in the legacy `.att` tag and among its referrers (both looked at, in parallel),
  * and verifies them with the pure verifyAttestations. Throws when none is acceptable.
  */
-export async function verifyImageAttestations(access: ImageAccess, image: string, options: VerifyImageAttestationsOptions): Promise<VerifiedImageAttestations> {
+export async function verifyImageAttestations(access: ImageAccess, image: string | ImageLocation, options: VerifyImageAttestationsOptions): Promise<VerifiedImageAttestations> {
   const resolved = await access.resolve(image);
   if (options.platform !== undefined) {
     const instance = await pulledInstance(resolved.repository, resolved.digest, parsePlatform(options.platform));
