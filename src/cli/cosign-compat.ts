@@ -131,7 +131,6 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 /** The cosign commands signet does not have yet, with what to use instead. */
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
   attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
-  clean: "not supported yet: delete the sha256-<hex>.sig/.att/.sbom tags with your registry client",
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
 };
 
