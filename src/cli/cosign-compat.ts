@@ -56,6 +56,10 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "attest --certificate": "attesting with a certificate for the key is not supported yet: attest with --key alone or keyless",
   "sign --trusted-root": "a trusted root for signing (cosign 3) is not supported: give --fulcio-url and --rekor-url",
   "attest --trusted-root": "a trusted root for signing (cosign 3) is not supported: give --fulcio-url and --rekor-url",
+  "attach sbom --sbom": "SBOM attachments (deprecated in cosign) are not supported: attest the SBOM instead (attest --type spdxjson|cyclonedx)",
+  "attach sbom --type": "SBOM attachments (deprecated in cosign) are not supported: attest the SBOM instead (attest --type spdxjson|cyclonedx)",
+  "attach sbom --input-format": "SBOM attachments (deprecated in cosign) are not supported: attest the SBOM instead (attest --type spdxjson|cyclonedx)",
+  "attach sbom --registry-referrers-mode": "SBOM attachments (deprecated in cosign) are not supported",
   "copy --force": "not supported yet: signet copies without asking and merges signatures already at the destination",
   "copy --platform": "not supported yet: every platform of an index is copied",
   "copy --sig-only": "deprecated in cosign: use --only=sig",
@@ -130,7 +134,6 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 
 /** The cosign commands signet does not have yet, with what to use instead. */
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
-  attach: "not supported yet: `signet sign` and `signet attest` attach what they make",
   initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
 };
 

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   tree: { summary: "Show what is attached to an image", load: async () => (await import("./commands/inspect.js")).treeCommand },
   save: { summary: "Save an image and its signatures to a directory (cosign's save layout)", load: async () => (await import("./commands/save-load.js")).saveCommand },
   load: { summary: "Push an image saved with save, with its signatures", load: async () => (await import("./commands/save-load.js")).loadCommand },
+  attach: { summary: "Attach a signature or an attestation made elsewhere to an image", load: async () => (await import("./commands/attach.js")).attachCommand },
   clean: { summary: "Delete the signatures, attestations and SBOMs attached to an image", load: async () => (await import("./commands/clean.js")).cleanCommand },
   copy: { summary: "Copy an image with its signatures", load: async () => (await import("./commands/copy.js")).copyCommand },
   notation: { summary: "Notary Project signatures: notation's commands, trust store and trust policy", load: async () => (await import("./commands/notation/index.js")).notationCommand },

@@ -178,6 +178,29 @@ const CORPUS: readonly Line[] = [
   { line: "cosign triangulate $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" }, check: (r) => assert.match(r.stdout, /\/signatures:sha256-/) },
   { line: "cosign attest --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
   { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  // Attaching what was signed elsewhere.
+  { line: "cosign attach signature --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE8", source: "attach signature makes it verify" },
+  // Blob attestations.
+  { line: "cosign attest-blob --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y --output-signature blob.att blob.txt", source: DOCS },
+  { line: "cosign attest-blob --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y --bundle blob.att.bundle blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --signature blob.att --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --bundle blob.att.bundle --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --signature blob.att --type spdxjson --insecure-ignore-tlog=true blob.txt", source: "another predicate type" },
+  { line: "cosign verify-blob-attestation --key other.pub --signature blob.att --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: "another key" },
+  // Saving, loading and cleaning.
+  { line: "cosign save --dir saved $IMAGE", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --local-image saved", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --local-image saved", source: DOCS },
+  { line: "cosign verify --key other.pub --insecure-ignore-tlog=true --local-image saved", source: "a saved image, another key" },
+  { line: "cosign load --dir saved $LOADED", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $LOADED", source: DOCS },
+  { line: "cosign clean $LOADED", source: "cosign clean without -f (nobody answers the prompt)" },
+  { line: "cosign clean --type signature -f $LOADED", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $LOADED", source: "clean --type signature removed the signatures" },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $LOADED", source: "and left the attestations" },
+  { line: "cosign clean -f $LOADED", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $LOADED", source: "clean removed the attestations" },
   { line: "cosign sign --key cosign.key --no-such-flag $IMAGE", source: "a typo", check: (r) => assert.match(r.stderr, /unknown flag \(cosign has no such flag either\)/) },
 ];
 
@@ -242,6 +265,7 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       values["$DEST"] = `${repo("copied")}:v1`;
       values["$DEST2"] = `${repo("copied-sig-only")}:v1`;
       values["$SIGREPO"] = repo("signatures");
+      values["$LOADED"] = `${repo("loaded")}:v1`;
       placeholders[tool] = values;
     }
   });
