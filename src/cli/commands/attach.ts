@@ -24,7 +24,7 @@ export const attachCommand: Command = {
        signet attach attestation --attestation ENVELOPE... IMAGE
 
   signature: a layer of the .sig tag holding the payload (default: the image's standard payload) with the base64
-  signature SIG (as \`sign --upload=false --output-signature\` writes it) and, for a keyless signature, its
+  signature SIG (as \`sign\` writes it to a file) and, for a keyless signature, its
   certificate and chain. attestation: each DSSE envelope (as \`attest-blob\` or \`attest\` write them) as a layer
   of the .att tag, with the predicate type its statement names. COSIGN_REPOSITORY is honoured. Nothing is checked
   here: verify and verify-attestation check what was attached.`,

@@ -16,7 +16,7 @@ export const saveCommand: Command = {
 
   Writes IMAGE (an image or a multi-arch index, with every platform) and what is attached to it (the .sig, .att and
   .sbom tags; from COSIGN_REPOSITORY when set) into DIR as \`cosign save\` does: an OCI image layout whose index.json
-  names each manifest by a "kind" annotation. \`cosign load\`, \`signet load\` and \`signet verify --local-image\` read it.`,
+  names each manifest by a "kind" annotation. \`cosign load\`, \`signet load\` and \`signet verify\` (local image) read it.`,
   options: {
     dir: { type: "string", value: "DIR", description: "the directory to write the image to (created when missing)" },
     ...REGISTRY_OPTIONS,

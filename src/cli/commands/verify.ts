@@ -29,7 +29,7 @@ export const verifyCommand: Command = {
   at least one valid signature (exit codes: docs/errors.md).
 ${SIGNER_USAGE}
 
-  --signature FILE [--payload FILE] checks a signature made with \`sign --upload=false --output-signature\` instead
+  --signature FILE [--payload FILE] checks a signature written to a file by \`sign\` (not uploaded) instead
   of the attached ones (the payload must still name the image's digest). COSIGN_REPOSITORY=REPO looks for the
   signatures in REPO instead of the image's repository.
 
