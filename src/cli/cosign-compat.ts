@@ -140,7 +140,6 @@ export function reasonFor(cosignCommand: string, flag: string): string {
 
 /** The cosign commands signet does not have yet, with what to use instead. */
 export const COMMANDS_NOT_YET: Readonly<Record<string, string>> = {
-  initialize: "`signet trust update` refreshes the public-good root through TUF (no --mirror/--root yet)",
 };
 
 export interface SignetCommandView {

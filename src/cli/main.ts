@@ -35,6 +35,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
   login: { summary: "Store registry credentials", load: async () => (await import("./commands/login.js")).loginCommand },
   logout: { summary: "Remove stored registry credentials", load: async () => (await import("./commands/login.js")).logoutCommand },
+  initialize: { summary: "Start the sigstore trust root from a root.json and a TUF mirror (offline)", load: async () => (await import("./commands/initialize.js")).initializeCommand },
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
   conformance: { summary: "The sigstore-conformance CLI protocol (verify-bundle)", load: async () => (await import("./commands/conformance.js")).conformanceCommand },
   webhook: { summary: "Run the Kubernetes admission webhook, make its certificates, check its policies", load: async () => (await import("./commands/webhook.js")).webhookCommand },
