@@ -81,7 +81,6 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "verify-blob --certificate": "verifying with a certificate file is not supported yet: verify a --bundle with the --certificate-identity flags",
   "verify-attestation --check-claims": "signet always checks the claims of attestations",
   "verify-attestation --experimental-oci11": "signet always looks for OCI 1.1 referrers as well as the .att tag",
-  "verify-attestation --policy": "CUE and Rego policies over attestations are not supported yet",
   "verify-blob --experimental-oci11": "not applicable to blobs in signet",
   "verify-blob --max-workers": "one blob is verified per command",
   "verify-blob --new-bundle-format": "signet reads every bundle version (v0.1 to v0.3) without the flag",

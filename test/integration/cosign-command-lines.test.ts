@@ -121,6 +121,8 @@ const CORPUS: readonly Line[] = [
   { line: "cosign attest --yes --key cosign.key --predicate predicate.json --type slsaprovenance $IMAGE5", source: GHA },
   { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $IMAGE", source: DOCS },
   { line: "cosign verify-attestation --key cosign.pub --type spdxjson --insecure-ignore-tlog=true $IMAGE", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --policy good.cue $IMAGE", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --policy bad.cue $IMAGE", source: DOCS, check: (r) => assert.match(r.stderr, /POLICY_DENIED/) },
   { line: "cosign verify-attestation --key cosign.pub --insecure-ignore-tlog=true --type slsaprovenance $UNSIGNED", source: DOCS },
   // Blobs.
   { line: "cosign sign-blob --key cosign.key --tlog-upload=false --yes --output-signature blob.sig blob.txt", source: DOCS },
@@ -241,6 +243,8 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       for (const file of ["cosign.key", "cosign.pub", "other.key", "other.pub", "ec.pem"]) copyFileSync(join(keys, file), join(dir, file));
       writeFileSync(join(dir, "blob.txt"), "a blob to sign\n");
       writeFileSync(join(dir, "predicate.json"), JSON.stringify({ builder: { id: "https://example.test/builder" }, buildType: "https://example.test/type" }));
+      writeFileSync(join(dir, "good.cue"), 'predicate: {\n  builder: id: "https://example.test/builder"\n  buildType: "https://example.test/type"\n}\n');
+      writeFileSync(join(dir, "bad.cue"), 'predicate: builder: id: "https://evil.test/builder"\n');
       dirs[tool] = dir;
       env[tool] = {
         ...base,

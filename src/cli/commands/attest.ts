@@ -5,8 +5,9 @@ import { ImageAccess } from "../../oci/image-access.js";
 import { resolvePredicateType } from "../../signatures/attestation/predicate-types.js";
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
 import { signerToJson } from "../signer-json.js";
-import type { Command } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption, signatureRepositoryFrom } from "../options.js";
+import type { Command, CommandContext } from "../command.js";
+import type { PolicyStruct, checkPredicatePolicy } from "../../signatures/attestation/predicate-policy.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, readFileBounded, registryOptions, requireString, stringOption, signatureRepositoryFrom } from "../options.js";
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
@@ -112,6 +113,7 @@ ${SIGNER_USAGE}
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, verify the index and every platform instance" },
     "max-workers": { type: "string", value: "N", default: "16", description: "images verified at once (cosign: 10)" },
     "local-image": { type: "boolean", description: "IMAGE is a directory written by `save` (cosign's layout): verify the attestations saved there" },
+    policy: { type: "string", value: "FILE.cue", description: "every verified statement must satisfy this CUE policy (a subset: concrete fields only, see docs/compatibility.md; no Rego)" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -125,6 +127,7 @@ ${SIGNER_USAGE}
     const setup = await signerSetupFrom(context);
     warnIfTlogIgnored(context, setup);
     const multiArch = multiArchOptions(context);
+    const policy = await predicatePolicyFrom(context);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
@@ -135,6 +138,7 @@ ${SIGNER_USAGE}
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
           const verified = await verifyImageAttestations(access, local?.get(image)?.location ?? image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch, ...(signatureRepository === undefined ? {} : { signatureRepository }), ...local?.get(image)?.options });
+          if (policy !== undefined) checkPolicy(policy, verified);
           tally.done();
           return { image, verified };
         } catch (error) {
@@ -197,6 +201,23 @@ function attestationsJson(image: string, verified: VerifiedImageAttestations): R
     })),
     rejected: verified.rejected,
   };
+}
+
+/** `--policy FILE.cue`: read and parsed once, before any image is fetched. */
+async function predicatePolicyFrom(context: CommandContext): Promise<{ source: string; policy: PolicyStruct; check: typeof checkPredicatePolicy } | undefined> {
+  const path = stringOption(context, "policy");
+  if (path === undefined) return undefined;
+  if (path.endsWith(".rego")) throw new SignetError("POLICY_CONFIG_INVALID", `${path}: Rego policies are not supported (no maintained pure-JavaScript Rego evaluator)`, { hint: "Write the policy in the CUE subset signet reads (docs/compatibility.md)." });
+  const { parsePredicatePolicy, checkPredicatePolicy } = await import("../../signatures/attestation/predicate-policy.js");
+  return { source: path, policy: parsePredicatePolicy(readFileBounded(path, "the policy", 1024 * 1024).toString("utf8"), path), check: checkPredicatePolicy };
+}
+
+/** As cosign: every verified attestation must satisfy the policy; the image fails with each problem listed. */
+function checkPolicy(policy: NonNullable<Awaited<ReturnType<typeof predicatePolicyFrom>>>, verified: VerifiedImageAttestations): void {
+  const problems = verified.attestations.flatMap((a) => policy.check(policy.policy, a.statement).map((problem) => `${a.source}: ${problem}`));
+  if (problems.length > 0) {
+    throw new SignetError("POLICY_DENIED", `${problems.length} policy validation error(s) against ${policy.source}: ${problems.slice(0, 5).join("; ")}`, { details: { policy: policy.source, problems } });
+  }
 }
 
 function readPredicate(path: string): Buffer {
