@@ -5,7 +5,7 @@ import { ImageAccess } from "../../oci/image-access.js";
 import { resolvePredicateType } from "../../signatures/attestation/predicate-types.js";
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
 import { signerToJson } from "../signer-json.js";
-import type { Command, CommandContext } from "../command.js";
+import type { Command, CommandContext, OptionSpec } from "../command.js";
 import type { PolicyStruct, checkPredicatePolicy } from "../../signatures/attestation/predicate-policy.js";
 import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, readFileBounded, registryOptions, requireString, stringOption, signatureRepositoryFrom } from "../options.js";
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
@@ -14,7 +14,15 @@ import { explainAnchoring } from "./trust.js";
 import { describeSigner, multiArchOptions, openLocalImages } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
-const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
+export const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
+
+/** The signer and the predicate: attest and attest-blob. */
+export const ATTEST_INPUT_OPTIONS: OptionSpec = {
+  key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
+  "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+  predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
+  type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+};
 
 export const attestCommand: Command = {
   name: "attest",
@@ -28,10 +36,7 @@ export const attestCommand: Command = {
   TYPE is ${TYPES}.
 ${SIGSTORE_SIGN_USAGE}`,
   options: {
-    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
-    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
-    predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
-    type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+    ...ATTEST_INPUT_OPTIONS,
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also attest every platform manifest" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,

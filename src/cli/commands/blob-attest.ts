@@ -16,10 +16,10 @@ import { writeJson } from "../output.js";
 import { signerToJson } from "../signer-json.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
+import { ATTEST_INPUT_OPTIONS, TYPES } from "./attest.js";
 import { explainAnchoring } from "./trust.js";
 import { describeSigner } from "./verify.js";
 
-const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
 /** Files attested or verified are read whole: at most this many bytes (a blob, not an image). */
 const BLOB_MAX_BYTES = 1024 * 1024 * 1024;
 
@@ -34,10 +34,7 @@ export const attestBlobCommand: Command = {
   TYPE is ${TYPES}.
 ${SIGSTORE_SIGN_USAGE}`,
   options: {
-    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
-    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
-    predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
-    type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+    ...ATTEST_INPUT_OPTIONS,
     "output-signature": { type: "string", value: "FILE", description: "write the DSSE envelope to FILE instead of stdout" },
     "output-attestation": { type: "string", value: "FILE", description: "write the in-toto statement to FILE" },
     "output-certificate": { type: "string", value: "FILE", description: "write the signer's certificate (keyless) to FILE" },
