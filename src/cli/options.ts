@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { SignetError } from "../errors/index.js";
 import type { ImageAccess, ImageAccessOptions } from "../oci/image-access.js";
 import type { Repository } from "../oci/repository.js";
@@ -160,4 +160,10 @@ export async function signatureRepositoryFrom(context: CommandContext, access: I
     throw new SignetError("USAGE", `COSIGN_REPOSITORY=${JSON.stringify(name)} names a tag or digest: give the repository only`);
   }
   return access.repositoryFor(location);
+}
+
+/** cosign's --signature: a file holding the signature (base64 or raw), or the base64 text itself. */
+export function readSignatureArgument(value: string): Buffer {
+  if (/^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) && !existsSync(value)) return Buffer.from(value);
+  return readFileBounded(value, "the signature", 64 * 1024);
 }

@@ -14,7 +14,7 @@ import { attachSignatureLayers, type AttachRequest } from "../../signatures/cosi
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import { createSimpleSigningPayload } from "../../signatures/payload/simple-signing.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_FORMAT_OPTION, REGISTRY_OPTIONS, outputFormat, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import { OUTPUT_FORMAT_OPTION, REGISTRY_OPTIONS, outputFormat, readFileBounded, readSignatureArgument, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import { writeJson } from "../output.js";
 
 export const attachCommand: Command = {
@@ -69,7 +69,7 @@ function signatureRequest(context: CommandContext, identity: string, digest: Att
   if (signaturePath === undefined) throw new SignetError("USAGE", "attach signature needs --signature (the base64 signature)");
   const payloadPath = stringOption(context, "payload");
   const payload = payloadPath === undefined ? createSimpleSigningPayload({ dockerReference: identity, manifestDigest: digest }) : readFileBounded(payloadPath, "the payload", LIMITS.signatureLayerBytes);
-  const signature = decodeBlobSignature(/^[A-Za-z0-9+/]{16,}={0,2}$/.test(signaturePath) ? Buffer.from(signaturePath) : readFileBounded(signaturePath, "the signature", 64 * 1024));
+  const signature = decodeBlobSignature(readSignatureArgument(signaturePath));
   const annotations: Record<string, string> = { [CosignAnnotation.signature]: signature.toString("base64") };
   const certificate = stringOption(context, "certificate");
   const chain = stringOption(context, "certificate-chain");

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { LIMITS } from "../../internal/limits.js";
 import { decodeBlobSignature } from "../../signatures/blob/blob-signature.js";
@@ -9,7 +8,7 @@ import { verifyImage, type ImageVerificationResult, type SignatureFormats, type 
 import { signerToJson } from "../signer-json.js";
 import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command, CommandContext } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, readFileBounded, readSignatureArgument, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import type { DetachedSignature } from "../../signatures/verifier/discover-records.js";
 import type { ImageLocation } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
@@ -142,12 +141,6 @@ export function detachedSignatureFrom(context: CommandContext): DetachedSignatur
   const untrustedSignatureBase64 = decodeBlobSignature(readSignatureArgument(signaturePath)).toString("base64");
   const untrustedPayload = payloadPath === undefined ? undefined : readFileBounded(payloadPath, "the payload", LIMITS.signatureLayerBytes);
   return { untrustedSignatureBase64, ...(untrustedPayload === undefined ? {} : { untrustedPayload }), description: payloadPath === undefined ? signaturePath : `${signaturePath} over ${payloadPath}` };
-}
-
-/** cosign's --signature: a file, or the base64 signature itself. */
-function readSignatureArgument(value: string): Buffer {
-  if (/^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) && !existsSync(value)) return Buffer.from(value);
-  return readFileBounded(value, "the signature", 64 * 1024);
 }
 
 function describeLogPolicy(setup: SignerSetup): string {
