@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { SignetError } from "../errors/index.js";
-import type { ImageAccessOptions } from "../oci/image-access.js";
+import type { ImageAccess, ImageAccessOptions } from "../oci/image-access.js";
+import type { Repository } from "../oci/repository.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "./command.js";
 import { createHelperAwareCredentialStore } from "./credential-helpers.js";
 
@@ -125,4 +126,44 @@ export function readTextFile(path: string, what: string): string {
     const code = (error as NodeJS.ErrnoException).code;
     throw new SignetError(code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR", `cannot read ${what} ${path}: ${code ?? (error as Error).message}`);
   }
+}
+
+/** A small input file read whole (a payload, a signature), refused before reading when larger than `limit`. */
+export function readFileBounded(path: string, what: string, limit: number): Buffer {
+  try {
+    const info = statSync(path);
+    if (!info.isFile()) throw new SignetError("USAGE", `${what} ${path} is not a regular file`);
+    if (info.size > limit) throw new SignetError("SIZE_LIMIT_EXCEEDED", `${what} ${path} is ${info.size} bytes; at most ${limit} are read`, { details: { size: info.size, limit } });
+    return readFileSync(path);
+  } catch (error) {
+    if (SignetError.is(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SignetError(code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR", `cannot read ${what} ${path}: ${code ?? (error as Error).message}`);
+  }
+}
+
+/**
+ * cosign's COSIGN_REPOSITORY: signatures (and attestations) are written to and read from this repository instead
+ * of the image's. The payload still names the image's repository.
+ */
+export async function signatureRepositoryFrom(context: CommandContext, access: ImageAccess): Promise<Repository | undefined> {
+  const name = context.io.env["COSIGN_REPOSITORY"];
+  if (name === undefined || name === "") return undefined;
+  const { parseImageLocation } = await import("../oci/reference/index.js");
+  let location;
+  try {
+    location = parseImageLocation(name);
+  } catch (error) {
+    throw new SignetError("USAGE", `COSIGN_REPOSITORY=${JSON.stringify(name)} is not a repository name: ${(error as Error).message}`, { hint: "Set it to a repository such as registry.example/org/signatures, or unset it." });
+  }
+  if (location.transport === "docker" && /@|:[^/]*$/.test(name.slice(Math.max(0, name.indexOf("/"))))) {
+    throw new SignetError("USAGE", `COSIGN_REPOSITORY=${JSON.stringify(name)} names a tag or digest: give the repository only`);
+  }
+  return access.repositoryFor(location);
+}
+
+/** cosign's --signature: a file holding the signature (base64 or raw), or the base64 text itself. */
+export function readSignatureArgument(value: string): Buffer {
+  if (/^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) && !existsSync(value)) return Buffer.from(value);
+  return readFileBounded(value, "the signature", 64 * 1024);
 }

@@ -40,6 +40,12 @@ export interface Repository {
   /** Uploads a blob unless the repository already has it. */
   putBlob(bytes: Buffer, digest: Digest): Promise<void>;
 
+  /**
+   * Deletes a manifest by digest (and so every tag naming it), where the store allows it: registries with
+   * deletion enabled, layouts (the index entries go; blobs stay). Absent where nothing may be deleted.
+   */
+  deleteManifest?(digest: Digest): Promise<void>;
+
   /** Every tag in the repository. */
   listTags(): Promise<string[]>;
 }

@@ -56,14 +56,16 @@ export async function loadTrustedRoot(options: LoadTrustedRootOptions = {}): Pro
     return parseTrustedRoot(readTrustFile(options.trustedRootPath, "trusted root"), `trusted root ${options.trustedRootPath}`);
   }
   const instance = options.staging === true ? INSTANCES.staging : INSTANCES.production;
-  const mirror = options.tufMirrorUrl ?? instance.mirror;
   const cacheDir = options.tufCacheDir ?? defaultTufCacheDir(process.env);
+  // A mirror recorded by `signet initialize` (cosign's remote.json) is used like --tuf mirror options.
+  const customMirror = options.tufMirrorUrl ?? (options.staging === true ? undefined : recordedTufMirror(cacheDir));
+  const mirror = customMirror ?? instance.mirror;
   const embeddedRoot = join(embeddedTrustDir(), instance.assets, "root.json");
   if (options.offline === true) {
     const cached = cachedTrustedRootPath(cacheDir, mirror);
     const text = readIfPresent(cached);
     if (text !== undefined) return parseTrustedRoot(text, `${instance.name} trusted root (TUF cache ${cached})`);
-    if (options.tufMirrorUrl !== undefined) {
+    if (customMirror !== undefined) {
       throw new SignetError("TRUST_ROOT_UNAVAILABLE", `no cached trusted root for the TUF mirror ${mirror} in ${cacheDir}`, { hint: "Run once online to fill the cache, or pass --trusted-root FILE." });
     }
     const embedded = join(embeddedTrustDir(), instance.assets, TRUSTED_ROOT_TARGET);
@@ -146,4 +148,63 @@ export function createTrustedRootLoader(): TrustedRootLoader {
       return promise;
     },
   };
+}
+
+/** cosign's name for the file that records the TUF mirror `initialize` chose. */
+const REMOTE_FILE = "remote.json";
+
+export interface InitializeTufOptions {
+  readonly cacheDir: string;
+  readonly mirror: string;
+  /** The out-of-band root.json, untrusted until checked here (its shape) and by TUF (its signatures, on update). */
+  readonly untrustedRoot: Buffer;
+  /** cosign's --root-checksum: the sha256 (hex) the root.json must have. */
+  readonly rootChecksum?: string;
+}
+
+/**
+ * cosign's `initialize --mirror URL --root FILE`, offline: seeds the TUF cache for `mirror` with this root.json
+ * (where the TUF client starts from, instead of the embedded root) and records the mirror, so later commands use
+ * them. Nothing is fetched: the next online use (`trust update`, a keyless verify) walks the TUF chain from here.
+ */
+export async function initializeTufRoot(options: InitializeTufOptions): Promise<{ rootPath: string; version: number }> {
+  const { createHash } = await import("node:crypto");
+  const { mkdir } = await import("node:fs/promises");
+  const { writeFileAtomic } = await import("../internal/atomic-file.js");
+  const { parseSignedJson } = await import("../internal/json-reader.js");
+  let url: URL;
+  try {
+    url = new URL(options.mirror);
+  } catch {
+    throw new SignetError("USAGE", `--mirror ${JSON.stringify(options.mirror)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:" && url.protocol !== "file:") throw new SignetError("USAGE", `--mirror must be an http(s) or file: URL, not ${url.protocol}`);
+  if (options.rootChecksum !== undefined) {
+    const actual = createHash("sha256").update(options.untrustedRoot).digest("hex");
+    if (actual !== options.rootChecksum.toLowerCase()) {
+      throw new SignetError("DIGEST_MISMATCH", `the root.json has sha256 ${actual}, not --root-checksum ${options.rootChecksum}`);
+    }
+  }
+  const untrusted = parseSignedJson(options.untrustedRoot, "the TUF root.json", "TRUST_ROOT_INVALID") as { signed?: { _type?: unknown; version?: unknown }; signatures?: unknown };
+  if (typeof untrusted !== "object" || untrusted === null || untrusted.signed?._type !== "root" || !Array.isArray(untrusted.signatures) || !Number.isSafeInteger(untrusted.signed.version)) {
+    throw new SignetError("TRUST_ROOT_INVALID", "the --root file is not TUF root metadata (signed._type \"root\", a version and signatures)");
+  }
+  const repoDir = join(options.cacheDir, encodeURIComponent(url.host + url.pathname.replace(/\/$/, "")));
+  await mkdir(join(repoDir, "targets"), { recursive: true });
+  const rootPath = join(repoDir, "root.json");
+  await writeFileAtomic(rootPath, options.untrustedRoot, { mode: 0o644 });
+  await writeFileAtomic(join(options.cacheDir, REMOTE_FILE), `${JSON.stringify({ mirror: options.mirror })}\n`, { mode: 0o644 });
+  return { rootPath, version: untrusted.signed.version as number };
+}
+
+/** The mirror `initialize` recorded in the cache, if any. */
+export function recordedTufMirror(cacheDir: string): string | undefined {
+  const text = readIfPresent(join(cacheDir, REMOTE_FILE));
+  if (text === undefined) return undefined;
+  try {
+    const mirror = (JSON.parse(text.toString("utf8")) as { mirror?: unknown }).mirror;
+    return typeof mirror === "string" && mirror !== "" ? mirror : undefined;
+  } catch {
+    throw new SignetError("TRUST_ROOT_INVALID", `${join(cacheDir, REMOTE_FILE)} is not valid JSON`, { hint: "Run `signet initialize` again, or delete the file to use the public-good mirror." });
+  }
 }

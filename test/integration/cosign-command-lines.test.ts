@@ -25,6 +25,8 @@ interface Line {
   readonly signetOnly?: number;
   /** Checks on signet's result beyond the outcome. */
   readonly check?: (signet: RunResult, dir: string) => void;
+  /** Environment variables for this line (placeholders are replaced in their values too). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const DOCS = "sigstore docs (docs.sigstore.dev/cosign/signing, /verifying)";
@@ -119,6 +121,8 @@ const CORPUS: readonly Line[] = [
   { line: "cosign attest --yes --key cosign.key --predicate predicate.json --type slsaprovenance $IMAGE5", source: GHA },
   { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $IMAGE", source: DOCS },
   { line: "cosign verify-attestation --key cosign.pub --type spdxjson --insecure-ignore-tlog=true $IMAGE", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --policy good.cue $IMAGE", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --policy bad.cue $IMAGE", source: DOCS, check: (r) => assert.match(r.stderr, /POLICY_DENIED/) },
   { line: "cosign verify-attestation --key cosign.pub --insecure-ignore-tlog=true --type slsaprovenance $UNSIGNED", source: DOCS },
   // Blobs.
   { line: "cosign sign-blob --key cosign.key --tlog-upload=false --yes --output-signature blob.sig blob.txt", source: DOCS },
@@ -150,6 +154,55 @@ const CORPUS: readonly Line[] = [
     check: (r) => assert.equal((JSON.parse(r.stdout) as { optional: Record<string, string> }).optional["build"], "42"),
   },
   { line: "cosign env --show-descriptions=false", source: DOCS, check: (r) => assert.match(r.stdout, /^COSIGN_PASSWORD=\*{6}$/m) },
+  // Signing without attaching, and verifying the files (sign --upload=false, verify --signature/--payload).
+  {
+    line: "cosign sign --key cosign.key --tlog-upload=false --upload=false --output-signature img.sig --output-payload img.json --output-certificate img.pem -y $IMAGE8",
+    source: DOCS,
+    check: (r, dir) => {
+      assert.match(readFileSync(join(dir, "img.pem"), "utf8"), /BEGIN PUBLIC KEY/);
+      assert.match(r.stderr, /not uploaded/);
+    },
+  },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE8", source: "--upload=false attaches nothing" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig $IMAGE8", source: "cosign's implied payload" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE", source: "a detached signature of another image" },
+  { line: "cosign verify --key other.pub --insecure-ignore-tlog=true --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign generate --output-file gen.json -a build=9 $DIGEST_REF", source: DOCS },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --payload gen.json -y $DIGEST_REF", source: "cosign sign --help (--payload)" },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true -a build=9 $DIGEST_REF", source: DOCS },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --registry-referrers-mode=oci-1-1 -y $IMAGE9", source: "cosign sign --help", check: (r) => assert.match(r.stderr, /COSIGN_EXPERIMENTAL=1/) },
+  { line: "cosign sign --key cosign.key --tlog-upload=false --registry-referrers-mode=banana -y $IMAGE9", source: "a mistyped mode" },
+  // Signatures in another repository.
+  { line: "cosign sign --key cosign.key --tlog-upload=false -y $IMAGE9", source: "docs.sigstore.dev (COSIGN_REPOSITORY)", env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE9", source: "docs.sigstore.dev (COSIGN_REPOSITORY)", env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE9", source: "without COSIGN_REPOSITORY the signature is not found" },
+  { line: "cosign triangulate $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" }, check: (r) => assert.match(r.stdout, /\/signatures:sha256-/) },
+  { line: "cosign attest --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $IMAGE9", source: DOCS, env: { COSIGN_REPOSITORY: "$SIGREPO" } },
+  // Attaching what was signed elsewhere.
+  { line: "cosign attach signature --signature img.sig --payload img.json $IMAGE8", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $IMAGE8", source: "attach signature makes it verify" },
+  // Blob attestations.
+  { line: "cosign attest-blob --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y --output-signature blob.att blob.txt", source: DOCS },
+  { line: "cosign attest-blob --key cosign.key --predicate predicate.json --type slsaprovenance --tlog-upload=false -y --bundle blob.att.bundle blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --signature blob.att --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --bundle blob.att.bundle --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: DOCS },
+  { line: "cosign verify-blob-attestation --key cosign.pub --signature blob.att --type spdxjson --insecure-ignore-tlog=true blob.txt", source: "another predicate type" },
+  { line: "cosign verify-blob-attestation --key other.pub --signature blob.att --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: "another key" },
+  // Saving, loading and cleaning.
+  { line: "cosign save --dir saved $IMAGE", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --local-image saved", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true --local-image saved", source: DOCS },
+  { line: "cosign verify --key other.pub --insecure-ignore-tlog=true --local-image saved", source: "a saved image, another key" },
+  { line: "cosign load --dir saved $LOADED", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $LOADED", source: DOCS },
+  { line: "cosign clean $LOADED", source: "cosign clean without -f (nobody answers the prompt)" },
+  { line: "cosign clean --type signature -f $LOADED", source: DOCS },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true $LOADED", source: "clean --type signature removed the signatures" },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $LOADED", source: "and left the attestations" },
+  { line: "cosign clean -f $LOADED", source: DOCS },
+  { line: "cosign verify-attestation --key cosign.pub --type slsaprovenance --insecure-ignore-tlog=true $LOADED", source: "clean removed the attestations" },
   { line: "cosign sign --key cosign.key --no-such-flag $IMAGE", source: "a typo", check: (r) => assert.match(r.stderr, /unknown flag \(cosign has no such flag either\)/) },
 ];
 
@@ -190,6 +243,8 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       for (const file of ["cosign.key", "cosign.pub", "other.key", "other.pub", "ec.pem"]) copyFileSync(join(keys, file), join(dir, file));
       writeFileSync(join(dir, "blob.txt"), "a blob to sign\n");
       writeFileSync(join(dir, "predicate.json"), JSON.stringify({ builder: { id: "https://example.test/builder" }, buildType: "https://example.test/type" }));
+      writeFileSync(join(dir, "good.cue"), 'predicate: {\n  builder: id: "https://example.test/builder"\n  buildType: "https://example.test/type"\n}\n');
+      writeFileSync(join(dir, "bad.cue"), 'predicate: builder: id: "https://evil.test/builder"\n');
       dirs[tool] = dir;
       env[tool] = {
         ...base,
@@ -200,7 +255,7 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       };
       const repo = (name: string) => `${registry.host}/${tool}/${name}`;
       const values: Record<string, string> = {};
-      for (const n of ["", "2", "3", "4", "5", "6", "7"]) {
+      for (const n of ["", "2", "3", "4", "5", "6", "7", "8", "9"]) {
         await pushTestImage(registry.host, `${tool}/app${n}`, "v1", `content ${n}`);
         values[`$IMAGE${n}`] = `${repo(`app${n}`)}:v1`;
       }
@@ -213,6 +268,8 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       values["$INDEX"] = `${repo("multi")}:v1`;
       values["$DEST"] = `${repo("copied")}:v1`;
       values["$DEST2"] = `${repo("copied-sig-only")}:v1`;
+      values["$SIGREPO"] = repo("signatures");
+      values["$LOADED"] = `${repo("loaded")}:v1`;
       placeholders[tool] = values;
     }
   });
@@ -231,13 +288,17 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
         splitLine(entry.line)
           .slice(1)
           .map((word) => word.replace(/\$[A-Z_]+[0-9]?/g, (name) => placeholders[tool][name] ?? name));
-      const bySignet = await runSignet(args("signet"), { env: env.signet, cwd: dirs.signet });
+      const lineEnv = (tool: Tool): NodeJS.ProcessEnv => ({
+        ...env[tool],
+        ...Object.fromEntries(Object.entries(entry.env ?? {}).map(([name, value]) => [name, value.replace(/\$[A-Z_]+[0-9]?/g, (p) => placeholders[tool][p] ?? p)])),
+      });
+      const bySignet = await runSignet(args("signet"), { env: lineEnv("signet"), cwd: dirs.signet });
       const detail = `${entry.line}\nsignet exit ${bySignet.status}: ${bySignet.stderr.slice(-600)}`;
       if (entry.signetOnly !== undefined) {
         assert.equal(bySignet.status, entry.signetOnly, detail);
         results.push(`signet ${bySignet.status} (cosign 2.5 cannot run it)  ${entry.line}`);
       } else {
-        const byCosign = await runProgram(cosign, args("cosign"), { env: env.cosign, cwd: dirs.cosign });
+        const byCosign = await runProgram(cosign, args("cosign"), { env: lineEnv("cosign"), cwd: dirs.cosign });
         assertSameOutcome(byCosign.status, bySignet.status, `${detail}\ncosign exit ${byCosign.status}: ${byCosign.stderr.slice(-600)}`);
         results.push(`cosign ${byCosign.status} / signet ${bySignet.status}  ${entry.line}`);
       }

@@ -5,15 +5,24 @@ import { ImageAccess } from "../../oci/image-access.js";
 import { resolvePredicateType } from "../../signatures/attestation/predicate-types.js";
 import type { VerifiedImageAttestations } from "../../signatures/attestation/verify-image-attestations.js";
 import { signerToJson } from "../signer-json.js";
-import type { Command } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
+import type { Command, CommandContext, OptionSpec } from "../command.js";
+import type { PolicyStruct, checkPredicatePolicy } from "../../signatures/attestation/predicate-policy.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, OUTPUT_OPTION, REGISTRY_OPTIONS, cosignOutput, maxWorkers, outputFormat, readFileBounded, registryOptions, requireString, stringOption, signatureRepositoryFrom } from "../options.js";
 import { createProgress, exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
-import { describeSigner, multiArchOptions } from "./verify.js";
+import { describeSigner, multiArchOptions, openLocalImages } from "./verify.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
 
-const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
+export const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
+
+/** The signer and the predicate: attest and attest-blob. */
+export const ATTEST_INPUT_OPTIONS: OptionSpec = {
+  key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
+  "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
+  predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
+  type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+};
 
 export const attestCommand: Command = {
   name: "attest",
@@ -27,10 +36,7 @@ export const attestCommand: Command = {
   TYPE is ${TYPES}.
 ${SIGSTORE_SIGN_USAGE}`,
   options: {
-    key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key; without it, keyless signing" },
-    "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
-    predicate: { type: "string", value: "FILE", description: "the predicate (JSON; text for spdx and custom)" },
-    type: { type: "string", value: "TYPE", default: "custom", description: "the predicate type: a name or a URI" },
+    ...ATTEST_INPUT_OPTIONS,
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also attest every platform manifest" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...REGISTRY_OPTIONS,
@@ -48,8 +54,13 @@ ${SIGSTORE_SIGN_USAGE}`,
     const { attestImages } = await import("../../signatures/attestation/sign-attestation.js");
     const access = new ImageAccess(registryOptions(context));
     try {
+      const signatureRepository = await signatureRepositoryFrom(context, access);
+      if (signatureRepository !== undefined && context.values["new-bundle-format"] === true) {
+        throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to .att attestations: a sigstore bundle is stored as a referrer of the image in its own repository", { hint: "Unset COSIGN_REPOSITORY, or attest without --new-bundle-format." });
+      }
       progress(context.io, `Attesting ${images.length} image(s) as ${signer.who}…`);
       const results = await attestImages(access, images, {
+        ...(signatureRepository === undefined ? {} : { signatureRepository }),
         signer: { key: signer.key, ...optional("certificatePem", signer.certificatePem), ...optional("chainPem", signer.chainPem), ...optional("rekorUrl", signer.rekorUrl) },
         type,
         predicate,
@@ -67,7 +78,7 @@ ${SIGSTORE_SIGN_USAGE}`,
         if (format === "text") {
           if (result.image.resolvedTag !== undefined) context.io.stderr.write(`Resolved ${image} to digest ${result.image.digest}: attesting the digest, not the tag.\n`);
           for (const a of result.attested) {
-            const where = a.referrer !== undefined ? `bundle stored as referrer ${a.referrer.descriptor.digest}` : `stored in ${result.image.repository.displayName}:${a.tag}`;
+            const where = a.referrer !== undefined ? `bundle stored as referrer ${a.referrer.descriptor.digest}` : `stored in ${(signatureRepository ?? result.image.repository).displayName}:${a.tag}`;
             context.io.stderr.write(`Attested ${a.digest} (${a.predicateType}) as ${signer.who}${a.logIndex !== undefined ? `, logged in Rekor at index ${a.logIndex}` : ""}; ${where}\n`);
           }
         }
@@ -106,6 +117,8 @@ ${SIGNER_USAGE}
     platform: { type: "string", value: "os/arch[/variant]", description: "for a multi-arch index, verify the platform instance a runtime there pulls" },
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, verify the index and every platform instance" },
     "max-workers": { type: "string", value: "N", default: "16", description: "images verified at once (cosign: 10)" },
+    "local-image": { type: "boolean", description: "IMAGE is a directory written by `save` (cosign's layout): verify the attestations saved there" },
+    policy: { type: "string", value: "FILE.cue", description: "every verified statement must satisfy this CUE policy (a subset: concrete fields only, see docs/compatibility.md; no Rego)" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -119,14 +132,18 @@ ${SIGNER_USAGE}
     const setup = await signerSetupFrom(context);
     warnIfTlogIgnored(context, setup);
     const multiArch = multiArchOptions(context);
+    const policy = await predicatePolicyFrom(context);
     const { verifyImageAttestations } = await import("../../signatures/attestation/verify-image-attestations.js");
     const access = new ImageAccess(registryOptions(context));
     try {
+      const local = context.values["local-image"] === true ? await openLocalImages(images) : undefined;
+      const signatureRepository = local === undefined ? await signatureRepositoryFrom(context, access) : undefined;
       type Outcome = { image: string; verified: VerifiedImageAttestations } | { image: string; error: SignetError };
       const tally = createProgress(context.io, "Verifying attestations", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImageAttestations(access, image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch });
+          const verified = await verifyImageAttestations(access, local?.get(image)?.location ?? image, { signer: setup.requirement, predicateType, formats: context.values["new-bundle-format"] === true ? "bundle" : "auto", ...multiArch, ...(signatureRepository === undefined ? {} : { signatureRepository }), ...local?.get(image)?.options });
+          if (policy !== undefined) checkPolicy(policy, verified);
           tally.done();
           return { image, verified };
         } catch (error) {
@@ -189,6 +206,23 @@ function attestationsJson(image: string, verified: VerifiedImageAttestations): R
     })),
     rejected: verified.rejected,
   };
+}
+
+/** `--policy FILE.cue`: read and parsed once, before any image is fetched. */
+async function predicatePolicyFrom(context: CommandContext): Promise<{ source: string; policy: PolicyStruct; check: typeof checkPredicatePolicy } | undefined> {
+  const path = stringOption(context, "policy");
+  if (path === undefined) return undefined;
+  if (path.endsWith(".rego")) throw new SignetError("POLICY_CONFIG_INVALID", `${path}: Rego policies are not supported (no maintained pure-JavaScript Rego evaluator)`, { hint: "Write the policy in the CUE subset signet reads (docs/compatibility.md)." });
+  const { parsePredicatePolicy, checkPredicatePolicy } = await import("../../signatures/attestation/predicate-policy.js");
+  return { source: path, policy: parsePredicatePolicy(readFileBounded(path, "the policy", 1024 * 1024).toString("utf8"), path), check: checkPredicatePolicy };
+}
+
+/** As cosign: every verified attestation must satisfy the policy; the image fails with each problem listed. */
+function checkPolicy(policy: NonNullable<Awaited<ReturnType<typeof predicatePolicyFrom>>>, verified: VerifiedImageAttestations): void {
+  const problems = verified.attestations.flatMap((a) => policy.check(policy.policy, a.statement).map((problem) => `${a.source}: ${problem}`));
+  if (problems.length > 0) {
+    throw new SignetError("POLICY_DENIED", `${problems.length} policy validation error(s) against ${policy.source}: ${problems.slice(0, 5).join("; ")}`, { details: { policy: policy.source, problems } });
+  }
 }
 
 function readPredicate(path: string): Buffer {

@@ -4,7 +4,7 @@ import { SignetError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { decodeBlobSignature, signBlob, verifyBlobSignature } from "../../signatures/blob/blob-signature.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, OUTPUT_FORMAT_OPTION, booleanOption, outputFormat, requireString, stringOption } from "../options.js";
+import { OUTPUT_OPTION, OUTPUT_FORMAT_OPTION, booleanOption, outputFormat, requireString, stringOption, readSignatureArgument } from "../options.js";
 import { tlogUploadFailed } from "../tlog.js";
 import { writeJson } from "../output.js";
 import { publicKeyFrom, signingKeyFrom } from "../session.js";
@@ -98,7 +98,7 @@ export const verifyBlobCommand: Command = {
     }
     context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
     const publicKey = await publicKeyFrom(requireString(context, "key"), context.io.env);
-    const signature = decodeBlobSignature(readSignature(requireString(context, "signature")));
+    const signature = decodeBlobSignature(readSignatureArgument(requireString(context, "signature")));
     verifyBlobSignature(publicKey, readInput(file), signature);
     if (outputFormat(context) === "json") writeJson(context.io, { file, verified: true });
     else context.io.stderr.write("Verified OK\n");
@@ -154,11 +154,3 @@ function readInput(path: string): Buffer {
   }
 }
 
-function readSignature(value: string): Buffer {
-  try {
-    return readFileSync(value);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" && /^[A-Za-z0-9+/=\s]+$/.test(value) && value.length >= 16) return Buffer.from(value);
-    throw new SignetError("FILE_NOT_FOUND", `cannot read the signature ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}

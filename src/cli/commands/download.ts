@@ -8,7 +8,7 @@ import { discoverLegacyAttestations, PREDICATE_TYPE_ANNOTATION } from "../../sig
 import { discoverCosignSignatures } from "../../signatures/cosign/discover.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import type { Command } from "../command.js";
-import { REGISTRY_OPTIONS, registryOptions, stringOption } from "../options.js";
+import { REGISTRY_OPTIONS, registryOptions, stringOption, signatureRepositoryFrom } from "../options.js";
 
 const RFC3161_ANNOTATION = "dev.sigstore.cosign/rfc3161timestamp";
 
@@ -37,9 +37,10 @@ export const downloadCommand: Command = {
     const access = new ImageAccess(registryOptions(context));
     try {
       const resolved = await access.resolve(image);
-      const where = `${resolved.repository.displayName}`;
+      const store = (await signatureRepositoryFrom(context, access)) ?? resolved.repository;
+      const where = `${store.displayName}`;
       if (kind === "signature") {
-        const found = await discoverCosignSignatures(resolved.repository, resolved.digest);
+        const found = await discoverCosignSignatures(store, resolved.digest);
         if (found.signatures.length === 0) throw new SignetError("SIG_MISSING", `${image}: no signatures associated (${where}:${found.tag})`, { details: { imageDigest: resolved.digest } });
         for (const signature of found.signatures) {
           const annotations = signature.untrustedAnnotations;
@@ -57,7 +58,7 @@ export const downloadCommand: Command = {
         return 0;
       }
       const predicateType = stringOption(context, "predicate-type");
-      const found = await discoverLegacyAttestations(resolved.repository, resolved.digest);
+      const found = await discoverLegacyAttestations(store, resolved.digest);
       const layers = found.layers.filter((layer) => predicateType === undefined || layer.untrustedAnnotations[PREDICATE_TYPE_ANNOTATION] === predicateType);
       if (layers.length === 0) throw new SignetError("ATTESTATION_MISSING", `${image}: no attestations${predicateType !== undefined ? ` of type ${predicateType}` : ""} associated (${where}:${found.tag})`);
       for (const layer of layers) context.io.stdout.write(`${layer.untrustedPayload.toString("utf8").trim()}\n`);

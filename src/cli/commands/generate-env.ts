@@ -44,7 +44,15 @@ interface EnvironmentVariable {
 const VARIABLES: readonly EnvironmentVariable[] = [
   { name: "ACTIONS_ID_TOKEN_REQUEST_TOKEN", description: "is bearer token for the request to the OIDC provider", expects: "string with a bearer token", sensitive: true },
   { name: "ACTIONS_ID_TOKEN_REQUEST_URL", description: "is the URL for GitHub's OIDC provider", expects: "string with the URL for the OIDC provider", sensitive: false },
+  { name: "COSIGN_EXPERIMENTAL", description: "enables experimental cosign features (sign --registry-referrers-mode=oci-1-1)", expects: "1 if experimental features should be enabled (0 by default)", sensitive: false },
+  {
+    name: "COSIGN_MAX_ATTACHMENT_SIZE",
+    description: "is accepted for cosign scripts; signet's own bounds are lower (1 MiB per signature or attestation layer) and always apply",
+    expects: "human-readable unit of memory, e.g. 5120, 20K, 3M, 45MiB, 1GB",
+    sensitive: false,
+  },
   { name: "COSIGN_PASSWORD", description: "is the password of the private key (else --password-file, else a prompt)", expects: "string with the password (asked on a terminal if unset)", sensitive: true },
+  { name: "COSIGN_REPOSITORY", description: "can be used to store signatures in an alternate location (sign, attest, verify, verify-attestation, triangulate, download)", expects: "string with a repository", sensitive: false },
   { name: "COSIGN_YES", description: "skips confirmations (signet never asks; accepted for cosign scripts)", expects: "true", sensitive: false },
   { name: "DOCKER_CONFIG", description: "is the directory of Docker's config.json (registry credentials)", expects: "string with a directory (default ~/.docker)", sensitive: false },
   { name: "REGISTRY_AUTH_FILE", description: "is the containers auth file read first for registry credentials", expects: "string with a path", sensitive: false },

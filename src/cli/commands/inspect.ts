@@ -4,7 +4,7 @@ import { readReferrerTree, type ReferrerNode } from "../../oci/referrers/index.j
 import { parseSignatureManifestLayers } from "../../signatures/cosign/signature-manifest.js";
 import { attachmentTag, type AttachmentKind } from "../../signatures/cosign/tags.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, stringOption } from "../options.js";
+import { OUTPUT_OPTION, REGISTRY_OPTIONS, outputFormat, registryOptions, stringOption, signatureRepositoryFrom } from "../options.js";
 import { writeJson } from "../output.js";
 
 const KINDS: Record<string, AttachmentKind> = { signature: "sig", attestation: "att", sbom: "sbom" };
@@ -22,7 +22,8 @@ export const triangulateCommand: Command = {
     const access = new ImageAccess(registryOptions(context));
     try {
       const resolved = await access.resolve(image);
-      const location = `${resolved.repository.displayName}:${attachmentTag(resolved.digest, kind)}`;
+      const store = (await signatureRepositoryFrom(context, access)) ?? resolved.repository;
+      const location = `${store.displayName}:${attachmentTag(resolved.digest, kind)}`;
       if (outputFormat(context) === "json") writeJson(context.io, { image, digest: resolved.digest, type: typeName, location });
       else context.io.stdout.write(`${location}\n`);
       return 0;

@@ -11,7 +11,8 @@ import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatur
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
-import { booleanOption, keyValueOptions, registryOptions, stringOption } from "../options.js";
+import { booleanOption, keyValueOptions, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import { checkBundleSignOptions, payloadOption, signedJson, uploadOption, wantsReferrer, writeSignOutputs } from "../sign-outputs.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
 import { tlogUploadFailed } from "../tlog.js";
@@ -36,6 +37,7 @@ export function wantsSigstoreSigning(context: CommandContext): boolean {
     stringOption(context, "key") === undefined ||
     booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
+    wantsReferrer(context) ||
     ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
   );
 }
@@ -50,15 +52,22 @@ export interface SigstoreSigner {
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
+  const bundle = context.values["new-bundle-format"] === true || wantsReferrer(context);
+  if (bundle) checkBundleSignOptions(context);
+  const payload = payloadOption(context);
   const signer = await sigstoreSignerFrom(context);
   const access = new ImageAccess(registryOptions(context));
   const annotations = keyValueOptions(context, "annotations");
   const recursive = context.values["recursive"] === true;
   try {
+    const signatureRepository = await signatureRepositoryFrom(context, access);
+    if (bundle && signatureRepository !== undefined) {
+      throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to .sig signatures: a sigstore bundle is stored as a referrer of the image in its own repository", { hint: "Unset COSIGN_REPOSITORY, or sign without --new-bundle-format." });
+    }
     progress(context.io, `Signing ${images.length} image(s) as ${signer.who}…`);
     const errors: SignetError[] = [];
     const report: unknown[] = [];
-    if (context.values["new-bundle-format"] === true) {
+    if (bundle) {
       const results = await signImagesAsBundles(access, images, {
         signer: { key: signer.key, ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}), ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}) },
         annotations,
@@ -80,8 +89,13 @@ export async function signWithSigstore(context: CommandContext, images: readonly
         annotations,
         recursive,
         ...(stringOption(context, "sign-container-identity") !== undefined ? { signContainerIdentity: stringOption(context, "sign-container-identity")! } : {}),
-        layerAnnotations: (payload, signature) => legacyAnnotations(signer, payload, signature),
+        layerAnnotations: (signed, signature) => legacyAnnotations(signer, signed, signature),
+        upload: uploadOption(context),
+        ...(payload === undefined ? {} : { payload }),
+        ...(signatureRepository === undefined ? {} : { signatureRepository }),
       });
+      const done = results.filter((r): r is SignImageResult => !SignetError.is(r));
+      if (done.length === results.length) await writeSignOutputs(context, done, signer);
       results.forEach((result, index) => {
         if (SignetError.is(result)) {
           errors.push(result);
@@ -162,8 +176,8 @@ async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signat
 function describeLegacy(out: NodeJS.WritableStream, image: string, result: SignImageResult, signer: SigstoreSigner): void {
   if (result.image.resolvedTag !== undefined) out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
   for (const signed of result.signed) {
-    const where = `${result.image.repository.displayName}:${signed.tag}`;
-    out.write(`Signed ${signed.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; signature stored in ${where}\n`);
+    const where = signed.uploaded ? `signature stored in ${signed.repository}:${signed.tag}` : "not uploaded (--upload=false)";
+    out.write(`Signed ${signed.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; ${where}\n`);
   }
 }
 
@@ -184,7 +198,7 @@ function legacyJson(image: string, result: SignImageResult, signer: SigstoreSign
     signer: signer.who,
     format: "cosign-legacy",
     transparencyLog: signer.rekorUrl ?? null,
-    signed: result.signed.map((s) => ({ digest: s.digest, signatureTag: s.tag, added: s.added, signatureManifest: s.manifestDigest, signatureCount: s.signatureCount })),
+    signed: result.signed.map(signedJson),
   };
 }
 

@@ -4,7 +4,8 @@ import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import type { Command, CommandContext, OutputFormat } from "../command.js";
-import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, stringOption } from "../options.js";
+import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registryOptions, requireString, signatureRepositoryFrom, stringOption } from "../options.js";
+import { SIGN_OUTPUT_OPTIONS, checkSignOutputOptions, payloadOption, signedJson, uploadOption, writeSignOutputs } from "../sign-outputs.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
 import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
@@ -40,6 +41,7 @@ ${SIGSTORE_SIGN_USAGE}
     "registries-d": { type: "string", value: "DIR", description: "GPG: where lookaside-staging is configured (default ~/.config/containers/registries.d, else /etc/containers/registries.d)" },
     "lookaside-staging": { type: "string", value: "URL", description: "GPG: write to this file: store instead of the registries.d one" },
     ...SIGSTORE_SIGN_OPTIONS,
+    ...SIGN_OUTPUT_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
   },
@@ -51,16 +53,22 @@ ${SIGSTORE_SIGN_USAGE}
     for (const name of GPG_ONLY_OPTIONS) {
       if (context.values[name] !== undefined) throw new SignetError("USAGE", `--${name} is for GPG signing: it needs --gpg-key`);
     }
+    checkSignOutputOptions(context, images);
     if (wantsSigstoreSigning(context)) return signWithSigstore(context, images, format);
     const key = await signingKeyFrom(context, requireString(context, "key"));
+    const payload = payloadOption(context);
     const access = new ImageAccess(registryOptions(context));
-    const options = {
-      key,
-      annotations: keyValueOptions(context, "annotations"),
-      recursive: context.values["recursive"] === true,
-      signContainerIdentity: stringOption(context, "sign-container-identity"),
-    };
     try {
+      const signatureRepository = await signatureRepositoryFrom(context, access);
+      const options = {
+        key,
+        annotations: keyValueOptions(context, "annotations"),
+        recursive: context.values["recursive"] === true,
+        signContainerIdentity: stringOption(context, "sign-container-identity"),
+        upload: uploadOption(context),
+        ...(payload === undefined ? {} : { payload }),
+        ...(signatureRepository === undefined ? {} : { signatureRepository }),
+      };
       progress(context.io, `Signing ${images.length} image(s)…`);
       const results = await signImages(access, images, options, SIGN_CONCURRENCY);
       type Outcome = { image: string; result: SignImageResult } | { image: string; error: SignetError };
@@ -74,6 +82,7 @@ ${SIGSTORE_SIGN_USAGE}
           describeSigned(context.io.stderr, outcome.image, outcome.result);
         }
       }
+      if (errors.length === 0) await writeSignOutputs(context, outcomes.flatMap((o) => ("error" in o ? [] : [o.result])), { key });
       if (format === "json") {
         writeJson(context.io, outcomes.map((o) => ("error" in o ? { image: o.image, error: o.error.toJSON() } : toJson(o.image, o.result))));
       }
@@ -85,7 +94,7 @@ ${SIGSTORE_SIGN_USAGE}
 };
 
 const GPG_ONLY_OPTIONS = ["passphrase-file", "registries-d", "lookaside-staging"] as const;
-const COSIGN_ONLY_OPTIONS = ["key", "password-file", "annotations", "recursive"] as const;
+const COSIGN_ONLY_OPTIONS = ["key", "password-file", "annotations", "recursive", ...Object.keys(SIGN_OUTPUT_OPTIONS)] as const;
 
 /** `--gpg-key`: an atomic container signature per image, written to its lookaside staging store. */
 async function signWithGpg(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
@@ -142,8 +151,9 @@ function describeSigned(out: NodeJS.WritableStream, image: string, result: SignI
     out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
   }
   for (const signed of result.signed) {
-    const where = `${result.image.repository.displayName}:${signed.tag}`;
-    out.write(signed.added ? `Signed ${signed.digest}; signature stored in ${where}\n` : `${signed.digest} already carries this signature in ${where}; nothing added\n`);
+    const where = `${signed.repository}:${signed.tag}`;
+    if (!signed.uploaded) out.write(`Signed ${signed.digest}; not uploaded (--upload=false)\n`);
+    else out.write(signed.added ? `Signed ${signed.digest}; signature stored in ${where}\n` : `${signed.digest} already carries this signature in ${where}; nothing added\n`);
   }
 }
 
@@ -152,6 +162,6 @@ function toJson(image: string, result: SignImageResult): Record<string, unknown>
     image,
     digest: result.image.digest,
     resolvedTag: result.image.resolvedTag ?? null,
-    signed: result.signed.map((s) => ({ digest: s.digest, signatureTag: s.tag, added: s.added, signatureManifest: s.manifestDigest, signatureCount: s.signatureCount })),
+    signed: result.signed.map(signedJson),
   };
 }

@@ -1,4 +1,6 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
+import { LIMITS } from "../../internal/limits.js";
+import { decodeBlobSignature } from "../../signatures/blob/blob-signature.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
@@ -6,7 +8,10 @@ import { verifyImage, type ImageVerificationResult, type SignatureFormats, type 
 import { signerToJson } from "../signer-json.js";
 import { explainAnchoring } from "./trust.js";
 import type { CliIo, Command, CommandContext } from "../command.js";
-import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, registryOptions } from "../options.js";
+import { COSIGN_VERIFY_OUTPUT_OPTIONS, REGISTRY_OPTIONS, cosignOutput, keyValueOptions, maxWorkers, outputFormat, readFileBounded, readSignatureArgument, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import type { DetachedSignature } from "../../signatures/verifier/discover-records.js";
+import type { ImageLocation } from "../../oci/reference/index.js";
+import type { Repository } from "../../oci/repository.js";
 import { createProgress, exitCodeOf, printError, writeJson } from "../output.js";
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored, type SignerSetup } from "../signer-options.js";
 
@@ -23,6 +28,10 @@ export const verifyCommand: Command = {
   at least one valid signature (exit codes: docs/errors.md).
 ${SIGNER_USAGE}
 
+  --signature FILE [--payload FILE] checks a signature written to a file by \`sign\` (not uploaded) instead
+  of the attached ones (the payload must still name the image's digest). COSIGN_REPOSITORY=REPO looks for the
+  signatures in REPO instead of the image's repository.
+
   Output as cosign's: -o json (the default) prints each image's verified payloads as a JSON array on stdout,
   -o text one payload per line; --output-file FILE writes them to FILE. --output-format json replaces them with
   signet's report: one JSON document with a result per image, failures included (error code and exit code).`,
@@ -35,6 +44,9 @@ ${SIGNER_USAGE}
     "check-claims": { type: "boolean", default: true, description: "signet always checks the signed claims: --check-claims=false is refused" },
     "experimental-oci11": { type: "boolean", description: "accepted: signet always looks for OCI 1.1 referrers as well as the .sig tag" },
     "max-workers": { type: "string", value: "N", default: "64", description: "images verified at once (cosign: 10; a higher default because signet pools connections)" },
+    signature: { type: "string", value: "FILE", description: "check this detached signature (a file holding base64, or the base64 text) instead of the attached ones" },
+    payload: { type: "string", value: "FILE", description: "the payload the detached --signature signs (default: the image's standard payload, as cosign)" },
+    "local-image": { type: "boolean", description: "IMAGE is a directory written by `save` (cosign's layout): verify the image and signatures saved there" },
     ...REGISTRY_OPTIONS,
     ...COSIGN_VERIFY_OUTPUT_OPTIONS,
   },
@@ -52,13 +64,17 @@ ${SIGNER_USAGE}
     const requiredAnnotations = keyValueOptions(context, "annotations");
     const formats: SignatureFormats = context.values["new-bundle-format"] === true ? "bundle" : "auto";
     const multiArch = multiArchOptions(context);
+    const detached = detachedSignatureFrom(context);
     const access = new ImageAccess(registryOptions(context));
     try {
+      const local = context.values["local-image"] === true ? await openLocalImages(images) : undefined;
+      const signatureRepository = local === undefined ? await signatureRepositoryFrom(context, access) : undefined;
+      const where = { ...(signatureRepository === undefined ? {} : { signatureRepository }), ...(detached === undefined ? {} : { detached }) };
       type Outcome = { image: string; verified: ImageVerificationResult } | { image: string; error: SignetError };
       const progress = createProgress(context.io, "Verifying", images.length);
       const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
         try {
-          const verified = await verifyImage(access, image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch });
+          const verified = await verifyImage(access, local?.get(image)?.location ?? image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch, ...where, ...local?.get(image)?.options });
           progress.done();
           return { image, verified };
         } catch (error) {
@@ -96,6 +112,36 @@ ${SIGNER_USAGE}
     }
   },
 };
+
+/**
+ * `--local-image`: each IMAGE is a directory written by `save`; the image is read from it by digest and its
+ * signatures from the manifests the layout lists for them.
+ */
+export async function openLocalImages(dirs: readonly string[]): Promise<Map<string, { location: ImageLocation; options: { signatureRepository: Repository } }>> {
+  const [{ openLayout }, { savedLayoutAttachments }] = await Promise.all([import("../../oci/layout/index.js"), import("../../signatures/cosign/save-layout.js")]);
+  const opened = new Map<string, { location: ImageLocation; options: { signatureRepository: Repository } }>();
+  for (const dir of dirs) {
+    const saved = await savedLayoutAttachments(await openLayout(dir));
+    opened.set(dir, { location: { transport: "oci", path: dir, digest: saved.image.digest } as ImageLocation, options: { signatureRepository: saved.attachments } });
+  }
+  return opened;
+}
+
+/** `--signature FILE [--payload FILE]`: a detached signature, read whole (bounded), not yet trusted. */
+export function detachedSignatureFrom(context: CommandContext): DetachedSignature | undefined {
+  const signaturePath = stringOption(context, "signature");
+  const payloadPath = stringOption(context, "payload");
+  if (signaturePath === undefined) {
+    if (payloadPath !== undefined) throw new SignetError("USAGE", "--payload names what a detached --signature signs: give --signature too");
+    return undefined;
+  }
+  if (/^https?:\/\//.test(signaturePath) || (payloadPath !== undefined && /^https?:\/\//.test(payloadPath))) {
+    throw new SignetError("USAGE", "--signature and --payload take files here, not URLs", { hint: "Download the files first (signet fetches nothing but registries and the trust root)." });
+  }
+  const untrustedSignatureBase64 = decodeBlobSignature(readSignatureArgument(signaturePath)).toString("base64");
+  const untrustedPayload = payloadPath === undefined ? undefined : readFileBounded(payloadPath, "the payload", LIMITS.signatureLayerBytes);
+  return { untrustedSignatureBase64, ...(untrustedPayload === undefined ? {} : { untrustedPayload }), description: payloadPath === undefined ? signaturePath : `${signaturePath} over ${payloadPath}` };
+}
 
 function describeLogPolicy(setup: SignerSetup): string {
   return setup.tlogIgnored ? "not checked (--insecure-ignore-tlog)" : "required";
@@ -142,7 +188,13 @@ function describeTlog(signatures: readonly VerifiedSignature[]): string {
 }
 
 function describeSignature(signature: VerifiedSignature): string {
-  const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : signature.format === "notation" ? `Notation signature ${signature.source}` : `sigstore bundle ${signature.source}`;
+  const where = signature.source.startsWith("the detached")
+    ? signature.source
+    : signature.format === "cosign-legacy"
+      ? `legacy .sig layer ${signature.source}`
+      : signature.format === "notation"
+        ? `Notation signature ${signature.source}`
+        : `sigstore bundle ${signature.source}`;
   return `${where}: ${describeSigner(signature.signer)}`;
 }
 

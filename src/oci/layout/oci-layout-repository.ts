@@ -232,6 +232,14 @@ export class OciLayoutRepository implements Repository {
     await writeFileAtomic(path, bytes);
   }
 
+  /** Removes every index.json entry naming this manifest (its tags); the blobs stay, as a garbage collector's to remove. */
+  async deleteManifest(digest: Digest): Promise<void> {
+    const checked = parseDigest(digest);
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((entry) => entry.digest !== checked);
+    });
+  }
+
   async listTags(): Promise<string[]> {
     const index = await this.readIndex();
     const tags = new Set<string>();

@@ -318,6 +318,15 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
 
     hasBlob,
 
+    async deleteManifest(digest) {
+      const checked = parseDigest(digest);
+      const what = `deleting the manifest ${displayName}@${checked}`;
+      await send("DELETE", await url(`/v2/${repository}/manifests/${checked}`), "push", async (response) => {
+        if (response.status !== 202 && response.status !== 200 && response.status !== 204) throw await failure(response, "DELETE", what);
+        await discard(response);
+      });
+    },
+
     async getBlob(digest, maxBytes) {
       const checked = parseDigest(digest);
       const what = `fetching the blob ${displayName}@${checked}`;

@@ -3,6 +3,7 @@
  * either as a layer of the legacy `.att` tag (media type application/vnd.dsse.envelope.v1+json, annotation
  * `predicateType`) or as a DSSE sigstore bundle attached as an OCI referrer.
  */
+import type { Repository } from "../../oci/repository.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
@@ -32,6 +33,8 @@ export interface AttestImageOptions {
   readonly bundleFormat: boolean;
   readonly recursive?: boolean;
   readonly now?: Date;
+  /** Where the `.att` tags are written instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  readonly signatureRepository?: Repository;
 }
 
 export interface AttestedManifest {
@@ -74,7 +77,7 @@ async function attestImage(access: ImageAccess, image: string, options: AttestIm
     const { envelope, annotations, logIndex } = await legacyEnvelope(options.signer, statementBytes);
     const [outcome] = await attachSignatureLayers([
       {
-        repository: resolved.repository,
+        repository: options.signatureRepository ?? resolved.repository,
         imageDigest: subject.digest,
         input: { payload: envelope, mediaType: DSSE_LAYER_MEDIA_TYPE, annotations: { ...annotations, [PREDICATE_TYPE_ANNOTATION]: statement.predicateType } },
         options: { kind: "att" },
@@ -92,7 +95,7 @@ async function attestImage(access: ImageAccess, image: string, options: AttestIm
  * payload, payloadType, signatures[{sig}]), so the entry's envelope hash is the hash of the layer, which is what
  * cosign compares.
  */
-async function legacyEnvelope(signer: AttestationSigner, statement: Buffer): Promise<{ envelope: Buffer; annotations: Record<string, string>; logIndex?: string }> {
+export async function legacyEnvelope(signer: AttestationSigner, statement: Buffer): Promise<{ envelope: Buffer; annotations: Record<string, string>; logIndex?: string }> {
   const sig = await signer.key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement));
   const envelope = Buffer.from(JSON.stringify({ payload: statement.toString("base64"), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString("base64") }] }), "utf8");
   // cosign writes an empty signature annotation on attestation layers: the signature is in the envelope.

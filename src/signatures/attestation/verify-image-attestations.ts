@@ -1,3 +1,5 @@
+import type { Repository } from "../../oci/repository.js";
+import type { ImageLocation } from "../../oci/reference/index.js";
 import type { Digest } from "../../internal/digest.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
 import { formatPlatform } from "../../oci/manifest/parse.js";
@@ -17,6 +19,8 @@ export interface VerifyImageAttestationsOptions {
   readonly platform?: string;
   /** Verify a multi-arch index and every platform instance in it (each must have an acceptable attestation). */
   readonly recursive?: boolean;
+  /** Where the attestations are stored instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  readonly signatureRepository?: Repository;
 }
 
 export interface VerifiedImageAttestations {
@@ -35,7 +39,7 @@ export interface VerifiedImageAttestations {
  * Finds an image's attestations in the legacy `.att` tag and among its referrers (both looked at, in parallel),
  * and verifies them with the pure verifyAttestations. Throws when none is acceptable.
  */
-export async function verifyImageAttestations(access: ImageAccess, image: string, options: VerifyImageAttestationsOptions): Promise<VerifiedImageAttestations> {
+export async function verifyImageAttestations(access: ImageAccess, image: string | ImageLocation, options: VerifyImageAttestationsOptions): Promise<VerifiedImageAttestations> {
   const resolved = await access.resolve(image);
   if (options.platform !== undefined) {
     const instance = await pulledInstance(resolved.repository, resolved.digest, parsePlatform(options.platform));
@@ -61,12 +65,13 @@ export async function verifyImageAttestations(access: ImageAccess, image: string
 
 async function verifyDigestAttestations(resolved: ResolvedImage, digest: Digest, options: VerifyImageAttestationsOptions): Promise<Omit<VerifiedImageAttestations, "instances">> {
   const formats = options.formats ?? "auto";
+  const store = options.signatureRepository ?? resolved.repository;
   const [legacy, bundles] = await Promise.all([
-    formats === "bundle" ? undefined : discoverLegacyAttestations(resolved.repository, digest),
-    formats === "legacy" ? undefined : import("../bundle-oci/discover-bundles.js").then(({ discoverSigstoreBundles }) => discoverSigstoreBundles(resolved.repository, digest)),
+    formats === "bundle" ? undefined : discoverLegacyAttestations(store, digest),
+    formats === "legacy" ? undefined : import("../bundle-oci/discover-bundles.js").then(({ discoverSigstoreBundles }) => discoverSigstoreBundles(store, digest)),
   ]);
   const searched: string[] = [];
-  if (legacy !== undefined) searched.push(`${resolved.repository.displayName}:${legacy.tag}`);
+  if (legacy !== undefined) searched.push(`${store.displayName}:${legacy.tag}`);
   if (bundles !== undefined) searched.push(bundles.listing.source === "referrers-api" ? `the referrers API (${bundles.listing.where})` : `the referrers tag ${bundles.listing.where}`);
   let verification: AttestationVerification = { verified: [], rejected: [] };
   if ((legacy?.layers.length ?? 0) + (bundles?.bundles.length ?? 0) > 0) {

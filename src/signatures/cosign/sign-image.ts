@@ -4,10 +4,12 @@ import type { Digest } from "../../internal/digest.js";
 import { verifyWithKey } from "../../keys/sign-verify.js";
 import type { Signer } from "../../keys/signer.js";
 import type { ImageAccess, ResolvedImage } from "../../oci/image-access.js";
+import type { Repository } from "../../oci/repository.js";
 import { parseManifest } from "../../oci/manifest/parse.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
 import { attachSignatureLayers, type AttachRequest, type AttachResult } from "./attach.js";
 import { CosignAnnotation } from "./signature-manifest.js";
+import { attachmentTag } from "./tags.js";
 import { appendAll } from "../../internal/arrays.js";
 
 export interface SignImageOptions {
@@ -24,10 +26,30 @@ export interface SignImageOptions {
    * of a keyless signer, the Rekor bundle of a logged one (see signatures/cosign/sign-sigstore.ts).
    */
   layerAnnotations?: (payload: Buffer, signature: Buffer) => Promise<Record<string, string>>;
+  /**
+   * The exact bytes to sign instead of the generated payload (cosign's `sign --payload`, e.g. the output of
+   * `cosign generate`). They are signed as given; verifiers check what they say.
+   */
+  payload?: Buffer;
+  /** Attach the signatures (default). False: sign only; the caller writes them out (cosign's `--upload=false`). */
+  upload?: boolean;
+  /** Where the `.sig` tags are written instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  signatureRepository?: Repository;
 }
 
-export interface SignedManifest extends AttachResult {
+export interface SignedManifest extends Omit<AttachResult, "manifestDigest"> {
   digest: Digest;
+  /** The signed payload and the signature over it. */
+  payload: Buffer;
+  signature: Buffer;
+  /** The layer annotations written besides the signature (certificate, chain, Rekor bundle). */
+  layerAnnotations: Record<string, string>;
+  /** The repository holding (or, with upload false, meant to hold) the `.sig` tag. */
+  repository: string;
+  /** False with `upload: false`: nothing was attached. */
+  uploaded: boolean;
+  /** The `.sig` manifest written, undefined when nothing was uploaded. */
+  manifestDigest: Digest | undefined;
 }
 
 export interface SignImageResult {
@@ -56,11 +78,13 @@ export async function signImages(access: ImageAccess, images: readonly string[],
     }
   });
   const requests: AttachRequest[] = [];
-  const owners: { image: number; digest: Digest }[] = [];
+  const owners: { image: number; digest: Digest; payload: Buffer; signature: Buffer; extra: Record<string, string> }[] = [];
+  const upload = options.upload ?? true;
+  const signatureRepository = options.signatureRepository;
   const failures = new Map<number, SignetError>();
   const work = planned.flatMap((plan, index) => (SignetError.is(plan) ? [] : plan.digests.map((digest) => ({ plan, index, digest }))));
   const prepared = await mapConcurrently(work, concurrency, async ({ plan, digest }) => {
-    const payload = createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
+    const payload = options.payload ?? createSimpleSigningPayload({ dockerReference: plan.identity, manifestDigest: digest, annotations: options.annotations });
     try {
       const signature = await options.key.sign(payload);
       return { payload, signature, extra: options.layerAnnotations ? await options.layerAnnotations(payload, signature) : {} };
@@ -74,22 +98,27 @@ export async function signImages(access: ImageAccess, images: readonly string[],
       failures.set(index, ready);
       return;
     }
+    owners.push({ image: index, digest, payload: ready.payload, signature: ready.signature, extra: ready.extra });
     requests.push({
-      repository: plan.image.repository,
+      repository: signatureRepository ?? plan.image.repository,
       imageDigest: digest,
       input: { payload: ready.payload, annotations: { [CosignAnnotation.signature]: ready.signature.toString("base64"), ...ready.extra } },
       options: { isSameSigner: (existing, bytes) => isSignedBy(existing.annotations?.[CosignAnnotation.signature], bytes, options.key) },
     });
-    owners.push({ image: index, digest });
   });
-  const attached = await attachSignatureLayers(requests, concurrency);
+  const attached: (AttachResult | SignetError | undefined)[] = upload ? await attachSignatureLayers(requests, concurrency) : requests.map(() => undefined);
   const results: (SignImageResult | SignetError)[] = planned.map((plan, index) => (SignetError.is(plan) ? plan : (failures.get(index) ?? { image: plan.image, signed: [] })));
   attached.forEach((outcome, i) => {
     const owner = owners[i]!;
     const result = results[owner.image]!;
     if (SignetError.is(result)) return;
-    if (SignetError.is(outcome)) results[owner.image] = outcome;
-    else result.signed.push({ digest: owner.digest, ...outcome });
+    if (SignetError.is(outcome)) {
+      results[owner.image] = outcome;
+      return;
+    }
+    const signed = { digest: owner.digest, payload: owner.payload, signature: owner.signature, layerAnnotations: owner.extra, repository: requests[i]!.repository.displayName };
+    if (outcome === undefined) result.signed.push({ ...signed, tag: attachmentTag(owner.digest, "sig"), added: false, uploaded: false, manifestDigest: undefined, signatureCount: 0 });
+    else result.signed.push({ ...signed, ...outcome, uploaded: true });
   });
   return results;
 }

@@ -7,6 +7,10 @@ import type { Digest } from "../../internal/digest.js";
 import type { ManifestBytes, Repository } from "../../oci/repository.js";
 import { discoverCosignSignatures, type SkippedSignatureLayer } from "../cosign/discover.js";
 import type { UntrustedSignatureRecord } from "./records.js";
+import { sha256Digest } from "../../internal/digest.js";
+import { MediaType } from "../../oci/manifest/media-types.js";
+import { createSimpleSigningPayload } from "../payload/simple-signing.js";
+import { CosignAnnotation } from "../cosign/signature-manifest.js";
 
 /** Each record's `source` is the digest of what holds it: the `.sig` layer, or the referrer manifest of a bundle. */
 export interface FoundRecords {
@@ -50,6 +54,38 @@ export function createRecordDiscovery(repository: Repository, imageDigest: Diges
     bundles: () => (bundles ??= readBundles(repository, imageDigest)),
     notationSignatures: () => (notation ??= readNotation(repository, imageDigest, options)),
   };
+}
+
+/**
+ * A signature given on the command line instead of attached (cosign's `verify --signature [--payload]`): one
+ * untrusted `.sig`-style record, checked by the one verifier exactly as an attached layer would be. Without a
+ * payload, the standard payload for this image is the one signed (cosign's implied payload).
+ */
+export function createDetachedDiscovery(repository: Repository, imageDigest: Digest, detached: DetachedSignature, identity: string): RecordDiscovery {
+  const untrustedPayload = detached.untrustedPayload ?? createSimpleSigningPayload({ dockerReference: identity, manifestDigest: imageDigest });
+  const layerDigest = sha256Digest(untrustedPayload);
+  const record: UntrustedSignatureRecord = {
+    format: "cosign-legacy",
+    source: `the detached signature (${detached.description})`,
+    layer: {
+      layerDigest,
+      mediaType: MediaType.CosignSimpleSigning,
+      untrustedPayload,
+      untrustedSignatureBase64: detached.untrustedSignatureBase64,
+      untrustedAnnotations: { [CosignAnnotation.signature]: detached.untrustedSignatureBase64 },
+    },
+  };
+  const found: FoundRecords = { searched: `the detached signature (${detached.description})`, records: [record] };
+  const none = (): Promise<FoundRecords> => Promise.resolve({ searched: "no referrers (a detached signature was given)", records: [] });
+  return { repository, imageDigest, legacySignatures: () => Promise.resolve(found), bundles: none, notationSignatures: none };
+}
+
+/** A detached signature: base64 text, and the payload it signs (else the image's standard payload). */
+export interface DetachedSignature {
+  readonly untrustedSignatureBase64: string;
+  readonly untrustedPayload?: Buffer;
+  /** Where it came from, for messages: the file names. */
+  readonly description: string;
 }
 
 async function readLegacy(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions): Promise<FoundRecords> {

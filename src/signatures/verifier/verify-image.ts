@@ -9,7 +9,8 @@ import { chooseInstance, formatPlatformSpec, parsePlatform, readImageShape } fro
 import { formatPlatform } from "../../oci/manifest/parse.js";
 import type { ImageLocation } from "../../oci/reference/index.js";
 import type { SkippedSignatureLayer } from "../cosign/discover.js";
-import { createRecordDiscovery } from "./discover-records.js";
+import type { Repository } from "../../oci/repository.js";
+import { createDetachedDiscovery, createRecordDiscovery, type DetachedSignature } from "./discover-records.js";
 import type { SignatureRequirement, SignatureVerification } from "./records.js";
 import { requireVerified, verifyDigestSignatures, type SignatureFormats } from "./verify-digest.js";
 
@@ -21,6 +22,10 @@ export interface VerifyImageOptions {
   readonly platform?: string;
   /** Verify a multi-arch index and every platform instance in it (each must verify). */
   readonly recursive?: boolean;
+  /** Where the signatures are stored instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  readonly signatureRepository?: Repository;
+  /** Check this signature instead of looking for attached ones (cosign's `--signature`, `--payload`). */
+  readonly detached?: DetachedSignature;
 }
 
 export interface DigestResult extends SignatureVerification {
@@ -45,7 +50,10 @@ export async function verifyImage(access: ImageAccess, image: string | ImageLoca
   const resolved = await access.resolve(image);
   const verifyOne = async (digest: Digest, platform?: string): Promise<DigestResult> => {
     const verification = await verifyDigestSignatures({
-      discovery: createRecordDiscovery(resolved.repository, digest, { identity: resolved.identity, ...(resolved.manifest === undefined ? {} : { manifest: resolved.manifest }) }),
+      discovery:
+        options.detached !== undefined
+          ? createDetachedDiscovery(resolved.repository, digest, options.detached, resolved.identity)
+          : createRecordDiscovery(options.signatureRepository ?? resolved.repository, digest, { identity: resolved.identity, ...(resolved.manifest === undefined ? {} : { manifest: resolved.manifest }) }),
       requirement: options.requirement,
       claims: { repository: resolved.identity, ...(options.requiredAnnotations === undefined ? {} : { requiredAnnotations: options.requiredAnnotations }) },
       ...(options.formats === undefined ? {} : { formats: options.formats }),
