@@ -78,6 +78,15 @@ export async function readLookasideSignatures(
 }
 
 /**
+ * Reads one stored object (file:, http: or https:) the way lookaside signatures are read: bounded to
+ * `maxBytes`, redirects checked, undefined when it does not exist (a missing file or HTTP 404); any other
+ * failure fails closed.
+ */
+export function readStoredSignatureObject(url: URL, maxBytes: number, options: Pick<ReadLookasideOptions, "fetchTimeoutMs" | "dispatcher"> = {}): Promise<Buffer | undefined> {
+  return url.protocol === "file:" ? readFileSignature(url, maxBytes) : fetchSignature(url, maxBytes, options);
+}
+
+/**
  * Stores `bytes` as the next free `signature-N` of `digest` under the file: store at `stagingBase` and
  * returns its path. The content is written to a temporary file first and then hard-linked to its name, which
  * fails if the name exists: readers never see a partial file, nothing is overwritten, and concurrent writers
@@ -220,7 +229,7 @@ async function fetchSignature(start: URL, maxBytes: number, options: ReadLookasi
   }
 }
 
-function parseBaseUrl(base: string): URL {
+export function parseBaseUrl(base: string): URL {
   let url: URL;
   try {
     url = new URL(base);
@@ -240,7 +249,7 @@ function parseBaseUrl(base: string): URL {
 }
 
 /** The reference's path without the registry (docker reference.Path), checked so it cannot climb out of the store. */
-function repositoryPath(reference: ImageReference): string {
+export function repositoryPath(reference: ImageReference): string {
   const path = reference.repository;
   if (path === "" || path.split("/").some((part) => part === "" || part === "." || part === ".." || part.includes("\\") || part.includes("%"))) {
     throw new SignetError("REF_INVALID", `repository ${JSON.stringify(path)} cannot name a lookaside location`, { details: { repository: path } });
@@ -248,7 +257,7 @@ function repositoryPath(reference: ImageReference): string {
   return path;
 }
 
-function filePath(url: URL): string {
+export function filePath(url: URL): string {
   try {
     return fileURLToPath(url);
   } catch (error) {
