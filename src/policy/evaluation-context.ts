@@ -43,6 +43,8 @@ export interface PolicyFetchers {
   gpgSignatures(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
   /** Cosign/sigstore signature attachments (`sha256-<hex>.sig`) of that digest. */
   cosignSignatures(image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet>;
+  /** swr-cosign `.asc` objects of that digest (registries.d `signet-swr-asc`); absent: none are read. */
+  swrAscSignatures?(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
   /** Key bytes for compilePolicy (not used during evaluation). */
   readKey: KeyReader;
   /** The absolute, symlink-free path of an OCI layout (its policy identity); path.resolve when absent. */
@@ -63,12 +65,15 @@ export interface RequirementContext {
   digestIfRequested(): Promise<Digest | undefined>;
   gpgSignatures(): Promise<GpgSignatureSet>;
   cosignSignatures(): Promise<SigstoreSignatureSet>;
+  /** The swr-cosign `.asc` object(s) of the digest, each's bytes untrusted JSON; none when no store is configured. */
+  swrAscSignatures(): Promise<GpgSignatureSet>;
 }
 
 export function createRequirementContext(image: ImageLocation, imageName: string, fetchers: PolicyFetchers, now: Date): RequirementContext {
   let digest: Promise<Digest> | undefined;
   let gpg: Promise<GpgSignatureSet> | undefined;
   let cosign: Promise<SigstoreSignatureSet> | undefined;
+  let swrAsc: Promise<GpgSignatureSet> | undefined;
   const context: RequirementContext = {
     image,
     imageName,
@@ -78,6 +83,8 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     digestIfRequested: () => (digest === undefined ? Promise.resolve(undefined) : digest.catch(() => undefined)),
     gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
+    swrAscSignatures: () =>
+      (swrAsc ??= fetchers.swrAscSignatures === undefined ? Promise.resolve({ signatures: [], searched: [] }) : context.digest().then((d) => fetchers.swrAscSignatures!(image, d))),
   };
   return context;
 }

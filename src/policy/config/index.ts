@@ -28,5 +28,7 @@ export {
   type SignedByKeyType,
   type SignedIdentityConfig,
   type SigstoreSignedConfig,
+  type SignetThresholdConfig,
+  type ThresholdSignerConfig,
 } from "./policy-config.js";
 export { POLICY_TRANSPORTS, cleanPath, dockerScopeProblem, isPolicyTransport, scopeSyntaxProblem } from "./transports.js";
