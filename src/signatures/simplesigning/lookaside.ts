@@ -87,6 +87,29 @@ export function readStoredSignatureObject(url: URL, maxBytes: number, options: P
 }
 
 /**
+ * Stores one object with an HTTP PUT (an object storage bucket that accepts unauthenticated or pre-signed PUTs):
+ * any 2xx is success; redirects are not followed; the error body is not read.
+ */
+export async function putStoredObject(url: URL, bytes: Uint8Array, options: Pick<ReadLookasideOptions, "fetchTimeoutMs" | "dispatcher"> = {}): Promise<void> {
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `cannot PUT to ${describeUrl(url)}: only http: and https: URLs`);
+  const { request } = await import("undici");
+  const signal = AbortSignal.timeout(options.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, { method: "PUT", body: bytes, headers: { "content-type": "application/json" }, signal, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+  } catch (error) {
+    throw transportError(error, { method: "PUT", url }, signal);
+  }
+  response.body.on("error", () => undefined);
+  response.body.destroy();
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    throw new SignetError(response.statusCode === 429 ? "REGISTRY_TOO_MANY_REQUESTS" : "REGISTRY_ERROR", `storing ${describeUrl(url)} failed: HTTP ${response.statusCode}`, {
+      details: { url: describeUrl(url), status: response.statusCode },
+    });
+  }
+}
+
+/**
  * Stores `bytes` as the next free `signature-N` of `digest` under the file: store at `stagingBase` and
  * returns its path. The content is written to a temporary file first and then hard-linked to its name, which
  * fails if the name exists: readers never see a partial file, nothing is overwritten, and concurrent writers
