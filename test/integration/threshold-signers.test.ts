@@ -76,6 +76,27 @@ const EXPECTED: Record<"two-of-three" | "release-required" | "same-key-twice", R
   },
 };
 
+/**
+ * ClusterImagePolicy `spec.signers` (signet's extension): the authorities are the signers (ClusterImagePolicies
+ * have no GPG authority). "ci" and "ci-copy" hold the same key: one signer.
+ */
+const CIP_EXPECTED: Record<"cip-two" | "cip-dev-required", Record<string, Verdict>> = {
+  "cip-two": {
+    none: DENIED("SIG_THRESHOLD_NOT_MET"),
+    key: DENIED("SIG_THRESHOLD_NOT_MET"),
+    "key-twice": DENIED("SIG_THRESHOLD_NOT_MET"),
+    keyless: DENIED("SIG_THRESHOLD_NOT_MET"),
+    "key-keyless": ALLOWED,
+    all: ALLOWED,
+  },
+  "cip-dev-required": {
+    key: DENIED("SIG_REQUIRED_SIGNER_MISSING"),
+    "key-gpg": DENIED("SIG_REQUIRED_SIGNER_MISSING"),
+    keyless: ALLOWED,
+    "key-keyless": ALLOWED,
+  },
+};
+
 describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a GPG key", () => {
   let registry: TestRegistry;
   let sigstore: FakeSigstore;
@@ -83,7 +104,7 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
   let signer: SigningSetup;
   let dir: string;
   let host: string;
-  const webhooks: Partial<Record<"two-of-three" | "release-required", WebhookProcess>> = {};
+  const webhooks: Partial<Record<"two-of-three" | "release-required" | "cip-two" | "cip-dev-required", WebhookProcess>> = {};
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, COSIGN_PASSWORD: "threshold", HOME: dir, SIGNET_TUF_ROOT: join(dir, "tuf") });
   const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env: env(), cwd: dir });
   const image = (repo: string) => `${host}/thr/${repo}:v1`;
@@ -128,11 +149,33 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
     writeFileSync(join(dir, "same-key-twice.json"), policy({ threshold: 2, signers: [ci, { ...ci, name: "ci-copy", keyPath: join(dir, "ci-copy.pub") }] }));
 
     const common = ["--deadline", "20s", "--registries-d", join(dir, "registries.d")];
-    const [twoOfThree, releaseRequired] = await Promise.all([
+    writeFileSync(join(dir, "root.json"), sigstore.trustedRoot);
+    const keyAuthority = (name: string) => [`  - name: ${name}`, "    key:", "      data: |", ...signer.publicKeyPem.trim().split("\n").map((line) => `        ${line}`)];
+    const cip = (name: string, signers: string[]) =>
+      [
+        "apiVersion: policy.sigstore.dev/v1beta1",
+        "kind: ClusterImagePolicy",
+        `metadata:\n  name: ${name}`,
+        "spec:",
+        `  images:\n  - glob: "${host}/thr/*"`,
+        "  authorities:",
+        ...keyAuthority("ci"),
+        "  - name: dev",
+        "    keyless:",
+        `      identities:\n      - issuer: "${sigstore.issuer}"\n        subject: "${ALICE}"`,
+        ...keyAuthority("ci-copy"),
+        "  signers:",
+        ...signers,
+        "",
+      ].join("\n");
+    const cipArgs = ["--deadline", "20s", "--trusted-root", join(dir, "root.json"), "--no-match-action", "deny"];
+    const [twoOfThree, releaseRequired, cipTwo, cipDevRequired] = await Promise.all([
       startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, [...common, "--policy-json", join(dir, "two-of-three.json")]),
       startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, [...common, "--policy-json", join(dir, "release-required.json")]),
+      startWebhookProcess(webhookFiles({ "cip.yaml": cip("cip-two", ["    threshold: 2"]) }), cipArgs),
+      startWebhookProcess(webhookFiles({ "cip.yaml": cip("cip-dev-required", ["    threshold: 1", "    required: [dev]"]) }), cipArgs),
     ]);
-    Object.assign(webhooks, { "two-of-three": twoOfThree, "release-required": releaseRequired });
+    Object.assign(webhooks, { "two-of-three": twoOfThree, "release-required": releaseRequired, "cip-two": cipTwo, "cip-dev-required": cipDevRequired });
   });
 
   after(async () => {
@@ -156,7 +199,7 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
     return { verdict: DENIED(decision!.requirements?.find((r) => !r.allowed)?.code ?? decision!.code!), report };
   }
 
-  async function webhook(which: "two-of-three" | "release-required", repo: string): Promise<Verdict> {
+  async function webhook(which: keyof typeof webhooks, repo: string): Promise<Verdict> {
     const answer = (await postReview(webhooks[which]!.target, "/mutate", admissionReview(workload("Pod", { containers: { app: image(repo) } })))).json<{
       response: { allowed: boolean; status?: { message?: string } };
     }>().response;
@@ -173,6 +216,14 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
         if (policyName === "two-of-three" || policyName === "release-required") {
           assert.deepEqual(await webhook(policyName, repo), expected, `webhook --policy-json ${policyName}.json on ${repo}`);
         }
+      });
+    }
+  }
+
+  for (const [policyName, rows] of Object.entries(CIP_EXPECTED)) {
+    for (const [repo, expected] of Object.entries(rows)) {
+      test(`ClusterImagePolicy ${policyName}: signed by ${SIGNED[repo]!.length === 0 ? "nobody" : SIGNED[repo]!.join(" + ")} → ${expected.allowed ? "allowed" : expected.code}`, async () => {
+        assert.deepEqual(await webhook(policyName as keyof typeof CIP_EXPECTED, repo), expected);
       });
     }
   }

@@ -20,6 +20,7 @@ export {
   checkSignersRule,
   describeFoundSigners,
   explainSigners,
+  matchSignersToIdentities,
   signerIdentity,
   verifySigners,
   type FoundSigner,

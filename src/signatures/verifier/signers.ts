@@ -115,25 +115,8 @@ export async function verifySigners(records: readonly UntrustedSignatureRecord[]
     }
     return byIdentity;
   });
-  // Required signers first: augmenting paths never unmatch a signer, so the matching is maximum and covers as
-  // many required signers as any matching can.
+  const owner = matchSignersToIdentities(candidates.map((byIdentity) => [...byIdentity.keys()]), rule.signers.map((signer) => rule.required.includes(signer.name)));
   const required = new Set(rule.required);
-  const order = rule.signers.map((_, index) => index).sort((a, b) => Number(required.has(rule.signers[b]!.name)) - Number(required.has(rule.signers[a]!.name)));
-  const owner = new Map<string, number>(); // identity -> signer index
-  const tryAssign = (index: number, seen: Set<string>): boolean => {
-    for (const identity of candidates[index]!.keys()) {
-      if (seen.has(identity)) continue;
-      seen.add(identity);
-      const current = owner.get(identity);
-      if (current === undefined || tryAssign(current, seen)) {
-        owner.set(identity, index);
-        return true;
-      }
-    }
-    return false;
-  };
-  for (const index of order) tryAssign(index, new Set());
-
   const found: FoundSigner[] = [];
   const matched = new Set<number>();
   for (const [identity, index] of owner) {
@@ -149,6 +132,31 @@ export async function verifySigners(records: readonly UntrustedSignatureRecord[]
   }
   const satisfied = found.length >= rule.threshold && missing.every((signer) => !signer.required);
   return { satisfied, threshold: rule.threshold, found, missing, verifiedBy, rejected };
+}
+
+/**
+ * The one count of distinct signers: each signer (by index) may take one of its candidate identities, each identity
+ * counts for one signer (a maximum bipartite matching, by augmenting paths). Required signers are matched first;
+ * augmenting paths never unmatch a signer, so the matching is maximum and covers as many required signers as any
+ * matching can. Returns identity -> signer index.
+ */
+export function matchSignersToIdentities(candidates: readonly (readonly string[])[], required: readonly boolean[]): Map<string, number> {
+  const order = candidates.map((_, index) => index).sort((a, b) => Number(required[b] === true) - Number(required[a] === true));
+  const owner = new Map<string, number>();
+  const tryAssign = (index: number, seen: Set<string>): boolean => {
+    for (const identity of candidates[index]!) {
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      const current = owner.get(identity);
+      if (current === undefined || tryAssign(current, seen)) {
+        owner.set(identity, index);
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const index of order) tryAssign(index, new Set());
+  return owner;
 }
 
 /** The error for an unsatisfied rule (SIG_REQUIRED_SIGNER_MISSING before SIG_THRESHOLD_NOT_MET), naming who was found and who is missing. */

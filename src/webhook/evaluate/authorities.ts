@@ -8,7 +8,7 @@ import type { Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
-import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
+import { createRecordDiscovery, explainNoSignature, signerIdentity, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { ContainerImage } from "../admission/types.js";
 import type { CompiledAuthority } from "../policy/types.js";
 import type { AuthorityVerdict, EvaluateImageDeps, KeylessVerificationResult } from "./types.js";
@@ -101,7 +101,9 @@ async function evaluateKey(authority: Extract<CompiledAuthority, { type: "key" }
     return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
   }
   const count = verification.verified.length;
-  const signed: AuthorityVerdict = { ...base(authority), allowed: true, reason: `${count} signature${count === 1 ? "" : "s"} verified with the ${authority.keySource}`, signatures };
+  const requirement = { kind: "key", publicKeys: authority.publicKeys } as const;
+  const signerIdentities = [...new Set(verification.verified.map((signature) => signerIdentity(signature, requirement)))];
+  const signed: AuthorityVerdict = { ...base(authority), allowed: true, reason: `${count} signature${count === 1 ? "" : "s"} verified with the ${authority.keySource}`, signatures, signerIdentities };
   return withAttestations(authority, signed, repository, context);
 }
 
@@ -137,7 +139,7 @@ async function withAttestations(authority: CompiledAuthority, signed: AuthorityV
   }
   const result = await verifyAttestations({ image: context.image.image, digest: context.digest, signatureRepository: repository, authority, attestations: authority.attestations, now: context.now });
   const attested = fromResult(authority, result);
-  return { ...attested, signatures: [...signed.signatures, ...attested.signatures] };
+  return { ...attested, signatures: [...signed.signatures, ...attested.signatures], ...(signed.signerIdentities === undefined ? {} : { signerIdentities: signed.signerIdentities }) };
 }
 
 /** Where a signature was found, for the verdict: `registry/app layer sha256:…` or `registry/app referrer sha256:…`. */
@@ -165,7 +167,7 @@ function signatureRepositoryReference(text: string): ImageReference {
 }
 
 function fromResult(authority: CompiledAuthority, result: KeylessVerificationResult): AuthorityVerdict {
-  if (result.verified) return { ...base(authority), allowed: true, reason: result.reason, signatures: result.signatures };
+  if (result.verified) return { ...base(authority), allowed: true, reason: result.reason, signatures: result.signatures, ...(result.signerIdentities === undefined ? {} : { signerIdentities: result.signerIdentities }) };
   return { ...failed(authority, result.reason, result.code ?? "SIG_INVALID"), signatures: result.signatures };
 }
 
