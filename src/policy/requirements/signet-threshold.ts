@@ -8,6 +8,7 @@
  * store and swr-cosign `.asc` objects for GPG signers. Each is read only when some signer needs it.
  */
 import { SignetError } from "../../errors/index.js";
+import { appendAll } from "../../internal/arrays.js";
 import { parseSignatureBlob } from "../../signatures/simplesigning/signature-blob.js";
 import { describeFoundSigners, explainSigners, verifySigners, type NamedSigner, type SignersRule, type UntrustedSignatureRecord } from "../../signatures/verifier/index.js";
 import type { SignetThresholdConfig, ThresholdSignerConfig } from "../config/index.js";
@@ -109,13 +110,14 @@ async function readRecords(context: RequirementContext, sigstore: boolean, gpg: 
   const found: FoundRecords = { records: [], searched: [], unreadable: [] };
   if (sigstore) {
     const set = await context.cosignSignatures();
-    found.searched.push(...set.searched);
+    appendAll(found.searched, set.searched);
     if (set.notReadBecause !== undefined) found.searched.push(`no sigstore attachments: ${set.notReadBecause}`);
     for (const attachment of set.signatures) found.records.push({ format: "cosign-legacy", source: attachment.source, layer: attachment.signature });
   }
   if (gpg) {
     const [lookaside, swrAsc] = await Promise.all([context.gpgSignatures(), context.swrAscSignatures()]);
-    found.searched.push(...lookaside.searched, ...swrAsc.searched);
+    appendAll(found.searched, lookaside.searched);
+    appendAll(found.searched, swrAsc.searched);
     for (const signature of lookaside.signatures) {
       try {
         const blob = parseSignatureBlob(signature.untrustedBytes);

@@ -13,6 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { SignetError, mostTelling } from "../../errors/index.js";
+import { appendAll } from "../../internal/arrays.js";
 import type { Digest } from "../../internal/digest.js";
 import type { SignatureFormat, SignatureRejection, SignatureRequirement, SignedClaimsRule, UntrustedSignatureRecord, VerifiedSignature } from "./records.js";
 import { verifySignatureRecords } from "./verify-records.js";
@@ -103,7 +104,7 @@ export async function verifySigners(records: readonly UntrustedSignatureRecord[]
     const verification = await verifySignatureRecords({ records: usable, requirement: signer.requirement, claims });
     verifiedBy.set(signer.name, verification.verified);
     rejectionsOf.set(signer.name, verification.rejected);
-    rejected.push(...verification.rejected);
+    appendAll(rejected, verification.rejected);
   }
 
   // Each signer's candidate identities (several signatures by one key are one identity).
