@@ -151,6 +151,15 @@ async function verifySimpleSigning(record: Extract<UntrustedSignatureRecord, { f
   };
 }
 
+/** Steps 4 to 6 on an authentic payload in cosign's shape, and the verified signature. */
+function verifiedPayload(record: UntrustedSignatureRecord, signer: VerifiedSigner, claims: SignedClaimsRule, payload: VerifiedSignature["payload"]): RecordVerdict {
+  const signedDigest = payload.critical.image["docker-manifest-digest"];
+  const signedReference = payload.critical.identity["docker-reference"];
+  checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });
+  const identityMatch = checkSignedIdentity(record, signer, claims, signedDigest, signedReference);
+  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
+}
+
 async function verifySwrAsc(record: Extract<UntrustedSignatureRecord, { format: "swr-asc" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
   if (requirement.kind !== "gpg") throw new SignetError("SIG_INVALID", "an swr-cosign .asc GPG signature can only satisfy a GPG keyring requirement");
   const { isAtomicPayload, keyIdNames, parseSwrAscObject } = await import("../simplesigning/swr-asc.js");
@@ -173,11 +182,7 @@ async function verifySwrAsc(record: Extract<UntrustedSignatureRecord, { format: 
   const payload = afterSigner(record, signer, () =>
     atomic ? toCosignShape(parseAtomicPayload(verified.payload)) : parseSimpleSigningPayload(verified.payload),
   );
-  const signedDigest = payload.critical.image["docker-manifest-digest"];
-  const signedReference = payload.critical.identity["docker-reference"];
-  checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });
-  const identityMatch = checkSignedIdentity(record, signer, claims, signedDigest, signedReference);
-  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
+  return verifiedPayload(record, signer, claims, payload);
 }
 
 function toCosignShape(payload: ReturnType<typeof parseAtomicPayload>): VerifiedSignature["payload"] {
