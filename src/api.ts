@@ -93,7 +93,7 @@ export async function createImageVerifier(options: ImageVerifierOptions): Promis
       });
     },
     async verifyAttestations(image, { predicateType, platform, recursive }) {
-      if (requirement.kind === "gpg") throw new SignetError("OPTION_CONFLICT", "attestations are signed with sigstore keys or identities, not GPG");
+      if (requirement.kind === "gpg" || requirement.kind === "notation") throw new SignetError("OPTION_CONFLICT", `attestations are signed with sigstore keys or identities, not ${requirement.kind === "gpg" ? "GPG" : "Notation"}`);
       const [{ resolvePredicateType }, { verifyImageAttestations }] = await Promise.all([
         import("./signatures/attestation/predicate-types.js"),
         import("./signatures/attestation/verify-image-attestations.js"),

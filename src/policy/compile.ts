@@ -13,6 +13,7 @@ import {
   compileSignedBy,
   compileSigstoreSigned,
   compileSignetThreshold,
+  compileNotationSigned,
   type CompiledRequirement,
 } from "./requirements/index.js";
 import { SignetError } from "../errors/index.js";
@@ -86,5 +87,7 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader):
       return compileSigstoreSigned(config, loader);
     case "signetThreshold":
       return compileSignetThreshold(config, loader);
+    case "notationSigned":
+      return compileNotationSigned(config, loader);
   }
 }

@@ -176,7 +176,7 @@ function shadowedParent(policy: ParsedPolicy, transport: string, scope: string):
 }
 
 function requiresSignatures(list: PolicyRequirementList): boolean {
-  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "signetThreshold" || r.type === "reject");
+  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "signetThreshold" || r.type === "reject");
 }
 
 function sameRequirements(a: PolicyRequirementList, b: PolicyRequirementList): boolean {
@@ -223,6 +223,12 @@ function checkRequirement(requirement: PolicyRequirementConfig, registryScope: b
       break;
     case "signetThreshold":
       findings.push(at(location, "info", "signet-extension", "signetThreshold is signet's extension: containers/image (skopeo, podman, CRI-O) refuses a policy that uses it, so keep this policy for signet and its webhook"));
+      break;
+    case "notationSigned":
+      findings.push(at(location, "info", "signet-extension", "notationSigned is a signet extension: skopeo, podman and CRI-O reject a policy that uses it, so keep such policies for signet (policy verify, the webhook)"));
+      if (!registryScope && requirement.scope === undefined) {
+        findings.push(at(location, "warning", "notation-needs-scope", `${list.transport} images have no registry name to choose a trust policy statement by: add "scope": "REGISTRY/REPOSITORY", or every image is rejected`));
+      }
       break;
     default:
       break;

@@ -30,5 +30,6 @@ export {
   type SigstoreSignedConfig,
   type SignetThresholdConfig,
   type ThresholdSignerConfig,
+  type NotationSignedConfig,
 } from "./policy-config.js";
 export { POLICY_TRANSPORTS, cleanPath, dockerScopeProblem, isPolicyTransport, scopeSyntaxProblem } from "./transports.js";

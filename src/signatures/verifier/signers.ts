@@ -66,6 +66,7 @@ const FORMATS_BY_KIND: Readonly<Record<SignatureRequirement["kind"], readonly Si
   key: ["cosign-legacy", "sigstore-bundle"],
   identity: ["cosign-legacy", "sigstore-bundle"],
   gpg: ["simple-signing", "swr-asc"],
+  notation: ["notation"],
 };
 
 /** Checks a rule's shape; throws POLICY_CONFIG_INVALID with the problem. */
@@ -207,6 +208,8 @@ export function signerIdentity(signature: VerifiedSignature, requirement: Signat
       return `keyless ${JSON.stringify(signer.issuer ?? "")} ${JSON.stringify(signer.subject ?? "")}`;
     case "gpg":
       return `gpg ${signer.fingerprint}`;
+    case "notation":
+      return `notation ${JSON.stringify(signer.subject)}`;
   }
 }
 
