@@ -2,7 +2,7 @@
  * Threshold and required signers across formats (policy.json `signetThreshold`), through `signet policy verify`
  * and the webhook's `--policy-json`: 2 of 3 signers, a cosign key, a keyless identity (a private sigstore on
  * loopback) and a GPG key (real gpg), with every combination of signatures. Distinctness: the same key signing
- * twice, and two signers naming the same key, never count twice. `required`: a required signer that did not sign
+ * twice, and two signers naming the same key, never count twice. A Notation signer counts like any other. `required`: a required signer that did not sign
  * denies with its code even when the threshold is met.
  */
 import assert from "node:assert/strict";
@@ -31,7 +31,7 @@ const ALLOWED: Verdict = { allowed: true };
 const DENIED = (code: ErrorCode): Verdict => ({ allowed: false, code });
 
 /** Which signatures each repository gets. */
-const SIGNED: Record<string, readonly ("key" | "keyless" | "gpg" | "key-again")[]> = {
+const SIGNED: Record<string, readonly ("key" | "keyless" | "gpg" | "key-again" | "notation")[]> = {
   none: [],
   key: ["key"],
   keyless: ["keyless"],
@@ -42,10 +42,13 @@ const SIGNED: Record<string, readonly ("key" | "keyless" | "gpg" | "key-again")[
   all: ["key", "keyless", "gpg"],
   // The same key signs twice (two different payloads, so two .sig layers): one signer.
   "key-twice": ["key", "key-again"],
+  notation: ["notation"],
+  "key-notation": ["key", "notation"],
+  "gpg-notation": ["gpg", "notation"],
 };
 
 /** policy → repository → verdict. */
-const EXPECTED: Record<"two-of-three" | "release-required" | "same-key-twice", Record<string, Verdict>> = {
+const EXPECTED: Record<"two-of-three" | "release-required" | "same-key-twice" | "with-notation", Record<string, Verdict>> = {
   "two-of-three": {
     none: DENIED("SIG_THRESHOLD_NOT_MET"),
     key: DENIED("SIG_THRESHOLD_NOT_MET"),
@@ -67,6 +70,15 @@ const EXPECTED: Record<"two-of-three" | "release-required" | "same-key-twice", R
     "keyless-gpg": ALLOWED,
     all: ALLOWED,
     "key-twice": DENIED("SIG_REQUIRED_SIGNER_MISSING"),
+  },
+  // A Notation signer (the Notary Project trust policy chooses the certificate) next to a key and a GPG key.
+  "with-notation": {
+    notation: DENIED("SIG_THRESHOLD_NOT_MET"),
+    key: DENIED("SIG_THRESHOLD_NOT_MET"),
+    "key-notation": ALLOWED,
+    "gpg-notation": ALLOWED,
+    "key-gpg": ALLOWED,
+    none: DENIED("SIG_THRESHOLD_NOT_MET"),
   },
   // Two signers name the same public key (two files): one key is one signer, however often it signed.
   "same-key-twice": {
@@ -104,8 +116,8 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
   let signer: SigningSetup;
   let dir: string;
   let host: string;
-  const webhooks: Partial<Record<"two-of-three" | "release-required" | "cip-two" | "cip-dev-required", WebhookProcess>> = {};
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, COSIGN_PASSWORD: "threshold", HOME: dir, SIGNET_TUF_ROOT: join(dir, "tuf") });
+  const webhooks: Partial<Record<"two-of-three" | "release-required" | "with-notation" | "cip-two" | "cip-dev-required", WebhookProcess>> = {};
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, COSIGN_PASSWORD: "threshold", HOME: dir, XDG_CONFIG_HOME: join(dir, "config"), SIGNET_TUF_ROOT: join(dir, "tuf") });
   const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env: env(), cwd: dir });
   const image = (repo: string) => `${host}/thr/${repo}:v1`;
 
@@ -126,6 +138,15 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
     const sigs = pathToFileURL(join(dir, "sigs")).href;
     writeFileSync(join(dir, "registries.d", "default.yaml"), `default-docker:\n  lookaside: ${sigs}\n  lookaside-staging: ${sigs}\n`);
 
+    // Notation: a test certificate and a trust policy trusting it for every repository.
+    assert.equal((await signet(["notation", "cert", "generate-test", "e2e", "--default"])).status, 0);
+    writeFileSync(
+      join(dir, "trustpolicy.json"),
+      JSON.stringify({
+        version: "1.0",
+        trustPolicies: [{ name: "all", registryScopes: ["*"], signatureVerification: { level: "strict" }, trustStores: ["ca:e2e"], trustedIdentities: ["x509.subject:CN=e2e,O=Notary,L=Seattle,ST=WA,C=US"] }],
+      }),
+    );
     const token = sigstore.token({ email: ALICE });
     for (const [repo, signatures] of Object.entries(SIGNED)) {
       await pushTestImage(host, `thr/${repo}`, "v1", `threshold ${repo}`);
@@ -135,6 +156,7 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
         if (kind === "key-again") result = await signet(["sign", "--key", "ci.key", "--tlog-upload=false", "-a", "again=yes", image(repo)]);
         if (kind === "keyless") result = await signet(["sign", "--identity-token", token, "--fulcio-url", sigstore.fulcioUrl, "--rekor-url", sigstore.rekorUrl, image(repo)]);
         if (kind === "gpg") result = await signet(["sign", "--gpg-key", gpgHome.secretKeyPath, "--passphrase-file", gpgHome.passphraseFile, "--registries-d", "registries.d", image(repo)]);
+        if (kind === "notation") result = await signet(["notation", "sign", image(repo)]);
         assert.equal(result?.status ?? 0, 0, `signing ${repo} (${kind}): ${result?.stderr}`);
       }
     }
@@ -146,6 +168,8 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
     const policy = (rule: Record<string, unknown>) => JSON.stringify({ default: [{ type: "signetThreshold", ...rule, signedIdentity: matchRepository }] });
     writeFileSync(join(dir, "two-of-three.json"), policy({ threshold: 2, signers: [ci, dev, release] }));
     writeFileSync(join(dir, "release-required.json"), policy({ threshold: 2, required: ["release"], signers: [ci, dev, release] }));
+    const notary = { name: "notary", type: "notationSigned", trustPolicyPath: join(dir, "trustpolicy.json"), trustStorePath: join(dir, "config", "notation", "truststore") };
+    writeFileSync(join(dir, "with-notation.json"), policy({ threshold: 2, signers: [ci, release, notary] }));
     writeFileSync(join(dir, "same-key-twice.json"), policy({ threshold: 2, signers: [ci, { ...ci, name: "ci-copy", keyPath: join(dir, "ci-copy.pub") }] }));
 
     const common = ["--deadline", "20s", "--registries-d", join(dir, "registries.d")];
@@ -169,13 +193,14 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
         "",
       ].join("\n");
     const cipArgs = ["--deadline", "20s", "--trusted-root", join(dir, "root.json"), "--no-match-action", "deny"];
-    const [twoOfThree, releaseRequired, cipTwo, cipDevRequired] = await Promise.all([
+    const [twoOfThree, releaseRequired, withNotation, cipTwo, cipDevRequired] = await Promise.all([
       startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, [...common, "--policy-json", join(dir, "two-of-three.json")]),
       startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, [...common, "--policy-json", join(dir, "release-required.json")]),
+      startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, [...common, "--policy-json", join(dir, "with-notation.json")]),
       startWebhookProcess(webhookFiles({ "cip.yaml": cip("cip-two", ["    threshold: 2"]) }), cipArgs),
       startWebhookProcess(webhookFiles({ "cip.yaml": cip("cip-dev-required", ["    threshold: 1", "    required: [dev]"]) }), cipArgs),
     ]);
-    Object.assign(webhooks, { "two-of-three": twoOfThree, "release-required": releaseRequired, "cip-two": cipTwo, "cip-dev-required": cipDevRequired });
+    Object.assign(webhooks, { "two-of-three": twoOfThree, "release-required": releaseRequired, "with-notation": withNotation, "cip-two": cipTwo, "cip-dev-required": cipDevRequired });
   });
 
   after(async () => {
@@ -213,7 +238,7 @@ describe("signetThreshold: 2 of 3 across a cosign key, a keyless identity and a 
       test(`${policyName}: signed by ${SIGNED[repo]!.length === 0 ? "nobody" : SIGNED[repo]!.join(" + ")} → ${expected.allowed ? "allowed" : expected.code}`, async () => {
         const { verdict } = await cli(policyName, repo);
         assert.deepEqual(verdict, expected, `signet policy verify --policy ${policyName}.json on ${repo}`);
-        if (policyName === "two-of-three" || policyName === "release-required") {
+        if (policyName === "two-of-three" || policyName === "release-required" || policyName === "with-notation") {
           assert.deepEqual(await webhook(policyName, repo), expected, `webhook --policy-json ${policyName}.json on ${repo}`);
         }
       });

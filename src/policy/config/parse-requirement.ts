@@ -11,6 +11,7 @@ import {
   type SignedByConfig,
   type SignedByKeyType,
   type SigstoreSignedConfig,
+  type NotationSignedConfig,
   type SignetThresholdConfig,
   type ThresholdSignerConfig,
   type SignedIdentityConfig,
@@ -22,9 +23,10 @@ export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy"
  * The requirement types a signetThreshold signer may be, each parsed by its requirement's own parser (with `name`
  * added and no signedIdentity): a new signer kind is one entry here.
  */
-const THRESHOLD_SIGNER_TYPES: Readonly<Record<string, (reader: ObjectReader, extra: readonly string[]) => SignedByConfig | SigstoreSignedConfig>> = {
+const THRESHOLD_SIGNER_TYPES: Readonly<Record<string, (reader: ObjectReader, extra: readonly string[]) => ThresholdSignerConfig["requirement"]>> = {
   sigstoreSigned: (reader, extra) => parseSigstoreSigned(reader, extra),
   signedBy: (reader, extra) => parseSignedBy(reader, extra),
+  notationSigned: (reader, extra) => parseNotationSigned(reader, extra),
 };
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
@@ -173,8 +175,8 @@ function parseSigstoreSigned(reader: ObjectReader, extra: readonly string[] = []
 const TRUST_STORE_NAME = /^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/;
 
 /** signet's notationSigned: a Notary Project trust policy and its trust stores (docs/notation.md). */
-function parseNotationSigned(reader: ObjectReader): PolicyRequirementConfig {
-  reader.allowOnly(["type", "trustPolicyPath", "trustPolicyData", "trustStorePath", "trustStoreCertificates", "userMetadata", "scope"], "a notationSigned requirement");
+function parseNotationSigned(reader: ObjectReader, extra: readonly string[] = []): NotationSignedConfig {
+  reader.allowOnly(["type", "trustPolicyPath", "trustPolicyData", "trustStorePath", "trustStoreCertificates", "userMetadata", "scope", ...extra], "a notationSigned requirement");
   const trustPolicy = exactlyOneKeySource(reader, ["trustPolicyPath", "trustPolicyData"], "notationSigned", { emptyListsAllowed: false });
   const trustStorePath = nonEmpty(reader.optionalString("trustStorePath"));
   const trustStoreCertificates: { store: string; certificates: KeySourceConfig }[] = [];

@@ -123,7 +123,7 @@ export interface ThresholdSignerConfig {
   readonly name: string;
   readonly location: PolicySourceLocation;
   /** The signer's trust, as the requirement of that type states it (its signedIdentity is the rule's). */
-  readonly requirement: SignedByConfig | SigstoreSignedConfig;
+  readonly requirement: SignedByConfig | SigstoreSignedConfig | NotationSignedConfig;
 }
 
 export type SignedIdentityConfig =

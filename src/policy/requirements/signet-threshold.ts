@@ -19,19 +19,24 @@ import type { KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { describeGpgSigner, loadKeyring } from "./signed-by.js";
 import { describeKeySource } from "./signature-outcomes.js";
+import { loadNotationSigner } from "./notation-signed.js";
 import { loadSigstoreSigner } from "./sigstore-signed.js";
 
-type LoadedThresholdSigner = { readonly ok: true; readonly signer: NamedSigner } | { readonly ok: false; readonly name: string; readonly outcome: RequirementOutcome };
+/** A signer, loaded once; its requirement is built per image (a Notation signer's scope is the image's repository). */
+type LoadedThresholdSigner =
+  | { readonly ok: true; readonly kind: NamedSigner["requirement"]["kind"]; readonly signerFor: (context: RequirementContext) => NamedSigner | RequirementOutcome }
+  | { readonly ok: false; readonly name: string; readonly outcome: RequirementOutcome };
 
 /** Loads a signer's trust by its requirement type: a new signer type is one case here (and one parser entry). */
 async function loadSigner(config: ThresholdSignerConfig, loader: KeyLoader): Promise<LoadedThresholdSigner> {
   const requirement = config.requirement;
+  const constant = (signer: NamedSigner): LoadedThresholdSigner => ({ ok: true, kind: signer.requirement.kind, signerFor: () => signer });
   switch (requirement.type) {
     case "sigstoreSigned": {
       const loaded = await loadSigstoreSigner(requirement, loader);
       if (!loaded.ok) return { ok: false, name: config.name, outcome: loaded.outcome };
       const description = requirement.keys !== undefined ? describeKeySource(requirement.keys) : requirement.fulcio !== undefined ? `fulcio ${requirement.fulcio.subjectEmail}` : "pki";
-      return { ok: true, signer: { name: config.name, requirement: loaded.requirement, description } };
+      return constant({ name: config.name, requirement: loaded.requirement, description });
     }
     case "signedBy": {
       if (requirement.keyType !== "GPGKeys") {
@@ -43,7 +48,20 @@ async function loadSigner(config: ThresholdSignerConfig, loader: KeyLoader): Pro
       }
       const keyring = await loadKeyring(requirement.keys, loader);
       if (!keyring.ok) return { ok: false, name: config.name, outcome: keyFailureOutcome(keyring.failure) };
-      return { ok: true, signer: { name: config.name, requirement: { kind: "gpg", keyring: keyring.keys[0]!.key }, description: `GPG ${describeKeySource(requirement.keys)}` } };
+      return constant({ name: config.name, requirement: { kind: "gpg", keyring: keyring.keys[0]!.key }, description: `GPG ${describeKeySource(requirement.keys)}` });
+    }
+    case "notationSigned": {
+      const loaded = await loadNotationSigner(requirement, loader);
+      if (!loaded.ok) return { ok: false, name: config.name, outcome: keyFailureOutcome(loaded.failure) };
+      const description = `Notation, trust policy ${describeKeySource(requirement.trustPolicy)}`;
+      return {
+        ok: true,
+        kind: "notation",
+        signerFor: (context) => {
+          const built = loaded.requirementFor(context);
+          return "kind" in built ? { name: config.name, requirement: built, description } : built;
+        },
+      };
     }
   }
 }
@@ -58,14 +76,24 @@ export async function compileSignetThreshold(config: SignetThresholdConfig, load
     const outcome = { ...broken.outcome, reason: `signer ${JSON.stringify(broken.name)}: ${broken.outcome.reason}` };
     return { config, summary, evaluate: () => Promise.resolve(outcome) };
   }
-  const rule: SignersRule = { signers: loaded.map((entry) => (entry as Extract<LoadedThresholdSigner, { ok: true }>).signer), threshold: config.threshold, required: config.required };
-  const needsSigstore = rule.signers.some((signer) => signer.requirement.kind !== "gpg");
-  const needsGpg = rule.signers.some((signer) => signer.requirement.kind === "gpg");
+  const signers = loaded as Extract<LoadedThresholdSigner, { ok: true }>[];
+  const needs = {
+    sigstore: signers.some((signer) => signer.kind === "key" || signer.kind === "identity"),
+    gpg: signers.some((signer) => signer.kind === "gpg"),
+    notation: signers.some((signer) => signer.kind === "notation"),
+  };
   return {
     config,
     summary,
     async evaluate(context) {
-      const fetched = await fetchDigestAndSignatures(context, () => readRecords(context, needsSigstore, needsGpg), "signatures");
+      const named: NamedSigner[] = [];
+      for (const [index, signer] of signers.entries()) {
+        const built = signer.signerFor(context);
+        if (!("requirement" in built)) return { ...built, reason: `signer ${JSON.stringify(config.signers[index]!.name)}: ${built.reason}` };
+        named.push(built);
+      }
+      const rule: SignersRule = { signers: named, threshold: config.threshold, required: config.required };
+      const fetched = await fetchDigestAndSignatures(context, () => readRecords(context, needs), "signatures");
       if ("failure" in fetched) return fetched.failure;
       const { imageDigest, signatures: found } = fetched;
       const verification = await verifySigners(found.records, rule, {
@@ -106,15 +134,20 @@ interface FoundRecords {
   readonly unreadable: SignatureVerdict[];
 }
 
-async function readRecords(context: RequirementContext, sigstore: boolean, gpg: boolean): Promise<FoundRecords> {
+async function readRecords(context: RequirementContext, needs: { sigstore: boolean; gpg: boolean; notation: boolean }): Promise<FoundRecords> {
   const found: FoundRecords = { records: [], searched: [], unreadable: [] };
-  if (sigstore) {
+  if (needs.notation) {
+    const set = await context.notationSignatures();
+    appendAll(found.searched, set.searched);
+    appendAll(found.records, set.records);
+  }
+  if (needs.sigstore) {
     const set = await context.cosignSignatures();
     appendAll(found.searched, set.searched);
     if (set.notReadBecause !== undefined) found.searched.push(`no sigstore attachments: ${set.notReadBecause}`);
     for (const attachment of set.signatures) found.records.push({ format: "cosign-legacy", source: attachment.source, layer: attachment.signature });
   }
-  if (gpg) {
+  if (needs.gpg) {
     const [lookaside, swrAsc] = await Promise.all([context.gpgSignatures(), context.swrAscSignatures()]);
     appendAll(found.searched, lookaside.searched);
     appendAll(found.searched, swrAsc.searched);

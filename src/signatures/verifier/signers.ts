@@ -9,7 +9,7 @@
  * same signature attached twice (or stored in two formats), two policy signers naming the same key, or one identity
  * accepted by two signers all count once.
  *
- * A new requirement kind (Notation) is one entry in `FORMATS_BY_KIND` and one case in `signerIdentity`.
+ * A new requirement kind is one entry in `FORMATS_BY_KIND` and `SIGNS_REFERENCE` and one case in `signerIdentity`.
  */
 import { createHash } from "node:crypto";
 import { SignetError, mostTelling } from "../../errors/index.js";
@@ -69,6 +69,12 @@ const FORMATS_BY_KIND: Readonly<Record<SignatureRequirement["kind"], readonly Si
   notation: ["notation"],
 };
 
+/**
+ * Whether a kind's signatures name an image reference that the rule's signedIdentity can check: Notation payloads
+ * sign only the digest (the trust policy's scope chose the signer), so signedIdentity is not applied to them.
+ */
+const SIGNS_REFERENCE: Readonly<Record<SignatureRequirement["kind"], boolean>> = { key: true, identity: true, gpg: true, notation: false };
+
 /** Checks a rule's shape; throws POLICY_CONFIG_INVALID with the problem. */
 export function checkSignersRule(rule: SignersRule, where: string): void {
   const problem = (message: string) => new SignetError("POLICY_CONFIG_INVALID", `${where}: ${message}`, { hint: "A signers rule lists named signers, a threshold from 1 to their number, and required signers by name." });
@@ -102,7 +108,9 @@ export async function verifySigners(records: readonly UntrustedSignatureRecord[]
   for (const signer of rule.signers) {
     const formats = FORMATS_BY_KIND[signer.requirement.kind];
     const usable = records.filter((record) => formats.includes(record.format));
-    const verification = await verifySignatureRecords({ records: usable, requirement: signer.requirement, claims });
+    const { signedIdentity, ...withoutIdentity } = claims;
+    const signerClaims = SIGNS_REFERENCE[signer.requirement.kind] || signedIdentity === undefined ? claims : withoutIdentity;
+    const verification = await verifySignatureRecords({ records: usable, requirement: signer.requirement, claims: signerClaims });
     verifiedBy.set(signer.name, verification.verified);
     rejectionsOf.set(signer.name, verification.rejected);
     appendAll(rejected, verification.rejected);

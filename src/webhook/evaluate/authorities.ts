@@ -139,19 +139,16 @@ async function evaluateNotation(authority: Extract<CompiledAuthority, { type: "n
   const gap = unsupportedFeature(authority);
   if (gap !== undefined) return unsupported(authority, gap);
   const repository = await context.discovery.repositoryFor(authority);
-  const verification = await verifyDigestSignatures({
-    discovery: context.discovery.recordsIn(repository),
-    requirement: {
-      kind: "notation",
-      policy: authority.trustPolicy,
-      scope: repositoryName(context.reference),
-      trustStores: authority.trustStores,
-      now: context.now,
-      ...(context.deps.notationRevocation === undefined ? {} : { checkRevocation: context.deps.notationRevocation }),
-      ...(Object.keys(authority.userMetadata).length > 0 ? { userMetadata: authority.userMetadata } : {}),
-    },
-    claims: { repository: repository.displayName },
-  });
+  const requirement = {
+    kind: "notation",
+    policy: authority.trustPolicy,
+    scope: repositoryName(context.reference),
+    trustStores: authority.trustStores,
+    now: context.now,
+    ...(context.deps.notationRevocation === undefined ? {} : { checkRevocation: context.deps.notationRevocation }),
+    ...(Object.keys(authority.userMetadata).length > 0 ? { userMetadata: authority.userMetadata } : {}),
+  } as const;
+  const verification = await verifyDigestSignatures({ discovery: context.discovery.recordsIn(repository), requirement, claims: { repository: repository.displayName } });
   const signatures = [
     ...verification.verified.map((signature) => ({ source: sourceIn(repository, signature), allowed: true, reason: signature.signer.kind === "notation" ? `signed by "${signature.signer.subject}", accepted by trust policy statement "${signature.signer.statement}"` : "verified" })),
     ...verification.rejected.map((rejection) => ({ source: sourceIn(repository, rejection), allowed: false, reason: rejection.reason })),
@@ -162,7 +159,8 @@ async function evaluateNotation(authority: Extract<CompiledAuthority, { type: "n
     return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
   }
   const warnings = accepted.signer.kind === "notation" && accepted.signer.warnings.length > 0 ? ` (logged: ${accepted.signer.warnings.join("; ")})` : "";
-  return { ...base(authority), allowed: true, reason: `${signatures[0]!.reason}${warnings}`, signatures };
+  const signerIdentities = [...new Set(verification.verified.map((signature) => signerIdentity(signature, requirement)))];
+  return { ...base(authority), allowed: true, reason: `${signatures[0]!.reason}${warnings}`, signatures, signerIdentities };
 }
 
 /** An authority with attestations passes only when they verify too (never by their absence: A.4). */
