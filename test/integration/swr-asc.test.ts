@@ -37,6 +37,7 @@ describe("swr-cosign .asc objects", () => {
   let dir: string;
   let host: string;
   let http: Server;
+  let httpBase: string;
   let webhook: WebhookProcess;
   const digests = new Map<string, Digest>();
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, HOME: dir });
@@ -75,7 +76,7 @@ describe("swr-cosign .asc objects", () => {
     signer = signingSetup();
     dir = mkdtempSync(join(tmpdir(), "signet-swr-asc-"));
     writeFileSync(join(dir, "ci.pub"), signer.publicKeyPem);
-    for (const repo of ["guide", "unsigned", "copied", "signet", "with-key"]) digests.set(repo, await pushTestImage(host, `swr/${repo}`, "v1", `swr ${repo}`));
+    for (const repo of ["guide", "unsigned", "copied", "signet", "with-key", "put"]) digests.set(repo, await pushTestImage(host, `swr/${repo}`, "v1", `swr ${repo}`));
 
     await guideSign("guide");
     await guideSign("with-key");
@@ -83,9 +84,19 @@ describe("swr-cosign .asc objects", () => {
     // A valid object of another image, stored under this one's digest.
     await guideSign("copied", `${host}/swr/guide@${digests.get("guide")!}`);
 
-    // The store over HTTP too, as an object storage bucket serves it (GET only, 404 when absent).
+    // The store over HTTP too, as an object storage bucket serves it (GET, 404 when absent; PUT stores an object).
     http = createServer((request, response) => {
       const path = normalize(join(dir, "store", decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname)));
+      if (request.method === "PUT" && path.startsWith(join(dir, "store"))) {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          mkdirSync(join(path, ".."), { recursive: true });
+          writeFileSync(path, Buffer.concat(chunks));
+          response.writeHead(201).end();
+        });
+        return;
+      }
       if (request.method !== "GET" || !path.startsWith(join(dir, "store")) || !existsSync(path) || !statSync(path).isFile()) {
         response.writeHead(404).end();
         return;
@@ -94,7 +105,7 @@ describe("swr-cosign .asc objects", () => {
       createReadStream(path).pipe(response);
     });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
     for (const [name, base] of [["file", pathToFileURL(join(dir, "store")).href], ["http", httpBase]] as const) {
       mkdirSync(join(dir, `regd-${name}`));
@@ -195,5 +206,12 @@ describe("swr-cosign .asc objects", () => {
     const refused = await runProgram("bash", ["-c", script], { cwd: mkdtempSync(join(dir, "reverse-")), env: { ...gpgHome.env, ASC: path } });
     assert.notEqual(refused.status, 0, "gpg accepted a changed payload");
     assert.deepEqual(await policyVerify("signet", "file"), { allowed: false, code: "SIG_INVALID" });
+  });
+
+  test("signet sign --swr-asc URL stores the object with an HTTP PUT, and it verifies from that store", async () => {
+    const signed = await signet(["sign", "--gpg-key", gpgHome.secretKeyPath, "--passphrase-file", gpgHome.passphraseFile, "--swr-asc", httpBase, image("put")]);
+    assert.equal(signed.status, 0, signed.stderr);
+    assert.ok(existsSync(ascPath("put")), "the PUT did not reach the store");
+    assert.deepEqual(await policyVerify("put", "http"), { allowed: true });
   });
 });
