@@ -72,11 +72,7 @@ async function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { for
   const signer = isKeyOnly(requirement) ? verifyKeyOnlySigner(requirement, material) : (await import("../cosign/keyless.js")).verifyLegacySigner(requirement, material);
   // From here the payload is authentic; now check that it says what we need.
   const payload = afterSigner(record, signer, () => parseSimpleSigningPayload(layer.untrustedPayload));
-  const signedDigest = payload.critical.image["docker-manifest-digest"];
-  const signedReference = payload.critical.identity["docker-reference"];
-  checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });
-  const identityMatch = checkSignedIdentity(record, signer, claims, signedDigest, signedReference);
-  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
+  return verifiedPayload(record, signer, claims, payload);
 }
 
 async function verifyBundle(record: Extract<UntrustedSignatureRecord, { format: "sigstore-bundle" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
