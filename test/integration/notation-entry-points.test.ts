@@ -1,6 +1,6 @@
 /**
  * Notation behind every entry point (#10): the same Notation-signed images and the same trust policy and trust
- * store, checked through `signet notation verify`, `signet policy verify` (policy.json's notationSigned), the
+ * store, checked through the library (`createImageVerifier({ notation })`), `signet notation verify`, `signet policy verify` (policy.json's notationSigned), the
  * webhook's ClusterImagePolicy `notation` authority and the webhook's `--policy-json`, must give the same verdict
  * and the same error code. Real registry, real processes; the signatures are made by `signet notation sign`.
  *
@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ErrorCode } from "../../src/errors/index.js";
+import { createImageVerifier, SignetError, type ImageVerifier } from "../../src/index.js";
 import { ImageAccess } from "../../src/oci/image-access.js";
 import { attachNotationSignature, discoverNotationSignatures } from "../../src/signatures/notation/oci-signatures.js";
 import { jsonErrorCodes, runSignet, type RunResult } from "../helpers/cli.js";
@@ -23,8 +24,8 @@ import { admissionReview, workload } from "../unit/webhook/server/admission-revi
 import { postReview } from "../unit/webhook/server/https-client.js";
 import { startWebhookProcess, webhookFiles, type WebhookProcess } from "./webhook-server-harness.js";
 
-type EntryPoint = "notation-cli" | "policy" | "webhook-cip" | "webhook-policy-json";
-const ENTRY_POINTS: readonly EntryPoint[] = ["notation-cli", "policy", "webhook-cip", "webhook-policy-json"];
+type EntryPoint = "library" | "notation-cli" | "policy" | "webhook-cip" | "webhook-policy-json";
+const ENTRY_POINTS: readonly EntryPoint[] = ["library", "notation-cli", "policy", "webhook-cip", "webhook-policy-json"];
 
 interface Verdict {
   readonly allowed: boolean;
@@ -63,6 +64,7 @@ describe("Notation: signet notation verify, policy verify and the webhook agree"
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const webhooks: Partial<Record<"cip" | "policy-json", WebhookProcess>> = {};
+  const verifiers: Partial<Record<"plain" | "metadata", ImageVerifier>> = {};
   const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env, cwd: dir });
   const image = (repo: string) => `${host}/nt/${repo}:v1`;
 
@@ -153,13 +155,27 @@ describe("Notation: signet notation verify, policy verify and the webhook agree"
       startWebhookProcess({ ...webhookFiles({}), policyDir: "" }, ["--deadline", "20s", "--policy-json", join(dir, "policy.json")]),
     ]);
     Object.assign(webhooks, { cip, "policy-json": policyJson });
+    const notation = { trustPolicy: join(dir, "trustpolicy.json"), trustStore: truststore };
+    verifiers.plain = await createImageVerifier({ notation });
+    verifiers.metadata = await createImageVerifier({ notation: { ...notation, userMetadata: { env: "prod" } } });
   });
 
   after(async () => {
     for (const webhook of Object.values(webhooks)) await webhook?.stop();
+    for (const verifier of Object.values(verifiers)) await verifier?.close();
     await registry?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  async function library(row: Row): Promise<Verdict> {
+    try {
+      await verifiers[NEEDS_METADATA.has(row.repo) ? "metadata" : "plain"]!.verify(image(row.repo));
+      return ALLOWED;
+    } catch (error) {
+      assert.ok(SignetError.is(error), String(error));
+      return DENIED(error.code);
+    }
+  }
 
   async function notationCli(row: Row): Promise<Verdict> {
     const result = await signet(["notation", "verify", ...(NEEDS_METADATA.has(row.repo) ? ["-m", "env=prod"] : []), "--output-format", "json", image(row.repo)]);
@@ -186,7 +202,7 @@ describe("Notation: signet notation verify, policy verify and the webhook agree"
   }
 
   const verdictOf = (entry: EntryPoint, row: Row): Promise<Verdict> =>
-    entry === "notation-cli" ? notationCli(row) : entry === "policy" ? policy(row) : webhook(entry === "webhook-cip" ? "cip" : "policy-json", row);
+    entry === "library" ? library(row) : entry === "notation-cli" ? notationCli(row) : entry === "policy" ? policy(row) : webhook(entry === "webhook-cip" ? "cip" : "policy-json", row);
 
   for (const row of ROWS) {
     test(row.name, async () => {

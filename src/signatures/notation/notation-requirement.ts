@@ -17,8 +17,8 @@ export type RevocationChecker = (chain: readonly Certificate[]) => Promise<reado
 export interface NotationRequirement {
   readonly kind: "notation";
   readonly policy: TrustPolicyDocument;
-  /** The trust policy scope the image is verified under: `registry/repository`. */
-  readonly scope: string;
+  /** The trust policy scope the image is verified under: `registry/repository` (default: the image's repository). */
+  readonly scope?: string;
   readonly trustStores: NotationTrustStores;
   /** Each must be in the verified signature's user metadata (notation verify --user-metadata). */
   readonly userMetadata?: Readonly<Record<string, string>>;
@@ -33,8 +33,10 @@ export interface NotationRequirement {
  * verify` reports it as notation does, but a policy or admission decision never accepts an image through it
  * (callers refuse it; an image that may run unsigned is said so with insecureAcceptAnything or a static pass).
  */
-export function notationStatement(requirement: NotationRequirement): TrustPolicyStatement {
-  return applicableStatement(requirement.policy, requirement.scope);
+export function notationStatement(requirement: NotationRequirement, repository?: string): TrustPolicyStatement {
+  const scope = requirement.scope ?? repository;
+  if (scope === undefined) throw new SignetError("USAGE", "a Notation trust policy statement is chosen by the image's registry/repository, and none was given");
+  return applicableStatement(requirement.policy, scope);
 }
 
 /** The outcome of one envelope: notation's full verification (every check's outcome) and, if it failed, why. */

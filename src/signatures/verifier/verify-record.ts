@@ -207,9 +207,9 @@ async function verifyNotation(record: Extract<UntrustedSignatureRecord, { format
   if (record.subject.digest !== claims.imageDigest) {
     throw new SignetError("SIG_DIGEST_MISMATCH", `the Notation signature was read for ${record.subject.digest}, not for this image's ${claims.imageDigest}`);
   }
-  const statement = notationStatement(requirement);
+  const statement = notationStatement(requirement, claims.repository);
   if (statement.level === "skip") {
-    throw new SignetError("NOTATION_POLICY_SKIP", `trust policy statement "${statement.name}" skips verification for ${requirement.scope}, so it proves nothing about this image`, {
+    throw new SignetError("NOTATION_POLICY_SKIP", `trust policy statement "${statement.name}" skips verification for ${requirement.scope ?? claims.repository}, so it proves nothing about this image`, {
       hint: "Give the scope a statement that verifies (strict, permissive or audit); to let images run unsigned, say so in the admission policy itself (insecureAcceptAnything, static pass).",
     });
   }
