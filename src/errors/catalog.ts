@@ -93,6 +93,8 @@ export const ERROR_CATALOG = {
   SIG_DIGEST_MISMATCH: rejected("The signature is for another image digest: the image was changed or re-tagged after signing."),
   SIG_IDENTITY_MISMATCH: rejected("The signature names another repository than the image being verified."),
   SIG_ANNOTATION_MISMATCH: rejected("The signature lacks an annotation that -a requires."),
+  SIG_THRESHOLD_NOT_MET: rejected("Fewer distinct signers than the threshold signed the image: have the missing signers sign it (each with their own key or identity), or check the signers' keys and identities in the policy."),
+  SIG_REQUIRED_SIGNER_MISSING: rejected("A signer the policy always requires has not signed the image: have that signer sign it; other signatures do not replace it."),
   SIG_CONFLICT: unavailable("Other signers kept changing the signature tag; try again."),
   TLOG_NOT_CHECKED: rejected("No transparency log is configured; pass --insecure-ignore-tlog to accept signatures without a log entry."),
 
@@ -182,6 +184,8 @@ export const EXPLANATION_RANK: readonly ErrorCode[] = [
   "SIG_ANNOTATION_MISMATCH",
   "NOTATION_USER_METADATA_MISMATCH",
   "SIG_DIGEST_MISMATCH",
+  "SIG_REQUIRED_SIGNER_MISSING",
+  "SIG_THRESHOLD_NOT_MET",
   "ATTESTATION_SUBJECT_MISMATCH",
   "CERT_IDENTITY_MISMATCH",
   "NOTATION_UNTRUSTED_IDENTITY",

@@ -54,6 +54,8 @@ export const LIMITS = {
   gpgSignatureBytes: 4 * 1024 * 1024,
   /** One signature fetched from a lookaside (sigstore) server. */
   lookasideSignatureBytes: 4 * 1024 * 1024,
+  /** One swr-cosign `{sha256}.asc` object (JSON of a base64 armored GPG signature and a base64 payload). */
+  swrAscObjectBytes: 1024 * 1024,
   /** A Rekor checkpoint (signed note) and its signature lines. */
   checkpointBytes: 64 * 1024,
   checkpointSignatures: 100,

@@ -12,6 +12,7 @@ import {
   compileSignedBaseLayer,
   compileSignedBy,
   compileSigstoreSigned,
+  compileSignetThreshold,
   compileNotationSigned,
   type CompiledRequirement,
 } from "./requirements/index.js";
@@ -84,6 +85,8 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader):
       return compileSignedBy(config, loader);
     case "sigstoreSigned":
       return compileSigstoreSigned(config, loader);
+    case "signetThreshold":
+      return compileSignetThreshold(config, loader);
     case "notationSigned":
       return compileNotationSigned(config, loader);
   }

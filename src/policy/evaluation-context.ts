@@ -51,6 +51,8 @@ export interface PolicyFetchers {
   gpgSignatures(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
   /** Cosign/sigstore signature attachments (`sha256-<hex>.sig`) of that digest. */
   cosignSignatures(image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet>;
+  /** swr-cosign `.asc` objects of that digest (registries.d `signet-swr-asc`); absent: none are read. */
+  swrAscSignatures?(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
   /** Notation signatures of that digest (OCI referrers); without it, notationSigned requirements fail closed. */
   notationSignatures?(image: ImageLocation, digest: Digest): Promise<NotationSignatureSet>;
   /** The OCSP/CRL status of a Notation signing chain; without it, a chain naming either has an unknown status. */
@@ -75,6 +77,8 @@ export interface RequirementContext {
   digestIfRequested(): Promise<Digest | undefined>;
   gpgSignatures(): Promise<GpgSignatureSet>;
   cosignSignatures(): Promise<SigstoreSignatureSet>;
+  /** The swr-cosign `.asc` object(s) of the digest, each's bytes untrusted JSON; none when no store is configured. */
+  swrAscSignatures(): Promise<GpgSignatureSet>;
   notationSignatures(): Promise<NotationSignatureSet>;
   readonly notationRevocation: RevocationChecker | undefined;
 }
@@ -83,6 +87,7 @@ export function createRequirementContext(image: ImageLocation, imageName: string
   let digest: Promise<Digest> | undefined;
   let gpg: Promise<GpgSignatureSet> | undefined;
   let cosign: Promise<SigstoreSignatureSet> | undefined;
+  let swrAsc: Promise<GpgSignatureSet> | undefined;
   let notation: Promise<NotationSignatureSet> | undefined;
   const context: RequirementContext = {
     image,
@@ -93,6 +98,8 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     digestIfRequested: () => (digest === undefined ? Promise.resolve(undefined) : digest.catch(() => undefined)),
     gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
+    swrAscSignatures: () =>
+      (swrAsc ??= fetchers.swrAscSignatures === undefined ? Promise.resolve({ signatures: [], searched: [] }) : context.digest().then((d) => fetchers.swrAscSignatures!(image, d))),
     notationSignatures: () => (notation ??= context.digest().then((d) => notationFetcher(fetchers)(image, d))),
     notationRevocation: fetchers.notationRevocation,
   };

@@ -12,6 +12,7 @@ import { repositoryName, type ImageLocation } from "../oci/reference/index.js";
 import { discoverCosignSignatures } from "../signatures/cosign/discover.js";
 import { builtinDefaultLookaside, lookasideFor, type RegistriesDConfig } from "../signatures/registries-d/index.js";
 import { lookasideSignatureUrl, readLookasideSignatures, type ReadLookasideOptions } from "../signatures/simplesigning/index.js";
+import { readSwrAscObject } from "../signatures/simplesigning/swr-asc.js";
 import type { RevocationCheckOptions } from "../signatures/notation/revocation.js";
 import { createRecordDiscovery } from "../signatures/verifier/discover-records.js";
 import type { GpgSignatureSet, KeyReader, PolicyFetchers, SigstoreSignatureSet } from "./evaluation-context.js";
@@ -54,6 +55,13 @@ export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): Pol
         signatures: found.map((untrustedBytes, index) => ({ source: lookasideSignatureUrl(base, image.reference, digest, index + 1).href, untrustedBytes })),
         searched: [lookasideSignatureUrl(base, image.reference, digest, 1).href.replace(/\/signature-1$/, "/")],
       } satisfies GpgSignatureSet;
+    },
+    async swrAscSignatures(image, digest) {
+      if (image.transport !== "docker") return { signatures: [], searched: [] };
+      const base = lookasideFor(options.registriesD, image.reference).swrAsc;
+      if (base === undefined) return { signatures: [], searched: [] };
+      const { url, bytes } = await readSwrAscObject(base, image.reference, digest, options.lookaside ?? {});
+      return { signatures: bytes === undefined ? [] : [{ source: url.href, untrustedBytes: bytes }], searched: [url.href] } satisfies GpgSignatureSet;
     },
     async cosignSignatures(image, digest) {
       if (image.transport === "docker" && options.alwaysReadSigstoreAttachments !== true && !lookasideFor(options.registriesD, image.reference).useSigstoreAttachments) {

@@ -176,7 +176,7 @@ function shadowedParent(policy: ParsedPolicy, transport: string, scope: string):
 }
 
 function requiresSignatures(list: PolicyRequirementList): boolean {
-  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "reject");
+  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "signetThreshold" || r.type === "reject");
 }
 
 function sameRequirements(a: PolicyRequirementList, b: PolicyRequirementList): boolean {
@@ -220,6 +220,9 @@ function checkRequirement(requirement: PolicyRequirementConfig, registryScope: b
           ),
         );
       }
+      break;
+    case "signetThreshold":
+      findings.push(at(location, "info", "signet-extension", "signetThreshold is signet's extension: containers/image (skopeo, podman, CRI-O) refuses a policy that uses it, so keep this policy for signet and its webhook"));
       break;
     case "notationSigned":
       findings.push(at(location, "info", "signet-extension", "notationSigned is a signet extension: skopeo, podman and CRI-O reject a policy that uses it, so keep such policies for signet (policy verify, the webhook)"));
@@ -270,6 +273,12 @@ async function checkKeys(policy: ParsedPolicy, readKey: KeyReader | undefined): 
     for (const requirement of list.requirements) {
       if (requirement.type === "signedBy" && requirement.keyType === "GPGKeys") await check(requirement.keys, "gpg", "an OpenPGP public keyring");
       if (requirement.type === "sigstoreSigned" && requirement.keys !== undefined) await check(requirement.keys, "pem", "a PEM public key");
+      if (requirement.type === "signetThreshold") {
+        for (const { requirement: signer } of requirement.signers) {
+          if (signer.type === "signedBy" && signer.keyType === "GPGKeys") await check(signer.keys, "gpg", "an OpenPGP public keyring");
+          if (signer.type === "sigstoreSigned" && signer.keys !== undefined) await check(signer.keys, "pem", "a PEM public key");
+        }
+      }
     }
   }
   return [...findings, ...dedupe(skipped)];

@@ -29,7 +29,7 @@ export const signCommand: Command = {
   A tag is resolved to its digest, and the digest is what gets signed.
 ${SIGSTORE_SIGN_USAGE}
   GPG simple signing (as skopeo copy's sign-by option; registry images only): --gpg-key, written to the lookaside staging
-  store of registries.d or --lookaside-staging.`,
+  store of registries.d or --lookaside-staging; with --swr-asc DIR|URL, as an swr-cosign .asc object instead.`,
   options: {
     key: { type: "string", value: "PATH", description: "cosign encrypted key or PEM private key" },
     "password-file": { type: "string", value: "FILE", description: "read the key's password from FILE (else COSIGN_PASSWORD, else a prompt)" },
@@ -40,6 +40,7 @@ ${SIGSTORE_SIGN_USAGE}
     "passphrase-file": { type: "string", value: "FILE", description: "GPG: the key's passphrase (first line)" },
     "registries-d": { type: "string", value: "DIR", description: "GPG: where lookaside-staging is configured (default ~/.config/containers/registries.d, else /etc/containers/registries.d)" },
     "lookaside-staging": { type: "string", value: "URL", description: "GPG: write to this file: store instead of the registries.d one" },
+    "swr-asc": { type: "string", value: "DIR|URL", description: "GPG: write an swr-cosign .asc object (<repository>/<sha256 hex>.asc) under this directory or http(s) URL instead" },
     ...SIGSTORE_SIGN_OPTIONS,
     ...SIGN_OUTPUT_OPTIONS,
     ...REGISTRY_OPTIONS,
@@ -93,7 +94,7 @@ ${SIGSTORE_SIGN_USAGE}
   },
 };
 
-const GPG_ONLY_OPTIONS = ["passphrase-file", "registries-d", "lookaside-staging"] as const;
+const GPG_ONLY_OPTIONS = ["passphrase-file", "registries-d", "lookaside-staging", "swr-asc"] as const;
 const COSIGN_ONLY_OPTIONS = ["key", "password-file", "annotations", "recursive", ...Object.keys(SIGN_OUTPUT_OPTIONS)] as const;
 
 /** `--gpg-key`: an atomic container signature per image, written to its lookaside staging store. */
@@ -107,6 +108,9 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
     import("../../signatures/simplesigning/sign-image.js"),
     import("../../signatures/registries-d/index.js"),
   ]);
+  if (stringOption(context, "swr-asc") !== undefined && stringOption(context, "lookaside-staging") !== undefined) {
+    throw new SignetError("OPTION_CONFLICT", "--swr-asc and --lookaside-staging name two different stores: give one");
+  }
   const key = await loadGpgPrivateKey(requireString(context, "gpg-key"), stringOption(context, "passphrase-file"));
   const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
   const access = new ImageAccess(registryOptions(context));
@@ -116,6 +120,7 @@ async function signWithGpg(context: CommandContext, images: readonly string[], f
       key,
       registriesD,
       lookasideStaging: stringOption(context, "lookaside-staging"),
+      swrAsc: stringOption(context, "swr-asc"),
       signIdentity: stringOption(context, "sign-container-identity"),
       creator: `signet ${signetVersion()}`,
     });

@@ -28,6 +28,8 @@ export {
   type SignedByKeyType,
   type SignedIdentityConfig,
   type SigstoreSignedConfig,
+  type SignetThresholdConfig,
+  type ThresholdSignerConfig,
   type NotationSignedConfig,
 } from "./policy-config.js";
 export { POLICY_TRANSPORTS, cleanPath, dockerScopeProblem, isPolicyTransport, scopeSyntaxProblem } from "./transports.js";

@@ -8,11 +8,26 @@ import {
   type KeySourceConfig,
   type PkiConfig,
   type PolicyRequirementConfig,
+  type SignedByConfig,
   type SignedByKeyType,
+  type SigstoreSignedConfig,
+  type NotationSignedConfig,
+  type SignetThresholdConfig,
+  type ThresholdSignerConfig,
   type SignedIdentityConfig,
 } from "./policy-config.js";
 
-export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "notationSigned"] as const;
+export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "notationSigned", "signetThreshold"] as const;
+
+/**
+ * The requirement types a signetThreshold signer may be, each parsed by its requirement's own parser (with `name`
+ * added and no signedIdentity): a new signer kind is one entry here.
+ */
+const THRESHOLD_SIGNER_TYPES: Readonly<Record<string, (reader: ObjectReader, extra: readonly string[]) => ThresholdSignerConfig["requirement"]>> = {
+  sigstoreSigned: (reader, extra) => parseSigstoreSigned(reader, extra),
+  signedBy: (reader, extra) => parseSignedBy(reader, extra),
+  notationSigned: (reader, extra) => parseNotationSigned(reader, extra),
+};
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
 export function parseRequirement(source: string, path: string, node: JsonNode): PolicyRequirementConfig {
@@ -28,6 +43,8 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
       return parseSignedBy(reader);
     case "sigstoreSigned":
       return parseSigstoreSigned(reader);
+    case "signetThreshold":
+      return parseSignetThreshold(reader);
     case "notationSigned":
       return parseNotationSigned(reader);
     case "signedBaseLayer": {
@@ -46,8 +63,46 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
   }
 }
 
-function parseSignedBy(reader: ObjectReader): PolicyRequirementConfig {
-  reader.allowOnly(["type", "keyType", "keyPath", "keyPaths", "keyData", "signedIdentity"], "a signedBy requirement");
+function parseSignetThreshold(reader: ObjectReader): SignetThresholdConfig {
+  reader.allowOnly(["type", "threshold", "required", "signers", "signedIdentity"], "a signetThreshold requirement");
+  const { source } = reader;
+  const signersMember = reader.member("signers");
+  if (signersMember === undefined || signersMember.value.kind !== "array" || signersMember.value.items.length === 0) {
+    throw configIssue(source, reader.childPath("signers"), signersMember?.value.position ?? reader.node.position, 'a signetThreshold requirement needs "signers": a non-empty list of named signers');
+  }
+  const signers: ThresholdSignerConfig[] = [];
+  for (const [index, item] of signersMember.value.items.entries()) {
+    const path = `${reader.childPath("signers")}[${index}]`;
+    const signer = new ObjectReader(source, path, item, "a signer");
+    const name = signer.requiredString("name", "a signer", { nonEmpty: true });
+    if (signers.some((other) => other.name === name)) throw configIssue(source, signer.childPath("name"), signer.member("name")!.value.position, `two signers are named ${JSON.stringify(name)}`);
+    const type = signer.requiredString("type", "a signer");
+    const parse = THRESHOLD_SIGNER_TYPES[type];
+    if (parse === undefined) {
+      throw configIssue(source, signer.childPath("type"), signer.member("type")!.value.position, `a signer's type must be one of ${Object.keys(THRESHOLD_SIGNER_TYPES).join(", ")}, not ${JSON.stringify(type)}`);
+    }
+    if (signer.has("signedIdentity")) {
+      throw configIssue(source, signer.childPath("signedIdentity"), signer.member("signedIdentity")!.keyPosition, "a signer has no signedIdentity of its own: the signetThreshold requirement's signedIdentity applies to every signature");
+    }
+    signers.push({ name, location: signer.location, requirement: parse(signer, ["name"]) });
+  }
+  const thresholdMember = reader.member("threshold");
+  if (thresholdMember === undefined || thresholdMember.value.kind !== "number" || !Number.isSafeInteger(thresholdMember.value.value) || thresholdMember.value.value < 1 || thresholdMember.value.value > signers.length) {
+    throw configIssue(source, reader.childPath("threshold"), thresholdMember?.value.position ?? reader.node.position, `a signetThreshold requirement needs "threshold": a whole number from 1 to the ${signers.length} signers listed`);
+  }
+  const required = reader.optionalStringArray("required", { nonEmptyItems: true }) ?? [];
+  for (const [index, name] of required.entries()) {
+    const position = reader.member("required")!.value.position;
+    if (!signers.some((signer) => signer.name === name)) {
+      throw configIssue(source, `${reader.childPath("required")}[${index}]`, position, `required signer ${JSON.stringify(name)} is not one of the signers (${signers.map((signer) => JSON.stringify(signer.name)).join(", ")})`);
+    }
+    if (required.indexOf(name) !== index) throw configIssue(source, `${reader.childPath("required")}[${index}]`, position, `required signer ${JSON.stringify(name)} is listed twice`);
+  }
+  return { type: "signetThreshold", location: reader.location, threshold: thresholdMember.value.value, required, signers, signedIdentity: signedIdentityOf(reader) };
+}
+
+function parseSignedBy(reader: ObjectReader, extra: readonly string[] = []): SignedByConfig {
+  reader.allowOnly(["type", "keyType", "keyPath", "keyPaths", "keyData", "signedIdentity", ...extra], "a signedBy requirement");
   const keyTypeText = reader.requiredString("keyType", "a signedBy requirement");
   if (!(SIGNED_BY_KEY_TYPES as readonly string[]).includes(keyTypeText)) {
     throw configIssue(
@@ -67,9 +122,10 @@ function parseSignedBy(reader: ObjectReader): PolicyRequirementConfig {
   };
 }
 
-function parseSigstoreSigned(reader: ObjectReader): PolicyRequirementConfig {
+function parseSigstoreSigned(reader: ObjectReader, extra: readonly string[] = []): SigstoreSignedConfig {
   reader.allowOnly(
     [
+      ...extra,
       "type",
       "keyPath",
       "keyPaths",
@@ -119,8 +175,8 @@ function parseSigstoreSigned(reader: ObjectReader): PolicyRequirementConfig {
 const TRUST_STORE_NAME = /^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/;
 
 /** signet's notationSigned: a Notary Project trust policy and its trust stores (docs/notation.md). */
-function parseNotationSigned(reader: ObjectReader): PolicyRequirementConfig {
-  reader.allowOnly(["type", "trustPolicyPath", "trustPolicyData", "trustStorePath", "trustStoreCertificates", "userMetadata", "scope"], "a notationSigned requirement");
+function parseNotationSigned(reader: ObjectReader, extra: readonly string[] = []): NotationSignedConfig {
+  reader.allowOnly(["type", "trustPolicyPath", "trustPolicyData", "trustStorePath", "trustStoreCertificates", "userMetadata", "scope", ...extra], "a notationSigned requirement");
   const trustPolicy = exactlyOneKeySource(reader, ["trustPolicyPath", "trustPolicyData"], "notationSigned", { emptyListsAllowed: false });
   const trustStorePath = nonEmpty(reader.optionalString("trustStorePath"));
   const trustStoreCertificates: { store: string; certificates: KeySourceConfig }[] = [];

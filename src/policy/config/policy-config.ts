@@ -43,7 +43,8 @@ export type PolicyRequirementConfig =
   | SignedByConfig
   | SigstoreSignedConfig
   | SignedBaseLayerConfig
-  | NotationSignedConfig;
+  | NotationSignedConfig
+  | SignetThresholdConfig;
 
 interface RequirementBase {
   readonly location: PolicySourceLocation;
@@ -103,6 +104,26 @@ export interface SigstoreSignedConfig extends RequirementBase {
 export interface SignedBaseLayerConfig extends RequirementBase {
   readonly type: "signedBaseLayer";
   readonly baseLayerIdentity: SignedIdentityConfig;
+}
+
+/**
+ * signet's extension (no containers/image reader accepts it): `threshold` distinct signers of the list must have
+ * signed, and every `required` one; each signer is a signature requirement of its own (sigstoreSigned or signedBy
+ * GPGKeys) without a signedIdentity, with a name. The rule's signedIdentity applies to every signature.
+ */
+export interface SignetThresholdConfig extends RequirementBase {
+  readonly type: "signetThreshold";
+  readonly threshold: number;
+  readonly required: readonly string[];
+  readonly signers: readonly ThresholdSignerConfig[];
+  readonly signedIdentity: SignedIdentityConfig;
+}
+
+export interface ThresholdSignerConfig {
+  readonly name: string;
+  readonly location: PolicySourceLocation;
+  /** The signer's trust, as the requirement of that type states it (its signedIdentity is the rule's). */
+  readonly requirement: SignedByConfig | SigstoreSignedConfig | NotationSignedConfig;
 }
 
 export type SignedIdentityConfig =

@@ -34,6 +34,44 @@ export async function compileNotationSigned(config: NotationSignedConfig, loader
 
 type Loaded<T> = { ok: true; value: T } | { ok: false; failure: KeyFailure };
 
+/**
+ * A notationSigned requirement's trust, loaded once (also a signetThreshold signer's): the one verifier's
+ * requirement for an image, built per evaluation (its scope, time and revocation checker are the image's), or the
+ * outcome when the image has no scope to choose a statement by.
+ */
+export async function loadNotationSigner(
+  config: NotationSignedConfig,
+  loader: KeyLoader,
+): Promise<{ ok: true; requirementFor: (context: RequirementContext) => NotationRequirement | RequirementOutcome } | { ok: false; failure: KeyFailure }> {
+  const policy = await loadTrustPolicy(config, loader);
+  if (!policy.ok) return policy;
+  const stores = await loadTrustStores(config, loader);
+  if (!stores.ok) return stores;
+  return { ok: true, requirementFor: (context) => notationRequirementFor(context, config, policy.value, stores.value) };
+}
+
+function notationRequirementFor(context: RequirementContext, config: NotationSignedConfig, policy: TrustPolicyDocument, trustStores: NotationTrustStores): NotationRequirement | RequirementOutcome {
+  const scope = context.dockerReference !== undefined ? repositoryName(context.dockerReference) : config.scope;
+  if (scope === undefined) {
+    return {
+      allowed: false,
+      reason: `${context.imageName} has no registry scope to choose a trust policy statement by`,
+      hint: 'Give the notationSigned requirement a "scope" (REGISTRY/REPOSITORY) for images in OCI layouts.',
+      code: "POLICY_CONFIG_INVALID",
+      signatures: [],
+    };
+  }
+  return {
+    kind: "notation",
+    policy,
+    scope,
+    trustStores,
+    now: context.now,
+    ...(context.notationRevocation === undefined ? {} : { checkRevocation: context.notationRevocation }),
+    ...(Object.keys(config.userMetadata).length > 0 ? { userMetadata: config.userMetadata } : {}),
+  };
+}
+
 async function loadTrustPolicy(config: NotationSignedConfig, loader: KeyLoader): Promise<Loaded<TrustPolicyDocument>> {
   const loaded = await loader.loadBytes(config.trustPolicy);
   if (!loaded.ok) return loaded;
@@ -65,28 +103,12 @@ function unusable<T>(error: unknown, where: string, hint: string): Loaded<T> {
 }
 
 async function evaluateNotation(context: RequirementContext, config: NotationSignedConfig, policy: TrustPolicyDocument, trustStores: NotationTrustStores): Promise<RequirementOutcome> {
-  const scope = context.dockerReference !== undefined ? repositoryName(context.dockerReference) : config.scope;
-  if (scope === undefined) {
-    return {
-      allowed: false,
-      reason: `${context.imageName} has no registry scope to choose a trust policy statement by`,
-      hint: 'Give the notationSigned requirement a "scope" (REGISTRY/REPOSITORY) for images in OCI layouts.',
-      code: "POLICY_CONFIG_INVALID",
-      signatures: [],
-    };
-  }
+  const requirement = notationRequirementFor(context, config, policy, trustStores);
+  if (!("kind" in requirement)) return requirement;
+  const scope = requirement.scope;
   const fetched = await fetchDigestAndSignatures(context, () => context.notationSignatures(), "Notation signatures");
   if ("failure" in fetched) return fetched.failure;
   const { imageDigest, signatures: set } = fetched;
-  const requirement: NotationRequirement = {
-    kind: "notation",
-    policy,
-    scope,
-    trustStores,
-    now: context.now,
-    ...(context.notationRevocation === undefined ? {} : { checkRevocation: context.notationRevocation }),
-    ...(Object.keys(config.userMetadata).length > 0 ? { userMetadata: config.userMetadata } : {}),
-  };
   const verification = await verifySignatureRecords({
     records: set.records,
     requirement,

@@ -7,7 +7,7 @@ import { SignetError } from "../../errors/index.js";
 import { GpgKeyring, parseGpgKeyring } from "../../signatures/simplesigning/gpg.js";
 import { parseSignatureBlob } from "../../signatures/simplesigning/signature-blob.js";
 import type { KeySourceConfig, SignedByConfig } from "../config/index.js";
-import type { VerifiedSigner } from "../../signatures/verifier/index.js";
+import type { UntrustedSignatureRecord, VerifiedSigner } from "../../signatures/verifier/index.js";
 import type { RequirementOutcome } from "../decision.js";
 import type { UntrustedGpgSignature } from "../evaluation-context.js";
 import type { KeyLoader, KeyLoadResult } from "../key-material.js";
@@ -33,9 +33,11 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
     summary,
     async evaluate(context) {
       if (!keyring.ok) return keyFailureOutcome(keyring.failure);
-      const fetched = await fetchDigestAndSignatures(context, () => context.gpgSignatures(), "GPG signatures");
+      const fetched = await fetchDigestAndSignatures(context, () => Promise.all([context.gpgSignatures(), context.swrAscSignatures()]), "GPG signatures");
       if ("failure" in fetched) return fetched.failure;
-      const { imageDigest, signatures: set } = fetched;
+      const { imageDigest } = fetched;
+      const [lookaside, swrAsc] = fetched.signatures;
+      const set = { signatures: lookaside.signatures, searched: [...lookaside.searched, ...swrAsc.searched] };
       // containers/image reads every stored signature before checking any, and one that is not a signature at
       // all fails the read: the image is refused whatever the others say. Sigstore-format ones are skipped.
       const simpleSignatures: UntrustedGpgSignature[] = [];
@@ -54,7 +56,11 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
         context,
         imageDigest,
         config.signedIdentity,
-        simpleSignatures.map((signature) => ({ format: "simple-signing", source: signature.source, untrustedSignature: signature.untrustedBytes })),
+        [
+          ...simpleSignatures.map((signature): UntrustedSignatureRecord => ({ format: "simple-signing", source: signature.source, untrustedSignature: signature.untrustedBytes })),
+          // swr-cosign's .asc objects (registries.d signet-swr-asc): one more store of GPG signatures.
+          ...swrAsc.signatures.map((object): UntrustedSignatureRecord => ({ format: "swr-asc", source: object.source, untrustedObject: object.untrustedBytes })),
+        ],
         { kind: "gpg", keyring: keyring.keys[0]!.key },
       );
       const { verdicts } = toSignatureVerdicts(verification, describeGpgSigner, {
@@ -63,7 +69,7 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
       });
       return summarizeSignatures({
         verdicts,
-        total: simpleSignatures.length,
+        total: simpleSignatures.length + swrAsc.signatures.length,
         kind: "GPG",
         searched: set.searched,
         missingHint: `Sign the image with \`signet sign --gpg-key KEY\` or \`skopeo copy --sign-by FINGERPRINT\`, and check that registries.d points at the lookaside store holding its signatures.`,
@@ -73,7 +79,7 @@ export async function compileSignedBy(config: SignedByConfig, loader: KeyLoader)
 }
 
 /** The keyring of the requirement: all key sources combined into one (keyPaths may name several files). */
-async function loadKeyring(source: KeySourceConfig, loader: KeyLoader): Promise<KeyLoadResult<{ label: string; key: GpgKeyring }>> {
+export async function loadKeyring(source: KeySourceConfig, loader: KeyLoader): Promise<KeyLoadResult<{ label: string; key: GpgKeyring }>> {
   const parsed = await loader.parseEach("gpg", source, (bytes) => parseGpgKeyring(bytes), "an OpenPGP public keyring");
   if (!parsed.ok) return parsed;
   if (parsed.keys.length === 1) return parsed;
@@ -81,7 +87,7 @@ async function loadKeyring(source: KeySourceConfig, loader: KeyLoader): Promise<
 }
 
 /** The primary key's fingerprint (and the subkey that signed), as containers/image reports it. */
-function describeGpgSigner(signer: VerifiedSigner): string {
+export function describeGpgSigner(signer: VerifiedSigner): string {
   if (signer.kind !== "gpg") return signer.kind;
   return signer.fingerprint === signer.signingKeyFingerprint ? signer.fingerprint : `${signer.fingerprint} (subkey ${signer.signingKeyFingerprint})`;
 }

@@ -23,13 +23,36 @@ import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequ
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
 
 export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader: KeyLoader): Promise<CompiledRequirement> {
-  const trust = config.keys !== undefined ? describeKeySource(config.keys) : config.fulcio !== undefined ? "fulcio" : "pki";
+  const trust = trustLabel(config);
   const summary = `sigstoreSigned, ${trust}${config.rekorPublicKeys !== undefined ? " + Rekor" : ""}, signedIdentity ${config.signedIdentity.type}`;
+  const signer = await loadSigstoreSigner(config, loader);
+  if (!signer.ok) return { config, summary, evaluate: () => Promise.resolve(signer.outcome) };
+  return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, signer.requirement, signer.describe, signer.unverified) };
+}
+
+/** A sigstoreSigned requirement's trust, loaded: the one verifier's requirement, or the outcome that fails it closed. */
+export type LoadedSigner =
+  | {
+      readonly ok: true;
+      readonly requirement: SignatureRequirement;
+      /** Names a verified signer the way the policy writes its trust. */
+      readonly describe: (signer: VerifiedSigner) => string;
+      readonly unverified?: () => { reason: string; hint?: string };
+    }
+  | { readonly ok: false; readonly outcome: RequirementOutcome };
+
+function trustLabel(config: SigstoreSignedConfig): string {
+  return config.keys !== undefined ? describeKeySource(config.keys) : config.fulcio !== undefined ? "fulcio" : "pki";
+}
+
+/** Loads a sigstoreSigned requirement's keys, or Fulcio CA and Rekor keys, once (also a signetThreshold signer's). */
+export async function loadSigstoreSigner(config: SigstoreSignedConfig, loader: KeyLoader): Promise<LoadedSigner> {
+  const trust = trustLabel(config);
   const unsupported = unsupportedReason(config);
-  if (unsupported !== undefined) return { config, summary, evaluate: () => Promise.resolve(unsupported) };
+  if (unsupported !== undefined) return { ok: false, outcome: unsupported };
 
   const logged = config.rekorPublicKeys === undefined ? undefined : await loadLoggedTrust(config, loader);
-  if (logged !== undefined && !logged.ok) return { config, summary, evaluate: () => Promise.resolve(keyFailureOutcome(logged.failure)) };
+  if (logged !== undefined && !logged.ok) return { ok: false, outcome: keyFailureOutcome(logged.failure) };
   if (config.fulcio !== undefined) {
     const fulcio = config.fulcio;
     const requirement: SignatureRequirement = {
@@ -38,14 +61,10 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
       trust: logged!.trust,
       requireTlog: true,
     };
-    const describe = () => `fulcio ${fulcio.subjectEmail} (issuer ${fulcio.oidcIssuer}), logged in Rekor`;
-    return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, requirement, describe) };
+    return { ok: true, requirement, describe: () => `fulcio ${fulcio.subjectEmail} (issuer ${fulcio.oidcIssuer}), logged in Rekor` };
   }
   const keys = await loader.parseEach("pem", config.keys!, (bytes) => parsePublicKeyPem(bytes), "a PEM public key");
-  if (!keys.ok) {
-    const failure = keys.failure;
-    return { config, summary, evaluate: () => Promise.resolve(keyFailureOutcome(failure)) };
-  }
+  if (!keys.ok) return { ok: false, outcome: keyFailureOutcome(keys.failure) };
   const publicKeys = keys.keys.map((k) => k.key);
   const requirement: SignatureRequirement =
     logged === undefined ? { kind: "key", publicKeys } : { kind: "key", publicKeys, log: { trust: logged.trust, required: true } };
@@ -53,14 +72,12 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
     const which = signer.kind === "key" && publicKeys.length > 1 && signer.keyIndex !== undefined ? `${trust} key ${signer.keyIndex + 1}` : trust;
     return logged === undefined ? which : `${which}, logged in Rekor`;
   };
-  const unverified =
-    logged === undefined
-      ? () => ({
-          reason: `the signature does not verify with ${publicKeys.length === 1 ? "the key in" : `any of the ${publicKeys.length} keys in`} ${trust}`,
-          hint: `The image is signed, but by a key that is not in ${trust} (or the signature was changed): add the signer's public key, or sign with a key that is.`,
-        })
-      : undefined;
-  return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, requirement, describe, unverified) };
+  if (logged !== undefined) return { ok: true, requirement, describe };
+  const unverified = () => ({
+    reason: `the signature does not verify with ${publicKeys.length === 1 ? "the key in" : `any of the ${publicKeys.length} keys in`} ${trust}`,
+    hint: `The image is signed, but by a key that is not in ${trust} (or the signature was changed): add the signer's public key, or sign with a key that is.`,
+  });
+  return { ok: true, requirement, describe, unverified };
 }
 
 function unsupportedReason(config: SigstoreSignedConfig): RequirementOutcome | undefined {

@@ -15,6 +15,8 @@ export interface LookasideLocation {
   lookasideStaging?: string;
   /** Whether sigstore (cosign-style) attachments are read and written for this image. Default false. */
   useSigstoreAttachments: boolean;
+  /** signet's extension: the base URL of the swr-cosign `.asc` store (`signet-swr-asc`); undefined when none is configured. */
+  swrAsc?: string;
 }
 
 /**
@@ -32,6 +34,8 @@ export function lookasideFor(config: RegistriesDConfig, reference: ImageReferenc
   const result: LookasideLocation = { useSigstoreAttachments };
   if (lookaside !== undefined) result.lookaside = lookaside;
   if (lookasideStaging !== undefined) result.lookasideStaging = lookasideStaging;
+  const swrAsc = firstDefined(sections, (s) => (s.signetSwrAsc === "" ? undefined : s.signetSwrAsc));
+  if (swrAsc !== undefined) result.swrAsc = swrAsc;
   return result;
 }
 

@@ -20,6 +20,11 @@ export interface RegistryNamespace {
   /** Deprecated spelling of `lookaside-staging`. */
   readonly sigstoreStaging?: string;
   readonly useSigstoreAttachments?: boolean;
+  /**
+   * signet's extension: the base URL of a store of swr-cosign `.asc` objects (`<base>/<repository>/<sha256 hex>.asc`),
+   * read by signedBy and signetThreshold GPG signers next to the lookaside store. containers/image ignores the key.
+   */
+  readonly signetSwrAsc?: string;
 }
 
 /** The merged configuration of a registries.d directory. */
@@ -38,7 +43,7 @@ export interface RegistriesDFile {
   readonly docker: ReadonlyMap<string, RegistryNamespace>;
 }
 
-const HINT = "Fix the registries.d file named (containers-registries.d(5)): top-level keys `default-docker` and `docker`; sections with lookaside, lookaside-staging, sigstore, sigstore-staging, use-sigstore-attachments.";
+const HINT = "Fix the registries.d file named (containers-registries.d(5)): top-level keys `default-docker` and `docker`; sections with lookaside, lookaside-staging, sigstore, sigstore-staging, use-sigstore-attachments (and signet's signet-swr-asc).";
 const TOP_LEVEL_KEYS = new Set(["default-docker", "docker"]);
 const SECTION_KEYS: Record<string, keyof RegistryNamespace> = {
   lookaside: "lookaside",
@@ -46,6 +51,7 @@ const SECTION_KEYS: Record<string, keyof RegistryNamespace> = {
   sigstore: "sigstore",
   "sigstore-staging": "sigstoreStaging",
   "use-sigstore-attachments": "useSigstoreAttachments",
+  "signet-swr-asc": "signetSwrAsc",
 };
 
 /** An empty configuration: what a missing registries.d directory means. */

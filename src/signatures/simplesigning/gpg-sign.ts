@@ -43,6 +43,25 @@ export async function signAtomicPayload(
   }
 }
 
+/**
+ * Signs `payload` with a detached, ASCII-armored OpenPGP signature (`gpg --armor --detach-sign`), as swr-cosign's
+ * `.asc` objects hold it.
+ */
+export async function signDetachedArmored(key: GpgSigningKey, payload: Uint8Array, options: { date?: Date } = {}): Promise<Buffer> {
+  const { openpgp } = key;
+  try {
+    const date = options.date ?? new Date();
+    const message = await openpgp.createMessage({ binary: payload, format: "binary", date });
+    const signed = await openpgp.sign({ message, signingKeys: key.privateKey, detached: true, format: "armored", date });
+    return Buffer.from(signed, "utf8");
+  } catch (error) {
+    throw new SignetError("KEY_INVALID", `cannot sign with GPG key ${key.fingerprint}: ${(error as Error).message}`, {
+      hint: "The key needs a valid, unexpired signing key or subkey.",
+      cause: error,
+    });
+  }
+}
+
 /** Reads a secret key file (binary or armored) and decrypts it with the passphrase file's first line, as skopeo --sign-passphrase-file does. */
 export async function loadGpgPrivateKey(path: string, passphraseFile?: string): Promise<GpgSigningKey> {
   // Loaded here so that verification, which imports this module's neighbours, does not load the key code.

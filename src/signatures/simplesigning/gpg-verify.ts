@@ -2,7 +2,7 @@ import { SignetError } from "../../errors/index.js";
 import type { GpgKeyring, KeyCandidate } from "./gpg-keyring.js";
 import { UnsupportedAlgorithmError, verifySignatureValues } from "./openpgp-crypto.js";
 import { PacketFormatError } from "./openpgp-packets.js";
-import { MessageFormatError, parseSignedMessage, type UntrustedSignedMessage } from "./openpgp-signed-message.js";
+import { MessageFormatError, parseDetachedSignature, parseSignedMessage, type UntrustedSignaturePacket, type UntrustedSignedMessage } from "./openpgp-signed-message.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
 import { LIMITS } from "../../internal/limits.js";
 
@@ -52,8 +52,36 @@ export async function verifyGpgSignature(
   untrustedSignature: Uint8Array,
   options: GpgVerifyOptions = {},
 ): Promise<GpgVerification> {
+  return verifyParsedSignature(keyring, readMessage(untrustedSignature), options);
+}
+
+/**
+ * Verifies a detached OpenPGP signature (`gpg --detach-sign`, binary or `--armor`) over `untrustedData` with the
+ * keys of `keyring`, with the same checks as verifyGpgSignature; the payload returned is `untrustedData`, now
+ * verified.
+ */
+export async function verifyGpgDetachedSignature(
+  keyring: GpgKeyring,
+  untrustedSignature: Uint8Array,
+  untrustedData: Uint8Array,
+  options: GpgVerifyOptions = {},
+): Promise<GpgVerification> {
+  if (untrustedSignature.length > MAX_GPG_SIGNATURE_BYTES) {
+    throw reject("malformed", `the signature is ${untrustedSignature.length} bytes, more than the limit of ${MAX_GPG_SIGNATURE_BYTES}`);
+  }
+  let signature: UntrustedSignaturePacket;
+  try {
+    signature = parseDetachedSignature(dearmorIfArmored(untrustedSignature, "PGP SIGNATURE"));
+  } catch (error) {
+    if (error instanceof MessageFormatError) throw reject(error.notSigned ? "not-signed" : "malformed", `not a detached OpenPGP signature: ${error.message}`, {}, error);
+    if (error instanceof PacketFormatError) throw reject("malformed", `not an OpenPGP signature: ${error.message}`, {}, error);
+    throw error;
+  }
+  return verifyParsedSignature(keyring, { data: untrustedData, signature }, options);
+}
+
+async function verifyParsedSignature(keyring: GpgKeyring, message: UntrustedSignedMessage, options: GpgVerifyOptions): Promise<GpgVerification> {
   const now = options.now ?? new Date();
-  const message = readMessage(untrustedSignature);
   const signature = message.signature;
   const keyId = signature.issuerKeyId;
   if (keyId === undefined) throw reject("unknown-key", "the signature does not name the key that made it");
@@ -157,12 +185,12 @@ interface SubkeyLike {
 }
 
 /** ASCII-armored messages (`gpg --armor --sign`) are accepted as gpgme accepts them; the checksum line is not needed. */
-function dearmorIfArmored(bytes: Uint8Array): Uint8Array {
+function dearmorIfArmored(bytes: Uint8Array, label = "PGP MESSAGE"): Uint8Array {
   const head = Buffer.from(bytes.subarray(0, 40)).toString("latin1").trimStart();
-  if (!head.startsWith("-----BEGIN PGP MESSAGE-----")) return bytes;
+  if (!head.startsWith(`-----BEGIN ${label}-----`)) return bytes;
   const lines = Buffer.from(bytes).toString("latin1").split(/\r?\n/);
-  const begin = lines.findIndex((l) => l.trim() === "-----BEGIN PGP MESSAGE-----");
-  const end = lines.findIndex((l, i) => i > begin && l.trim() === "-----END PGP MESSAGE-----");
+  const begin = lines.findIndex((l) => l.trim() === `-----BEGIN ${label}-----`);
+  const end = lines.findIndex((l, i) => i > begin && l.trim() === `-----END ${label}-----`);
   if (end === -1) throw reject("malformed", "the armored message has no END line");
   let i = begin + 1;
   while (i < end && lines[i]!.trim() !== "") i++; // armor headers

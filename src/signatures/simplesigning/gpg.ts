@@ -3,5 +3,5 @@
  * Node's crypto: never by running gpg.
  */
 export { GpgKeyring, parseGpgKeyring } from "./gpg-keyring.js";
-export { MAX_GPG_SIGNATURE_BYTES, verifyGpgSignature, type GpgRejectionReason, type GpgVerification, type GpgVerifyOptions } from "./gpg-verify.js";
-export { loadGpgPrivateKey, parseGpgPrivateKey, signAtomicPayload, type GpgSigningKey } from "./gpg-sign.js";
+export { MAX_GPG_SIGNATURE_BYTES, verifyGpgDetachedSignature, verifyGpgSignature, type GpgRejectionReason, type GpgVerification, type GpgVerifyOptions } from "./gpg-verify.js";
+export { loadGpgPrivateKey, parseGpgPrivateKey, signAtomicPayload, signDetachedArmored, type GpgSigningKey } from "./gpg-sign.js";

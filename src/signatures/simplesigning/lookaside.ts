@@ -78,6 +78,38 @@ export async function readLookasideSignatures(
 }
 
 /**
+ * Reads one stored object (file:, http: or https:) the way lookaside signatures are read: bounded to
+ * `maxBytes`, redirects checked, undefined when it does not exist (a missing file or HTTP 404); any other
+ * failure fails closed.
+ */
+export function readStoredSignatureObject(url: URL, maxBytes: number, options: Pick<ReadLookasideOptions, "fetchTimeoutMs" | "dispatcher"> = {}): Promise<Buffer | undefined> {
+  return url.protocol === "file:" ? readFileSignature(url, maxBytes) : fetchSignature(url, maxBytes, options);
+}
+
+/**
+ * Stores one object with an HTTP PUT (an object storage bucket that accepts unauthenticated or pre-signed PUTs):
+ * any 2xx is success; redirects are not followed; the error body is not read.
+ */
+export async function putStoredObject(url: URL, bytes: Uint8Array, options: Pick<ReadLookasideOptions, "fetchTimeoutMs" | "dispatcher"> = {}): Promise<void> {
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `cannot PUT to ${describeUrl(url)}: only http: and https: URLs`);
+  const { request } = await import("undici");
+  const signal = AbortSignal.timeout(options.fetchTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(url, { method: "PUT", body: bytes, headers: { "content-type": "application/json" }, signal, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+  } catch (error) {
+    throw transportError(error, { method: "PUT", url }, signal);
+  }
+  response.body.on("error", () => undefined);
+  response.body.destroy();
+  if (response.statusCode < 200 || response.statusCode > 299) {
+    throw new SignetError(response.statusCode === 429 ? "REGISTRY_TOO_MANY_REQUESTS" : "REGISTRY_ERROR", `storing ${describeUrl(url)} failed: HTTP ${response.statusCode}`, {
+      details: { url: describeUrl(url), status: response.statusCode },
+    });
+  }
+}
+
+/**
  * Stores `bytes` as the next free `signature-N` of `digest` under the file: store at `stagingBase` and
  * returns its path. The content is written to a temporary file first and then hard-linked to its name, which
  * fails if the name exists: readers never see a partial file, nothing is overwritten, and concurrent writers
@@ -220,7 +252,7 @@ async function fetchSignature(start: URL, maxBytes: number, options: ReadLookasi
   }
 }
 
-function parseBaseUrl(base: string): URL {
+export function parseBaseUrl(base: string): URL {
   let url: URL;
   try {
     url = new URL(base);
@@ -240,7 +272,7 @@ function parseBaseUrl(base: string): URL {
 }
 
 /** The reference's path without the registry (docker reference.Path), checked so it cannot climb out of the store. */
-function repositoryPath(reference: ImageReference): string {
+export function repositoryPath(reference: ImageReference): string {
   const path = reference.repository;
   if (path === "" || path.split("/").some((part) => part === "" || part === "." || part === ".." || part.includes("\\") || part.includes("%"))) {
     throw new SignetError("REF_INVALID", `repository ${JSON.stringify(path)} cannot name a lookaside location`, { details: { repository: path } });
@@ -248,7 +280,7 @@ function repositoryPath(reference: ImageReference): string {
   return path;
 }
 
-function filePath(url: URL): string {
+export function filePath(url: URL): string {
   try {
     return fileURLToPath(url);
   } catch (error) {

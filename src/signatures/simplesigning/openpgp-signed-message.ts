@@ -78,6 +78,15 @@ export function parseSignedMessage(untrustedBytes: Uint8Array, limits: MessageLi
   return { data: literalContent(literals[0]!.body), signature };
 }
 
+/** Reads a detached signature (`gpg --detach-sign`): exactly one signature packet, nothing else. */
+export function parseDetachedSignature(untrustedBytes: Uint8Array): UntrustedSignaturePacket {
+  const packets = readPackets(untrustedBytes, MAX_PACKETS).filter((p) => p.tag !== PacketTag.marker);
+  const signatures = packets.filter((p) => p.tag === PacketTag.signature);
+  if (signatures.length === 0) throw new MessageFormatError("it holds no signature packet", true);
+  if (packets.length !== 1) throw new MessageFormatError(`it holds ${packets.length} packets (${signatures.length} signatures), expected exactly one signature`);
+  return parseSignaturePacket(signatures[0]!.body);
+}
+
 const ENCRYPTED_TAGS: ReadonlySet<number> = new Set([
   PacketTag.publicKeyEncryptedSessionKey,
   PacketTag.symmetricKeyEncryptedSessionKey,

@@ -29,6 +29,12 @@ export interface GpgSignImageOptions {
   creator?: string;
   /** The signing time (`optional.timestamp` and the OpenPGP signature time); default now. */
   now?: () => Date;
+  /**
+   * Write an swr-cosign `.asc` object (a detached armored signature of cosign's simple-signing payload) under this
+   * base instead of a lookaside signature: a directory path or file: URL (written atomically), or an http(s) URL
+   * (an HTTP PUT, as to an object storage bucket).
+   */
+  swrAsc?: string;
 }
 
 export interface GpgSignImageResult {
@@ -73,7 +79,7 @@ export async function signImageWithGpg(access: ImageAccess, image: string, optio
   const reference = registryReferenceOf(parseImageLocation(image), image);
   const identity = options.signIdentity ?? formatImageReference(reference);
   if (options.signIdentity !== undefined) parseNormalizedName(options.signIdentity); // REF_INVALID before any request
-  const staging = stagingStoreFor(reference, options);
+  const staging = options.swrAsc === undefined ? stagingStoreFor(reference, options) : "";
 
   const resolved = await access.resolve({ transport: "docker", reference });
   // A resolved tag proves the manifest exists; a digest given by the user is checked before it is signed.
@@ -81,6 +87,10 @@ export async function signImageWithGpg(access: ImageAccess, image: string, optio
     throw new SignetError("REGISTRY_NOT_FOUND", `${resolved.repository.displayName}@${resolved.digest} does not exist`, { details: { digest: resolved.digest } });
   }
   const signedAt = (options.now ?? (() => new Date()))();
+  if (options.swrAsc !== undefined) {
+    const written = await writeSwrAsc(options.swrAsc, reference, resolved.digest, resolved.identity, options.key, signedAt);
+    return { image, digest: resolved.digest, resolvedTag: resolved.resolvedTag, identity: resolved.identity, signer: options.key.fingerprint, path: written, url: written, lookasideStaging: options.swrAsc };
+  }
   const payload = createAtomicPayload({
     dockerReference: identity,
     manifestDigest: resolved.digest,
@@ -99,6 +109,34 @@ export async function signImageWithGpg(access: ImageAccess, image: string, optio
     url: pathToFileURL(path).href,
     lookasideStaging: staging,
   };
+}
+
+/**
+ * Signs cosign's simple-signing payload for the digest (what `cosign generate IMAGE` prints) with a detached
+ * armored signature and stores the `.asc` object: atomically in a directory, or with an HTTP PUT.
+ */
+async function writeSwrAsc(base: string, reference: ImageReference, digest: Digest, identity: string, key: GpgSigningKey, signedAt: Date): Promise<string> {
+  const [{ createSimpleSigningPayload }, { signDetachedArmored }, { createSwrAscObject, swrAscObjectUrl }] = await Promise.all([
+    import("../payload/simple-signing.js"),
+    import("./gpg-sign.js"),
+    import("./swr-asc.js"),
+  ]);
+  const payload = createSimpleSigningPayload({ dockerReference: identity, manifestDigest: digest });
+  const armoredSignature = await signDetachedArmored(key, payload, { date: signedAt });
+  const object = createSwrAscObject({ publicKeyId: key.fingerprint.slice(-16), armoredSignature, payload });
+  const url = swrAscObjectUrl(/^[a-z][a-z0-9+.-]*:/i.test(base) ? base : pathToFileURL(base).href, reference, digest);
+  if (url.protocol === "file:") {
+    const [{ mkdir }, { dirname }, { writeFileAtomic }, { filePath }] = await Promise.all([import("node:fs/promises"), import("node:path"), import("../../internal/atomic-file.js"), import("./lookaside.js")]);
+    const path = filePath(url);
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 }).catch((error: unknown) => {
+      throw new SignetError("IO_ERROR", `cannot create ${dirname(path)}: ${(error as Error).message}`, { cause: error });
+    });
+    await writeFileAtomic(path, object, { mode: 0o644 });
+    return path;
+  }
+  const { putStoredObject } = await import("./lookaside.js");
+  await putStoredObject(url, object);
+  return url.href;
 }
 
 /** Lookaside stores are keyed by registry names: OCI layouts and references with both a tag and a digest cannot be signed this way. */

@@ -17,3 +17,16 @@ export { explainNoSignature, mergeVerification, verifySignatureRecords, type Rec
 export { createRecordDiscovery, type FoundRecords, type RecordDiscovery } from "./discover-records.js";
 export { requireVerified, verifyDigestSignatures, type DigestVerification, type SignatureFormats, type VerifyDigestInput } from "./verify-digest.js";
 export { verifyImage, type DigestResult, type ImageVerificationResult, type VerifyImageOptions } from "./verify-image.js";
+export {
+  checkSignersRule,
+  describeFoundSigners,
+  explainSigners,
+  matchSignersToIdentities,
+  signerIdentity,
+  verifySigners,
+  type FoundSigner,
+  type MissingSigner,
+  type NamedSigner,
+  type SignersRule,
+  type SignersVerification,
+} from "./signers.js";

@@ -30,7 +30,7 @@ export interface UntrustedCosignSignature {
 }
 
 /** Where a record was stored; each kind is one storage format. */
-export type SignatureFormat = "cosign-legacy" | "sigstore-bundle" | "simple-signing" | "notation";
+export type SignatureFormat = "cosign-legacy" | "sigstore-bundle" | "simple-signing" | "swr-asc" | "notation";
 
 /** A signature found next to an image: untrusted until a verifier says otherwise. */
 export type UntrustedSignatureRecord =
@@ -55,6 +55,13 @@ export type UntrustedSignatureRecord =
       readonly source: string;
       /** An OpenPGP signed message holding an atomic container signature payload. */
       readonly untrustedSignature: Buffer;
+    }
+  | {
+      /** swr-cosign's `{sha256}.asc` object: JSON of a detached armored GPG signature and its payload (simplesigning/swr-asc.ts). */
+      readonly format: "swr-asc";
+      /** The URL (or file) it was read from. */
+      readonly source: string;
+      readonly untrustedObject: Buffer;
     }
   | {
       readonly format: "notation";

@@ -39,6 +39,8 @@ export async function verifySignatureRecord(record: UntrustedSignatureRecord, re
         return await verifyBundle(record, requirement, claims);
       case "simple-signing":
         return await verifySimpleSigning(record, requirement, claims);
+      case "swr-asc":
+        return await verifySwrAsc(record, requirement, claims);
       case "notation":
         return await verifyNotation(record, requirement, claims);
     }
@@ -70,11 +72,7 @@ async function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { for
   const signer = isKeyOnly(requirement) ? verifyKeyOnlySigner(requirement, material) : (await import("../cosign/keyless.js")).verifyLegacySigner(requirement, material);
   // From here the payload is authentic; now check that it says what we need.
   const payload = afterSigner(record, signer, () => parseSimpleSigningPayload(layer.untrustedPayload));
-  const signedDigest = payload.critical.image["docker-manifest-digest"];
-  const signedReference = payload.critical.identity["docker-reference"];
-  checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });
-  const identityMatch = checkSignedIdentity(record, signer, claims, signedDigest, signedReference);
-  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
+  return verifiedPayload(record, signer, claims, payload);
 }
 
 async function verifyBundle(record: Extract<UntrustedSignatureRecord, { format: "sigstore-bundle" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
@@ -150,6 +148,50 @@ async function verifySimpleSigning(record: Extract<UntrustedSignatureRecord, { f
       signer,
       ...(identityMatch === undefined ? {} : { identityMatch }),
     },
+  };
+}
+
+/** Steps 4 to 6 on an authentic payload in cosign's shape, and the verified signature. */
+function verifiedPayload(record: UntrustedSignatureRecord, signer: VerifiedSigner, claims: SignedClaimsRule, payload: VerifiedSignature["payload"]): RecordVerdict {
+  const signedDigest = payload.critical.image["docker-manifest-digest"];
+  const signedReference = payload.critical.identity["docker-reference"];
+  checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });
+  const identityMatch = checkSignedIdentity(record, signer, claims, signedDigest, signedReference);
+  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer, ...(identityMatch === undefined ? {} : { identityMatch }) } };
+}
+
+async function verifySwrAsc(record: Extract<UntrustedSignatureRecord, { format: "swr-asc" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
+  if (requirement.kind !== "gpg") throw new SignetError("SIG_INVALID", "an swr-cosign .asc GPG signature can only satisfy a GPG keyring requirement");
+  const { isAtomicPayload, keyIdNames, parseSwrAscObject } = await import("../simplesigning/swr-asc.js");
+  const object = parseSwrAscObject(record.untrustedObject);
+  let verified;
+  try {
+    const { verifyGpgDetachedSignature } = await import("../simplesigning/gpg.js");
+    verified = await verifyGpgDetachedSignature(requirement.keyring, object.untrustedSignature, object.untrustedPayload, claims.now === undefined ? {} : { now: claims.now });
+  } catch (error) {
+    if (!SignetError.is(error)) throw error;
+    throw new Rejected({ format: record.format, source: record.source, code: error.code, reason: error.message, hint: gpgHint(error) });
+  }
+  const signer: VerifiedSigner = { kind: "gpg", fingerprint: verified.signerFingerprint, signingKeyFingerprint: verified.signingKeyFingerprint, tlog: "not-configured" };
+  const keyId = object.untrustedPublicKeyId;
+  if (keyId !== "" && !keyIdNames(keyId, verified.signingKeyFingerprint) && !keyIdNames(keyId, verified.signerFingerprint)) {
+    throw new Rejected({ format: record.format, source: record.source, code: "SIG_INVALID", reason: `the object names key ${keyId}, but ${verified.signingKeyFingerprint} signed it`, hint: "The PublicKeyID was changed or the object was assembled from parts: re-create it.", signer });
+  }
+  // The payload is cosign's simple signing or an atomic container signature, each read by its one parser.
+  const atomic = isAtomicPayload(verified.payload);
+  const payload = afterSigner(record, signer, () =>
+    atomic ? toCosignShape(parseAtomicPayload(verified.payload)) : parseSimpleSigningPayload(verified.payload),
+  );
+  return verifiedPayload(record, signer, claims, payload);
+}
+
+function toCosignShape(payload: ReturnType<typeof parseAtomicPayload>): VerifiedSignature["payload"] {
+  const optional: Record<string, unknown> = {};
+  if (payload.creator !== undefined) optional["creator"] = payload.creator;
+  if (payload.timestamp !== undefined) optional["timestamp"] = payload.timestamp;
+  return {
+    critical: { identity: { "docker-reference": payload.dockerReference }, image: { "docker-manifest-digest": payload.manifestDigest as Digest }, type: ATOMIC_SIGNATURE_TYPE },
+    optional: Object.keys(optional).length > 0 ? optional : null,
   };
 }
 

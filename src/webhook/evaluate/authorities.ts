@@ -8,7 +8,7 @@ import type { Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { parseImageReference, repositoryName, type ImageReference } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
-import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
+import { createRecordDiscovery, explainNoSignature, signerIdentity, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { ContainerImage } from "../admission/types.js";
 import type { CompiledAuthority } from "../policy/types.js";
 import type { AuthorityVerdict, EvaluateImageDeps, KeylessVerificationResult } from "./types.js";
@@ -101,7 +101,9 @@ async function evaluateKey(authority: Extract<CompiledAuthority, { type: "key" }
     return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
   }
   const count = verification.verified.length;
-  const signed: AuthorityVerdict = { ...base(authority), allowed: true, reason: `${count} signature${count === 1 ? "" : "s"} verified with the ${authority.keySource}`, signatures };
+  const requirement = { kind: "key", publicKeys: authority.publicKeys } as const;
+  const signerIdentities = [...new Set(verification.verified.map((signature) => signerIdentity(signature, requirement)))];
+  const signed: AuthorityVerdict = { ...base(authority), allowed: true, reason: `${count} signature${count === 1 ? "" : "s"} verified with the ${authority.keySource}`, signatures, signerIdentities };
   return withAttestations(authority, signed, repository, context);
 }
 
@@ -135,19 +137,16 @@ async function evaluateNotation(authority: Extract<CompiledAuthority, { type: "n
   const gap = unsupportedFeature(authority);
   if (gap !== undefined) return unsupported(authority, gap);
   const repository = await context.discovery.repositoryFor(authority);
-  const verification = await verifyDigestSignatures({
-    discovery: context.discovery.recordsIn(repository),
-    requirement: {
-      kind: "notation",
-      policy: authority.trustPolicy,
-      scope: repositoryName(context.reference),
-      trustStores: authority.trustStores,
-      now: context.now,
-      ...(context.deps.notationRevocation === undefined ? {} : { checkRevocation: context.deps.notationRevocation }),
-      ...(Object.keys(authority.userMetadata).length > 0 ? { userMetadata: authority.userMetadata } : {}),
-    },
-    claims: { repository: repository.displayName },
-  });
+  const requirement = {
+    kind: "notation",
+    policy: authority.trustPolicy,
+    scope: repositoryName(context.reference),
+    trustStores: authority.trustStores,
+    now: context.now,
+    ...(context.deps.notationRevocation === undefined ? {} : { checkRevocation: context.deps.notationRevocation }),
+    ...(Object.keys(authority.userMetadata).length > 0 ? { userMetadata: authority.userMetadata } : {}),
+  } as const;
+  const verification = await verifyDigestSignatures({ discovery: context.discovery.recordsIn(repository), requirement, claims: { repository: repository.displayName } });
   const signatures = [
     ...verification.verified.map((signature) => ({ source: sourceIn(repository, signature), allowed: true, reason: signature.signer.kind === "notation" ? `signed by "${signature.signer.subject}", accepted by trust policy statement "${signature.signer.statement}"` : "verified" })),
     ...verification.rejected.map((rejection) => ({ source: sourceIn(repository, rejection), allowed: false, reason: rejection.reason })),
@@ -158,7 +157,8 @@ async function evaluateNotation(authority: Extract<CompiledAuthority, { type: "n
     return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
   }
   const warnings = accepted.signer.kind === "notation" && accepted.signer.warnings.length > 0 ? ` (logged: ${accepted.signer.warnings.join("; ")})` : "";
-  return { ...base(authority), allowed: true, reason: `${signatures[0]!.reason}${warnings}`, signatures };
+  const signerIdentities = [...new Set(verification.verified.map((signature) => signerIdentity(signature, requirement)))];
+  return { ...base(authority), allowed: true, reason: `${signatures[0]!.reason}${warnings}`, signatures, signerIdentities };
 }
 
 /** An authority with attestations passes only when they verify too (never by their absence: A.4). */
@@ -171,7 +171,7 @@ async function withAttestations(authority: CompiledAuthority, signed: AuthorityV
   }
   const result = await verifyAttestations({ image: context.image.image, digest: context.digest, signatureRepository: repository, authority, attestations: authority.attestations, now: context.now });
   const attested = fromResult(authority, result);
-  return { ...attested, signatures: [...signed.signatures, ...attested.signatures] };
+  return { ...attested, signatures: [...signed.signatures, ...attested.signatures], ...(signed.signerIdentities === undefined ? {} : { signerIdentities: signed.signerIdentities }) };
 }
 
 /** Where a signature was found, for the verdict: `registry/app layer sha256:…` or `registry/app referrer sha256:…`. */
@@ -199,7 +199,7 @@ function signatureRepositoryReference(text: string): ImageReference {
 }
 
 function fromResult(authority: CompiledAuthority, result: KeylessVerificationResult): AuthorityVerdict {
-  if (result.verified) return { ...base(authority), allowed: true, reason: result.reason, signatures: result.signatures };
+  if (result.verified) return { ...base(authority), allowed: true, reason: result.reason, signatures: result.signatures, ...(result.signerIdentities === undefined ? {} : { signerIdentities: result.signerIdentities }) };
   return { ...failed(authority, result.reason, result.code ?? "SIG_INVALID"), signatures: result.signatures };
 }
 

@@ -10,6 +10,7 @@ import { parseImageReference, type ImageReference } from "../../oci/reference/in
 import type { ContainerImage } from "../admission/types.js";
 import { findMatchingPolicies } from "../policy/match.js";
 import type { CompiledImagePolicy, CompiledPolicySet } from "../policy/types.js";
+import { matchSignersToIdentities } from "../../signatures/verifier/index.js";
 import { createSignatureDiscovery, evaluateAuthority, type AuthorityContext } from "./authorities.js";
 import { pinnedImageText, resolveImageDigest } from "./pin.js";
 import { DEFAULT_PLATFORM, evaluatePolicyJson } from "./policy-json.js";
@@ -111,12 +112,48 @@ async function evaluatePolicy(policy: CompiledImagePolicy, context: AuthorityCon
       authorities,
     };
   }
+  if (policy.signers !== undefined) return { ...base, ...countSigners(policy.signers, authorities, context.digest), authorities };
   if (passed !== undefined) return { ...base, allowed: true, reason: `authority ${JSON.stringify(passed.name)}: ${passed.reason}`, authorities };
   const rejected = authorities.find((authority) => authority.error !== true);
   const first = rejected ?? authorities[0]!;
   const count = authorities.length;
   const summary = count === 1 ? `authority ${JSON.stringify(first.name)}: ${first.reason}` : `none of its ${count} authorities passed; ${JSON.stringify(first.name)}: ${first.reason}`;
   return { ...base, allowed: false, reason: summary, authorities, ...(rejected === undefined ? { error: true } : {}) };
+}
+
+/**
+ * `spec.signers` (signet's extension): the authorities are signers, counted as the one verifier counts them
+ * (signatures/verifier matchSignersToIdentities): each passing authority offers the identities that signed, each
+ * identity counts for one authority, required authorities first. A failure becomes one more authority verdict with
+ * the code (SIG_REQUIRED_SIGNER_MISSING, SIG_THRESHOLD_NOT_MET), so it is explained through the one ranking.
+ */
+function countSigners(
+  signers: NonNullable<CompiledImagePolicy["signers"]>,
+  authorities: AuthorityVerdict[],
+  digest: Digest,
+): Pick<PolicyVerdict, "allowed" | "reason" | "error"> {
+  const candidates = authorities.map((authority) => (authority.allowed ? (authority.signerIdentities ?? []) : []));
+  const owner = matchSignersToIdentities(candidates, authorities.map((authority) => signers.required.includes(authority.name)));
+  const counted = new Map<number, string>([...owner].map(([identity, index]) => [index, identity]));
+  const found = authorities.flatMap((authority, index) => (counted.has(index) ? [`${authority.name} (${counted.get(index)!})`] : []));
+  const missing = authorities.flatMap((authority, index) => {
+    if (counted.has(index)) return [];
+    const why = authority.allowed ? "its signer already counts for another authority" : authority.reason;
+    return [`${authority.name}${signers.required.includes(authority.name) ? " [required]" : ""}: ${why}`];
+  });
+  const requiredMissing = signers.required.filter((name) => !authorities.some((authority, index) => authority.name === name && counted.has(index)));
+  const summary = `found: ${found.length === 0 ? "no signer" : found.join(", ")}; missing: ${missing.length === 0 ? "none" : missing.join("; ")}`;
+  if (requiredMissing.length === 0 && counted.size >= signers.threshold) {
+    return { allowed: true, reason: `${counted.size} distinct signer${counted.size === 1 ? "" : "s"} of the ${signers.threshold} required (${summary})` };
+  }
+  const code: ErrorCode = requiredMissing.length > 0 ? "SIG_REQUIRED_SIGNER_MISSING" : "SIG_THRESHOLD_NOT_MET";
+  const reason =
+    requiredMissing.length > 0
+      ? `required signer${requiredMissing.length === 1 ? "" : "s"} ${requiredMissing.map((name) => JSON.stringify(name)).join(", ")} did not sign ${digest} (${summary})`
+      : `${counted.size} of the ${signers.threshold} distinct signers required signed ${digest} (${summary})`;
+  const errorOnly = authorities.every((authority) => authority.allowed || authority.error === true) && authorities.some((authority) => authority.error === true);
+  authorities.push({ name: "spec.signers", type: "signers", allowed: false, reason, code, hint: ERROR_CATALOG[code].hint, signatures: [] });
+  return { allowed: false, reason, ...(errorOnly ? { error: true } : {}) };
 }
 
 /** Every matching policy must pass; warn-mode failures become warnings. */

@@ -20,7 +20,7 @@ export type NoMatchAction = "deny" | "allow" | "warn";
 export interface AuthorityVerdict {
   name: string;
   /** The authority kind, or "policy.json" for a containers-policy.json requirement. */
-  type: CompiledAuthority["type"] | "policy.json";
+  type: CompiledAuthority["type"] | "policy.json" | "signers";
   allowed: boolean;
   reason: string;
   hint?: string;
@@ -29,6 +29,8 @@ export interface AuthorityVerdict {
   error?: boolean;
   /** What was found: one line per signature or attestation tried. */
   signatures: { source: string; allowed: boolean; reason: string }[];
+  /** Who made the verified signatures (signatures/verifier signerIdentity): what a `spec.signers` threshold counts. */
+  signerIdentities?: string[];
 }
 
 /** One policy's outcome: it passes when any of its authorities passes. */
@@ -94,6 +96,8 @@ export interface KeylessVerificationResult {
   reason: string;
   code?: ErrorCode;
   signatures: { source: string; allowed: boolean; reason: string }[];
+  /** Who made the verified signatures (signatures/verifier signerIdentity), for `spec.signers` thresholds. */
+  signerIdentities?: string[];
 }
 
 /** Implemented by the sigstore work (Fulcio chains, SCTs, Rekor); absent: keyless authorities fail closed. */

@@ -88,6 +88,7 @@ async function compilePolicy(policy: ClusterImagePolicy, source: PolicySource, o
     authorities,
     match,
     ...(spec.policy === undefined ? {} : { policy: spec.policy }),
+    ...(spec.signers === undefined ? {} : { signers: Object.freeze({ threshold: spec.signers.threshold, required: Object.freeze([...(spec.signers.required ?? [])]) }) }),
     source,
     version,
   });

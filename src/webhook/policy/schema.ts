@@ -88,6 +88,8 @@ export const clusterImagePolicySpecSchema = z.strictObject({
   mode: str.optional(),
   match: z.array(z.strictObject({ group: str.optional(), version: str.optional(), resource: str.optional(), selector: labelSelector.optional() })).optional(),
   policy: policyBody.optional(),
+  /** signet's extension (Connaisseur's threshold model): `threshold` authorities with distinct signers, and every `required` one, must pass. */
+  signers: z.strictObject({ threshold: z.number().int(), required: z.array(str).optional() }).optional(),
 });
 
 export const clusterImagePolicySchema = z.strictObject({

@@ -148,6 +148,18 @@ export interface ClusterImagePolicySpec {
   mode?: string;
   match?: MatchResource[];
   policy?: PolicyBody;
+  /** signet's extension: count the authorities as signers (see SignersConfig). */
+  signers?: SignersConfig;
+}
+
+/**
+ * signet's extension of the spec (Connaisseur's `threshold` and `required`): instead of "any authority passes",
+ * the policy passes when at least `threshold` authorities pass with distinct signers (distinct keys, certificate
+ * identities) and every authority named in `required` passes.
+ */
+export interface SignersConfig {
+  threshold: number;
+  required?: string[];
 }
 
 export interface ClusterImagePolicy {
@@ -299,6 +311,8 @@ export interface CompiledImagePolicy {
   readonly match: readonly CompiledMatchResource[];
   /** A CIP-level policy (cue / rego) over the results; not supported yet: the policy fails closed. */
   readonly policy?: PolicyBody;
+  /** signet's threshold extension (spec.signers), with `required` defaulted to none. */
+  readonly signers?: { readonly threshold: number; readonly required: readonly string[] };
   readonly source: PolicySource;
   /** sha256 of this policy's normalised content and key material. */
   readonly version: string;

@@ -133,6 +133,17 @@ function validateSpec(policy: ClusterImagePolicy, problems: ProblemList, options
   if (spec.mode !== "enforce" && spec.mode !== "warn") problems.invalidValue(spec.mode, ["spec", "mode"], "unsupported mode");
   spec.match?.forEach((match, index) => validateMatch(match, ["spec", "match", index], problems));
   if (spec.policy !== undefined) validatePolicyBody(spec.policy, ["spec", "policy"], problems, true);
+  if (spec.signers !== undefined) {
+    const { threshold, required = [] } = spec.signers;
+    if (threshold < 1 || threshold > authorities.length) {
+      problems.invalidValue(String(threshold), ["spec", "signers", "threshold"], `the threshold must be from 1 to the ${authorities.length} authorities listed`);
+    }
+    const names = authorities.map((authority) => authority.name);
+    required.forEach((name, index) => {
+      if (!names.includes(name)) problems.invalidValue(name, ["spec", "signers", "required", index], `not the name of an authority (${names.join(", ")})`);
+      else if (required.indexOf(name) !== index) problems.invalidValue(name, ["spec", "signers", "required", index], "listed twice");
+    });
+  }
 }
 
 function validateAuthority(authority: AuthorityConfig, path: FieldPath, problems: ProblemList, options: ValidatePolicyOptions): void {

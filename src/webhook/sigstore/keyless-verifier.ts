@@ -7,7 +7,7 @@
  * the ranked reason.
  */
 import { toSignetError } from "../../errors/index.js";
-import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures } from "../../signatures/verifier/index.js";
+import { createRecordDiscovery, explainNoSignature, signerIdentity, verifyDigestSignatures } from "../../signatures/verifier/index.js";
 import { sourceIn } from "../evaluate/authorities.js";
 import type { KeylessVerificationRequest, KeylessVerificationResult, KeylessVerifier } from "../evaluate/types.js";
 import { describeSigner, keylessRequirement } from "./signer-identity.js";
@@ -45,7 +45,11 @@ async function verifyKeyless(request: KeylessVerificationRequest, options: Keyle
     ...verification.rejected.map((r) => ({ source: sourceIn(repository, r), allowed: false, reason: r.reason })),
   ];
   const accepted = verification.verified[0];
-  if (accepted !== undefined) return { verified: true, reason: lines[0]!.reason, signatures: lines };
+  if (accepted !== undefined) {
+    const requirement = keylessRequirement(request.identities, trust, request.requiredIdentity);
+    const signerIdentities = [...new Set(verification.verified.map((signature) => signerIdentity(signature, requirement)))];
+    return { verified: true, reason: lines[0]!.reason, signatures: lines, signerIdentities };
+  }
   const failure = explainNoSignature(request.digest, verification, verification.searched);
   return { verified: false, reason: failure.message, code: failure.code, signatures: lines };
 }

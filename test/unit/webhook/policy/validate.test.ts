@@ -151,3 +151,25 @@ describe("ClusterImagePolicy validation", () => {
     assert.equal(checkClusterImagePolicyText(bomb)[0]?.problems[0]?.level, "error");
   });
 });
+
+describe("ClusterImagePolicy spec.signers (signet's threshold extension)", () => {
+  const withSigners = (signers: unknown) => {
+    const document = clusterImagePolicy({ authorities: [keyAuthority(newKey(), { name: "ci" }), keyAuthority(newKey(), { name: "release" })] });
+    (document["spec"] as Record<string, unknown>)["signers"] = signers;
+    return errors(validateClusterImagePolicy(document).problems);
+  };
+
+  test("a threshold within the authorities and required authority names are accepted", () => {
+    assert.deepEqual(withSigners({ threshold: 2, required: ["release"] }), []);
+    assert.deepEqual(withSigners({ threshold: 1 }), []);
+  });
+
+  test("a threshold outside 1..authorities, unknown or repeated required names, and unknown fields are refused", () => {
+    assert.match(withSigners({ threshold: 0 }).join("\n"), /spec\.signers\.threshold/);
+    assert.match(withSigners({ threshold: 3 }).join("\n"), /from 1 to the 2 authorities/);
+    assert.match(withSigners({ threshold: 1, required: ["qa"] }).join("\n"), /not the name of an authority.*spec\.signers\.required\[0\]|spec\.signers\.required\[0\]/);
+    assert.match(withSigners({ threshold: 1, required: ["ci", "ci"] }).join("\n"), /listed twice|spec\.signers\.required\[1\]/);
+    assert.notDeepEqual(withSigners({ threshold: 1, requried: ["ci"] }), []);
+    assert.notDeepEqual(withSigners({ threshold: 1.5 }), []);
+  });
+});
