@@ -8,6 +8,7 @@ import {
   type KeySourceConfig,
   type PkiConfig,
   type PolicyRequirementConfig,
+  type PolicySemantics,
   type SignedByKeyType,
   type SignedIdentityConfig,
 } from "./policy-config.js";
@@ -15,10 +16,11 @@ import {
 export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer"] as const;
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
-export function parseRequirement(source: string, path: string, node: JsonNode): PolicyRequirementConfig {
+export function parseRequirement(source: string, path: string, node: JsonNode, semantics: PolicySemantics = "containers-image"): PolicyRequirementConfig {
   const reader = new ObjectReader(source, path, node, "a policy requirement");
   const type = reader.requiredString("type", "a policy requirement");
   const location = reader.location;
+  if (semantics === "image-rs") return parseImageRsRequirement(reader, type);
   switch (type) {
     case "insecureAcceptAnything":
     case "reject":
@@ -40,6 +42,66 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
         reader.childPath("type"),
         reader.member("type")!.value.position,
         `unknown requirement type ${JSON.stringify(type)}; known: ${REQUIREMENT_TYPES.join(", ")}`,
+      );
+  }
+}
+
+/**
+ * image-rs's PolicyReqType (policy_requirement.rs): insecureAcceptAnything, reject, signedBy and sigstoreSigned,
+ * each with keyPath or keyData and an optional signedIdentity. Another type makes serde refuse the whole file.
+ * Fields image-rs does not read (keyPaths, keyDatas, fulcio, pki, rekorPublicKey*) are refused here: the guest
+ * would ignore them, so a requirement would be weaker (Rekor) or reject every image (no key) without saying so.
+ * sigstoreSigned keyData is the PEM text itself (image-rs passes its bytes to the PEM parser); signedBy keyData
+ * is base64, as containers/image.
+ */
+function parseImageRsRequirement(reader: ObjectReader, type: string): PolicyRequirementConfig {
+  const location = reader.location;
+  const fields = { signedBy: ["type", "keyType", "keyPath", "keyData", "signedIdentity"], sigstoreSigned: ["type", "keyPath", "keyData", "signedIdentity"] } as const;
+  switch (type) {
+    case "insecureAcceptAnything":
+    case "reject":
+      reader.allowOnly(["type"], `a ${type} requirement`);
+      return { type, location };
+    case "signedBy":
+    case "sigstoreSigned": {
+      for (const member of reader.node.members) {
+        if (!(fields[type] as readonly string[]).includes(member.key)) {
+          throw configIssue(
+            reader.source,
+            reader.childPath(member.key),
+            member.keyPosition,
+            `image-rs does not read ${JSON.stringify(member.key)} in a ${type} requirement (it reads only ${fields[type].join(", ")}): the guest would evaluate the requirement without it`,
+          );
+        }
+      }
+      const present = ["keyPath", "keyData"].filter((field) => isPresent(reader, field));
+      if (present.length !== 1) {
+        throw configIssue(
+          reader.source,
+          reader.path,
+          reader.node.position,
+          `image-rs needs exactly one of keyPath and keyData in a ${type} requirement (${present.length === 0 ? "neither is set" : "both are set"}); it rejects every image otherwise`,
+        );
+      }
+      let keys: KeySourceConfig;
+      if (present[0] === "keyPath") keys = { kind: "path", field: "keyPath", location: reader.fieldLocation("keyPath"), path: reader.optionalString("keyPath")! };
+      else if (type === "signedBy") keys = { kind: "data", field: "keyData", location: reader.fieldLocation("keyData"), data: reader.optionalBase64("keyData")! };
+      else keys = { kind: "data", field: "keyData", location: reader.fieldLocation("keyData"), data: Buffer.from(reader.optionalString("keyData")!, "utf8") };
+      if (type === "sigstoreSigned") {
+        return { type, location, keys, fulcio: undefined, pki: undefined, rekorPublicKeys: undefined, signedIdentity: signedIdentityOf(reader) };
+      }
+      const keyType = reader.requiredString("keyType", "a signedBy requirement");
+      if (keyType !== "GPGKeys") {
+        throw configIssue(reader.source, reader.childPath("keyType"), reader.member("keyType")!.value.position, `image-rs supports only keyType "GPGKeys", not ${JSON.stringify(keyType)}; it rejects every image otherwise`);
+      }
+      return { type, location, keyType, keys, signedIdentity: signedIdentityOf(reader) };
+    }
+    default:
+      throw configIssue(
+        reader.source,
+        reader.childPath("type"),
+        reader.member("type")!.value.position,
+        `image-rs does not know the requirement type ${JSON.stringify(type)} and refuses the whole policy; it knows insecureAcceptAnything, reject, signedBy and sigstoreSigned`,
       );
   }
 }

@@ -12,7 +12,7 @@ import { SignetError } from "../../errors/index.js";
 import { parsePublicKeyPem, publicKeyToPem } from "../../keys/index.js";
 import { type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
 import type { TrustMaterial } from "../../trust/index.js";
-import type { SigstoreSignedConfig } from "../config/index.js";
+import type { PolicySemantics, SignedIdentityConfig, SigstoreSignedConfig } from "../config/index.js";
 import type { RequirementOutcome } from "../decision.js";
 import type { RequirementContext } from "../evaluation-context.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
@@ -22,10 +22,11 @@ import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequ
 /** The media type of a cosign signature layer; other attachments are not signatures. */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
 
-export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader: KeyLoader): Promise<CompiledRequirement> {
+export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader: KeyLoader, semantics: PolicySemantics = "containers-image"): Promise<CompiledRequirement> {
   const trust = config.keys !== undefined ? describeKeySource(config.keys) : config.fulcio !== undefined ? "fulcio" : "pki";
-  const summary = `sigstoreSigned, ${trust}${config.rekorPublicKeys !== undefined ? " + Rekor" : ""}, signedIdentity ${config.signedIdentity.type}`;
-  const unsupported = unsupportedReason(config);
+  const identity = identityRule(config, semantics);
+  const summary = `sigstoreSigned, ${trust}${config.rekorPublicKeys !== undefined ? " + Rekor" : ""}, signedIdentity ${identity === undefined ? "none (image-rs checks no identity when signedIdentity is not set)" : identity.type}`;
+  const unsupported = unsupportedReason(config) ?? imageRsIdentityRejection(config, semantics);
   if (unsupported !== undefined) return { config, summary, evaluate: () => Promise.resolve(unsupported) };
 
   const logged = config.rekorPublicKeys === undefined ? undefined : await loadLoggedTrust(config, loader);
@@ -39,7 +40,7 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
       requireTlog: true,
     };
     const describe = () => `fulcio ${fulcio.subjectEmail} (issuer ${fulcio.oidcIssuer}), logged in Rekor`;
-    return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, requirement, describe) };
+    return { config, summary, evaluate: (context) => evaluateWith(context, identity, trust, requirement, describe) };
   }
   const keys = await loader.parseEach("pem", config.keys!, (bytes) => parsePublicKeyPem(bytes), "a PEM public key");
   if (!keys.ok) {
@@ -60,7 +61,32 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
           hint: `The image is signed, but by a key that is not in ${trust} (or the signature was changed): add the signer's public key, or sign with a key that is.`,
         })
       : undefined;
-  return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, requirement, describe, unverified) };
+  return { config, summary, evaluate: (context) => evaluateWith(context, identity, trust, requirement, describe, unverified) };
+}
+
+/**
+ * The claims rule over the reference a signature names. containers/image defaults to matchRepoDigestOrExact;
+ * image-rs (policy/cosign/mod.rs) checks the signed reference only when signedIdentity is set.
+ */
+function identityRule(config: SigstoreSignedConfig, semantics: PolicySemantics): SignedIdentityConfig | undefined {
+  return semantics === "image-rs" && config.signedIdentity.defaulted === true ? undefined : config.signedIdentity;
+}
+
+/**
+ * image-rs's check_reference_rule_types: cosign signatures name only a repository, so image-rs denies a
+ * sigstoreSigned requirement whose signedIdentity is anything but matchRepository or exactRepository, before it
+ * reads any signature.
+ */
+function imageRsIdentityRejection(config: SigstoreSignedConfig, semantics: PolicySemantics): RequirementOutcome | undefined {
+  const rule = config.signedIdentity;
+  if (semantics !== "image-rs" || rule.defaulted === true || rule.type === "matchRepository" || rule.type === "exactRepository") return undefined;
+  return {
+    allowed: false,
+    reason: `image-rs denies every image with a sigstoreSigned signedIdentity of ${rule.type}: it accepts only matchRepository and exactRepository for cosign signatures`,
+    hint: 'Write "signedIdentity": {"type": "matchRepository"} (or exactRepository), or leave signedIdentity out.',
+    code: "SIG_IDENTITY_MISMATCH",
+    signatures: [],
+  };
 }
 
 function unsupportedReason(config: SigstoreSignedConfig): RequirementOutcome | undefined {
@@ -124,7 +150,7 @@ async function loadLoggedTrust(config: SigstoreSignedConfig, loader: KeyLoader):
 /** Reads the image's cosign attachments and runs the one verifier over them; one accepted signature is enough. */
 async function evaluateWith(
   context: RequirementContext,
-  config: SigstoreSignedConfig,
+  signedIdentity: SignedIdentityConfig | undefined,
   trust: string,
   requirement: SignatureRequirement,
   describe: (signer: VerifiedSigner) => string,
@@ -134,7 +160,7 @@ async function evaluateWith(
   if ("failure" in fetched) return fetched.failure;
   const { imageDigest, signatures: set } = fetched;
   const records: UntrustedSignatureRecord[] = set.signatures.map((attachment) => ({ format: "cosign-legacy", source: attachment.source, layer: attachment.signature }));
-  const verification = await verifyRequirementSignatures(context, imageDigest, config.signedIdentity, records, requirement);
+  const verification = await verifyRequirementSignatures(context, imageDigest, signedIdentity, records, requirement);
   const { verdicts, ignored, signatureCount } = toSignatureVerdicts(verification, describe, unverified === undefined ? {} : { unverified });
   const missingHint =
     set.notReadBecause !== undefined
