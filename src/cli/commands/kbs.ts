@@ -22,8 +22,8 @@ export const kbsCommand: Command = {
   set-resource   POSTs the file to URL/kbs/v0/resource/REPOSITORY/TYPE/TAG with an admin bearer token: an
                  EdDSA JWT (iat, exp = iat + 2h) signed with --auth-private-key (the Ed25519 key whose public
                  half the KBS trusts, as kbs-client signed it), or the token in --admin-token FILE.
-                 --mirror DIR also keeps a copy as DIR/REPOSITORY/TYPE/TAG, which \`signet policy verify
-                 --kbs-mirror DIR\` reads (a KBS serves resources only to attested guests).`,
+                 --mirror DIR also keeps a copy as DIR/REPOSITORY/TYPE/TAG, the mirror \`signet policy verify\`
+                 reads kbs:/// resources from (a KBS serves resources only to attested guests).`,
   options: {
     url: { type: "string", value: "URL", description: "the KBS base URL (kbs-client's --url)" },
     "kbs-url": { type: "string", aliasOf: "url", hidden: true },
