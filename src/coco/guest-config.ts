@@ -4,7 +4,7 @@
  * image_security_policy_uri), and the kata agent kernel parameters of the older flow. Pure.
  */
 import { SignetError } from "../errors/index.js";
-import { parseKbsUri } from "../policy/locations/kbs-location.js";
+import { parseKbsUri, parseKbsUrl } from "../policy/locations/kbs-location.js";
 import { parseTomlDocument, tomlString } from "./initdata.js";
 
 /** The resource path the CoCo guide registers the image security policy under. */
@@ -18,14 +18,10 @@ export interface GuestConfigOptions {
   readonly kbsCert?: string;
 }
 
+/** The KBS URL as the guest configuration writes it: http(s), without a trailing slash or white space. */
 export function checkKbsUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new SignetError("USAGE", `--kbs-url ${JSON.stringify(text)} is not a URL`, { hint: "Write the KBS address as the guest reaches it, e.g. http://10.0.0.5:8080." });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `--kbs-url must be http:// or https://, not ${url.protocol}`);
+  parseKbsUrl(text);
+  if (/\s/.test(text)) throw new SignetError("USAGE", "the KBS URL must not contain white space");
   return text.replace(/\/+$/, "");
 }
 
@@ -87,6 +83,5 @@ export function createKernelParams(options: KernelParamsOptions): string {
   const url = checkKbsUrl(options.kbsUrl);
   const policy = options.policyUri ?? DEFAULT_POLICY_URI;
   parseKbsUri(policy);
-  if (/\s/.test(url)) throw new SignetError("USAGE", "--kbs-url must not contain white space");
   return `agent.image_policy_file=${policy} agent.enable_signature_verification=true agent.aa_kbc_params=cc_kbc::${url}`;
 }

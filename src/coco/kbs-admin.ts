@@ -10,7 +10,7 @@ import { createPrivateKey, sign, type KeyObject } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { SignetError } from "../errors/index.js";
 import { boundedRequest } from "../internal/bounded-http.js";
-import { kbsApiBase, parseKbsUri, type KbsResourcePath } from "../policy/locations/kbs-location.js";
+import { kbsApiBase, parseKbsUri, parseKbsUrl, type KbsResourcePath } from "../policy/locations/kbs-location.js";
 
 /** kbs-client's ADMIN_TOKEN_EXPIRY_SECS. */
 export const ADMIN_TOKEN_LIFETIME_SECONDS = 7200;
@@ -63,13 +63,7 @@ export interface SetResourceOptions {
 
 /** Uploads one resource; returns the URL it was stored at. */
 export async function setKbsResource(options: SetResourceOptions): Promise<string> {
-  let base: URL;
-  try {
-    base = new URL(options.kbsUrl);
-  } catch {
-    throw new SignetError("USAGE", `the KBS URL ${JSON.stringify(options.kbsUrl)} is not a URL`);
-  }
-  if (base.protocol !== "http:" && base.protocol !== "https:") throw new SignetError("USAGE", `the KBS URL must be http:// or https://, not ${base.protocol}`);
+  const base = parseKbsUrl(options.kbsUrl);
   if (options.bytes.length > RESOURCE_MAX_BYTES) throw new SignetError("USAGE", `the resource is ${options.bytes.length} bytes; at most ${RESOURCE_MAX_BYTES} are uploaded`);
   const { repository, type, tag } = options.resource;
   const url = `${kbsApiBase(base)}/resource/${repository}/${type}/${tag}`;

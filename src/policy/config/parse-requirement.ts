@@ -20,12 +20,12 @@ export function parseRequirement(source: string, path: string, node: JsonNode, s
   const reader = new ObjectReader(source, path, node, "a policy requirement");
   const type = reader.requiredString("type", "a policy requirement");
   const location = reader.location;
+  if (type === "insecureAcceptAnything" || type === "reject") {
+    reader.allowOnly(["type"], `a ${type} requirement`);
+    return { type, location };
+  }
   if (semantics === "image-rs") return parseImageRsRequirement(reader, type);
   switch (type) {
-    case "insecureAcceptAnything":
-    case "reject":
-      reader.allowOnly(["type"], `a ${type} requirement`);
-      return { type, location };
     case "signedBy":
       return parseSignedBy(reader);
     case "sigstoreSigned":
@@ -58,10 +58,6 @@ function parseImageRsRequirement(reader: ObjectReader, type: string): PolicyRequ
   const location = reader.location;
   const fields = { signedBy: ["type", "keyType", "keyPath", "keyData", "signedIdentity"], sigstoreSigned: ["type", "keyPath", "keyData", "signedIdentity"] } as const;
   switch (type) {
-    case "insecureAcceptAnything":
-    case "reject":
-      reader.allowOnly(["type"], `a ${type} requirement`);
-      return { type, location };
     case "signedBy":
     case "sigstoreSigned": {
       for (const member of reader.node.members) {

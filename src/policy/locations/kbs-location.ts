@@ -66,13 +66,7 @@ export async function readKbsResource(uri: string, options: KbsOptions): Promise
       details: { uri },
     });
   }
-  let base: URL;
-  try {
-    base = new URL(options.kbsUrl);
-  } catch {
-    throw new SignetError("USAGE", `the KBS URL ${JSON.stringify(options.kbsUrl)} is not a URL`);
-  }
-  if (base.protocol !== "http:" && base.protocol !== "https:") throw new SignetError("USAGE", `the KBS URL must be http:// or https://, not ${base.protocol}`);
+  const base = parseKbsUrl(options.kbsUrl);
   const url = `${kbsApiBase(base)}/resource/${resource.repository}/${resource.type}/${resource.tag}`;
   let bytes: Buffer;
   try {
@@ -101,6 +95,18 @@ export async function readKbsResource(uri: string, options: KbsOptions): Promise
     });
   }
   return bytes;
+}
+
+/** The KBS base URL: http:// or https://, else USAGE. */
+export function parseKbsUrl(text: string): URL {
+  let base: URL;
+  try {
+    base = new URL(text);
+  } catch {
+    throw new SignetError("USAGE", `the KBS URL ${JSON.stringify(text)} is not a URL`, { hint: "Write the KBS address, e.g. http://10.0.0.5:8080." });
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") throw new SignetError("USAGE", `the KBS URL must be http:// or https://, not ${base.protocol}`);
+  return base;
 }
 
 /** `<kbs-url>/kbs/v0`, the prefix of every KBS API route (trustee's KBS_URL_PREFIX). */
