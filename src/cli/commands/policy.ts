@@ -185,6 +185,7 @@ async function verifyImages(context: CommandContext): Promise<number> {
         images: outcomes.map((o) => ("decision" in o ? o.decision : { image: o.image, allowed: false, outcome: "error", error: o.error.toJSON() })),
       });
     } else {
+      if (semantics === "image-rs") context.io.stderr.write("Evaluated as image-rs (the Confidential Containers guest) reads the policy; docs/coco.md lists where that differs.\n");
       outcomes.forEach((outcome, index) => {
         if (index > 0) context.io.stdout.write("\n");
         if ("decision" in outcome) context.io.stdout.write(formatDecisionText(outcome.decision));
