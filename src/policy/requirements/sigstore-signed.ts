@@ -14,7 +14,10 @@ import { type SignatureRequirement, type UntrustedSignatureRecord, type Verified
 import type { TrustMaterial } from "../../trust/index.js";
 import type { PolicySemantics, SignedIdentityConfig, SigstoreSignedConfig } from "../config/index.js";
 import type { RequirementOutcome } from "../decision.js";
-import type { RequirementContext } from "../evaluation-context.js";
+import type { RequirementContext, UntrustedSigstoreAttachment } from "../evaluation-context.js";
+import type { Digest } from "../../internal/digest.js";
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../../signatures/payload/simple-signing.js";
+import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequirementSignatures } from "./signature-outcomes.js";
@@ -40,7 +43,7 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
       requireTlog: true,
     };
     const describe = () => `fulcio ${fulcio.subjectEmail} (issuer ${fulcio.oidcIssuer}), logged in Rekor`;
-    return { config, summary, evaluate: (context) => evaluateWith(context, identity, trust, requirement, describe) };
+    return { config, summary, evaluate: (context) => evaluateWith(context, identity, semantics, trust, requirement, describe) };
   }
   const keys = await loader.parseEach("pem", config.keys!, (bytes) => parsePublicKeyPem(bytes), "a PEM public key");
   if (!keys.ok) {
@@ -61,7 +64,7 @@ export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader
           hint: `The image is signed, but by a key that is not in ${trust} (or the signature was changed): add the signer's public key, or sign with a key that is.`,
         })
       : undefined;
-  return { config, summary, evaluate: (context) => evaluateWith(context, identity, trust, requirement, describe, unverified) };
+  return { config, summary, evaluate: (context) => evaluateWith(context, identity, semantics, trust, requirement, describe, unverified) };
 }
 
 /**
@@ -147,10 +150,46 @@ async function loadLoggedTrust(config: SigstoreSignedConfig, loader: KeyLoader):
   }
 }
 
+/**
+ * image-rs (policy/cosign/mod.rs with sigstore-rs 0.13) applies signedIdentity to the payload of every signature
+ * layer that names this digest and carries a signature annotation, whether or not that layer verified with the
+ * key: one such layer naming another repository denies the image, even when another signature was accepted.
+ * Payloads signet's strict reader refuses are skipped, as sigstore-rs skips layers it cannot read.
+ */
+function imageRsEveryLayerIdentity(
+  context: RequirementContext,
+  imageDigest: Digest,
+  signedIdentity: SignedIdentityConfig,
+  attachments: readonly UntrustedSigstoreAttachment[],
+): Omit<RequirementOutcome, "signatures"> | undefined {
+  for (const attachment of attachments) {
+    const layer = attachment.signature;
+    if (layer.mediaType !== SIGSTORE_SIGNATURE_MEDIA_TYPE || layer.untrustedSignatureBase64 === undefined) continue;
+    let untrustedPayload: SimpleSigningPayload;
+    try {
+      untrustedPayload = parseSimpleSigningPayload(layer.untrustedPayload);
+    } catch {
+      continue;
+    }
+    if (untrustedPayload.critical.image["docker-manifest-digest"] !== imageDigest) continue;
+    const match = matchSignedIdentity(signedIdentity, context.dockerReference, untrustedPayload.critical.identity["docker-reference"]);
+    if (!match.matches) {
+      return {
+        allowed: false,
+        reason: `image-rs checks signedIdentity on every signature layer naming ${imageDigest}, verified or not, and ${attachment.source}: ${match.reason}`,
+        hint: "Remove the stray signature layer from the image's .sig tag (or sign in the image's own repository): image-rs denies the image while it is there.",
+        code: "SIG_IDENTITY_MISMATCH",
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Reads the image's cosign attachments and runs the one verifier over them; one accepted signature is enough. */
 async function evaluateWith(
   context: RequirementContext,
   signedIdentity: SignedIdentityConfig | undefined,
+  semantics: PolicySemantics,
   trust: string,
   requirement: SignatureRequirement,
   describe: (signer: VerifiedSigner) => string,
@@ -167,5 +206,9 @@ async function evaluateWith(
       ? `Signatures were not read: ${set.notReadBecause}.`
       : `Sign the image so that it satisfies ${trust} (signet sign or cosign sign), and check that the signatures were pushed next to it.`;
   const outcome = summarizeSignatures({ verdicts, total: set.signatures.length, ignored, kind: "sigstore", searched: set.searched, missingHint });
+  if (outcome.allowed && semantics === "image-rs" && signedIdentity !== undefined) {
+    const denial = imageRsEveryLayerIdentity(context, imageDigest, signedIdentity, set.signatures);
+    if (denial !== undefined) return { ...denial, signatures: outcome.signatures };
+  }
   return signatureCount === 0 && set.notReadBecause !== undefined ? { ...outcome, reason: `${outcome.reason}: ${set.notReadBecause}` } : outcome;
 }

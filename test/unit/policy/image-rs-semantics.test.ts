@@ -42,7 +42,7 @@ function cosignAttachment(key: KeyObject, dockerReference: string, digest = DIGE
   };
 }
 
-type ImageCase = "signed" | "unsigned" | "wrong-key" | "copied";
+type ImageCase = "signed" | "unsigned" | "wrong-key" | "copied" | "stray-layer";
 
 describe("policy evaluation with containers/image's and image-rs's semantics", () => {
   let dir: string;
@@ -66,6 +66,8 @@ describe("policy evaluation with containers/image's and image-rs's semantics", (
     signatures["wrong-key"] = [cosignAttachment(other.privateKey, "registry.example/app")];
     // A valid signature by the trusted key, made for another repository and copied next to this image.
     signatures.copied = [cosignAttachment(good.privateKey, "registry.example/other")];
+    // A good signature, and next to it a layer by another key naming this digest under another repository.
+    signatures["stray-layer"] = [cosignAttachment(good.privateKey, "registry.example/app"), cosignAttachment(other.privateKey, "registry.example/other")];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -125,6 +127,15 @@ describe("policy evaluation with containers/image's and image-rs's semantics", (
       containersImage: ["POLICY_DENIED", "SIG_IDENTITY_MISMATCH"],
       imageRs: ["POLICY_DENIED", "SIG_IDENTITY_MISMATCH"],
     },
+    // image-rs applies the rule to every layer naming the digest, verified or not; containers/image to the accepted one.
+    {
+      name: "matchRepository, a good signature and a stray layer by another key for another repository",
+      policy: () => scoped([sigstore({ keyPath: pubPath, signedIdentity: { type: "matchRepository" } })]),
+      image: "stray-layer",
+      containersImage: "allowed",
+      imageRs: ["POLICY_DENIED", "SIG_IDENTITY_MISMATCH"],
+    },
+    { name: "guide policy, a good signature and a stray layer", policy: guide, image: "stray-layer", containersImage: ["POLICY_DENIED", "SIG_IDENTITY_MISMATCH"], imageRs: "allowed" },
     {
       name: "exactRepository, signed",
       policy: () => scoped([sigstore({ keyPath: pubPath, signedIdentity: { type: "exactRepository", dockerRepository: "registry.example/app" } })]),
