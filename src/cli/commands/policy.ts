@@ -136,6 +136,7 @@ async function readPolicyText(context: CommandContext, location: string): Promis
     return await (await locationReader(context, "policy", POLICY_MAX_BYTES))(location);
   } catch (error) {
     const signetError = toSignetError(error);
+    if (signetError.code === "KBS_ATTESTATION_REQUIRED") throw signetError; // its hint says what to pass instead
     // The location reader speaks of keys; an unreadable policy is an input problem of its own.
     const missing = signetError.details["errno"] === "ENOENT" || signetError.details["errno"] === "ENOTDIR";
     const code = signetError.code !== "POLICY_KEY_UNREADABLE" ? signetError.code : missing ? "FILE_NOT_FOUND" : "IO_ERROR";
