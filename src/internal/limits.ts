@@ -67,6 +67,8 @@ export const LIMITS = {
   identityTokenBytes: 64 * 1024,
   /** One verdict read back from Redis. */
   redisValueBytes: 256 * 1024,
+  /** One answer of a KMS (a public key, a signature, an error), read by signet or by a cloud SDK through signet's transport. */
+  kmsResponseBytes: 1024 * 1024,
   /** Nesting of any JSON document read with the one reader (json-reader.ts). */
   jsonDepth: 128,
 } as const;

@@ -12,6 +12,7 @@ import {
   compileSignedBaseLayer,
   compileSignedBy,
   compileSigstoreSigned,
+  compileNotationSigned,
   type CompiledRequirement,
 } from "./requirements/index.js";
 import { SignetError } from "../errors/index.js";
@@ -83,5 +84,7 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader, 
       return compileSignedBy(config, loader);
     case "sigstoreSigned":
       return compileSigstoreSigned(config, loader, semantics);
+    case "notationSigned":
+      return compileNotationSigned(config, loader);
   }
 }
