@@ -29,6 +29,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
   coco: { summary: "Confidential Containers: image-rs security policy, initdata, kernel parameters", load: async () => (await import("./commands/coco.js")).cocoCommand },
   kbs: { summary: "Key Broker Service admin: upload keys and policies (as kbs-client config set-resource)", load: async () => (await import("./commands/kbs.js")).kbsCommand },
+  audit: { summary: "Verify every image of a registry namespace, an OCI layout or a cluster; HTML, JSON and SARIF report", load: async () => (await import("./commands/audit.js")).auditCommand },
   login: { summary: "Store registry credentials", load: async () => (await import("./commands/login.js")).loginCommand },
   logout: { summary: "Remove stored registry credentials", load: async () => (await import("./commands/login.js")).logoutCommand },
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },
