@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const RANK = { errors: 0, internal: 1, oci: 2, keys: 3, trust: 3, transparency: 3, signatures: 4, signing: 4, policy: 5, "api.ts": 6, cli: 7, webhook: 7, "index.ts": 8 };
+const RANK = { errors: 0, internal: 1, oci: 2, keys: 3, trust: 3, transparency: 3, signatures: 4, signing: 4, policy: 5, coco: 5.5, "api.ts": 6, cli: 7, webhook: 7, "index.ts": 8 };
 const src = resolve("src");
 const problems = [];
 

@@ -43,6 +43,6 @@ export {
 } from "./signatures/verifier/index.js";
 export { signImage, type SignImageResult } from "./signatures/cosign/sign-image.js";
 export { signBlob, verifyBlobSignature, decodeBlobSignature } from "./signatures/blob/blob-signature.js";
-export { parsePolicy, compilePolicy, evaluatePolicy, createPolicyFetchers, createLocationReader, formatDecisionText, lintPolicy, type PolicyDecision, type CompiledPolicy } from "./policy/index.js";
+export { parsePolicy, compilePolicy, evaluatePolicy, createPolicyFetchers, createLocationReader, formatDecisionText, lintPolicy, type PolicyDecision, type CompiledPolicy, type PolicySemantics } from "./policy/index.js";
 export { loadTrustedRoot, trustMaterialFromKeys } from "./trust/index.js";
 export { verifySigstoreBundle } from "./signatures/bundle/index.js";

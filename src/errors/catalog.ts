@@ -105,6 +105,10 @@ export const ERROR_CATALOG = {
   POLICY_KEY_UNREADABLE: unavailable("The key named by the policy cannot be read; check the path, the KBS URL or the Kubernetes secret."),
   POLICY_UNSUPPORTED: rejected("This policy feature is not supported yet; the requirement fails closed."),
 
+  KBS_ATTESTATION_REQUIRED: unavailable("A KBS releases resources only to an attested guest, encrypted to its key. Outside the guest pass --kbs-mirror DIR (DIR/<repository>/<type>/<tag>), or --kbs-resource-token FILE for a KBS that serves that token in plain (docs/coco.md)."),
+  KBS_ADMIN_REJECTED: unavailable("The KBS refused the admin request: check that --auth-private-key is the private half of the KBS's admin public key (or that --admin-token is current), and the KBS URL."),
+  COCO_CONFIG_INVALID: input("Fix the file named: aa.toml and cdh.toml must be TOML as guest-components reads them (docs/coco.md shows both)."),
+
   WEBHOOK_CONFIG_INVALID: input("Fix the setting named (flag or --config file); `signet webhook serve --help` lists them."),
   WEBHOOK_TLS_INVALID: input("Give a PEM certificate and its unencrypted PEM private key; `signet webhook certs` makes a pair."),
   WEBHOOK_DEADLINE_EXCEEDED: unavailable("The images were not verified in time (slow or unreachable registry); the request was denied. Retry, or raise --deadline (below the webhook timeout)."),

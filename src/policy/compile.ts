@@ -3,7 +3,7 @@
  * A key that cannot be read does not fail the compilation; the requirements that need it reject (fail closed)
  * with the reason, so one broken scope does not take the whole policy down.
  */
-import type { ParsedPolicy, PolicyRequirementConfig, PolicyRequirementList } from "./config/index.js";
+import type { ParsedPolicy, PolicyRequirementConfig, PolicyRequirementList, PolicySemantics } from "./config/index.js";
 import type { KeyReader } from "./evaluation-context.js";
 import { KeyLoader } from "./key-material.js";
 import {
@@ -38,7 +38,7 @@ export async function compilePolicy(parsed: ParsedPolicy, options: CompilePolicy
   const loader = new KeyLoader(options.readKey);
   const compileList = async (list: PolicyRequirementList): Promise<CompiledScope> => ({
     list,
-    requirements: await Promise.all(list.requirements.map((requirement) => compileRequirement(requirement, loader))),
+    requirements: await Promise.all(list.requirements.map((requirement) => compileRequirement(requirement, loader, parsed.semantics))),
   });
   const transports = new Map<string, Map<string, CompiledScope>>();
   const pending: Promise<void>[] = [];
@@ -73,7 +73,7 @@ export async function compilePolicy(parsed: ParsedPolicy, options: CompilePolicy
   return { source: parsed.source, parsed, defaultEntry, transports: ordered };
 }
 
-function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader): Promise<CompiledRequirement> {
+function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader, semantics: PolicySemantics): Promise<CompiledRequirement> {
   switch (config.type) {
     case "insecureAcceptAnything":
       return Promise.resolve(compileInsecureAcceptAnything(config));
@@ -84,7 +84,7 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader):
     case "signedBy":
       return compileSignedBy(config, loader);
     case "sigstoreSigned":
-      return compileSigstoreSigned(config, loader);
+      return compileSigstoreSigned(config, loader, semantics);
     case "signetThreshold":
       return compileSignetThreshold(config, loader);
     case "notationSigned":

@@ -5,11 +5,11 @@
  * through the fetchers it is given.
  */
 import { resolve } from "node:path";
-import { toSignetError } from "../errors/index.js";
+import { SignetError, toSignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
 import { formatImageLocation, type ImageLocation } from "../oci/reference/index.js";
 import type { CompiledPolicy, CompiledScope } from "./compile.js";
-import { formatSourceLocation } from "./config/index.js";
+import { formatSourceLocation, type PolicySemantics } from "./config/index.js";
 import { isVerdictCode, type PolicyDecision, type RequirementVerdict, type ScopeVerdict } from "./decision.js";
 import { createRequirementContext, type PolicyFetchers, type RequirementContext } from "./evaluation-context.js";
 import type { CompiledRequirement } from "./requirements/index.js";
@@ -27,6 +27,12 @@ export interface EvaluatePolicyOptions {
  */
 export async function evaluatePolicy(image: ImageLocation, policy: CompiledPolicy, options: EvaluatePolicyOptions): Promise<PolicyDecision> {
   const imageName = formatImageLocation(image);
+  if (policy.parsed.semantics === "image-rs" && image.transport !== "docker") {
+    // image-rs's Image::transport_name is always "docker": the guest pulls from registries only.
+    throw new SignetError("REF_INVALID", `${imageName}: image-rs evaluates only images in registries (its transport is always docker)`, {
+      hint: "Name the image by its registry reference, e.g. registry.example/app:1.0.",
+    });
+  }
   const identity = await policyIdentityOf(image, options.fetchers);
   const match = lookupScope(policy, identity);
   const scope = scopeVerdict(match, identity);
@@ -37,7 +43,7 @@ export async function evaluatePolicy(image: ImageLocation, policy: CompiledPolic
     requirements.push({ ...describe(requirement, index), ...(await evaluateRequirement(requirement, context)) });
   }
   const digest = await context.digestIfRequested();
-  return decide({ imageName, transport: image.transport, digest, policySource: policy.source, scope, requirements });
+  return decide({ imageName, transport: image.transport, digest, policySource: policy.source, scope, requirements, semantics: policy.parsed.semantics });
 }
 
 /** How the image is named for scope lookup: docker references as containers/image's docker transport, layouts by resolved path. */
@@ -72,6 +78,7 @@ interface DecisionParts {
   policySource: string;
   scope: ScopeVerdict;
   requirements: RequirementVerdict[];
+  semantics: PolicySemantics;
 }
 
 function decide(parts: DecisionParts): PolicyDecision {
@@ -79,6 +86,10 @@ function decide(parts: DecisionParts): PolicyDecision {
   const where = scope.scope === undefined ? `the global default (${formatSourceLocation(scope.location)})` : `scope ${JSON.stringify(scope.scope)} of transport ${scope.transport}`;
   const failed = requirements.filter((r) => !r.allowed);
   const base = { image: parts.imageName, transport: parts.transport, digest: parts.digest, policySource: parts.policySource, scope, requirements };
+  if (requirements.length === 0 && parts.semantics === "image-rs") {
+    // image-rs's check_image_signature: "if no policy covers the image, the image is considered to be allowed".
+    return { ...base, allowed: true, outcome: "allowed", reason: `${parts.imageName} is allowed: ${where} has no requirements, and image-rs allows an image no requirement covers` };
+  }
   if (requirements.length > 0 && failed.length === 0) {
     const count = requirements.length;
     return {

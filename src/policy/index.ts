@@ -9,6 +9,7 @@ export {
   type PolicyConfigIssue,
   type PolicyRequirementConfig,
   type PolicyRequirementList,
+  type PolicySemantics,
   type PolicySourceLocation,
   type SignedIdentityConfig,
 } from "./config/index.js";

@@ -4,7 +4,7 @@
  */
 import { SignetError } from "../errors/index.js";
 import { formatImageReference, isNameOnly, parseNormalizedName, repositoryName } from "../oci/reference/index.js";
-import { parsePolicy } from "./config/index.js";
+import { parsePolicy, type PolicySemantics } from "./config/index.js";
 
 export interface InitPolicyOptions {
   /** Repositories (or exact references) to allow: "ghcr.io/org/app", "quay.io/org/app:1.0". */
@@ -13,6 +13,12 @@ export interface InitPolicyOptions {
   cosignKeys?: readonly string[];
   /** GPG keyrings: a signedBy requirement. */
   gpgKeys?: readonly string[];
+  /** Cosign keys for one image (as named in `images`), instead of `cosignKeys`. */
+  imageCosignKeys?: ReadonlyMap<string, readonly string[]>;
+  /** What images no scope names get (default reject). */
+  defaultRequirement?: "reject" | "insecureAcceptAnything";
+  /** Whose reader the policy must satisfy (default containers/image's); image-rs reads one key per requirement. */
+  semantics?: PolicySemantics;
 }
 
 /**
@@ -23,28 +29,39 @@ export interface InitPolicyOptions {
 export function createInitPolicy(options: InitPolicyOptions): string {
   const cosignKeys = options.cosignKeys ?? [];
   const gpgKeys = options.gpgKeys ?? [];
+  const imageCosignKeys = options.imageCosignKeys ?? new Map<string, readonly string[]>();
+  const semantics = options.semantics ?? "containers-image";
   if (options.images.length === 0) throw new SignetError("USAGE", "policy init needs at least one --image");
-  if (cosignKeys.length === 0 && gpgKeys.length === 0) throw new SignetError("USAGE", "policy init needs at least one --key (cosign) or --gpg-key (GPG)");
-  const requirements: Record<string, unknown>[] = [];
-  if (cosignKeys.length > 0) {
-    requirements.push({ type: "sigstoreSigned", ...keyField(cosignKeys), signedIdentity: { type: "matchRepository" } });
+  for (const image of options.images) {
+    if (cosignKeys.length === 0 && gpgKeys.length === 0 && (imageCosignKeys.get(image) ?? []).length === 0) {
+      throw new SignetError("USAGE", `--image ${image} has no key: give --key (cosign) or --gpg-key (GPG)`);
+    }
   }
-  if (gpgKeys.length > 0) {
-    requirements.push({ type: "signedBy", keyType: "GPGKeys", ...keyField(gpgKeys) });
-  }
+  const requirementsFor = (image: string): Record<string, unknown>[] => {
+    const cosign = imageCosignKeys.get(image) ?? cosignKeys;
+    const requirements: Record<string, unknown>[] = [];
+    if (cosign.length > 0) requirements.push({ type: "sigstoreSigned", ...keyField(cosign, semantics), signedIdentity: { type: "matchRepository" } });
+    if (gpgKeys.length > 0) requirements.push({ type: "signedBy", keyType: "GPGKeys", ...keyField(gpgKeys, semantics) });
+    return requirements;
+  };
   const scopes: Record<string, unknown> = {};
   for (const image of options.images) {
     const scope = scopeFor(image);
     if (Object.hasOwn(scopes, scope)) throw new SignetError("USAGE", `--image ${image} is named twice (as ${scope})`);
-    scopes[scope] = requirements;
+    scopes[scope] = requirementsFor(image);
   }
-  const text = `${JSON.stringify({ default: [{ type: "reject" }], transports: { docker: scopes } }, null, 4)}\n`;
-  parsePolicy(text, { source: "the generated policy" }); // never hand out a policy signet itself would refuse
+  const text = `${JSON.stringify({ default: [{ type: options.defaultRequirement ?? "reject" }], transports: { docker: scopes } }, null, 4)}\n`;
+  parsePolicy(text, { source: "the generated policy", semantics }); // never hand out a policy the reader it is for would refuse
   return text;
 }
 
-function keyField(keys: readonly string[]): Record<string, unknown> {
+function keyField(keys: readonly string[], semantics: PolicySemantics): Record<string, unknown> {
   for (const key of keys) if (key === "") throw new SignetError("USAGE", "a key location must not be empty");
+  if (keys.length > 1 && semantics === "image-rs") {
+    throw new SignetError("USAGE", `image-rs reads one keyPath per requirement, and ${keys.length} keys were given for one image`, {
+      hint: "Give one key per image: image-rs ignores keyPaths, and two requirements would need both signatures.",
+    });
+  }
   return keys.length === 1 ? { keyPath: keys[0] } : { keyPaths: [...keys] };
 }
 

@@ -57,6 +57,7 @@ const VARIABLES: readonly EnvironmentVariable[] = [
   { name: "DOCKER_CONFIG", description: "is the directory of Docker's config.json (registry credentials)", expects: "string with a directory (default ~/.docker)", sensitive: false },
   { name: "REGISTRY_AUTH_FILE", description: "is the containers auth file read first for registry credentials", expects: "string with a path", sensitive: false },
   { name: "SIGNET_KBS_URL", description: "is the Key Broker Service for kbs:/// keys and policies", expects: "string with a URL", sensitive: false },
+  { name: "SIGNET_KBS_MIRROR", description: "is a directory of copies of KBS resources (DIR/<repository>/<type>/<tag>) for kbs:/// keys and policies", expects: "string with a directory path", sensitive: false },
   { name: "SIGNET_TUF_ROOT", description: "is where the sigstore trust root fetched through TUF is cached", expects: "string with a directory", sensitive: false },
   { name: "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", description: "overrides what is used to validate the SCT coming back from Fulcio", expects: "path to the public key file", sensitive: false },
   { name: "SIGSTORE_ID_TOKEN", description: "is the OIDC identity token for keyless signing", expects: "string with an identity token (a JWT)", sensitive: true },

@@ -21,7 +21,9 @@ import {
   parsePolicy,
   type KeyReader,
   type PolicyDecision,
+  type PolicySemantics,
 } from "../../policy/index.js";
+import { readFileLocation } from "../../policy/locations/file-location.js";
 import { POLICY_MAX_BYTES } from "../../policy/config/index.js";
 import { parsePlatform } from "../../oci/manifest/platform.js";
 import { defaultRegistriesDPath, loadRegistriesD } from "../../signatures/registries-d/index.js";
@@ -35,15 +37,15 @@ const CONCURRENCY = 16;
 const SYSTEM_POLICY = "/etc/containers/policy.json";
 
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  verify: ["policy", "registries-d", "use-sigstore-attachments", "platform", "kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS), ...Object.keys(REGISTRY_OPTIONS)],
-  lint: ["kbs-url", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
+  verify: ["policy", "as", "registries-d", "use-sigstore-attachments", "platform", "kbs-url", "kbs-mirror", "kbs-resource-token", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS), ...Object.keys(REGISTRY_OPTIONS)],
+  lint: ["kbs-url", "kbs-mirror", "kbs-resource-token", "kubeconfig", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
   init: ["image", "key", "gpg-key", "file", "force", "output-format", ...Object.keys(GLOBAL_OPTIONS)],
 };
 
 export const policyCommand: Command = {
   name: "policy",
   summary: "Evaluate, check and write containers-policy.json files",
-  usage: `signet policy verify IMAGE... [--policy FILE] [--registries-d DIR] [--output json]
+  usage: `signet policy verify IMAGE... [--policy FILE] [--as image-rs] [--registries-d DIR] [--output json]
        signet policy lint FILE [--output json]
        signet policy init --image REPO... (--key cosign.pub | --gpg-key key.gpg)... [--file FILE [--force]]
 
@@ -52,12 +54,18 @@ export const policyCommand: Command = {
            Exits 0 when every image is allowed, 1 otherwise.
     --policy FILE|kbs:///R/T/T|k8s://NS/SECRET[/KEY]
                               default: ~/.config/containers/policy.json if it exists, else ${SYSTEM_POLICY}
+    --as containers-image|image-rs
+                              whose semantics: containers/image's (skopeo, podman, CRI-O; default) or image-rs's
+                              (the Confidential Containers guest); docs/coco.md lists the differences
     --registries-d DIR        lookaside configuration (default: ~/.config/containers/registries.d if it
                               exists, else /etc/containers/registries.d)
     --use-sigstore-attachments  read cosign signatures of every image, not only where registries.d enables them
     --platform os/arch[/variant]  for a multi-arch index, the platform whose instance is pulled and checked
                               (default: this machine's, as skopeo copy and podman pull do)
     --kbs-url URL             Key Broker Service for kbs:/// keys and policies (or SIGNET_KBS_URL)
+    --kbs-mirror DIR          copies of KBS resources, DIR/<repository>/<type>/<tag> (or SIGNET_KBS_MIRROR): a KBS
+                              serves resources only to an attested guest
+    --kbs-resource-token FILE a token the KBS accepts for the resources (sent as a bearer token)
     --kubeconfig FILE         cluster for k8s:// keys (default: in-cluster service account)
     --allow-http-registry, --allow-insecure-registry, --registry-cacert FILE, --timeout 30s
   lint     reports every error and risky choice of a policy with its line and column; exits 1 on errors
@@ -69,6 +77,9 @@ export const policyCommand: Command = {
     "use-sigstore-attachments": { type: "boolean" },
     platform: { type: "string" },
     "kbs-url": { type: "string" },
+    as: { type: "string", choices: ["containers-image", "image-rs"], value: "SEMANTICS", description: "evaluate with containers/image's or image-rs's semantics" },
+    "kbs-mirror": { type: "string", value: "DIR", description: "copies of KBS resources: DIR/<repository>/<type>/<tag>" },
+    "kbs-resource-token": { type: "string", value: "FILE", description: "a token the KBS accepts for the resources" },
     kubeconfig: { type: "string" },
     image: { type: "string", multiple: true },
     key: { type: "string", multiple: true },
@@ -100,9 +111,13 @@ export const policyCommand: Command = {
   },
 };
 
-function locationReader(context: CommandContext, what: string, maxBytes?: number): KeyReader {
+async function locationReader(context: CommandContext, what: string, maxBytes?: number): Promise<KeyReader> {
+  const tokenFile = stringOption(context, "kbs-resource-token");
+  const token = tokenFile === undefined ? undefined : (await readFileLocation(tokenFile, { maxBytes: 64 * 1024, what: "KBS resource token" })).toString("utf8").trim();
   return createLocationReader({
     kbsUrl: stringOption(context, "kbs-url"),
+    kbsMirror: stringOption(context, "kbs-mirror"),
+    ...(token === undefined ? {} : { kbsResourceToken: token }),
     kubeconfig: stringOption(context, "kubeconfig"),
     env: context.io.env,
     timeoutMs: parseDurationMs(stringOption(context, "timeout")),
@@ -119,9 +134,10 @@ function defaultPolicyLocation(env: NodeJS.ProcessEnv): string {
 
 async function readPolicyText(context: CommandContext, location: string): Promise<Buffer> {
   try {
-    return await locationReader(context, "policy", POLICY_MAX_BYTES)(location);
+    return await (await locationReader(context, "policy", POLICY_MAX_BYTES))(location);
   } catch (error) {
     const signetError = toSignetError(error);
+    if (signetError.code === "KBS_ATTESTATION_REQUIRED") throw signetError; // its hint says what to pass instead
     // The location reader speaks of keys; an unreadable policy is an input problem of its own.
     const missing = signetError.details["errno"] === "ENOENT" || signetError.details["errno"] === "ENOTDIR";
     const code = signetError.code !== "POLICY_KEY_UNREADABLE" ? signetError.code : missing ? "FILE_NOT_FOUND" : "IO_ERROR";
@@ -138,6 +154,8 @@ export interface PolicyEvaluator {
   readonly location: string;
   /** sha256 of the policy's bytes (an audit's state file is only resumed with the same policy). */
   readonly policyDigest: string;
+  /** Whose semantics (--as): containers/image's, or image-rs's (the Confidential Containers guest). */
+  readonly semantics: PolicySemantics;
   evaluate(image: ImageLocation): Promise<PolicyDecision>;
 }
 
@@ -145,8 +163,9 @@ export interface PolicyEvaluator {
 export async function openPolicyEvaluator(context: CommandContext, access: ImageAccess): Promise<PolicyEvaluator> {
   const policyLocation = stringOption(context, "policy") ?? defaultPolicyLocation(context.io.env);
   const policyText = await readPolicyText(context, policyLocation);
-  const parsed = parsePolicy(policyText, { source: policyLocation });
-  const readKey = locationReader(context, "key file");
+  const semantics = (stringOption(context, "as") ?? "containers-image") as PolicySemantics;
+  const parsed = parsePolicy(policyText, { source: policyLocation, semantics });
+  const readKey = await locationReader(context, "key file");
   const policy = await compilePolicy(parsed, { readKey });
   const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
   const platform = stringOption(context, "platform");
@@ -154,10 +173,11 @@ export async function openPolicyEvaluator(context: CommandContext, access: Image
     access,
     registriesD,
     readKey,
-    alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true,
+    // image-rs reads the .sig attachments of every image; registries.d has no say in the guest.
+    alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true || semantics === "image-rs",
     ...(platform === undefined ? {} : { platform: parsePlatform(platform) }),
   });
-  return { location: policyLocation, policyDigest: sha256Digest(policyText), evaluate: (image) => evaluatePolicy(image, policy, { fetchers }) };
+  return { location: policyLocation, policyDigest: sha256Digest(policyText), semantics, evaluate: (image) => evaluatePolicy(image, policy, { fetchers }) };
 }
 
 async function verifyImages(context: CommandContext): Promise<number> {
@@ -169,6 +189,7 @@ async function verifyImages(context: CommandContext): Promise<number> {
   try {
     const evaluator = await openPolicyEvaluator(context, access);
     const policyLocation = evaluator.location;
+    const semantics = evaluator.semantics;
     type Outcome = { image: string; decision: PolicyDecision } | { image: string; error: SignetError };
     const outcomes = await mapConcurrently(locations, CONCURRENCY, async (location, index): Promise<Outcome> => {
       try {
@@ -182,9 +203,11 @@ async function verifyImages(context: CommandContext): Promise<number> {
       writeJson(context.io, {
         allowed,
         policy: policyLocation,
+        semantics,
         images: outcomes.map((o) => ("decision" in o ? o.decision : { image: o.image, allowed: false, outcome: "error", error: o.error.toJSON() })),
       });
     } else {
+      if (semantics === "image-rs") context.io.stderr.write("Evaluated as image-rs (the Confidential Containers guest) reads the policy; docs/coco.md lists where that differs.\n");
       outcomes.forEach((outcome, index) => {
         if (index > 0) context.io.stdout.write("\n");
         if ("decision" in outcome) context.io.stdout.write(formatDecisionText(outcome.decision));
@@ -204,8 +227,8 @@ async function lint(context: CommandContext): Promise<number> {
   const [file, ...extra] = context.positionals;
   if (file === undefined || extra.length > 0) throw new SignetError("USAGE", "policy lint takes one policy FILE");
   const text = await readPolicyText(context, file);
-  const remote = stringOption(context, "kbs-url") !== undefined || stringOption(context, "kubeconfig") !== undefined;
-  const findings = await lintPolicy(text, { source: file, ...(remote ? { readKey: locationReader(context, "key file") } : {}) });
+  const remote = ["kbs-url", "kbs-mirror", "kubeconfig"].some((name) => stringOption(context, name) !== undefined);
+  const findings = await lintPolicy(text, { source: file, ...(remote ? { readKey: await locationReader(context, "key file") } : {}) });
   const passed = lintPassed(findings);
   if (outputFormat(context) === "json") {
     writeJson(context.io, { ok: passed, policy: file, findings });

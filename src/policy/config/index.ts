@@ -22,6 +22,7 @@ export {
   type PkiConfig,
   type PolicyRequirementConfig,
   type PolicyRequirementList,
+  type PolicySemantics,
   type PolicySourceLocation,
   type PolicyTransportScopes,
   type SignedByConfig,

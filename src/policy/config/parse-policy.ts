@@ -2,7 +2,7 @@ import { childPath, configIssue, PolicyConfigIssueError, toPolicyConfigError, ty
 import { JsonSyntaxError, describeJsonKind, parseJsonDocument, type JsonNode } from "../../internal/json-reader.js";
 import { ObjectReader } from "./object-reader.js";
 import { parseRequirement } from "./parse-requirement.js";
-import { sourceLocation, type ParsedPolicy, type PolicyRequirementConfig, type PolicyRequirementList, type PolicyTransportScopes } from "./policy-config.js";
+import { sourceLocation, type ParsedPolicy, type PolicySemantics, type PolicyRequirementConfig, type PolicyRequirementList, type PolicyTransportScopes } from "./policy-config.js";
 import { POLICY_TRANSPORTS, scopeSyntaxProblem } from "./transports.js";
 
 /** A policy larger than this is refused before parsing (10,000 scopes fit in about 2 MiB). */
@@ -11,6 +11,8 @@ export const POLICY_MAX_BYTES = 16 * 1024 * 1024;
 export interface ParsePolicyOptions {
   /** How to name the policy in messages: a file path, "kbs:///…", "<stdin>". */
   source?: string;
+  /** Read it as containers/image does (default) or as image-rs, the Confidential Containers guest, does. */
+  semantics?: PolicySemantics;
 }
 
 export interface PolicyParseResult {
@@ -36,6 +38,7 @@ export function parsePolicy(input: string | Uint8Array, options: ParsePolicyOpti
  */
 export function parsePolicyCollectingIssues(input: string | Uint8Array, options: ParsePolicyOptions = {}): PolicyParseResult {
   const source = options.source ?? "policy.json";
+  const semantics = options.semantics ?? "containers-image";
   const issues: PolicyConfigIssue[] = [];
   let document: JsonNode;
   try {
@@ -69,11 +72,15 @@ export function parsePolicyCollectingIssues(input: string | Uint8Array, options:
   if (defaultMember === undefined) {
     issues.push({ source, path: "", line: document.position.line, column: document.position.column, message: 'the policy needs a "default" list of requirements (e.g. [{"type": "reject"}])' });
   } else {
-    defaultRequirements = parseRequirementList(source, "default", defaultMember.value, undefined, undefined, sourceLocation(source, "default", defaultMember.keyPosition), collect);
+    defaultRequirements = parseRequirementList(source, "default", defaultMember.value, undefined, undefined, sourceLocation(source, "default", defaultMember.keyPosition), collect, semantics);
   }
 
   const transports = new Map<string, PolicyTransportScopes>();
   const transportsMember = root.member("transports");
+  if (transportsMember === undefined && semantics === "image-rs") {
+    // image-rs's Policy struct has no serde default for `transports`: the guest refuses such a file (InvalidPolicyFile).
+    issues.push({ source, path: "", line: document.position.line, column: document.position.column, message: 'image-rs needs a "transports" object (it refuses a policy without one); write "transports": {} at least' });
+  }
   if (transportsMember !== undefined) {
     const transportsReader = collect(() => new ObjectReader(source, "transports", transportsMember.value, '"transports"'));
     for (const member of transportsReader?.node.members ?? []) {
@@ -98,7 +105,7 @@ export function parsePolicyCollectingIssues(input: string | Uint8Array, options:
           issues.push({ source, path: scopePath, line: scopeMember.keyPosition.line, column: scopeMember.keyPosition.column, message: problem });
           continue;
         }
-        const list = parseRequirementList(source, scopePath, scopeMember.value, member.key, scopeMember.key, sourceLocation(source, scopePath, scopeMember.keyPosition), collect);
+        const list = parseRequirementList(source, scopePath, scopeMember.value, member.key, scopeMember.key, sourceLocation(source, scopePath, scopeMember.keyPosition), collect, semantics);
         if (list !== undefined) scopes.set(scopeMember.key, list);
       }
       transports.set(member.key, { transport: member.key, location: sourceLocation(source, transportPath, member.keyPosition), scopes });
@@ -106,7 +113,7 @@ export function parsePolicyCollectingIssues(input: string | Uint8Array, options:
   }
 
   if (defaultRequirements === undefined) return { policy: undefined, issues };
-  return { policy: { source, defaultRequirements, transports }, issues };
+  return { policy: { source, semantics, defaultRequirements, transports }, issues };
 }
 
 function parseRequirementList(
@@ -117,6 +124,7 @@ function parseRequirementList(
   scope: string | undefined,
   location: ReturnType<typeof sourceLocation>,
   collect: <T>(parse: () => T) => T | undefined,
+  semantics: PolicySemantics,
 ): PolicyRequirementList | undefined {
   if (node.kind !== "array") {
     collect(() => {
@@ -124,7 +132,8 @@ function parseRequirementList(
     });
     return undefined;
   }
-  if (node.items.length === 0) {
+  // image-rs: an empty list parses, and check_image_signature allows the image ("no policy covers the image").
+  if (node.items.length === 0 && semantics === "containers-image") {
     collect(() => {
       throw configIssue(source, path, node.position, 'the list of requirements must not be empty (write [{"type": "reject"}] or [{"type": "insecureAcceptAnything"}])');
     });
@@ -133,7 +142,7 @@ function parseRequirementList(
   const requirements: PolicyRequirementConfig[] = [];
   let complete = true;
   node.items.forEach((item, index) => {
-    const requirement = collect(() => parseRequirement(source, childPath(path, index), item));
+    const requirement = collect(() => parseRequirement(source, childPath(path, index), item, semantics));
     if (requirement === undefined) complete = false;
     else requirements.push(requirement);
   });

@@ -9,6 +9,7 @@ import {
   type PkiConfig,
   type PolicyRequirementConfig,
   type SignedByConfig,
+  type PolicySemantics,
   type SignedByKeyType,
   type SigstoreSignedConfig,
   type NotationSignedConfig,
@@ -30,15 +31,16 @@ const THRESHOLD_SIGNER_TYPES: Readonly<Record<string, (reader: ObjectReader, ext
 };
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
-export function parseRequirement(source: string, path: string, node: JsonNode): PolicyRequirementConfig {
+export function parseRequirement(source: string, path: string, node: JsonNode, semantics: PolicySemantics = "containers-image"): PolicyRequirementConfig {
   const reader = new ObjectReader(source, path, node, "a policy requirement");
   const type = reader.requiredString("type", "a policy requirement");
   const location = reader.location;
+  if (type === "insecureAcceptAnything" || type === "reject") {
+    reader.allowOnly(["type"], `a ${type} requirement`);
+    return { type, location };
+  }
+  if (semantics === "image-rs") return parseImageRsRequirement(reader, type);
   switch (type) {
-    case "insecureAcceptAnything":
-    case "reject":
-      reader.allowOnly(["type"], `a ${type} requirement`);
-      return { type, location };
     case "signedBy":
       return parseSignedBy(reader);
     case "sigstoreSigned":
@@ -99,6 +101,62 @@ function parseSignetThreshold(reader: ObjectReader): SignetThresholdConfig {
     if (required.indexOf(name) !== index) throw configIssue(source, `${reader.childPath("required")}[${index}]`, position, `required signer ${JSON.stringify(name)} is listed twice`);
   }
   return { type: "signetThreshold", location: reader.location, threshold: thresholdMember.value.value, required, signers, signedIdentity: signedIdentityOf(reader) };
+}
+
+/**
+ * image-rs's PolicyReqType (policy_requirement.rs): insecureAcceptAnything, reject, signedBy and sigstoreSigned,
+ * each with keyPath or keyData and an optional signedIdentity. Another type makes serde refuse the whole file.
+ * Fields image-rs does not read (keyPaths, keyDatas, fulcio, pki, rekorPublicKey*) are refused here: the guest
+ * would ignore them, so a requirement would be weaker (Rekor) or reject every image (no key) without saying so.
+ * sigstoreSigned keyData is the PEM text itself (image-rs passes its bytes to the PEM parser); signedBy keyData
+ * is base64, as containers/image.
+ */
+function parseImageRsRequirement(reader: ObjectReader, type: string): PolicyRequirementConfig {
+  const location = reader.location;
+  const fields = { signedBy: ["type", "keyType", "keyPath", "keyData", "signedIdentity"], sigstoreSigned: ["type", "keyPath", "keyData", "signedIdentity"] } as const;
+  switch (type) {
+    case "signedBy":
+    case "sigstoreSigned": {
+      for (const member of reader.node.members) {
+        if (!(fields[type] as readonly string[]).includes(member.key)) {
+          throw configIssue(
+            reader.source,
+            reader.childPath(member.key),
+            member.keyPosition,
+            `image-rs does not read ${JSON.stringify(member.key)} in a ${type} requirement (it reads only ${fields[type].join(", ")}): the guest would evaluate the requirement without it`,
+          );
+        }
+      }
+      const present = ["keyPath", "keyData"].filter((field) => isPresent(reader, field));
+      if (present.length !== 1) {
+        throw configIssue(
+          reader.source,
+          reader.path,
+          reader.node.position,
+          `image-rs needs exactly one of keyPath and keyData in a ${type} requirement (${present.length === 0 ? "neither is set" : "both are set"}); it rejects every image otherwise`,
+        );
+      }
+      let keys: KeySourceConfig;
+      if (present[0] === "keyPath") keys = { kind: "path", field: "keyPath", location: reader.fieldLocation("keyPath"), path: reader.optionalString("keyPath")! };
+      else if (type === "signedBy") keys = { kind: "data", field: "keyData", location: reader.fieldLocation("keyData"), data: reader.optionalBase64("keyData")! };
+      else keys = { kind: "data", field: "keyData", location: reader.fieldLocation("keyData"), data: Buffer.from(reader.optionalString("keyData")!, "utf8") };
+      if (type === "sigstoreSigned") {
+        return { type, location, keys, fulcio: undefined, pki: undefined, rekorPublicKeys: undefined, signedIdentity: signedIdentityOf(reader) };
+      }
+      const keyType = reader.requiredString("keyType", "a signedBy requirement");
+      if (keyType !== "GPGKeys") {
+        throw configIssue(reader.source, reader.childPath("keyType"), reader.member("keyType")!.value.position, `image-rs supports only keyType "GPGKeys", not ${JSON.stringify(keyType)}; it rejects every image otherwise`);
+      }
+      return { type, location, keyType, keys, signedIdentity: signedIdentityOf(reader) };
+    }
+    default:
+      throw configIssue(
+        reader.source,
+        reader.childPath("type"),
+        reader.member("type")!.value.position,
+        `image-rs does not know the requirement type ${JSON.stringify(type)} and refuses the whole policy; it knows insecureAcceptAnything, reject, signedBy and sigstoreSigned`,
+      );
+  }
 }
 
 function parseSignedBy(reader: ObjectReader, extra: readonly string[] = []): SignedByConfig {

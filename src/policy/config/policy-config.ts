@@ -13,8 +13,16 @@ export interface PolicySourceLocation {
   readonly column: number;
 }
 
+/**
+ * Whose semantics a policy is read and evaluated with: containers/image's (skopeo, podman, CRI-O; the default) or
+ * image-rs's (the Confidential Containers guest, confidential-containers/guest-components image-rs/src/signature).
+ * docs/coco.md lists every difference; each is implemented where the behaviour lives (parser, compile, evaluate).
+ */
+export type PolicySemantics = "containers-image" | "image-rs";
+
 export interface ParsedPolicy {
   readonly source: string;
+  readonly semantics: PolicySemantics;
   /** The global default (`default`): applies when no transport scope matches. */
   readonly defaultRequirements: PolicyRequirementList;
   /** transport name → scope → requirements. A Map keeps lookup O(1) per candidate scope. */
@@ -33,7 +41,7 @@ export interface PolicyRequirementList {
   readonly scope: string | undefined;
   /** Where the scope's key was written (or `default`). */
   readonly location: PolicySourceLocation;
-  /** Never empty: an empty list is a parse error, as upstream. */
+  /** Never empty with containers/image semantics (a parse error, as upstream); image-rs accepts an empty list and allows every image with it. */
   readonly requirements: readonly PolicyRequirementConfig[];
 }
 

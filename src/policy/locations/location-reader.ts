@@ -11,6 +11,10 @@ import { KBS_SCHEME, readKbsResource } from "./kbs-location.js";
 export interface LocationReaderOptions {
   /** Base URL of the Key Broker Service for kbs:/// locations. */
   kbsUrl?: string;
+  /** A directory with copies of KBS resources (`<dir>/<repository>/<type>/<tag>`), read instead of a KBS. */
+  kbsMirror?: string;
+  /** A token the KBS accepts for the resources (Authorization: Bearer). */
+  kbsResourceToken?: string;
   /** Dispatcher for KBS requests (e.g. with a private CA). */
   kbsDispatcher?: Dispatcher;
   /** kubeconfig for k8s:// locations; in-cluster configuration when absent. */
@@ -55,7 +59,14 @@ export function createLocationReader(options: LocationReaderOptions = {}): KeyRe
     }
     if (reference.kind === "kms") return Buffer.from(publicKeyToPem(await loadPublicKey(location, { env, timeoutMs })), "utf8");
     if (location.startsWith(KBS_SCHEME)) {
-      return readKbsResource(location, { kbsUrl: options.kbsUrl ?? env["SIGNET_KBS_URL"], dispatcher: options.kbsDispatcher, maxBytes, timeoutMs });
+      return readKbsResource(location, {
+        kbsUrl: options.kbsUrl ?? env["SIGNET_KBS_URL"],
+        mirror: options.kbsMirror ?? env["SIGNET_KBS_MIRROR"],
+        ...(options.kbsResourceToken === undefined ? {} : { resourceToken: options.kbsResourceToken }),
+        dispatcher: options.kbsDispatcher,
+        maxBytes,
+        timeoutMs,
+      });
     }
     if (location.startsWith(K8S_SCHEME)) {
       return readK8sSecretKey(location, { kubeconfig: options.kubeconfig, env, serviceAccountDir: options.serviceAccountDir, maxBytes, timeoutMs, ...(options.readSecret !== undefined ? { readSecret: options.readSecret } : {}) });

@@ -136,7 +136,8 @@ export function toSignatureVerdicts(
 export function verifyRequirementSignatures(
   context: RequirementContext,
   imageDigest: Digest,
-  signedIdentity: SignedIdentityConfig,
+  /** undefined: any signed reference is accepted (image-rs's sigstoreSigned without signedIdentity). */
+  signedIdentity: SignedIdentityConfig | undefined,
   records: readonly UntrustedSignatureRecord[],
   requirement: SignatureRequirement,
 ): Promise<RecordsVerification> {
@@ -146,7 +147,9 @@ export function verifyRequirementSignatures(
     claims: {
       imageDigest,
       repository: context.imageName,
-      signedIdentity: (untrustedSignedReference) => matchSignedIdentity(signedIdentity, context.dockerReference, untrustedSignedReference),
+      ...(signedIdentity === undefined
+        ? {}
+        : { signedIdentity: (untrustedSignedReference: string) => matchSignedIdentity(signedIdentity, context.dockerReference, untrustedSignedReference) }),
       now: context.now,
     },
     firstAcceptedOnly: true,

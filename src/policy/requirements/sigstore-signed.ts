@@ -12,9 +12,12 @@ import { SignetError } from "../../errors/index.js";
 import { parsePublicKeyPem, publicKeyToPem } from "../../keys/index.js";
 import { type SignatureRequirement, type UntrustedSignatureRecord, type VerifiedSigner } from "../../signatures/verifier/index.js";
 import type { TrustMaterial } from "../../trust/index.js";
-import type { SigstoreSignedConfig } from "../config/index.js";
+import type { PolicySemantics, SignedIdentityConfig, SigstoreSignedConfig } from "../config/index.js";
 import type { RequirementOutcome } from "../decision.js";
-import type { RequirementContext } from "../evaluation-context.js";
+import type { RequirementContext, UntrustedSigstoreAttachment } from "../evaluation-context.js";
+import type { Digest } from "../../internal/digest.js";
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from "../../signatures/payload/simple-signing.js";
+import { matchSignedIdentity } from "../identity/index.js";
 import type { KeyFailure, KeyLoader } from "../key-material.js";
 import { fetchDigestAndSignatures, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
 import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequirementSignatures } from "./signature-outcomes.js";
@@ -22,12 +25,15 @@ import { describeKeySource, summarizeSignatures, toSignatureVerdicts, verifyRequ
 /** The media type of a cosign signature layer; other attachments are not signatures. */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
 
-export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader: KeyLoader): Promise<CompiledRequirement> {
+export async function compileSigstoreSigned(config: SigstoreSignedConfig, loader: KeyLoader, semantics: PolicySemantics = "containers-image"): Promise<CompiledRequirement> {
   const trust = trustLabel(config);
-  const summary = `sigstoreSigned, ${trust}${config.rekorPublicKeys !== undefined ? " + Rekor" : ""}, signedIdentity ${config.signedIdentity.type}`;
+  const identity = identityRule(config, semantics);
+  const summary = `sigstoreSigned, ${trust}${config.rekorPublicKeys !== undefined ? " + Rekor" : ""}, signedIdentity ${identity === undefined ? "none (image-rs checks no identity when signedIdentity is not set)" : identity.type}`;
+  const unsupported = unsupportedReason(config) ?? imageRsIdentityRejection(config, semantics);
+  if (unsupported !== undefined) return { config, summary, evaluate: () => Promise.resolve(unsupported) };
   const signer = await loadSigstoreSigner(config, loader);
   if (!signer.ok) return { config, summary, evaluate: () => Promise.resolve(signer.outcome) };
-  return { config, summary, evaluate: (context) => evaluateWith(context, config, trust, signer.requirement, signer.describe, signer.unverified) };
+  return { config, summary, evaluate: (context) => evaluateWith(context, identity, semantics, trust, signer.requirement, signer.describe, signer.unverified) };
 }
 
 /** A sigstoreSigned requirement's trust, loaded: the one verifier's requirement, or the outcome that fails it closed. */
@@ -78,6 +84,31 @@ export async function loadSigstoreSigner(config: SigstoreSignedConfig, loader: K
     hint: `The image is signed, but by a key that is not in ${trust} (or the signature was changed): add the signer's public key, or sign with a key that is.`,
   });
   return { ok: true, requirement, describe, unverified };
+}
+
+/**
+ * The claims rule over the reference a signature names. containers/image defaults to matchRepoDigestOrExact;
+ * image-rs (policy/cosign/mod.rs) checks the signed reference only when signedIdentity is set.
+ */
+function identityRule(config: SigstoreSignedConfig, semantics: PolicySemantics): SignedIdentityConfig | undefined {
+  return semantics === "image-rs" && config.signedIdentity.defaulted === true ? undefined : config.signedIdentity;
+}
+
+/**
+ * image-rs's check_reference_rule_types: cosign signatures name only a repository, so image-rs denies a
+ * sigstoreSigned requirement whose signedIdentity is anything but matchRepository or exactRepository, before it
+ * reads any signature.
+ */
+function imageRsIdentityRejection(config: SigstoreSignedConfig, semantics: PolicySemantics): RequirementOutcome | undefined {
+  const rule = config.signedIdentity;
+  if (semantics !== "image-rs" || rule.defaulted === true || rule.type === "matchRepository" || rule.type === "exactRepository") return undefined;
+  return {
+    allowed: false,
+    reason: `image-rs denies every image with a sigstoreSigned signedIdentity of ${rule.type}: it accepts only matchRepository and exactRepository for cosign signatures`,
+    hint: 'Write "signedIdentity": {"type": "matchRepository"} (or exactRepository), or leave signedIdentity out.',
+    code: "SIG_IDENTITY_MISMATCH",
+    signatures: [],
+  };
 }
 
 function unsupportedReason(config: SigstoreSignedConfig): RequirementOutcome | undefined {
@@ -138,10 +169,46 @@ async function loadLoggedTrust(config: SigstoreSignedConfig, loader: KeyLoader):
   }
 }
 
+/**
+ * image-rs (policy/cosign/mod.rs with sigstore-rs 0.13) applies signedIdentity to the payload of every signature
+ * layer that names this digest and carries a signature annotation, whether or not that layer verified with the
+ * key: one such layer naming another repository denies the image, even when another signature was accepted.
+ * Payloads signet's strict reader refuses are skipped, as sigstore-rs skips layers it cannot read.
+ */
+function imageRsEveryLayerIdentity(
+  context: RequirementContext,
+  imageDigest: Digest,
+  signedIdentity: SignedIdentityConfig,
+  attachments: readonly UntrustedSigstoreAttachment[],
+): Omit<RequirementOutcome, "signatures"> | undefined {
+  for (const attachment of attachments) {
+    const layer = attachment.signature;
+    if (layer.mediaType !== SIGSTORE_SIGNATURE_MEDIA_TYPE || layer.untrustedSignatureBase64 === undefined) continue;
+    let untrustedPayload: SimpleSigningPayload;
+    try {
+      untrustedPayload = parseSimpleSigningPayload(layer.untrustedPayload);
+    } catch {
+      continue;
+    }
+    if (untrustedPayload.critical.image["docker-manifest-digest"] !== imageDigest) continue;
+    const match = matchSignedIdentity(signedIdentity, context.dockerReference, untrustedPayload.critical.identity["docker-reference"]);
+    if (!match.matches) {
+      return {
+        allowed: false,
+        reason: `image-rs checks signedIdentity on every signature layer naming ${imageDigest}, verified or not, and ${attachment.source}: ${match.reason}`,
+        hint: "Remove the stray signature layer from the image's .sig tag (or sign in the image's own repository): image-rs denies the image while it is there.",
+        code: "SIG_IDENTITY_MISMATCH",
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Reads the image's cosign attachments and runs the one verifier over them; one accepted signature is enough. */
 async function evaluateWith(
   context: RequirementContext,
-  config: SigstoreSignedConfig,
+  signedIdentity: SignedIdentityConfig | undefined,
+  semantics: PolicySemantics,
   trust: string,
   requirement: SignatureRequirement,
   describe: (signer: VerifiedSigner) => string,
@@ -151,12 +218,16 @@ async function evaluateWith(
   if ("failure" in fetched) return fetched.failure;
   const { imageDigest, signatures: set } = fetched;
   const records: UntrustedSignatureRecord[] = set.signatures.map((attachment) => ({ format: "cosign-legacy", source: attachment.source, layer: attachment.signature }));
-  const verification = await verifyRequirementSignatures(context, imageDigest, config.signedIdentity, records, requirement);
+  const verification = await verifyRequirementSignatures(context, imageDigest, signedIdentity, records, requirement);
   const { verdicts, ignored, signatureCount } = toSignatureVerdicts(verification, describe, unverified === undefined ? {} : { unverified });
   const missingHint =
     set.notReadBecause !== undefined
       ? `Signatures were not read: ${set.notReadBecause}.`
       : `Sign the image so that it satisfies ${trust} (signet sign or cosign sign), and check that the signatures were pushed next to it.`;
   const outcome = summarizeSignatures({ verdicts, total: set.signatures.length, ignored, kind: "sigstore", searched: set.searched, missingHint });
+  if (outcome.allowed && semantics === "image-rs" && signedIdentity !== undefined) {
+    const denial = imageRsEveryLayerIdentity(context, imageDigest, signedIdentity, set.signatures);
+    if (denial !== undefined) return { ...denial, signatures: outcome.signatures };
+  }
   return signatureCount === 0 && set.notReadBecause !== undefined ? { ...outcome, reason: `${outcome.reason}: ${set.notReadBecause}` } : outcome;
 }

@@ -52,6 +52,12 @@ describe("kbs:/// locations", () => {
     kbs = await startServer((request) => {
       if (request.url === "/kbs/v0/resource/default/cosign-key/1") return { status: 200, body: "PUBLIC KEY" };
       if (request.url === "/kbs/v0/resource/default/big/1") return { status: 200, body: Buffer.alloc(4096) };
+      if (request.url === "/kbs/v0/resource/default/attested/1") {
+        return request.headers.authorization === "Bearer resource-token" ? { status: 200, body: "TOKEN KEY" } : { status: 401, body: "Attestation required" };
+      }
+      if (request.url === "/kbs/v0/resource/default/sealed/1") {
+        return { status: 200, body: JSON.stringify({ protected: "eyJhbGciOiJSU0EtT0FFUCJ9", encrypted_key: "a", iv: "b", ciphertext: "c", tag: "d" }) };
+      }
       return { status: 404, body: "not found" };
     });
   });
@@ -76,9 +82,37 @@ describe("kbs:/// locations", () => {
     assert.match((await assertRejectsWithCode(() => read("kbs:///default/missing/1"), "POLICY_KEY_UNREADABLE")).message, /answered 404/);
     assert.match((await assertRejectsWithCode(() => read("kbs:///default/big/1"), "POLICY_KEY_UNREADABLE")).message, /1024/);
     const unconfigured = createLocationReader({ env: {} });
-    assert.match((await assertRejectsWithCode(() => unconfigured("kbs:///default/cosign-key/1"), "POLICY_KEY_UNREADABLE")).message, /no KBS URL is configured/);
+    assert.match((await assertRejectsWithCode(() => unconfigured("kbs:///default/cosign-key/1"), "KBS_ATTESTATION_REQUIRED")).message, /no KBS URL or mirror is configured/);
     const fromEnv = createLocationReader({ env: { SIGNET_KBS_URL: kbs.url } });
     assert.equal((await fromEnv("kbs:///default/cosign-key/1")).toString(), "PUBLIC KEY");
+  });
+
+  test("a KBS that wants attestation (401), or answers with a resource sealed to the guest's key, is explained; a resource token is sent as a bearer token", async () => {
+    const read = createLocationReader({ kbsUrl: kbs.url, env: {} });
+    const refused = await assertRejectsWithCode(() => read("kbs:///default/attested/1"), "KBS_ATTESTATION_REQUIRED");
+    assert.match(refused.message, /401.*only to an attested guest/);
+    assert.match(refused.hint ?? "", /--kbs-mirror DIR/);
+    assert.match((await assertRejectsWithCode(() => read("kbs:///default/sealed/1"), "KBS_ATTESTATION_REQUIRED")).message, /encrypted to the attested guest's key/);
+    const withToken = createLocationReader({ kbsUrl: kbs.url, kbsResourceToken: "resource-token", env: {} });
+    assert.equal((await withToken("kbs:///default/attested/1")).toString(), "TOKEN KEY");
+    assert.equal(kbs.requests.at(-1)?.authorization, "Bearer resource-token");
+    const wrongToken = createLocationReader({ kbsUrl: kbs.url, kbsResourceToken: "stale", env: {} });
+    assert.match((await assertRejectsWithCode(() => wrongToken("kbs:///default/attested/1"), "KBS_ATTESTATION_REQUIRED")).message, /did not accept the resource token/);
+  });
+
+  test("a mirror directory is read instead of the KBS (DIR/<repository>/<type>/<tag>), also from SIGNET_KBS_MIRROR", async () => {
+    const mirror = mkdtempSync(join(tmpdir(), "signet-kbs-mirror-"));
+    try {
+      mkdirSync(join(mirror, "default", "cosign-key"), { recursive: true });
+      writeFileSync(join(mirror, "default", "cosign-key", "1"), "MIRRORED KEY");
+      const before = kbs.requests.length;
+      assert.equal((await createLocationReader({ kbsMirror: mirror, kbsUrl: kbs.url, env: {} })("kbs:///default/cosign-key/1")).toString(), "MIRRORED KEY");
+      assert.equal((await createLocationReader({ env: { SIGNET_KBS_MIRROR: mirror } })("kbs:///default/cosign-key/1")).toString(), "MIRRORED KEY");
+      assert.equal(kbs.requests.length, before, "the KBS is not asked when a mirror is given");
+      await assertRejectsWithCode(() => createLocationReader({ kbsMirror: mirror, env: {} })("kbs:///default/cosign-key/2"), "POLICY_KEY_UNREADABLE");
+    } finally {
+      rmSync(mirror, { recursive: true, force: true });
+    }
   });
 });
 
