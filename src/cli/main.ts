@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   tree: { summary: "Show what is attached to an image", load: async () => (await import("./commands/inspect.js")).treeCommand },
   copy: { summary: "Copy an image with its signatures", load: async () => (await import("./commands/copy.js")).copyCommand },
   notation: { summary: "Notary Project signatures: notation's commands, trust store and trust policy", load: async () => (await import("./commands/notation/index.js")).notationCommand },
+  dct: { summary: "Docker Content Trust (Notary v1): verify that a tag is signed in a Notary server", load: async () => (await import("./commands/dct.js")).dctCommand },
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
   login: { summary: "Store registry credentials", load: async () => (await import("./commands/login.js")).loginCommand },
   logout: { summary: "Remove stored registry credentials", load: async () => (await import("./commands/login.js")).logoutCommand },

@@ -27,6 +27,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   htpasswd: "apache2-utils",
   jq: "jq",
   kubectl: "kubectl",
+  notary: "notary",
+  "notary-server": "notary",
 };
 
 /** The one line a test fails with when `command` is not installed. */

@@ -6,6 +6,7 @@
  * versions seen.
  */
 import { SignetError } from "../../errors/index.js";
+import { maxOf } from "../../internal/arrays.js";
 import { boundedRequest } from "../../internal/bounded-http.js";
 import { LIMITS } from "../../internal/limits.js";
 import { parseRootMetadata, type FileMeta } from "./metadata.js";
@@ -14,6 +15,7 @@ import {
   RELEASES_ROLE,
   snapshotListsRoot,
   targetIn,
+  targetWithDigest,
   verifyDelegation,
   verifyPinnedRoot,
   verifyRoot,
@@ -37,7 +39,9 @@ export interface VerifyNotaryTagOptions {
   readonly server: string;
   /** Docker's GUN: registry host and repository, e.g. docker.io/library/alpine. */
   readonly gun: string;
-  readonly tag: string;
+  /** The tag to look up (Docker's rule), or, without one, the manifest digest some signed tag must name. */
+  readonly tag?: string;
+  readonly digest?: string;
   readonly trustDir: string;
   readonly now?: Date;
   readonly timeoutMs?: number;
@@ -119,10 +123,16 @@ export async function verifyNotaryTag(options: VerifyNotaryTagOptions): Promise<
 
   // Docker's rule: targets/releases first, then the top-level targets (their own targets; other delegations are not used).
   const { targets, releases, releasesError } = chain;
-  const target = (releases === undefined ? undefined : targetIn(releases.verified, options.tag, releases.paths)) ?? targetIn(targets, options.tag, undefined);
+  const roles: [VerifiedTargets, readonly string[] | undefined][] = releases === undefined ? [[targets, undefined]] : [[releases.verified, releases.paths], [targets, undefined]];
+  const wanted = options.tag !== undefined ? `the tag ${options.tag}` : `a tag of ${options.digest ?? "(nothing)"}`;
+  let target: SignedTarget | undefined;
+  for (const [role, paths] of roles) {
+    target = options.tag !== undefined ? targetIn(role, options.tag, paths) : targetWithDigest(role, options.digest ?? "", paths);
+    if (target !== undefined) break;
+  }
   if (target === undefined) {
     if (releasesError !== undefined) throw releasesError;
-    throw new SignetError("DCT_NOT_SIGNED", `no trust data for ${options.tag}: neither ${RELEASES_ROLE} nor targets of ${gun} signs it`, { details: { gun, tag: options.tag } });
+    throw new SignetError("DCT_NOT_SIGNED", `no trust data for ${wanted}: neither ${RELEASES_ROLE} nor targets of ${gun} signs it`, { details: { gun, ...(options.tag !== undefined ? { tag: options.tag } : { digest: options.digest }) } });
   }
 
   // Only verified metadata is kept, and only once the whole chain verified.
@@ -140,7 +150,7 @@ export async function verifyNotaryTag(options: VerifyNotaryTagOptions): Promise<
     rootVersion: root.metadata.version,
     root: how,
     versions,
-    expires: new Date(Math.min(...used.map((metadata) => metadata.expires.getTime()))).toISOString(),
+    expires: new Date(-maxOf(used.map((metadata) => -metadata.expires.getTime()), 0)).toISOString(),
     ...(releasesError !== undefined && target.role !== RELEASES_ROLE ? { releasesSkipped: releasesError.message } : {}),
   };
 }

@@ -248,6 +248,17 @@ export function targetIn(targets: VerifiedTargets, tag: string, paths: readonly 
   return { tag, digest: `sha256:${sha256.toString("hex")}`, length: meta.length, role: targets.metadata.role, signers: targets.signers };
 }
 
+/** The first tag (in name order) that one role's own targets sign with this manifest digest, where its paths allow it. */
+export function targetWithDigest(targets: VerifiedTargets, digest: string, paths: readonly string[] | undefined): SignedTarget | undefined {
+  const names = [...targets.targets.keys()].sort();
+  for (const tag of names) {
+    if (paths !== undefined && !paths.some((prefix) => tag.startsWith(prefix))) continue;
+    const sha256 = targets.targets.get(tag)!.hashes.get("sha256");
+    if (sha256 !== undefined && `sha256:${sha256.toString("hex")}` === digest) return targetIn(targets, tag, paths);
+  }
+  return undefined;
+}
+
 /** Docker's pull rule: the tag must be signed in the image's trust data; the registry must serve that digest. */
 export function verifyTargetDigest(target: SignedTarget, registryDigest: string, image: string): void {
   if (target.digest !== registryDigest) {
