@@ -70,6 +70,10 @@ export function createNotaryFetch(server: string, gun: string, timeoutMs: number
     try {
       return await boundedRequest(url, { maxBytes, timeoutMs, what: `Notary metadata ${name} of ${gun}`, code: "DCT_SERVER_UNAVAILABLE" });
     } catch (error) {
+      // More bytes than the parent role (or signet's bound) allows: the server is hostile, not unavailable.
+      if (SignetError.is(error) && error.details["limit"] !== undefined) {
+        throw new SignetError("SIZE_LIMIT_EXCEEDED", `${error.message} (Notary metadata ${name} of ${gun})`, { details: { ...error.details, name } });
+      }
       if (SignetError.is(error) && error.details["status"] === 404) {
         throw new SignetError("DCT_NOT_SIGNED", `the Notary server ${base} has no ${name} for ${gun}: the repository has no trust data there`, { details: { server: base, gun, name } });
       }
