@@ -7,6 +7,7 @@ import type { ParsedPolicy, PolicyRequirementConfig, PolicyRequirementList } fro
 import type { KeyReader } from "./evaluation-context.js";
 import { KeyLoader } from "./key-material.js";
 import {
+  compileDockerContentTrust,
   compileInsecureAcceptAnything,
   compileReject,
   compileSignedBaseLayer,
@@ -83,5 +84,7 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader):
       return compileSignedBy(config, loader);
     case "sigstoreSigned":
       return compileSigstoreSigned(config, loader);
+    case "signetDockerContentTrust":
+      return Promise.resolve(compileDockerContentTrust(config));
   }
 }

@@ -6,6 +6,7 @@
 import type { Digest } from "../internal/digest.js";
 import type { ImageLocation, ImageReference } from "../oci/reference/index.js";
 import type { UntrustedCosignSignature } from "../signatures/verifier/records.js";
+import type { DctImageVerification } from "../signatures/dct/verify-image-dct.js";
 
 export interface UntrustedGpgSignature {
   /** Where it was read, e.g. "file:///var/lib/sigs/app@sha256=…/signature-1". */
@@ -45,8 +46,26 @@ export interface PolicyFetchers {
   cosignSignatures(image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet>;
   /** Key bytes for compilePolicy (not used during evaluation). */
   readKey: KeyReader;
+  /**
+   * Docker Content Trust (signetDockerContentTrust): the trust data's verdict for the image as named (its tag, or
+   * its digest) and the digest that is pulled from it (the platform instance of a signed index). Absent: the
+   * requirement cannot be evaluated.
+   */
+  dockerContentTrust?(image: ImageLocation, options: DockerContentTrustQuery): Promise<DockerContentTrustAnswer>;
   /** The absolute, symlink-free path of an OCI layout (its policy identity); path.resolve when absent. */
   resolveLayoutPath?(path: string): Promise<string>;
+}
+
+export interface DockerContentTrustQuery {
+  readonly server: string;
+  readonly trustDir: string | undefined;
+  readonly now: Date;
+}
+
+export interface DockerContentTrustAnswer {
+  readonly verification: DctImageVerification;
+  /** The digest pulled from the signed one (itself, or the platform's instance of a signed index). */
+  readonly pulledDigest: Digest;
 }
 
 /** The per-evaluation view requirement evaluators get: memoised answers about one image. */
@@ -63,6 +82,8 @@ export interface RequirementContext {
   digestIfRequested(): Promise<Digest | undefined>;
   gpgSignatures(): Promise<GpgSignatureSet>;
   cosignSignatures(): Promise<SigstoreSignatureSet>;
+  /** Undefined when the fetchers cannot ask a Notary server. */
+  readonly dockerContentTrust: ((options: Omit<DockerContentTrustQuery, "now">) => Promise<DockerContentTrustAnswer>) | undefined;
 }
 
 export function createRequirementContext(image: ImageLocation, imageName: string, fetchers: PolicyFetchers, now: Date): RequirementContext {
@@ -78,6 +99,7 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     digestIfRequested: () => (digest === undefined ? Promise.resolve(undefined) : digest.catch(() => undefined)),
     gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
+    dockerContentTrust: fetchers.dockerContentTrust === undefined ? undefined : (options) => fetchers.dockerContentTrust!(image, { ...options, now }),
   };
   return context;
 }

@@ -197,6 +197,28 @@ describe("signet dct verify against notary-server and the notary client", () => 
     assert.equal(ok(await verify(signed.image, trustDir("rotate"))).root, "pinned");
   });
 
+  test("policy.json signetDockerContentTrust: signet policy verify allows the signed tag and denies a re-pointed one with the DCT code", async () => {
+    const gun = `${registry.host}/dct/policy`;
+    await run(["init", gun]);
+    const signed = await pushAndSign("dct/policy", "v1", "policy-1");
+    const policyFile = join(dir, "dct-policy.json");
+    writeFileSync(policyFile, JSON.stringify({ default: [{ type: "reject" }], transports: { docker: { [`${registry.host}/dct/policy`]: [{ type: "signetDockerContentTrust", server: proxy.url, trustDir: trustDir("policy") }] } } }));
+    const decide = async (image: string) => {
+      const result = await runSignet(["policy", "verify", "--policy", policyFile, "--registries-d", join(dir, "no-registries-d"), "--output-format", "json", `docker://${image}`], { env: { ...process.env, HOME: dir } });
+      const output = JSON.parse(result.stdout) as { allowed: boolean; images: { allowed: boolean; code?: string; requirements: { code?: string; signatures: { signedDigest?: string }[] }[] }[] };
+      assert.equal(result.status, output.allowed ? 0 : 1, result.stderr);
+      return output.images[0]!;
+    };
+    const allowed = await decide(signed.image);
+    assert.equal(allowed.allowed, true, JSON.stringify(allowed));
+    assert.equal(allowed.requirements[0]!.signatures[0]!.signedDigest, signed.digest);
+    await pushTestImage(registry.host, "dct/policy", "v1", "policy-2");
+    const denied = await decide(signed.image);
+    assert.deepEqual([denied.allowed, denied.code, denied.requirements[0]!.code], [false, "POLICY_DENIED", "DCT_DIGEST_MISMATCH"]);
+    await pushTestImage(registry.host, "dct/policy", "unsigned", "policy-3");
+    assert.equal((await decide(`${registry.host}/dct/policy:unsigned`)).requirements[0]!.code, "DCT_NOT_SIGNED");
+  });
+
   // Last: it restarts the server, which forgets every repository.
   test("a new root not signed by the pinned root (the repository re-created with other keys) is DCT_ROOT_ROTATION_INVALID", async () => {
     const gun = `${registry.host}/dct/reset`;

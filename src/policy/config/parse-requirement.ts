@@ -12,7 +12,7 @@ import {
   type SignedIdentityConfig,
 } from "./policy-config.js";
 
-export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer"] as const;
+export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "signetDockerContentTrust"] as const;
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
 export function parseRequirement(source: string, path: string, node: JsonNode): PolicyRequirementConfig {
@@ -28,6 +28,15 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
       return parseSignedBy(reader);
     case "sigstoreSigned":
       return parseSigstoreSigned(reader);
+    case "signetDockerContentTrust": {
+      reader.allowOnly(["type", "server", "trustDir"], "a signetDockerContentTrust requirement");
+      const server = reader.optionalString("server", { nonEmpty: true });
+      if (server === undefined) throw configIssue(source, path, reader.node.position, 'a signetDockerContentTrust requirement needs "server", the Notary server\'s URL');
+      if (!/^https:\/\/[^/?#@\s]+(?:\/[^?#\s]*)?$|^http:\/\/(?:127(?:\.\d{1,3}){3}|\[::1\]|localhost)(?::\d+)?(?:\/[^?#\s]*)?$/.test(server)) {
+        throw configIssue(source, reader.childPath("server"), reader.member("server")!.value.position, `"server" must be an https:// URL (http:// only on loopback), not ${JSON.stringify(server)}`);
+      }
+      return { type, location, server: server.replace(/\/+$/, ""), trustDir: reader.optionalString("trustDir", { nonEmpty: true }) };
+    }
     case "signedBaseLayer": {
       reader.allowOnly(["type", "baseLayerIdentity"], "a signedBaseLayer requirement");
       const identity = reader.member("baseLayerIdentity");
