@@ -6,6 +6,7 @@
 import { SignetError } from "../../errors/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { formatImageReference, parseImageLocation } from "../../oci/reference/index.js";
+import { parseNotaryServerUrl } from "../../signatures/dct/server-url.js";
 import { defaultTrustDir } from "../../signatures/dct/trust-dir.js";
 import { verifyImageDct } from "../../signatures/dct/verify-image-dct.js";
 import type { Command, CommandContext } from "../command.js";
@@ -65,14 +66,7 @@ async function verifyCommand(context: CommandContext, text: string): Promise<num
 function notaryServer(context: CommandContext): string {
   const text = stringOption(context, "server") ?? context.io.env["DOCKER_CONTENT_TRUST_SERVER"];
   if (text === undefined || text === "") throw new SignetError("USAGE", "--server URL is required (the Notary server, e.g. https://notary.docker.io), or set DOCKER_CONTENT_TRUST_SERVER");
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new SignetError("USAGE", `--server ${JSON.stringify(text)} is not a URL`);
-  }
-  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") throw new SignetError("USAGE", "--server is a base URL without credentials, query or fragment");
-  const loopback = /^(?:127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) throw new SignetError("USAGE", `--server must be an https:// URL (http:// only on loopback), not ${url.protocol}//${url.host}`);
-  return url.href.replace(/\/+$/, "");
+  const parsed = parseNotaryServerUrl(text);
+  if ("problem" in parsed) throw new SignetError("USAGE", `--server: ${parsed.problem}`);
+  return parsed.url;
 }

@@ -1,5 +1,6 @@
 import { configIssue } from "./config-issue.js";
 import type { JsonNode } from "../../internal/json-reader.js";
+import { parseNotaryServerUrl } from "../../signatures/dct/server-url.js";
 import { ObjectReader } from "./object-reader.js";
 import { defaultSignedIdentity, parseSignedIdentity } from "./parse-identity.js";
 import {
@@ -32,10 +33,9 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
       reader.allowOnly(["type", "server", "trustDir"], "a signetDockerContentTrust requirement");
       const server = reader.optionalString("server", { nonEmpty: true });
       if (server === undefined) throw configIssue(source, path, reader.node.position, 'a signetDockerContentTrust requirement needs "server", the Notary server\'s URL');
-      if (!/^https:\/\/[^/?#@\s]+(?:\/[^?#\s]*)?$|^http:\/\/(?:127(?:\.\d{1,3}){3}|\[::1\]|localhost)(?::\d+)?(?:\/[^?#\s]*)?$/.test(server)) {
-        throw configIssue(source, reader.childPath("server"), reader.member("server")!.value.position, `"server" must be an https:// URL (http:// only on loopback), not ${JSON.stringify(server)}`);
-      }
-      return { type, location, server: server.replace(/\/+$/, ""), trustDir: reader.optionalString("trustDir", { nonEmpty: true }) };
+      const parsed = parseNotaryServerUrl(server);
+      if ("problem" in parsed) throw configIssue(source, reader.childPath("server"), reader.member("server")!.value.position, `"server": ${parsed.problem}`);
+      return { type, location, server: parsed.url, trustDir: reader.optionalString("trustDir", { nonEmpty: true }) };
     }
     case "signedBaseLayer": {
       reader.allowOnly(["type", "baseLayerIdentity"], "a signedBaseLayer requirement");

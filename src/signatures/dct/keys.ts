@@ -10,6 +10,7 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
+import { isRecord } from "../../internal/strict-json.js";
 import { childrenOf, contentOf, DerError, expectTag, readElement, TAG } from "../../internal/der.js";
 import { decodePemBlocks, pemBlockBytes } from "../../keys/pem.js";
 import { Certificate, CertificateError } from "../../trust/x509.js";
@@ -36,10 +37,10 @@ export function notaryKeyId(keyType: string, publicBytes: Buffer): string {
 /** Reads one key of a metadata `keys` map; METADATA_INVALID names `where` when it is not a key. */
 export function parseNotaryKey(untrusted: unknown, where: string): NotaryPublicKey {
   const invalid = (why: string) => new SignetError("DCT_METADATA_INVALID", `${where}: ${why}`);
-  if (!isObject(untrusted)) throw invalid("a key must be an object");
+  if (!isRecord(untrusted)) throw invalid("a key must be an object");
   const { keytype, keyval } = untrusted;
   if (typeof keytype !== "string") throw invalid('a key needs a string "keytype"');
-  if (!isObject(keyval)) throw invalid('a key needs a "keyval" object');
+  if (!isRecord(keyval)) throw invalid('a key needs a "keyval" object');
   if (keyval["private"] !== undefined && keyval["private"] !== null) throw invalid("metadata must not carry a private key");
   const publicText = keyval["public"];
   if (typeof publicText !== "string") throw invalid('a key needs a base64 "keyval.public"');
@@ -161,8 +162,4 @@ function quietly(check: () => boolean): boolean {
   } catch {
     return false;
   }
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -8,7 +8,8 @@ import { decodeBase64Strict } from "../../internal/base64.js";
 import { caseVariantProblem, parseSignedJson } from "../../internal/json-reader.js";
 import { LIMITS } from "../../internal/limits.js";
 import { CanonicalJsonError, notaryCanonicalJson } from "./canonical-json.js";
-import { isObject, parseNotaryKey, type NotaryPublicKey } from "./keys.js";
+import { isRecord } from "../../internal/strict-json.js";
+import { parseNotaryKey, type NotaryPublicKey } from "./keys.js";
 
 export type BaseRoleName = "root" | "targets" | "snapshot" | "timestamp";
 export const BASE_ROLES: readonly BaseRoleName[] = ["root", "targets", "snapshot", "timestamp"];
@@ -85,14 +86,14 @@ export function parentRoleOf(name: string): string {
 /** Reads the envelope and the common fields (`_type` for the role, `version` >= 1, `expires`). */
 export function parseMetadataEnvelope(untrustedBytes: Buffer, role: string): UntrustedMetadata {
   const document = parseSignedJson(untrustedBytes, `${role} metadata`, "DCT_METADATA_INVALID");
-  if (!isObject(document)) throw invalid(role, "the document is not an object");
+  if (!isRecord(document)) throw invalid(role, "the document is not an object");
   refuseCaseVariants(document, ["signed", "signatures"], role, "the document");
   const { signed, signatures } = document;
-  if (!isObject(signed)) throw invalid(role, 'it has no "signed" object');
+  if (!isRecord(signed)) throw invalid(role, 'it has no "signed" object');
   if (!Array.isArray(signatures)) throw invalid(role, 'it has no "signatures" list');
   if (signatures.length > LIMITS.notarySignatures) throw new SignetError("COUNT_LIMIT_EXCEEDED", `${role} metadata has ${signatures.length} signatures; at most ${LIMITS.notarySignatures} are read`);
   const parsedSignatures = signatures.map((entry, index): NotarySignature => {
-    if (!isObject(entry)) throw invalid(role, `signature ${index + 1} is not an object`);
+    if (!isRecord(entry)) throw invalid(role, `signature ${index + 1} is not an object`);
     refuseCaseVariants(entry, ["keyid", "method", "sig"], role, `signature ${index + 1}`);
     const { keyid, method, sig } = entry;
     if (typeof keyid !== "string" || typeof method !== "string" || typeof sig !== "string") throw invalid(role, `signature ${index + 1} needs string keyid, method and sig`);
@@ -125,7 +126,7 @@ export function parseRootMetadata(untrustedBytes: Buffer): RootMetadata {
   refuseCaseVariants(signed, ["keys", "roles", "consistent_snapshot"], "root", '"signed"');
   const keys = parseKeys(signed["keys"], "root", "keys");
   const rolesValue = signed["roles"];
-  if (!isObject(rolesValue)) throw invalid("root", '"roles" must be an object');
+  if (!isRecord(rolesValue)) throw invalid("root", '"roles" must be an object');
   const roles = new Map<BaseRoleName, RoleKeys>();
   for (const name of BASE_ROLES) {
     const entry = rolesValue[name];
@@ -140,20 +141,20 @@ export function parseTargetsMetadata(untrustedBytes: Buffer, role: string): Targ
   const { signed } = metadata;
   refuseCaseVariants(signed, ["targets", "delegations"], role, '"signed"');
   const targetsValue = signed["targets"];
-  if (!isObject(targetsValue)) throw invalid(role, '"targets" must be an object');
+  if (!isRecord(targetsValue)) throw invalid(role, '"targets" must be an object');
   const targets = new Map<string, FileMeta>();
   for (const [name, value] of Object.entries(targetsValue)) targets.set(name, parseFileMeta(value, role, `target ${JSON.stringify(name)}`));
   const delegations: DelegationRole[] = [];
   const delegationsValue = signed["delegations"];
   if (delegationsValue !== undefined && delegationsValue !== null) {
-    if (!isObject(delegationsValue)) throw invalid(role, '"delegations" must be an object');
+    if (!isRecord(delegationsValue)) throw invalid(role, '"delegations" must be an object');
     refuseCaseVariants(delegationsValue, ["keys", "roles"], role, '"delegations"');
     const keys = delegationsValue["keys"] === null || delegationsValue["keys"] === undefined ? new Map<string, NotaryPublicKey>() : parseKeys(delegationsValue["keys"], role, "delegations.keys");
     const rolesValue = delegationsValue["roles"] ?? [];
     if (!Array.isArray(rolesValue)) throw invalid(role, '"delegations.roles" must be a list');
     if (rolesValue.length > LIMITS.notaryDelegations) throw new SignetError("COUNT_LIMIT_EXCEEDED", `${role} metadata delegates to ${rolesValue.length} roles; at most ${LIMITS.notaryDelegations} are read`);
     for (const entry of rolesValue) {
-      if (!isObject(entry)) throw invalid(role, "a delegation must be an object");
+      if (!isRecord(entry)) throw invalid(role, "a delegation must be an object");
       const name = entry["name"];
       if (typeof name !== "string" || !isDelegationName(name) || parentRoleOf(name) !== role) throw invalid(role, `delegation role ${JSON.stringify(name)} invalid`);
       const paths = entry["paths"] ?? [];
@@ -168,7 +169,7 @@ export function parseSnapshotMetadata(untrustedBytes: Buffer): SnapshotMetadata 
   const metadata = parseMetadataEnvelope(untrustedBytes, "snapshot");
   refuseCaseVariants(metadata.signed, ["meta"], "snapshot", '"signed"');
   const metaValue = metadata.signed["meta"];
-  if (!isObject(metaValue)) throw invalid("snapshot", '"meta" must be an object');
+  if (!isRecord(metaValue)) throw invalid("snapshot", '"meta" must be an object');
   const meta = new Map<string, FileMeta>();
   for (const [name, value] of Object.entries(metaValue)) meta.set(name, parseFileMeta(value, "snapshot", `meta ${JSON.stringify(name)}`));
   for (const required of ["root", "targets"]) {
@@ -181,14 +182,14 @@ export function parseTimestampMetadata(untrustedBytes: Buffer): TimestampMetadat
   const metadata = parseMetadataEnvelope(untrustedBytes, "timestamp");
   refuseCaseVariants(metadata.signed, ["meta"], "timestamp", '"signed"');
   const metaValue = metadata.signed["meta"];
-  if (!isObject(metaValue) || metaValue["snapshot"] === undefined) throw invalid("timestamp", "missing snapshot checksum information");
+  if (!isRecord(metaValue) || metaValue["snapshot"] === undefined) throw invalid("timestamp", "missing snapshot checksum information");
   const snapshot = parseFileMeta(metaValue["snapshot"], "timestamp", "meta snapshot");
   if (!snapshot.hashes.has("sha256")) throw invalid("timestamp", "missing snapshot sha256 checksum information");
   return { metadata, snapshot };
 }
 
 function parseKeys(value: unknown, role: string, field: string): Map<string, NotaryPublicKey> {
-  if (!isObject(value)) throw invalid(role, `"${field}" must be an object`);
+  if (!isRecord(value)) throw invalid(role, `"${field}" must be an object`);
   const keys = new Map<string, NotaryPublicKey>();
   for (const [id, entry] of Object.entries(value)) {
     const key = parseNotaryKey(entry, `${role} metadata, key ${id.slice(0, 16)}`);
@@ -200,7 +201,7 @@ function parseKeys(value: unknown, role: string, field: string): Map<string, Not
 }
 
 function parseRoleKeys(value: unknown, name: string, keys: ReadonlyMap<string, NotaryPublicKey>, role: string): RoleKeys {
-  if (!isObject(value)) throw invalid(role, `the ${name} role must be an object`);
+  if (!isRecord(value)) throw invalid(role, `the ${name} role must be an object`);
   const { keyids, threshold } = value;
   if (!Array.isArray(keyids) || !keyids.every((id): id is string => typeof id === "string")) throw invalid(role, `the ${name} role needs a "keyids" list`);
   if (typeof threshold !== "number" || !Number.isSafeInteger(threshold) || threshold < 1) throw invalid(role, `invalid threshold specified for ${name}: ${String(threshold)}`);
@@ -214,11 +215,11 @@ function parseRoleKeys(value: unknown, name: string, keys: ReadonlyMap<string, N
 }
 
 function parseFileMeta(value: unknown, role: string, what: string): FileMeta {
-  if (!isObject(value)) throw invalid(role, `${what} must be an object`);
+  if (!isRecord(value)) throw invalid(role, `${what} must be an object`);
   refuseCaseVariants(value, ["length", "hashes", "custom"], role, what);
   const { length, hashes } = value;
   if (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0) throw invalid(role, `${what} needs a non-negative integer "length"`);
-  if (!isObject(hashes)) throw invalid(role, `${what} needs a "hashes" object`);
+  if (!isRecord(hashes)) throw invalid(role, `${what} needs a "hashes" object`);
   const parsed = new Map<string, Buffer>();
   for (const [algorithm, text] of Object.entries(hashes)) {
     const bytes = typeof text === "string" ? decodeBase64Strict(text) : undefined;
