@@ -17,6 +17,7 @@ import {
   targetIn,
   targetWithDigest,
   verifyDelegation,
+  verifyNotExpired,
   verifyPinnedRoot,
   verifyRoot,
   verifySnapshot,
@@ -105,6 +106,15 @@ export async function verifyNotaryTag(options: VerifyNotaryTagOptions): Promise<
     }
   }
   const seen = await seenVersions(store, gun, root);
+  if (how === "pinned" && root.metadata.expires.getTime() < now.getTime()) {
+    // An expired pinned root is replaced by the server's newer one (signed by it), as Notary's client does; without one, it is expired.
+    const rotated = await rotateRoot(fetch, store, root, now);
+    if (rotated === undefined) verifyNotExpired(root.metadata, now);
+    else {
+      root = rotated;
+      how = "rotated";
+    }
+  }
 
   let chain: Chain;
   try {

@@ -134,6 +134,23 @@ describe("Notary trust data: thresholds, rollback, rotation, delegations", () =>
     await assertRejectsWithCode(() => check(other, pinned), "DCT_ROOT_ROTATION_INVALID");
   });
 
+  test("an expired pinned root: replaced by the server's newer root it signed, else DCT_EXPIRED for the root", async () => {
+    const repo = new SyntheticRepo(GUN);
+    repo.makeRoot(1, undefined, new Date(Date.now() + 1000).toISOString());
+    repo.makeTargets(1, { v1: MANIFEST });
+    repo.makeSnapshot(1);
+    repo.makeTimestamp(1);
+    const trustDir = dir();
+    await check(repo, trustDir);
+    const later = (extra: Record<string, Buffer> = {}) => verifyNotaryTag({ server: "http://notary.invalid", gun: GUN, tag: "v1", trustDir, fetch: repo.fetch(extra), now: new Date(Date.now() + 60_000) });
+    assert.equal((await assertRejectsWithCode(() => later(), "DCT_EXPIRED")).details["role"], "root");
+    repo.makeRoot(2);
+    repo.makeSnapshot(2);
+    repo.makeTimestamp(2);
+    const renewed = await later();
+    assert.deepEqual([renewed.root, renewed.rootVersion], ["rotated", 2]);
+  });
+
   test("a first root whose certificate names another GUN, or has expired, is DCT_ROOT_INVALID", async () => {
     await assertRejectsWithCode(() => check(SyntheticRepo.complete(GUN, { v1: MANIFEST }, { root: { keys: [rootKey("registry.example/other")] } })), "DCT_ROOT_INVALID");
     const expired = rootKey(GUN, { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
