@@ -105,7 +105,8 @@ export async function verifyNotaryTag(options: VerifyNotaryTagOptions): Promise<
       throw new SignetError("DCT_TRUST_DIR_INVALID", `the root pinned for ${gun} in ${options.trustDir} is not valid: ${error.message}`, { details: { gun, trustDir: options.trustDir }, cause: error });
     }
   }
-  const seen = await seenVersions(store, gun, root);
+  const stored = new Map<string, Buffer>();
+  const seen = await seenVersions(store, gun, root, stored);
   if (how === "pinned" && root.metadata.expires.getTime() < now.getTime()) {
     // An expired pinned root is replaced by the server's newer one (signed by it), as Notary's client does; without one, it is expired.
     const rotated = await rotateRoot(fetch, store, root, now);
@@ -150,10 +151,13 @@ export async function verifyNotaryTag(options: VerifyNotaryTagOptions): Promise<
   }
 
   // Only verified metadata is kept, and only once the whole chain verified.
-  await store.write(gun, "timestamp", chain.timestamp.metadata.untrustedBytes);
-  await store.write(gun, "snapshot", chain.snapshot.metadata.untrustedBytes);
-  await store.write(gun, "targets", targets.metadata.untrustedBytes);
-  if (releases !== undefined) await store.write(gun, RELEASES_ROLE, releases.verified.metadata.untrustedBytes);
+  const keep = async (role: string, bytes: Buffer) => {
+    if (stored.get(role)?.equals(bytes) !== true) await store.write(gun, role, bytes);
+  };
+  await keep("timestamp", chain.timestamp.metadata.untrustedBytes);
+  await keep("snapshot", chain.snapshot.metadata.untrustedBytes);
+  await keep("targets", targets.metadata.untrustedBytes);
+  if (releases !== undefined) await keep(RELEASES_ROLE, releases.verified.metadata.untrustedBytes);
 
   const used = [root.metadata, chain.timestamp.metadata, chain.snapshot.metadata, (target.role === RELEASES_ROLE ? releases!.verified : targets).metadata];
   const versions: Record<string, number> = { root: root.metadata.version, timestamp: chain.timestamp.metadata.version, snapshot: chain.snapshot.metadata.version, targets: targets.metadata.version };
@@ -234,13 +238,14 @@ async function rotateRoot(fetch: NotaryFetch, store: TrustDirectory, pinned: Tru
  * The versions last seen, from the stored metadata that still verifies against the pinned root (expiry
  * ignored), as Notary's client reads its cache: a stored file that no longer verifies gives no minimum.
  */
-async function seenVersions(store: TrustDirectory, gun: string, root: TrustedRoot): Promise<SeenVersions> {
+async function seenVersions(store: TrustDirectory, gun: string, root: TrustedRoot, stored: Map<string, Buffer>): Promise<SeenVersions> {
   const seen: Record<string, number> = {};
   // Checked as of the epoch: expiry does not matter for a version already seen.
   const lenient: RoleCheck = { root, now: new Date(0), seen: {} };
   const attempt = async <T>(role: string, run: (bytes: Buffer) => T): Promise<T | undefined> => {
     const bytes = await store.read(gun, role);
     if (bytes === undefined) return undefined;
+    stored.set(role, bytes);
     try {
       return run(bytes);
     } catch (error) {
