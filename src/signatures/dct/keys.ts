@@ -125,6 +125,8 @@ export function verifyNotarySignature(key: NotaryPublicKey, method: string, sign
  */
 function ecdsaSignatureAsP1363(signature: Buffer, size: number): Buffer | undefined {
   const der = ecdsaDerIntegers(signature);
+  // Go reads a negative INTEGER too, and ecdsa.Verify then fails: no fallback to raw r||s.
+  if (der === "negative") return undefined;
   if (der !== undefined) {
     const [r, s] = der.map((value) => stripLeadingZeros(value));
     if (r!.length > size || s!.length > size) return undefined;
@@ -133,17 +135,17 @@ function ecdsaSignatureAsP1363(signature: Buffer, size: number): Buffer | undefi
   return signature.length === 2 * size ? signature : undefined;
 }
 
-function ecdsaDerIntegers(signature: Buffer): [Buffer, Buffer] | undefined {
+function ecdsaDerIntegers(signature: Buffer): [Buffer, Buffer] | "negative" | undefined {
   try {
     const sequence = expectTag(readElement(signature, 0), TAG.SEQUENCE, "signature");
     const items = childrenOf(signature, sequence);
     if (items.length !== 2) return undefined;
     const [r, s] = items.map((item) => contentOf(signature, expectTag(item, TAG.INTEGER, "integer")));
-    // Go's asn1 refuses non-minimal and negative integers; such bytes are then read as raw r||s.
+    // Go's asn1 refuses empty and non-minimal integers (the bytes are then read as raw r||s).
     for (const value of [r!, s!]) {
-      if (value.length === 0 || (value[0]! & 0x80) !== 0 || (value.length > 1 && value[0] === 0 && (value[1]! & 0x80) === 0)) return undefined;
+      if (value.length === 0 || (value.length > 1 && ((value[0] === 0 && (value[1]! & 0x80) === 0) || (value[0] === 0xff && (value[1]! & 0x80) !== 0)))) return undefined;
     }
-    return [r!, s!];
+    return (r![0]! & 0x80) !== 0 || (s![0]! & 0x80) !== 0 ? "negative" : [r!, s!];
   } catch (error) {
     if (error instanceof DerError) return undefined;
     throw error;

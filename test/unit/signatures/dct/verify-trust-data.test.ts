@@ -35,6 +35,18 @@ describe("Notary signature methods and key types", () => {
     });
   }
 
+  test("ecdsa: a DER signature is read as Go's asn1.Unmarshal reads it (trailing bytes ignored); raw r||s must be exactly twice the curve size", () => {
+    const key = ecdsaKey();
+    const parsed = parseNotaryKey(key.json, "t");
+    const message = notaryCanonicalJson({ a: 1 });
+    const der = Buffer.from((JSON.parse(signMetadata({ a: 1 }, [key], { der: true }).toString()) as { signatures: { sig: string }[] }).signatures[0]!.sig, "base64");
+    assert.equal(verifyNotarySignature(parsed, "ecdsa", Buffer.concat([der, Buffer.from([0, 1])]), message), true);
+    const raw = Buffer.from((JSON.parse(signMetadata({ a: 1 }, [key]).toString()) as { signatures: { sig: string }[] }).signatures[0]!.sig, "base64");
+    assert.equal(raw.length, 64);
+    assert.equal(verifyNotarySignature(parsed, "ecdsa", Buffer.concat([raw, Buffer.from([0])]), message), false);
+    assert.equal(verifyNotarySignature(parsed, "ecdsa", raw.subarray(1), message), false);
+  });
+
   test("RSA keys under 2048 bits verify nothing", () => {
     const key = rsaKey("rsapss", 1024);
     const envelope = JSON.parse(signMetadata({ a: 1 }, [key]).toString()) as { signatures: { sig: string }[] };
