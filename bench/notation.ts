@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import { localNotationSigner, signNotation } from "../src/signatures/notation/sign-notation.js";
 import { parseTrustPolicy } from "../src/signatures/notation/trust-policy.js";
 import { parseCertificateFile } from "../src/signatures/notation/trust-store-files.js";
-import { verifyNotationEnvelope } from "../src/signatures/notation/verify-image-notation.js";
+import { verifyNotationEnvelopeBytes } from "../src/signatures/notation/notation-requirement.js";
+import { checkChainRevocation } from "../src/signatures/notation/revocation.js";
 import { startRevocationAuthority } from "../test/helpers/notation.js";
 
 const { values } = parseArgs({ options: { iterations: { type: "string" } } });
@@ -34,7 +35,7 @@ try {
   console.log(`Notation verify, chain of ${chain.length}, strict (revocation by CRL), ${iterations} runs each; machine load ${(await import("node:os")).loadavg()[0]!.toFixed(2)}`);
   for (const format of ["jws", "cose"] as const) {
     const { envelope, mediaType } = await signNotation(signer, { format, subject });
-    const verify = () => verifyNotationEnvelope(mediaType, envelope, { statement, trustStores, subject, now: new Date(), revocationOptions: { cacheDir } });
+    const verify = async () => (await verifyNotationEnvelopeBytes(mediaType, envelope, subject, statement, { trustStores, checkRevocation: (chain) => checkChainRevocation(chain, { cacheDir }) })).verification;
     const first = performance.now();
     const cold = await verify();
     if (!cold.verified) throw new Error(`the benchmark's signature did not verify: ${JSON.stringify(cold.outcomes)}`);

@@ -7,7 +7,7 @@
 //
 // Usage: node scripts/mutants.mjs [--list] [id-filter...]
 //   SIGNET_TEST_COSIGN=... is passed through to the tests (some mutants run integration tests).
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 /**
@@ -17,84 +17,12 @@ import { spawnSync } from "node:child_process";
  */
 const MUTANTS = [
   {
-    id: "digest-key-path",
-    what: "digest binding in the key path (cosign/verify.ts)",
-    file: "src/signatures/cosign/verify.ts",
-    find: "if (signedDigest !== input.imageDigest) {",
-    replace: "if (false) {",
-    tests: ["unit/signatures/cosign/verify.test"],
-  },
-  {
-    id: "digest-keyless-path",
-    what: "digest binding in the keyless / key+log path (cosign/verify-sigstore-signatures.ts)",
-    file: "src/signatures/cosign/verify-sigstore-signatures.ts",
-    find: "if (signedDigest !== input.imageDigest) {",
-    replace: "if (false) {",
-    tests: ["unit/signatures/cosign/verify-sigstore-signatures.test"],
-  },
-  {
-    id: "digest-policy-fulcio",
-    what: "digest binding of policy.json sigstoreSigned with fulcio / rekorPublicKey (policy/requirements/sigstore-signed.ts, verifyWithChecker)",
-    file: "src/policy/requirements/sigstore-signed.ts",
-    find: "const digestProblem = checkSignedDigest(signedDigest, imageDigest);",
-    occurrence: 1,
-    count: 2,
-    replace: "const digestProblem = undefined as ReturnType<typeof checkSignedDigest>;",
-    tests: ["unit/policy/sigstore-signed-rekor-fulcio.test", "unit/policy/evaluate-dir-fixtures.test"],
-  },
-  {
-    id: "digest-policy-key",
-    what: "digest binding of policy.json sigstoreSigned with keys (policy/requirements/sigstore-signed.ts, verifyOne)",
-    file: "src/policy/requirements/sigstore-signed.ts",
-    find: "const digestProblem = checkSignedDigest(signedDigest, imageDigest);",
-    occurrence: 2,
-    count: 2,
-    replace: "const digestProblem = undefined as ReturnType<typeof checkSignedDigest>;",
-    tests: ["unit/policy/evaluate-dir-fixtures.test", "unit/policy/evaluate.test"],
-  },
-  {
-    id: "digest-policy-signedby",
-    what: "digest binding of policy.json signedBy (GPG; policy/requirements/signed-by.ts)",
-    file: "src/policy/requirements/signed-by.ts",
-    find: "const digestProblem = checkSignedDigest(payload.manifestDigest, imageDigest);",
-    replace: "const digestProblem = undefined as ReturnType<typeof checkSignedDigest>;",
-    tests: ["unit/policy/evaluate-dir-fixtures.test"],
-  },
-  {
     id: "digest-statement-subject",
     what: "subject binding of attestations and cosign 3 bundle signatures (attestation/in-toto-statement.ts)",
     file: "src/signatures/attestation/in-toto-statement.ts",
     find: "const match = statement.subject.find((s) => s.digest[algorithm] === hex);",
     replace: "const match = statement.subject.find((s) => s.digest[algorithm] !== undefined || hex !== '');",
     tests: ["unit/signatures/attestation/", "unit/signatures/cosign/verify-sigstore-signatures.test"],
-  },
-  {
-    id: "identity-policy-fulcio",
-    what: "signedIdentity match of policy.json sigstoreSigned with fulcio (policy/requirements/sigstore-signed.ts)",
-    file: "src/policy/requirements/sigstore-signed.ts",
-    find: "if (!identity.matches) {",
-    occurrence: 1,
-    count: 2,
-    replace: "if (false) {",
-    tests: ["unit/policy/sigstore-signed-rekor-fulcio.test", "unit/policy/evaluate-dir-fixtures.test"],
-  },
-  {
-    id: "identity-policy-key",
-    what: "signedIdentity match of policy.json sigstoreSigned with keys (policy/requirements/sigstore-signed.ts)",
-    file: "src/policy/requirements/sigstore-signed.ts",
-    find: "if (!identity.matches) {",
-    occurrence: 2,
-    count: 2,
-    replace: "if (false) {",
-    tests: ["unit/policy/evaluate-dir-fixtures.test", "unit/policy/evaluate.test"],
-  },
-  {
-    id: "identity-policy-signedby",
-    what: "signedIdentity match of policy.json signedBy (policy/requirements/signed-by.ts)",
-    file: "src/policy/requirements/signed-by.ts",
-    find: "if (!identity.matches) {",
-    replace: "if (false) {",
-    tests: ["unit/policy/evaluate-dir-fixtures.test", "unit/policy/evaluate.test"],
   },
   {
     id: "identity-certificate-subject",
@@ -135,22 +63,6 @@ const MUTANTS = [
     find: "if (claims.signedDigest !== undefined && !digestsEqual(signed, claims.signedDigest)) {",
     replace: "if (false) {",
     tests: ["unit/signatures/bundle/", "unit/policy/sigstore-signed-rekor-fulcio.test"],
-  },
-  {
-    id: "annotations-key-path",
-    what: "required annotations (-a) in the key path (cosign/verify.ts)",
-    file: "src/signatures/cosign/verify.ts",
-    find: "if (actual !== expected) {",
-    replace: "if (false) {",
-    tests: ["unit/signatures/cosign/verify.test"],
-  },
-  {
-    id: "annotations-sigstore-path",
-    what: "required annotations (-a) in the keyless / key+log / bundle path (cosign/verify-sigstore-signatures.ts)",
-    file: "src/signatures/cosign/verify-sigstore-signatures.ts",
-    find: "if (actual !== expected) {",
-    replace: "if (false) {",
-    tests: ["unit/signatures/cosign/verify-sigstore-signatures.test"],
   },
   {
     id: "payload-type-simple-signing",
@@ -241,6 +153,70 @@ const MUTANTS = [
     replace: "if (false) {",
     tests: ["integration/tag-resolution.test", "integration/registry-hostile.test"],
   },
+  {
+    id: "digest-claims",
+    what: "the one digest binding of every format: the signature names this image (signatures/verifier/verify-record.ts, checkClaims)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "const digestProblem = checkSignedDigest(signed.signedDigest, claims.imageDigest);",
+    replace: "const digestProblem = undefined as ReturnType<typeof checkSignedDigest>;",
+    tests: ["unit/signatures/verifier/verify-cosign-records.test", "unit/policy/evaluate-dir-fixtures.test"],
+  },
+  {
+    id: "digest-cosign-layer",
+    what: "a .sig layer's signed digest reaches the digest binding (verify-record.ts, verifyCosignLayer)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "checkClaims(record, signer, claims, { signedDigest, signedReference, annotations: payload.optional ?? {} });",
+    replace: "checkClaims(record, signer, claims, { signedDigest: claims.imageDigest, signedReference, annotations: payload.optional ?? {} });",
+    tests: ["unit/signatures/verifier/verify-cosign-records.test", "unit/signatures/cosign/verify-sigstore-signatures.test"],
+  },
+  {
+    id: "digest-simple-signing",
+    what: "a GPG simple signature's signed digest reaches the digest binding (verify-record.ts, verifySimpleSigning)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "checkClaims(record, signer, claims, { signedDigest: payload.manifestDigest,",
+    replace: "checkClaims(record, signer, claims, { signedDigest: claims.imageDigest,",
+    tests: ["unit/signatures/simplesigning/openpgp-security.test", "unit/policy/evaluate.test"],
+  },
+  {
+    id: "annotations-claims",
+    what: "required annotations (-a) of every format (verify-record.ts, checkClaims)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "    if (actual !== expected) {",
+    replace: "    if (false) {",
+    tests: ["unit/signatures/verifier/verify-cosign-records.test", "unit/signatures/cosign/verify-sigstore-signatures.test"],
+  },
+  {
+    id: "identity-claims",
+    what: "policy.json's signedIdentity over the signed reference, every format (verify-record.ts, checkSignedIdentity)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "  if (!match.matches) {",
+    replace: "  if (false) {",
+    tests: ["unit/policy/evaluate-dir-fixtures.test", "unit/policy/evaluate.test"],
+  },
+  {
+    id: "notation-subject-digest",
+    what: "a Notation record read for another digest (signatures/verifier/verify-record.ts)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: "if (record.subject.digest !== claims.imageDigest) {",
+    replace: "if (false) {",
+    tests: ["unit/signatures/verifier/verify-notation-records.test"],
+  },
+  {
+    id: "notation-skip-statement",
+    what: "a skip trust policy statement never allows (signatures/verifier/verify-record.ts)",
+    file: "src/signatures/verifier/verify-record.ts",
+    find: 'if (statement.level === "skip") {',
+    replace: "if (false) {",
+    tests: ["unit/signatures/verifier/verify-notation-records.test"],
+  },
+  {
+    id: "notation-user-metadata",
+    what: "required Notation user metadata (signatures/notation/notation-requirement.ts)",
+    file: "src/signatures/notation/notation-requirement.ts",
+    find: "const problem = metadataProblem(verification, requirement.userMetadata ?? {});",
+    replace: "const problem = undefined as string | undefined;",
+    tests: ["integration/notation.test"],
+  },
 ];
 
 function run(command, args, options = {}) {
@@ -258,6 +234,7 @@ function nthIndex(text, find, n) {
 }
 
 function applyMutant(mutant) {
+  if (!existsSync(mutant.file)) return { original: undefined, applied: false, why: `${mutant.file} does not exist` };
   const original = readFileSync(mutant.file, "utf8");
   const occurrences = original.split(mutant.find).length - 1;
   const wanted = mutant.count ?? 1;
@@ -313,7 +290,7 @@ for (const mutant of selected) {
       }
     }
   } finally {
-    writeFileSync(mutant.file, original);
+    if (original !== undefined) writeFileSync(mutant.file, original);
   }
   results.push({ id: mutant.id, verdict, detail });
   console.log(`${verdict.padEnd(8)} ${mutant.id.padEnd(30)} ${detail}`);

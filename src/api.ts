@@ -31,6 +31,12 @@ export interface VerifyOptions extends ApiAccessOptions {
   /** Keyless images: who must have signed (a subject rule and an issuer rule). */
   identity?: KeylessIdentity;
   /**
+   * Notation-signed images: a Notary Project trust policy (a trustpolicy.json path) and a trust store directory
+   * (notation's `truststore/`); the statement is chosen by each image's `registry/repository`. OCSP/CRL are
+   * checked as the statement says (`revocation: false` treats every status as unknown, without network).
+   */
+  notation?: { trustPolicy: string; trustStore: string; userMetadata?: Record<string, string>; revocation?: boolean };
+  /**
    * The sigstore trust root: a trusted_root.json path or loaded trust material. Keyless needs one (default: the
    * public-good root, TUF cache else the copy shipped with signet, never updated over the network); with a key it
    * makes a transparency log entry required, as cosign's `--rekor-url`.
@@ -93,7 +99,7 @@ export async function createImageVerifier(options: ImageVerifierOptions): Promis
       });
     },
     async verifyAttestations(image, { predicateType, platform, recursive }) {
-      if (requirement.kind === "gpg") throw new SignetError("OPTION_CONFLICT", "attestations are signed with sigstore keys or identities, not GPG");
+      if (requirement.kind === "gpg" || requirement.kind === "notation") throw new SignetError("OPTION_CONFLICT", `attestations are signed with sigstore keys or identities, not ${requirement.kind === "gpg" ? "GPG" : "Notation"}`);
       const [{ resolvePredicateType }, { verifyImageAttestations }] = await Promise.all([
         import("./signatures/attestation/predicate-types.js"),
         import("./signatures/attestation/verify-image-attestations.js"),
@@ -121,9 +127,9 @@ export async function verify(image: string, options: VerifyOptions): Promise<Ima
 }
 
 async function requirementFrom(options: VerifyOptions): Promise<SignatureRequirement> {
-  if (options.key !== undefined && options.identity !== undefined) {
-    throw new SignetError("OPTION_CONFLICT", "give key or identity, not both: they name two kinds of signer");
-  }
+  const kinds = [options.key, options.identity, options.notation].filter((given) => given !== undefined).length;
+  if (kinds > 1) throw new SignetError("OPTION_CONFLICT", "give one of key, identity or notation: they name different kinds of signer");
+  if (options.notation !== undefined) return notationRequirementFrom(options.notation);
   const requireTlog = options.insecureIgnoreTlog !== true;
   if (options.key !== undefined) {
     const given: readonly (KeyObject | string)[] = Array.isArray(options.key) ? options.key : [options.key as KeyObject | string];
@@ -137,6 +143,24 @@ async function requirementFrom(options: VerifyOptions): Promise<SignatureRequire
   const { compileIdentityPolicy } = await import("./signatures/bundle/index.js");
   compileIdentityPolicy(identity); // rejects an incomplete rule before any image is read
   return { kind: "identity", identity, trust: await trustFrom(options.trustedRoot), requireTlog };
+}
+
+async function notationRequirementFrom(notation: NonNullable<VerifyOptions["notation"]>): Promise<SignatureRequirement> {
+  const [{ readFile }, { parseSignedJson }, { parseTrustPolicy }, { trustStoresIn }, { checkChainRevocation }] = await Promise.all([
+    import("node:fs/promises"),
+    import("./internal/json-reader.js"),
+    import("./signatures/notation/trust-policy.js"),
+    import("./signatures/notation/trust-store-files.js"),
+    import("./signatures/notation/revocation.js"),
+  ]);
+  const policy = parseTrustPolicy(parseSignedJson(await readFile(notation.trustPolicy), notation.trustPolicy, "NOTATION_POLICY_INVALID"));
+  return {
+    kind: "notation",
+    policy,
+    trustStores: trustStoresIn(notation.trustStore),
+    ...(notation.revocation === false ? {} : { checkRevocation: (chain) => checkChainRevocation(chain) }),
+    ...(notation.userMetadata === undefined ? {} : { userMetadata: notation.userMetadata }),
+  };
 }
 
 async function trustFrom(trustedRoot: string | TrustMaterial | undefined): Promise<TrustMaterial> {

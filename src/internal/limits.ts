@@ -78,6 +78,8 @@ export const LIMITS = {
   notarySignatures: 64,
   notaryRootRotations: 64,
   notaryDelegations: 1000,
+  /** One answer of a KMS (a public key, a signature, an error), read by signet or by a cloud SDK through signet's transport. */
+  kmsResponseBytes: 1024 * 1024,
   /** Nesting of any JSON document read with the one reader (json-reader.ts). */
   jsonDepth: 128,
 } as const;

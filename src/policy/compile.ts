@@ -13,6 +13,7 @@ import {
   compileSignedBaseLayer,
   compileSignedBy,
   compileSigstoreSigned,
+  compileNotationSigned,
   type CompiledRequirement,
 } from "./requirements/index.js";
 import { SignetError } from "../errors/index.js";
@@ -86,5 +87,7 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader):
       return compileSigstoreSigned(config, loader);
     case "signetDockerContentTrust":
       return Promise.resolve(compileDockerContentTrust(config));
+    case "notationSigned":
+      return compileNotationSigned(config, loader);
   }
 }

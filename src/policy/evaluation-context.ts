@@ -3,10 +3,12 @@
  * apart from these fetchers (an admission webhook, a test or the CLI supplies its own), and each question is
  * asked at most once per evaluation: the digest is resolved once and every requirement verifies that digest.
  */
+import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
 import type { ImageLocation, ImageReference } from "../oci/reference/index.js";
-import type { UntrustedCosignSignature } from "../signatures/verifier/records.js";
 import type { DctImageVerification } from "../signatures/dct/verify-image-dct.js";
+import type { UntrustedCosignSignature, UntrustedSignatureRecord } from "../signatures/verifier/records.js";
+import type { RevocationChecker } from "../signatures/notation/notation-requirement.js";
 
 export interface UntrustedGpgSignature {
   /** Where it was read, e.g. "file:///var/lib/sigs/app@sha256=…/signature-1". */
@@ -33,6 +35,12 @@ export interface SigstoreSignatureSet {
   readonly notReadBecause?: string;
 }
 
+/** Notation signatures found among an image's referrers. */
+export interface NotationSignatureSet {
+  readonly records: readonly UntrustedSignatureRecord[];
+  readonly searched: readonly string[];
+}
+
 /** Reads the bytes at a key (or policy) location: a file path, kbs:///repo/type/tag, k8s://ns/secret[/key]. */
 export type KeyReader = (location: string) => Promise<Buffer>;
 
@@ -44,6 +52,10 @@ export interface PolicyFetchers {
   gpgSignatures(image: ImageLocation, digest: Digest): Promise<GpgSignatureSet>;
   /** Cosign/sigstore signature attachments (`sha256-<hex>.sig`) of that digest. */
   cosignSignatures(image: ImageLocation, digest: Digest): Promise<SigstoreSignatureSet>;
+  /** Notation signatures of that digest (OCI referrers); without it, notationSigned requirements fail closed. */
+  notationSignatures?(image: ImageLocation, digest: Digest): Promise<NotationSignatureSet>;
+  /** The OCSP/CRL status of a Notation signing chain; without it, a chain naming either has an unknown status. */
+  notationRevocation?: RevocationChecker;
   /** Key bytes for compilePolicy (not used during evaluation). */
   readKey: KeyReader;
   /**
@@ -84,12 +96,15 @@ export interface RequirementContext {
   cosignSignatures(): Promise<SigstoreSignatureSet>;
   /** Undefined when the fetchers cannot ask a Notary server. */
   readonly dockerContentTrust: ((options: Omit<DockerContentTrustQuery, "now">) => Promise<DockerContentTrustAnswer>) | undefined;
+  notationSignatures(): Promise<NotationSignatureSet>;
+  readonly notationRevocation: RevocationChecker | undefined;
 }
 
 export function createRequirementContext(image: ImageLocation, imageName: string, fetchers: PolicyFetchers, now: Date): RequirementContext {
   let digest: Promise<Digest> | undefined;
   let gpg: Promise<GpgSignatureSet> | undefined;
   let cosign: Promise<SigstoreSignatureSet> | undefined;
+  let notation: Promise<NotationSignatureSet> | undefined;
   const context: RequirementContext = {
     image,
     imageName,
@@ -100,6 +115,13 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     gpgSignatures: () => (gpg ??= context.digest().then((d) => fetchers.gpgSignatures(image, d))),
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
     dockerContentTrust: fetchers.dockerContentTrust === undefined ? undefined : (options) => fetchers.dockerContentTrust!(image, { ...options, now }),
+    notationSignatures: () => (notation ??= context.digest().then((d) => notationFetcher(fetchers)(image, d))),
+    notationRevocation: fetchers.notationRevocation,
   };
   return context;
+}
+
+function notationFetcher(fetchers: PolicyFetchers): NonNullable<PolicyFetchers["notationSignatures"]> {
+  if (fetchers.notationSignatures !== undefined) return fetchers.notationSignatures.bind(fetchers);
+  return () => Promise.reject(new SignetError("POLICY_UNSUPPORTED", "this evaluation cannot read Notation signatures (no notationSignatures fetcher was given)"));
 }

@@ -13,6 +13,8 @@ import { repositoryName, type ImageLocation } from "../oci/reference/index.js";
 import { discoverCosignSignatures } from "../signatures/cosign/discover.js";
 import { builtinDefaultLookaside, lookasideFor, type RegistriesDConfig } from "../signatures/registries-d/index.js";
 import { lookasideSignatureUrl, readLookasideSignatures, type ReadLookasideOptions } from "../signatures/simplesigning/index.js";
+import type { RevocationCheckOptions } from "../signatures/notation/revocation.js";
+import { createRecordDiscovery } from "../signatures/verifier/discover-records.js";
 import type { GpgSignatureSet, KeyReader, PolicyFetchers, SigstoreSignatureSet } from "./evaluation-context.js";
 
 export interface DefaultPolicyFetchersOptions {
@@ -33,6 +35,8 @@ export interface DefaultPolicyFetchersOptions {
    * against the instance pulled on it, as containers/image does (docs/architecture.md, "Multi-arch images").
    */
   platform?: PlatformSpec;
+  /** Timeouts and the CRL cache for Notation revocation checks. */
+  notationRevocation?: RevocationCheckOptions;
 }
 
 export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): PolicyFetchers {
@@ -73,6 +77,12 @@ export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): Pol
       const pulledDigest = (await pulledInstance(resolved.repository, resolved.digest, options.platform ?? hostPlatform())).digest;
       return { verification, pulledDigest };
     },
+    async notationSignatures(image, digest) {
+      const repository = await options.access.repositoryFor(image);
+      const found = await createRecordDiscovery(repository, digest).notationSignatures();
+      return { records: found.records, searched: [found.searched] };
+    },
+    notationRevocation: async (chain) => (await import("../signatures/notation/revocation.js")).checkChainRevocation(chain, options.notationRevocation ?? {}),
     async resolveLayoutPath(path) {
       try {
         return await realpath(path);

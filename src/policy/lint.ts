@@ -176,7 +176,7 @@ function shadowedParent(policy: ParsedPolicy, transport: string, scope: string):
 }
 
 function requiresSignatures(list: PolicyRequirementList): boolean {
-  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "signetDockerContentTrust" || r.type === "reject");
+  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "signetDockerContentTrust" || r.type === "reject");
 }
 
 function sameRequirements(a: PolicyRequirementList, b: PolicyRequirementList): boolean {
@@ -219,6 +219,12 @@ function checkRequirement(requirement: PolicyRequirementConfig, registryScope: b
             'cosign writes only the repository in its signatures, so they satisfy matchRepoDigestOrExact only for images pulled by digest; add "signedIdentity": {"type": "matchRepository"} to accept cosign signatures for tags',
           ),
         );
+      }
+      break;
+    case "notationSigned":
+      findings.push(at(location, "info", "signet-extension", "notationSigned is a signet extension: skopeo, podman and CRI-O reject a policy that uses it, so keep such policies for signet (policy verify, the webhook)"));
+      if (!registryScope && requirement.scope === undefined) {
+        findings.push(at(location, "warning", "notation-needs-scope", `${list.transport} images have no registry name to choose a trust policy statement by: add "scope": "REGISTRY/REPOSITORY", or every image is rejected`));
       }
       break;
     default:

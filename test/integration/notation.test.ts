@@ -182,6 +182,14 @@ describe("signet notation against a real registry", () => {
     assert.equal((await notation(["sign", `${registry.host}/notation/multi-index-only@${other}`])).status, 0);
     assert.equal((await notation(["verify", `${registry.host}/notation/multi-index-only@${other}`])).status, 0);
     assert.deepEqual(await codes(["verify", `${registry.host}/notation/multi-index-only@${otherDoc.manifests[0]!.digest}`]), ["SIG_MISSING"]);
+
+    // --platform verifies the instance a node on that platform pulls: signed with --recursive, not without.
+    const onArm = await notation(["verify", "--platform", "linux/arm64", `${registry.host}/notation/multi@${index}`, "--output-format", "json"]);
+    assert.equal(onArm.status, 0, onArm.stderr);
+    const armDigest = indexDoc.manifests[1]!.digest;
+    assert.equal((JSON.parse(onArm.stdout) as { reference: string }).reference, `${registry.host}/notation/multi@${armDigest}`);
+    assert.deepEqual(await codes(["verify", "--platform", "linux/arm64", `${registry.host}/notation/multi-index-only@${other}`]), ["SIG_MISSING"]);
+    assert.deepEqual(await codes(["verify", "--platform", "linux/s390x", `${registry.host}/notation/multi@${index}`]), ["PLATFORM_NOT_FOUND"]);
   });
 
   test("blobs: sign writes FILE.jws.sig; verify checks it against the blob trust policy", async () => {

@@ -142,12 +142,13 @@ function describeTlog(signatures: readonly VerifiedSignature[]): string {
 }
 
 function describeSignature(signature: VerifiedSignature): string {
-  const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : `sigstore bundle ${signature.source}`;
+  const where = signature.format === "cosign-legacy" ? `legacy .sig layer ${signature.source}` : signature.format === "notation" ? `Notation signature ${signature.source}` : `sigstore bundle ${signature.source}`;
   return `${where}: ${describeSigner(signature.signer)}`;
 }
 
 export function describeSigner(signer: SignerProof | VerifiedSignature["signer"]): string {
   if (signer.kind === "gpg") return `signed with GPG key ${signer.fingerprint}`;
+  if (signer.kind === "notation") return `signed by "${signer.subject}" (Notation, trust policy statement "${signer.statement}")`;
   const who = signer.kind === "keyless" ? `signed by ${signer.subject ?? "(no subject)"} (issuer ${signer.issuer ?? "unknown"})` : `signed with key${signer.keyIndex !== undefined && signer.keyIndex > 0 ? ` ${signer.keyIndex + 1}` : ""}`;
   const log = signer.logIndex !== undefined ? `, logged at index ${signer.logIndex}${signer.integratedTime ? ` on ${signer.integratedTime.toISOString()}` : ""}` : "";
   return who + log;

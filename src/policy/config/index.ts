@@ -28,5 +28,6 @@ export {
   type SignedByKeyType,
   type SignedIdentityConfig,
   type SigstoreSignedConfig,
+  type NotationSignedConfig,
 } from "./policy-config.js";
 export { POLICY_TRANSPORTS, cleanPath, dockerScopeProblem, isPolicyTransport, scopeSyntaxProblem } from "./transports.js";

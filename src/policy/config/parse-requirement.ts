@@ -13,7 +13,7 @@ import {
   type SignedIdentityConfig,
 } from "./policy-config.js";
 
-export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "signetDockerContentTrust"] as const;
+export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "notationSigned", "signetDockerContentTrust"] as const;
 
 /** Parses one requirement object of a scope's list, as containers/image's newPolicyRequirementFromJSON. */
 export function parseRequirement(source: string, path: string, node: JsonNode): PolicyRequirementConfig {
@@ -37,6 +37,8 @@ export function parseRequirement(source: string, path: string, node: JsonNode): 
       if ("problem" in parsed) throw configIssue(source, reader.childPath("server"), reader.member("server")!.value.position, `"server": ${parsed.problem}`);
       return { type, location, server: parsed.url, trustDir: reader.optionalString("trustDir", { nonEmpty: true }) };
     }
+    case "notationSigned":
+      return parseNotationSigned(reader);
     case "signedBaseLayer": {
       reader.allowOnly(["type", "baseLayerIdentity"], "a signedBaseLayer requirement");
       const identity = reader.member("baseLayerIdentity");
@@ -121,6 +123,31 @@ function parseSigstoreSigned(reader: ObjectReader): PolicyRequirementConfig {
     throw configIssue(reader.source, reader.fieldLocation(rekorPresent[0]!).path, reader.member(rekorPresent[0]!)!.keyPosition, "Rekor public keys are not supported together with pki");
   }
   return { type: "sigstoreSigned", location: reader.location, keys, fulcio, pki, rekorPublicKeys, signedIdentity: signedIdentityOf(reader) };
+}
+
+const TRUST_STORE_NAME = /^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/;
+
+/** signet's notationSigned: a Notary Project trust policy and its trust stores (docs/notation.md). */
+function parseNotationSigned(reader: ObjectReader): PolicyRequirementConfig {
+  reader.allowOnly(["type", "trustPolicyPath", "trustPolicyData", "trustStorePath", "trustStoreCertificates", "userMetadata", "scope"], "a notationSigned requirement");
+  const trustPolicy = exactlyOneKeySource(reader, ["trustPolicyPath", "trustPolicyData"], "notationSigned", { emptyListsAllowed: false });
+  const trustStorePath = nonEmpty(reader.optionalString("trustStorePath"));
+  const trustStoreCertificates: { store: string; certificates: KeySourceConfig }[] = [];
+  const stores = reader.optionalObject("trustStoreCertificates", "trustStoreCertificates");
+  for (const member of stores?.node.members ?? []) {
+    if (!TRUST_STORE_NAME.test(member.key)) {
+      throw configIssue(reader.source, stores!.childPath(member.key), member.keyPosition, `trust store names are TYPE:NAME with TYPE ca, signingAuthority or tsa (as the trust policy names them), not ${JSON.stringify(member.key)}`);
+    }
+    const paths = stores!.optionalStringArray(member.key, { nonEmpty: true, nonEmptyItems: true })!;
+    trustStoreCertificates.push({ store: member.key, certificates: { kind: "paths", field: `trustStoreCertificates.${member.key}`, location: stores!.fieldLocation(member.key), paths } });
+  }
+  if (trustStorePath === undefined && trustStoreCertificates.length === 0) {
+    throw configIssue(reader.source, reader.path, reader.node.position, "notationSigned needs trustStorePath or trustStoreCertificates (the CA certificates the trust policy's trustStores name)");
+  }
+  const userMetadata: Record<string, string> = {};
+  const metadata = reader.optionalObject("userMetadata", "userMetadata");
+  for (const member of metadata?.node.members ?? []) userMetadata[member.key] = metadata!.optionalString(member.key)!;
+  return { type: "notationSigned", location: reader.location, trustPolicy, trustStorePath, trustStoreCertificates, userMetadata, scope: nonEmpty(reader.optionalString("scope")) };
 }
 
 function parseFulcio(parent: ObjectReader): FulcioConfig {

@@ -43,6 +43,7 @@ export type PolicyRequirementConfig =
   | SignedByConfig
   | SigstoreSignedConfig
   | SignedBaseLayerConfig
+  | NotationSignedConfig
   | DockerContentTrustConfig;
 
 interface RequirementBase {
@@ -137,4 +138,22 @@ export function formatSourceLocation(location: PolicySourceLocation): string {
 
 export function sourceLocation(source: string, path: string, position: JsonPosition): PolicySourceLocation {
   return { source, path, line: position.line, column: position.column };
+}
+
+/**
+ * signet's extension (not containers/image): the image needs a Notation signature that a Notary Project trust
+ * policy accepts, with the certificates of the trust stores it names.
+ */
+export interface NotationSignedConfig extends RequirementBase {
+  readonly type: "notationSigned";
+  /** trustPolicyPath (a file, k8s:// or kbs:// location) or trustPolicyData (base64 of the JSON). */
+  readonly trustPolicy: KeySourceConfig;
+  /** A notation trust store directory (`x509/{ca,signingAuthority,tsa}/NAME/`), e.g. `$XDG_CONFIG_HOME/notation/truststore`. */
+  readonly trustStorePath: string | undefined;
+  /** Trust stores given certificate by certificate: `"ca:acme": ["k8s://ns/secret/ca.crt", "/etc/pki/acme.pem"]`. */
+  readonly trustStoreCertificates: readonly { readonly store: string; readonly certificates: KeySourceConfig }[];
+  /** Each key=value must be in the signature's user metadata. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+  /** The trust policy scope for images that have none (OCI layouts); registry images use `registry/repository`. */
+  readonly scope: string | undefined;
 }

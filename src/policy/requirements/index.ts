@@ -6,3 +6,4 @@ export { compileSignedBaseLayer } from "./signed-base-layer.js";
 export { compileSignedBy } from "./signed-by.js";
 export { SIGSTORE_SIGNATURE_MEDIA_TYPE, compileSigstoreSigned } from "./sigstore-signed.js";
 export { describeKeySource, summarizeSignatures, toSignatureVerdicts } from "./signature-outcomes.js";
+export { compileNotationSigned } from "./notation-signed.js";

@@ -27,7 +27,7 @@ export interface SignatureSummaryInput {
   readonly total: number;
   /** Verdicts on attachments that are not signatures: shown, but ignored as upstream ignores them. */
   readonly ignored?: ReadonlySet<SignatureVerdict>;
-  readonly kind: "GPG" | "sigstore";
+  readonly kind: "GPG" | "sigstore" | "Notation";
   readonly searched: readonly string[];
   readonly missingHint: string;
 }

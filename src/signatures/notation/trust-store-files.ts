@@ -6,6 +6,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { appendAll } from "../../internal/arrays.js";
 import { SignetError } from "../../errors/index.js";
 import { Certificate, CertificateError } from "../../trust/x509.js";
 import type { NotationTrustStores } from "./verify-notation.js";
@@ -55,7 +56,11 @@ function derLength(bytes: Buffer, offset: number): number {
 
 /** Reads one named store; undefined when its directory does not exist. */
 export function readTrustStore(root: string, type: TrustStoreType, name: string): Certificate[] | undefined {
-  const directory = join(root, "truststore", "x509", type, name);
+  return readStoreIn(join(root, "truststore"), type, name);
+}
+
+function readStoreIn(truststore: string, type: TrustStoreType, name: string): Certificate[] | undefined {
+  const directory = join(truststore, "x509", type, name);
   let entries: string[];
   try {
     if (!lstatSync(directory).isDirectory()) return undefined;
@@ -70,15 +75,55 @@ export function readTrustStore(root: string, type: TrustStoreType, name: string)
     const stat = lstatSync(path);
     if (!stat.isFile()) storeInvalid(`trust store ${type}:${name}: "${entry}" is not a regular file (directories or symlinks are not supported)`);
     if (stat.size > MAX_CERTIFICATE_FILE_BYTES) storeInvalid(`trust store ${type}:${name}: "${entry}" is larger than ${MAX_CERTIFICATE_FILE_BYTES} bytes`);
-    for (const certificate of parseCertificateFile(readFileSync(path), path)) {
-      // notation accepts CA certificates and self-signed ones (a root that is also the signing certificate).
-      if (!certificate.isCA && !certificate.isIssuedBy(certificate)) storeInvalid(`trust store ${type}:${name}: certificate in "${entry}" is neither a CA certificate nor self-signed`);
-      if (type === "tsa" && (!certificate.isCA || !certificate.isIssuedBy(certificate))) storeInvalid(`trust store ${type}:${name}: certificate in "${entry}" is not a self-issued root certificate`);
-      certificates.push(certificate);
-    }
+    appendAll(certificates, checkStoreCertificates(parseCertificateFile(readFileSync(path), path), type, `trust store ${type}:${name}: certificate in "${entry}"`));
   }
   if (certificates.length === 0) storeInvalid(`trust store ${type}:${name} has no certificates`);
   return certificates;
+}
+
+/** notation's rules for what a store may hold: CA or self-signed certificates; a tsa store only self-issued roots. */
+export function checkStoreCertificates(certificates: readonly Certificate[], type: TrustStoreType, what: string): readonly Certificate[] {
+  for (const certificate of certificates) {
+    // notation accepts CA certificates and self-signed ones (a root that is also the signing certificate).
+    if (!certificate.isCA && !certificate.isIssuedBy(certificate)) storeInvalid(`${what} is neither a CA certificate nor self-signed`);
+    if (type === "tsa" && (!certificate.isCA || !certificate.isIssuedBy(certificate))) storeInvalid(`${what} is not a self-issued root certificate`);
+  }
+  return certificates;
+}
+
+/** The stores of a trust store directory (`DIR/x509/{ca,signingAuthority,tsa}/NAME/`), each read on first use. */
+export function trustStoresIn(truststore: string): NotationTrustStores {
+  const cache = new Map<string, Certificate[] | undefined>();
+  return {
+    certificates(type, name) {
+      const key = `${type}:${name}`;
+      if (!cache.has(key)) cache.set(key, readStoreIn(truststore, type, name));
+      return cache.get(key);
+    },
+  };
+}
+
+/**
+ * Trust stores given as a directory, certificate lists per store (`ca:acme` -> certificates from a Secret or a
+ * policy), or both: a store named in both holds the union. For policy.json's notationSigned and the webhook.
+ */
+export function combinedTrustStores(directory: string | undefined, listed: ReadonlyMap<string, readonly Certificate[]>): NotationTrustStores {
+  const fromDirectory = directory === undefined ? undefined : trustStoresIn(directory);
+  return {
+    certificates(type, name) {
+      const fromList = listed.get(`${type}:${name}`);
+      const inDirectory = fromDirectory?.certificates(type, name);
+      if (fromList === undefined) return inDirectory;
+      return inDirectory === undefined ? fromList : [...inDirectory, ...fromList];
+    },
+  };
+}
+
+/** The certificates of one listed store (`TYPE:NAME`) from PEM or DER bytes, checked as a store directory's are. */
+export function storeCertificates(store: string, bytes: Buffer, label: string): readonly Certificate[] {
+  const type = store.slice(0, store.indexOf(":"));
+  if (type !== "ca" && type !== "signingAuthority" && type !== "tsa") storeInvalid(`trust store names are TYPE:NAME with TYPE ca, signingAuthority or tsa, not ${JSON.stringify(store)}`);
+  return checkStoreCertificates(parseCertificateFile(bytes, label), type, `trust store ${store}: a certificate of ${label}`);
 }
 
 /** The stores under a notation configuration directory, each read on first use. */

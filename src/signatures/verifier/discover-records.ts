@@ -4,7 +4,7 @@
  * that checks several requirements or authorities against the same repository pays for each lookup once.
  */
 import type { Digest } from "../../internal/digest.js";
-import type { Repository } from "../../oci/repository.js";
+import type { ManifestBytes, Repository } from "../../oci/repository.js";
 import { discoverCosignSignatures, type SkippedSignatureLayer } from "../cosign/discover.js";
 import type { UntrustedSignatureRecord } from "./records.js";
 
@@ -24,6 +24,8 @@ export interface RecordDiscovery {
   legacySignatures(): Promise<FoundRecords>;
   /** Sigstore bundles among the OCI referrers (referrers API, else the tag schema). */
   bundles(): Promise<FoundRecords>;
+  /** Notation signatures among the OCI referrers; each record carries the image's own descriptor. */
+  notationSignatures(): Promise<FoundRecords>;
 }
 
 export interface RecordDiscoveryOptions {
@@ -32,17 +34,21 @@ export interface RecordDiscoveryOptions {
    * it is not fetched (its bytes are known), which makes a verify one request (discover.ts).
    */
   readonly identity?: string;
+  /** The image's manifest when the caller already has it (a resolved tag): Notation needs its media type and size. */
+  readonly manifest?: ManifestBytes;
 }
 
 /** Discovery for one digest in one repository; nothing is shared between discoveries (security case B.19). */
 export function createRecordDiscovery(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions = {}): RecordDiscovery {
   let legacy: Promise<FoundRecords> | undefined;
   let bundles: Promise<FoundRecords> | undefined;
+  let notation: Promise<FoundRecords> | undefined;
   return {
     repository,
     imageDigest,
     legacySignatures: () => (legacy ??= readLegacy(repository, imageDigest, options)),
     bundles: () => (bundles ??= readBundles(repository, imageDigest)),
+    notationSignatures: () => (notation ??= readNotation(repository, imageDigest, options)),
   };
 }
 
@@ -69,5 +75,19 @@ async function readBundles(repository: Repository, imageDigest: Digest): Promise
       untrustedBundleBytes: bundle.untrustedBundleBytes,
       untrustedAnnotations: bundle.untrustedAnnotations,
     })),
+  };
+}
+
+async function readNotation(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions): Promise<FoundRecords> {
+  const { discoverNotationSignatures } = await import("../notation/oci-signatures.js");
+  const discovered = await discoverNotationSignatures(repository, imageDigest);
+  const where = discovered.listing.source === "referrers-api" ? `the referrers API (${discovered.listing.where})` : `the referrers tag ${discovered.listing.where}`;
+  if (discovered.found.length === 0) return { searched: where, records: [] };
+  // The manifest is read by digest (checked by the repository): its media type and size are the subject's.
+  const manifest = options.manifest?.digest === imageDigest ? options.manifest : await repository.getManifest(imageDigest);
+  const subject = { mediaType: manifest.mediaType, digest: imageDigest, size: manifest.bytes.length };
+  return {
+    searched: where,
+    records: discovered.found.map((layer) => ({ format: "notation", source: layer.manifestDigest, envelopeMediaType: layer.mediaType, untrustedEnvelope: layer.untrustedBytes, subject })),
   };
 }

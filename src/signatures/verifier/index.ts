@@ -10,6 +10,7 @@ export {
   type UntrustedSignatureRecord,
   type VerifiedSignature,
   type VerifiedSigner,
+  type NotationSigner,
 } from "./records.js";
 export { checkSignedDigest, verifySignatureRecord, type RecordVerdict } from "./verify-record.js";
 export { explainNoSignature, mergeVerification, verifySignatureRecords, type RecordsVerification, type VerifyRecordsInput } from "./verify-records.js";

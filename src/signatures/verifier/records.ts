@@ -14,6 +14,7 @@ import type { TrustMaterial } from "../../trust/index.js";
 import type { IdentityPolicy } from "../bundle/index.js";
 import type { SignerProof, SignerRequirement } from "../cosign/keyless.js";
 import type { GpgKeyring } from "../simplesigning/gpg.js";
+import type { NotationRequirement } from "../notation/notation-requirement.js";
 
 /** One cosign signature layer as found in a `.sig` image; nothing in it is trusted yet. */
 export interface UntrustedCosignSignature {
@@ -29,7 +30,7 @@ export interface UntrustedCosignSignature {
 }
 
 /** Where a record was stored; each kind is one storage format. */
-export type SignatureFormat = "cosign-legacy" | "sigstore-bundle" | "simple-signing";
+export type SignatureFormat = "cosign-legacy" | "sigstore-bundle" | "simple-signing" | "notation";
 
 /** A signature found next to an image: untrusted until a verifier says otherwise. */
 export type UntrustedSignatureRecord =
@@ -54,13 +55,27 @@ export type UntrustedSignatureRecord =
       readonly source: string;
       /** An OpenPGP signed message holding an atomic container signature payload. */
       readonly untrustedSignature: Buffer;
+    }
+  | {
+      readonly format: "notation";
+      /** The referrer manifest holding the envelope. */
+      readonly source: string;
+      /** The envelope's media type (JWS or COSE), from the referrer's layer. */
+      readonly envelopeMediaType: string;
+      readonly untrustedEnvelope: Buffer;
+      /**
+       * The image's own descriptor (fetched by digest, so trusted): a Notation payload signs the digest, media type
+       * and size, and all three must match.
+       */
+      readonly subject: { readonly mediaType: string; readonly digest: Digest; readonly size: number };
     };
 
 /**
  * Who must have signed. Key and keyless (identity) requirements are the cosign/sigstore ones (keyless.ts checks
- * the signer of both `.sig` layers and bundles); gpg is containers/image's signedBy GPGKeys.
+ * the signer of both `.sig` layers and bundles); gpg is containers/image's signedBy GPGKeys; notation is a Notary
+ * Project trust policy with its trust stores.
  */
-export type SignatureRequirement = SignerRequirement | { readonly kind: "gpg"; readonly keyring: GpgKeyring };
+export type SignatureRequirement = SignerRequirement | { readonly kind: "gpg"; readonly keyring: GpgKeyring } | NotationRequirement;
 
 /** What a verified signature must say about the image, beyond who signed it. */
 export interface SignedClaimsRule {
@@ -94,7 +109,24 @@ export interface VerifiedSignature {
 }
 
 /** The signer a requirement accepted: a sigstore proof (key or keyless), or a GPG key. */
-export type VerifiedSigner = SignerProof | { readonly kind: "gpg"; readonly fingerprint: string; readonly signingKeyFingerprint: string; readonly tlog: "not-configured" };
+export type VerifiedSigner =
+  | SignerProof
+  | { readonly kind: "gpg"; readonly fingerprint: string; readonly signingKeyFingerprint: string; readonly tlog: "not-configured" }
+  | NotationSigner;
+
+/** A Notation signer: the leaf certificate's subject, the trust policy statement that accepted it, what it logged. */
+export interface NotationSigner {
+  readonly kind: "notation";
+  readonly subject: string;
+  readonly statement: string;
+  readonly signingTime?: Date;
+  /** Failures of checks the statement only logs (audit/permissive levels): accepted, and reported. */
+  readonly warnings: readonly string[];
+  readonly outcomes: readonly { readonly check: string; readonly action: string; readonly passed: boolean | undefined; readonly message?: string }[];
+  /** The signed user metadata (the payload's annotations). */
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly tlog: "not-configured";
+}
 
 /** Why one record was rejected: the code ranks it (errors/catalog.ts EXPLANATION_RANK). */
 export interface SignatureRejection {

@@ -5,6 +5,7 @@
  */
 import { toSignetError } from "../../errors/index.js";
 import { appendAll } from "../../internal/arrays.js";
+import { LIMITS } from "../../internal/limits.js";
 import { withSkippedLayers, type SkippedSignatureLayer } from "../cosign/discover.js";
 import type { RecordDiscovery } from "./discover-records.js";
 import type { SignatureRequirement, SignatureVerification, SignedClaimsRule } from "./records.js";
@@ -19,6 +20,8 @@ export interface VerifyDigestInput {
   /** The claims rule; its imageDigest defaults to the discovery's. */
   readonly claims: Omit<SignedClaimsRule, "imageDigest">;
   readonly formats?: SignatureFormats;
+  /** Notation: at most this many signatures are checked (notation verify --max-signatures, default 100). */
+  readonly maxSignatures?: number;
 }
 
 export interface DigestVerification extends SignatureVerification {
@@ -34,6 +37,13 @@ export async function verifyDigestSignatures(input: VerifyDigestInput): Promise<
   const formats = input.formats ?? "auto";
   const claims: SignedClaimsRule = { ...input.claims, imageDigest: discovery.imageDigest };
   const total: DigestVerification = { verified: [], rejected: [], ignored: [], searched: [], skipped: [] };
+  if (input.requirement.kind === "notation") {
+    // A trust policy is satisfied by Notation signatures only; notation's rule: the first one that verifies is enough.
+    const found = await discovery.notationSignatures();
+    total.searched.push(found.searched);
+    mergeVerification(total, await verifySignatureRecords({ records: found.records.slice(0, input.maxSignatures ?? LIMITS.signaturesPerImage), requirement: input.requirement, claims, firstAcceptedOnly: true }));
+    return total;
+  }
   if (formats !== "bundle") {
     const legacy = await discovery.legacySignatures();
     total.searched.push(legacy.searched);

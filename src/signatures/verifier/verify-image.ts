@@ -45,7 +45,7 @@ export async function verifyImage(access: ImageAccess, image: string | ImageLoca
   const resolved = await access.resolve(image);
   const verifyOne = async (digest: Digest, platform?: string): Promise<DigestResult> => {
     const verification = await verifyDigestSignatures({
-      discovery: createRecordDiscovery(resolved.repository, digest, { identity: resolved.identity }),
+      discovery: createRecordDiscovery(resolved.repository, digest, { identity: resolved.identity, ...(resolved.manifest === undefined ? {} : { manifest: resolved.manifest }) }),
       requirement: options.requirement,
       claims: { repository: resolved.identity, ...(options.requiredAnnotations === undefined ? {} : { requiredAnnotations: options.requiredAnnotations }) },
       ...(options.formats === undefined ? {} : { formats: options.formats }),

@@ -39,6 +39,8 @@ export async function verifySignatureRecord(record: UntrustedSignatureRecord, re
         return await verifyBundle(record, requirement, claims);
       case "simple-signing":
         return await verifySimpleSigning(record, requirement, claims);
+      case "notation":
+        return await verifyNotation(record, requirement, claims);
     }
   } catch (error) {
     if (error instanceof Rejected) return { verdict: "rejected", rejection: error.rejection };
@@ -61,6 +63,7 @@ async function verifyCosignLayer(record: Extract<UntrustedSignatureRecord, { for
     return { verdict: "ignored", reason: `not a signature: the layer's media type is ${JSON.stringify(layer.mediaType.slice(0, 100))}` };
   }
   if (requirement.kind === "gpg") throw new SignetError("SIG_INVALID", "a cosign signature cannot satisfy a GPG keyring requirement");
+  if (requirement.kind === "notation") throw new SignetError("SIG_INVALID", "a cosign signature cannot satisfy a Notation trust policy");
   const signatureBase64 = layer.untrustedAnnotations[CosignAnnotation.signature] ?? layer.untrustedSignatureBase64;
   if (signatureBase64 === undefined || signatureBase64 === "") throw new SignetError("SIG_INVALID", `the layer has no ${CosignAnnotation.signature} annotation`);
   const material = { signedBytes: layer.untrustedPayload, signatureBase64, untrustedAnnotations: layer.untrustedAnnotations };
@@ -78,6 +81,7 @@ async function verifyBundle(record: Extract<UntrustedSignatureRecord, { format: 
   const hinted = record.untrustedAnnotations[BundleAnnotation.predicateType];
   if (hinted !== undefined && hinted !== COSIGN_SIGN_PREDICATE_TYPE) return { verdict: "ignored", reason: `an attestation of type ${hinted.slice(0, 200)}, not an image signature` };
   if (requirement.kind === "gpg") throw new SignetError("SIG_INVALID", "a sigstore bundle cannot satisfy a GPG keyring requirement");
+  if (requirement.kind === "notation") throw new SignetError("SIG_INVALID", "a sigstore bundle cannot satisfy a Notation trust policy");
   const [{ checkAttestationPayload, precheckAttestationBundle }, { parseSignedJson }, { verifyBundleSigner }] = await Promise.all([
     import("../attestation/check-attestation.js"),
     import("../../internal/json-reader.js"),
@@ -147,6 +151,57 @@ async function verifySimpleSigning(record: Extract<UntrustedSignatureRecord, { f
       ...(identityMatch === undefined ? {} : { identityMatch }),
     },
   };
+}
+
+/**
+ * A Notation envelope against a trust policy: notation's checks in the specification's order (notation/), then
+ * the claims every format answers to: the payload names this image (digest, and media type and size as Notation
+ * requires), and the required annotations, read from the signed user metadata. A Notation payload signs no
+ * image reference, so no signedIdentity rule can accept it.
+ */
+async function verifyNotation(record: Extract<UntrustedSignatureRecord, { format: "notation" }>, requirement: SignatureRequirement, claims: SignedClaimsRule): Promise<RecordVerdict> {
+  if (requirement.kind !== "notation") throw new SignetError("SIG_INVALID", "a Notation signature can only satisfy a Notation trust policy");
+  const { notationStatement, verifyNotationEnvelopeBytes } = await import("../notation/notation-requirement.js");
+  if (record.subject.digest !== claims.imageDigest) {
+    throw new SignetError("SIG_DIGEST_MISMATCH", `the Notation signature was read for ${record.subject.digest}, not for this image's ${claims.imageDigest}`);
+  }
+  const statement = notationStatement(requirement, claims.repository);
+  if (statement.level === "skip") {
+    throw new SignetError("NOTATION_POLICY_SKIP", `trust policy statement "${statement.name}" skips verification for ${requirement.scope ?? claims.repository}, so it proves nothing about this image`, {
+      hint: "Give the scope a statement that verifies (strict, permissive or audit); to let images run unsigned, say so in the admission policy itself (insecureAcceptAnything, static pass).",
+    });
+  }
+  const now = requirement.now ?? claims.now;
+  const { verification, failure } = await verifyNotationEnvelopeBytes(record.envelopeMediaType, record.untrustedEnvelope, record.subject, statement, now === undefined ? requirement : { ...requirement, now });
+  if (failure !== undefined) return { verdict: "rejected", rejection: { format: record.format, source: record.source, code: failure.code, reason: failure.message, ...(failure.hint === undefined ? {} : { hint: failure.hint }) } };
+  const userMetadata = verification.target?.annotations ?? {};
+  const signer: VerifiedSigner = {
+    kind: "notation",
+    subject: verification.signer ?? "",
+    statement: verification.statement,
+    ...(verification.signingTime === undefined ? {} : { signingTime: verification.signingTime }),
+    warnings: verification.warnings,
+    outcomes: verification.outcomes.map(({ check, action, passed, message }) => ({ check, action, passed, ...(message === undefined ? {} : { message }) })),
+    userMetadata,
+    tlog: "not-configured",
+  };
+  const signedDigest = verification.target?.digest ?? "";
+  checkClaims(record, signer, claims, { signedDigest, annotations: userMetadata });
+  if (claims.signedIdentity !== undefined) {
+    throw new Rejected({
+      format: record.format,
+      source: record.source,
+      code: "SIG_IDENTITY_MISMATCH",
+      reason: "a Notation signature signs no image reference, so no signedIdentity rule can accept it",
+      hint: "Use matchRepository/matchRepoDigestOrExact only with signatures that sign a reference; a notationSigned requirement scopes by its trust policy instead.",
+      signer,
+    });
+  }
+  const payload = {
+    critical: { identity: { "docker-reference": claims.repository }, image: { "docker-manifest-digest": claims.imageDigest }, type: "notation" },
+    optional: Object.keys(userMetadata).length > 0 ? { ...userMetadata } : null,
+  };
+  return { verdict: "verified", signature: { format: record.format, source: record.source, payload, signer } };
 }
 
 /** Runs a payload parser on authentic bytes; its rejection keeps the signer. */

@@ -6,7 +6,7 @@
 import { ERROR_CATALOG, toSignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { identityOf, type ImageAccess } from "../../oci/image-access.js";
-import { parseImageReference, type ImageReference } from "../../oci/reference/index.js";
+import { parseImageReference, repositoryName, type ImageReference } from "../../oci/reference/index.js";
 import type { Repository } from "../../oci/repository.js";
 import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures, type RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { ContainerImage } from "../admission/types.js";
@@ -65,6 +65,8 @@ export async function evaluateAuthority(authority: CompiledAuthority, context: A
         return await evaluateKey(authority, context);
       case "keyless":
         return await evaluateKeyless(authority, context);
+      case "notation":
+        return await evaluateNotation(authority, context);
     }
   } catch (error) {
     const cause = toSignetError(error);
@@ -127,6 +129,40 @@ async function evaluateKeyless(authority: Extract<CompiledAuthority, { type: "ke
   return verdict.allowed ? withAttestations(authority, verdict, repository, context) : verdict;
 }
 
+/**
+ * signet's notation authority: the one image verifier with a notation requirement, the trust policy statement
+ * chosen by the image's own repository (`registry/repository`, as notation scopes it), one verified signature enough.
+ */
+async function evaluateNotation(authority: Extract<CompiledAuthority, { type: "notation" }>, context: AuthorityContext): Promise<AuthorityVerdict> {
+  const gap = unsupportedFeature(authority);
+  if (gap !== undefined) return unsupported(authority, gap);
+  const repository = await context.discovery.repositoryFor(authority);
+  const verification = await verifyDigestSignatures({
+    discovery: context.discovery.recordsIn(repository),
+    requirement: {
+      kind: "notation",
+      policy: authority.trustPolicy,
+      scope: repositoryName(context.reference),
+      trustStores: authority.trustStores,
+      now: context.now,
+      ...(context.deps.notationRevocation === undefined ? {} : { checkRevocation: context.deps.notationRevocation }),
+      ...(Object.keys(authority.userMetadata).length > 0 ? { userMetadata: authority.userMetadata } : {}),
+    },
+    claims: { repository: repository.displayName },
+  });
+  const signatures = [
+    ...verification.verified.map((signature) => ({ source: sourceIn(repository, signature), allowed: true, reason: signature.signer.kind === "notation" ? `signed by "${signature.signer.subject}", accepted by trust policy statement "${signature.signer.statement}"` : "verified" })),
+    ...verification.rejected.map((rejection) => ({ source: sourceIn(repository, rejection), allowed: false, reason: rejection.reason })),
+  ];
+  const accepted = verification.verified[0];
+  if (accepted === undefined) {
+    const explanation = explainNoSignature(context.digest, verification, verification.searched);
+    return { ...failed(authority, explanation.message, explanation.code, explanation.hint), signatures };
+  }
+  const warnings = accepted.signer.kind === "notation" && accepted.signer.warnings.length > 0 ? ` (logged: ${accepted.signer.warnings.join("; ")})` : "";
+  return { ...base(authority), allowed: true, reason: `${signatures[0]!.reason}${warnings}`, signatures };
+}
+
 /** An authority with attestations passes only when they verify too (never by their absence: A.4). */
 async function withAttestations(authority: CompiledAuthority, signed: AuthorityVerdict, repository: Repository, context: AuthorityContext): Promise<AuthorityVerdict> {
   if (authority.attestations.length === 0) return signed;
@@ -142,7 +178,7 @@ async function withAttestations(authority: CompiledAuthority, signed: AuthorityV
 
 /** Where a signature was found, for the verdict: `registry/app layer sha256:…` or `registry/app referrer sha256:…`. */
 export function sourceIn(repository: Repository, signature: { readonly format: string; readonly source: string }): string {
-  return `${repository.displayName} ${signature.format === "sigstore-bundle" ? "referrer" : "layer"} ${signature.source}`;
+  return `${repository.displayName} ${signature.format === "sigstore-bundle" || signature.format === "notation" ? "referrer" : "layer"} ${signature.source}`;
 }
 
 /** Authority features whose checks signet does not make yet: each fails the authority closed. */

@@ -11,6 +11,7 @@ import type { ContainerKind } from "../admission/types.js";
 import type { RecordDiscovery } from "../../signatures/verifier/index.js";
 import type { PlatformSpec } from "../../oci/manifest/platform.js";
 import type { RegistriesDConfig } from "../../signatures/registries-d/index.js";
+import type { RevocationChecker } from "../../signatures/notation/notation-requirement.js";
 import type { CompiledAttestation, CompiledAuthority, CompiledIdentity, KeylessTrust, PolicyMode, ResourceContext } from "../policy/types.js";
 
 export type NoMatchAction = "deny" | "allow" | "warn";
@@ -121,6 +122,8 @@ export interface EvaluateImageDeps {
   policyJsonFetchers?: PolicyFetchers;
   verifyKeyless?: KeylessVerifier;
   verifyAttestations?: AttestationVerifier;
+  /** OCSP/CRL status of Notation signing chains; without it a chain naming either has an unknown status. */
+  notationRevocation?: RevocationChecker;
   /** The resource the image belongs to, for policies with `spec.match`. */
   resource?: ResourceContext;
   /**

@@ -4,6 +4,12 @@
  * loaded does not fail the whole set: its authority fails closed with the reason, and `problems` says so.
  */
 import { createHash, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parseSignedJson } from "../../internal/json-reader.js";
+import { combinedTrustStores, storeCertificates } from "../../signatures/notation/trust-store-files.js";
+import { parseTrustPolicy, type TrustPolicyDocument } from "../../signatures/notation/trust-policy.js";
+import type { NotationTrustStores } from "../../signatures/notation/verify-notation.js";
+import type { Certificate } from "../../trust/x509.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
 import { compileImageGlob } from "./glob.js";
@@ -19,7 +25,9 @@ import type {
   IdentityConfig,
   KeyRef,
   LoadedClusterImagePolicy,
+  NotationAuthorityConfig,
   PolicySource,
+  SecretEntryReference,
 } from "./types.js";
 import { normaliseHashAlgorithm, validateClusterImagePolicy } from "./validate.js";
 
@@ -69,7 +77,9 @@ async function compilePolicy(policy: ClusterImagePolicy, source: PolicySource, o
   }));
   // What the version covers: the whole spec as written plus the key material actually loaded (a rotated
   // secret changes the version even when the policy text does not).
-  const keyMaterial = authorities.map((authority) => (authority.type === "key" ? authority.publicKeys.map(spkiHex) : authority.type === "unavailable" ? [`unavailable:${authority.reason}`] : []));
+  const keyMaterial = authorities.map((authority) =>
+    authority.type === "key" ? authority.publicKeys.map(spkiHex) : authority.type === "unavailable" ? [`unavailable:${authority.reason}`] : authority.type === "notation" ? [authority.material] : [],
+  );
   const version = sha256(JSON.stringify({ name, spec, keyMaterial }));
   return Object.freeze({
     name,
@@ -104,6 +114,7 @@ async function compileAuthority(policyName: string, authority: AuthorityConfig, 
     if (authority.static !== undefined) {
       return { ...common, type: "static", action: authority.static.action === "pass" ? "pass" : "fail", ...(authority.static.message === undefined ? {} : { message: authority.static.message }) };
     }
+    if (authority.notation !== undefined) return { ...common, type: "notation", ...(await compileNotation(authority.notation, options)) };
     if (authority.key !== undefined) {
       const hashAlgorithm = normaliseHashAlgorithm(authority.key.hashAlgorithm || "sha256");
       if (authority.key.kms !== undefined && authority.key.kms !== "") return { ...common, type: "kms", kms: authority.key.kms, hashAlgorithm };
@@ -130,7 +141,7 @@ async function compileAuthority(policyName: string, authority: AuthorityConfig, 
     };
   } catch (error) {
     const signetError = toSignetError(error);
-    const reason = `the key of authority ${JSON.stringify(common.name)} could not be loaded: ${signetError.message}`;
+    const reason = `the ${authority.notation !== undefined ? "trust material" : "key"} of authority ${JSON.stringify(common.name)} could not be loaded: ${signetError.message}`;
     problems.push(`ClusterImagePolicy ${JSON.stringify(policyName)}: ${reason}`);
     return { ...common, type: "unavailable", reason, code: signetError.code };
   }
@@ -160,6 +171,52 @@ async function keyText(key: KeyRef, options: CompilePoliciesOptions): Promise<{ 
     throw new SignetError("POLICY_KEY_UNREADABLE", `${where} holds ${entries.length} entries; it must hold exactly one (the public key), or a cosign.pub entry`);
   }
   return { pem: typeof chosen === "string" ? chosen : Buffer.from(chosen).toString("utf8"), where };
+}
+
+/**
+ * A Notation authority's trust policy and listed trust stores, read once (inline, a file such as a mounted
+ * ConfigMap, or a Secret entry); a trust store directory is read on first use. `material` hashes what was read,
+ * so a changed Secret or file changes the policy version (and the cache keys).
+ */
+async function compileNotation(notation: NotationAuthorityConfig, options: CompilePoliciesOptions): Promise<{ trustPolicy: TrustPolicyDocument; trustStores: NotationTrustStores; userMetadata: Record<string, string>; material: string }> {
+  const read = (what: string, inline: string | undefined, path: string | undefined, ref: SecretEntryReference | undefined) => readTrustMaterial(what, inline, path, ref, options);
+  const policyBytes = await read("the trust policy", notation.trustPolicy, notation.trustPolicyPath, notation.trustPolicySecretRef);
+  const trustPolicy = parseTrustPolicy(parseSignedJson(policyBytes.bytes, `the trust policy (${policyBytes.where})`, "NOTATION_POLICY_INVALID"));
+  const listed = new Map<string, Certificate[]>();
+  const hash = createHash("sha256").update(policyBytes.bytes);
+  for (const store of notation.trustStores ?? []) {
+    const name = store.name ?? "";
+    const { bytes, where } = await read(`trust store ${name}`, store.data, store.path, store.secretRef);
+    listed.set(name, [...(listed.get(name) ?? []), ...storeCertificates(name, bytes, where)]);
+    hash.update(name).update(bytes);
+  }
+  const directory = notation.trustStorePath === undefined || notation.trustStorePath === "" ? undefined : notation.trustStorePath;
+  return {
+    trustPolicy,
+    trustStores: combinedTrustStores(directory, listed),
+    userMetadata: { ...(notation.userMetadata ?? {}) },
+    material: `notation:${hash.digest("hex")}${directory === undefined ? "" : `+dir:${directory}`}`,
+  };
+}
+
+async function readTrustMaterial(what: string, inline: string | undefined, path: string | undefined, ref: SecretEntryReference | undefined, options: CompilePoliciesOptions): Promise<{ bytes: Buffer; where: string }> {
+  if (inline !== undefined && inline !== "") return { bytes: Buffer.from(inline, "utf8"), where: "inline" };
+  if (path !== undefined && path !== "") {
+    try {
+      return { bytes: await readFile(path), where: path };
+    } catch (error) {
+      throw new SignetError("POLICY_KEY_UNREADABLE", `${what} cannot be read from ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  if (ref === undefined || ref.name === undefined || ref.name === "") throw new SignetError("POLICY_KEY_UNREADABLE", `the authority gives no ${what}`);
+  const namespace = ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : options.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE;
+  const where = `secret ${namespace}/${ref.name}${ref.key === undefined ? "" : `/${ref.key}`}`;
+  if (options.readSecretEntry === undefined) throw new SignetError("POLICY_KEY_UNREADABLE", `${where} cannot be read: no Kubernetes access was configured`);
+  try {
+    return { bytes: await options.readSecretEntry({ name: ref.name, namespace, key: ref.key }), where };
+  } catch (error) {
+    throw new SignetError("POLICY_KEY_UNREADABLE", `${what} cannot be read from ${where}: ${toSignetError(error).message}`, { cause: error });
+  }
 }
 
 function compileIdentity(identity: IdentityConfig): CompiledIdentity {

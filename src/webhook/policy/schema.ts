@@ -44,9 +44,22 @@ const policyBody = z.strictObject({
   includeTypeMeta: bool.optional(),
 });
 
+const secretEntryRef = z.strictObject({ name: str.optional(), namespace: str.optional(), key: str.optional() });
+
+/** signet's extension (docs/notation.md): a Notation trust policy and its trust stores. */
+const notation = z.strictObject({
+  trustPolicy: str.optional(),
+  trustPolicyPath: str.optional(),
+  trustPolicySecretRef: secretEntryRef.optional(),
+  trustStorePath: str.optional(),
+  trustStores: z.array(z.strictObject({ name: str.optional(), data: str.optional(), path: str.optional(), secretRef: secretEntryRef.optional() })).optional(),
+  userMetadata: z.record(str, str).optional(),
+});
+
 const authority = z.strictObject({
   name: str.optional(),
   key: keyRef.optional(),
+  notation: notation.optional(),
   keyless: keyless.optional(),
   static: z.strictObject({ action: str.optional(), message: str.optional() }).optional(),
   attestations: z.array(z.strictObject({ name: str.optional(), predicateType: str.optional(), policy: policyBody.optional() })).optional(),

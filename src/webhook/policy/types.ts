@@ -6,6 +6,8 @@
 import type { KeyObject } from "node:crypto";
 import type { IdentityPolicy } from "../../signatures/bundle/index.js";
 import type { ErrorCode } from "../../errors/index.js";
+import type { TrustPolicyDocument } from "../../signatures/notation/trust-policy.js";
+import type { NotationTrustStores } from "../../signatures/notation/verify-notation.js";
 
 export const CLUSTER_IMAGE_POLICY_API_VERSIONS = ["policy.sigstore.dev/v1beta1", "policy.sigstore.dev/v1alpha1"] as const;
 export type ClusterImagePolicyApiVersion = (typeof CLUSTER_IMAGE_POLICY_API_VERSIONS)[number];
@@ -87,10 +89,32 @@ export interface TimestampConfig {
   trustRootRef?: string;
 }
 
+/** A Secret entry: `key` names the data entry (default: the Secret's only entry). */
+export interface SecretEntryReference extends SecretReference {
+  key?: string;
+}
+
+/**
+ * signet's extension of an authority: a Notary Project trust policy and its trust stores. Each piece inline, from
+ * a file (a mounted ConfigMap or Secret volume) or from a Secret of the webhook's namespace.
+ */
+export interface NotationAuthorityConfig {
+  /** The trust policy document (trustpolicy.json) as JSON text. */
+  trustPolicy?: string;
+  trustPolicyPath?: string;
+  trustPolicySecretRef?: SecretEntryReference;
+  /** A notation trust store directory (`x509/{ca,signingAuthority,tsa}/NAME/`). */
+  trustStorePath?: string;
+  trustStores?: { name?: string; data?: string; path?: string; secretRef?: SecretEntryReference }[];
+  /** Each key=value must be in the verified signature's user metadata. */
+  userMetadata?: Record<string, string>;
+}
+
 export interface AuthorityConfig {
   /** Defaulted to `authority-<index>` as policy-controller does. */
   name?: string;
   key?: KeyRef;
+  notation?: NotationAuthorityConfig;
   keyless?: KeylessRef;
   static?: StaticRef;
   attestations?: AttestationConfig[];
@@ -249,6 +273,14 @@ export type CompiledAuthority =
   | (AuthorityCommon & { readonly type: "kms"; readonly kms: string; readonly hashAlgorithm: string })
   | (AuthorityCommon & { readonly type: "keyless"; readonly identities: readonly CompiledIdentity[]; readonly trust: KeylessTrust })
   | (AuthorityCommon & { readonly type: "static"; readonly action: "pass" | "fail"; readonly message?: string })
+  | (AuthorityCommon & {
+      readonly type: "notation";
+      readonly trustPolicy: TrustPolicyDocument;
+      readonly trustStores: NotationTrustStores;
+      readonly userMetadata: Readonly<Record<string, string>>;
+      /** What the trust material was read from, and a hash of it (the policy version covers it). */
+      readonly material: string;
+    })
   /** Its key material could not be loaded (a secret missing or unreadable): it fails closed with the reason. */
   | (AuthorityCommon & { readonly type: "unavailable"; readonly reason: string; readonly code: ErrorCode });
 
@@ -298,4 +330,6 @@ export interface CompilePoliciesOptions {
   readSecret?: SecretReader;
   /** Namespace of secrets named without one, and the only namespace keys may come from. */
   systemNamespace?: string;
+  /** Reads one entry of a Secret (a Notation authority's trust policy or certificates). */
+  readSecretEntry?: (ref: { name: string; namespace: string; key: string | undefined }) => Promise<Buffer>;
 }

@@ -142,8 +142,8 @@ function validateAuthority(authority: AuthorityConfig, path: FieldPath, problems
   if (keyless !== undefined && (keyless.identities === undefined || keyless.identities === null)) {
     problems.schema([...path, "keyless", "identities"], '"null"', "a keyless authority needs at least one identity: an issuer (or issuerRegExp) and a subject (or subjectRegExp)");
   }
-  const kinds = [authority.key, authority.keyless, authority.static].filter((value) => value !== undefined).length;
-  const oneOf: FieldPath[] = [[...path, "key"], [...path, "keyless"], [...path, "static"]];
+  const kinds = [authority.key, authority.keyless, authority.static, authority.notation].filter((value) => value !== undefined).length;
+  const oneOf: FieldPath[] = [[...path, "key"], [...path, "keyless"], [...path, "static"], ...(authority.notation === undefined ? [] : [[...path, "notation"] as FieldPath])];
   if (kinds === 0) {
     problems.missingOneOf(...oneOf);
     return;
@@ -154,6 +154,7 @@ function validateAuthority(authority: AuthorityConfig, path: FieldPath, problems
   }
   if (authority.key !== undefined) validateKey(authority.key, [...path, "key"], problems, options);
   if (keyless !== undefined) validateKeyless(keyless, [...path, "keyless"], problems, options);
+  if (authority.notation !== undefined) validateNotation(authority, [...path, "notation"], problems, options);
   if (authority.static !== undefined) {
     const action = authority.static.action;
     if (action === undefined || action === "") problems.missing([...path, "static", "action"]);
@@ -168,6 +169,40 @@ function validateAuthority(authority: AuthorityConfig, path: FieldPath, problems
   if (sources.length > 1) problems.invalidValue("source", [...path, "source"], "only single source is supported");
   else sources.forEach((source, index) => validateSource(source, [...path, "source", index], problems));
   authority.attestations?.forEach((attestation, index) => validateAttestation(attestation, [...path, "attestations", index], problems));
+}
+
+/** signet's notation authority: exactly one trust policy source, at least one trust store, Secrets only from the webhook's namespace. */
+function validateNotation(authority: AuthorityConfig, path: FieldPath, problems: ProblemList, options: ValidatePolicyOptions): void {
+  const notation = authority.notation!;
+  const policySources: FieldPath[] = [[...path, "trustPolicy"], [...path, "trustPolicyPath"], [...path, "trustPolicySecretRef"]];
+  const given = [notation.trustPolicy, notation.trustPolicyPath, notation.trustPolicySecretRef].filter((value) => value !== undefined && value !== "").length;
+  if (given === 0) problems.missingOneOf(...policySources);
+  if (given > 1) problems.multipleOneOf(...policySources);
+  if (notation.trustPolicySecretRef !== undefined) validateSecretEntry(notation.trustPolicySecretRef, [...path, "trustPolicySecretRef"], problems, options);
+  const stores = notation.trustStores ?? [];
+  if ((notation.trustStorePath ?? "") === "" && stores.length === 0) problems.missingOneOf([...path, "trustStorePath"], [...path, "trustStores"]);
+  stores.forEach((store, index) => {
+    const storePath: FieldPath = [...path, "trustStores", index];
+    if (store.name === undefined || !/^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/.test(store.name)) {
+      problems.invalidValue(printable(store.name ?? ""), [...storePath, "name"], "trust store names are TYPE:NAME with TYPE ca, signingAuthority or tsa, as the trust policy names them");
+    }
+    const sources: FieldPath[] = [[...storePath, "data"], [...storePath, "path"], [...storePath, "secretRef"]];
+    const count = [store.data, store.path, store.secretRef].filter((value) => value !== undefined && value !== "").length;
+    if (count === 0) problems.missingOneOf(...sources);
+    if (count > 1) problems.multipleOneOf(...sources);
+    if (store.secretRef !== undefined) validateSecretEntry(store.secretRef, [...storePath, "secretRef"], problems, options);
+  });
+  if ((authority.attestations?.length ?? 0) > 0) problems.multipleOneOf(path, [...path.slice(0, -1), "attestations"]);
+  if (authority.ctlog !== undefined) problems.multipleOneOf(path, [...path.slice(0, -1), "ctlog"]);
+  if (authority.rfc3161timestamp !== undefined) problems.multipleOneOf(path, [...path.slice(0, -1), "rfc3161timestamp"]);
+}
+
+function validateSecretEntry(ref: { name?: string; namespace?: string }, path: FieldPath, problems: ProblemList, options: ValidatePolicyOptions): void {
+  if (ref.name === undefined || ref.name === "") problems.missing([...path, "name"]);
+  const namespace = ref.namespace ?? "";
+  if (namespace !== "" && options.systemNamespace !== undefined && namespace !== options.systemNamespace) {
+    problems.invalidValue(namespace, [...path, "namespace"], `secrets are read only from the webhook's namespace (${options.systemNamespace})`);
+  }
 }
 
 function validateKey(key: KeyRef, path: FieldPath, problems: ProblemList, options: ValidatePolicyOptions): void {

@@ -35,7 +35,7 @@ export interface ImageCheckerOptions {
   /** Aborts every running evaluation (shutdown). */
   readonly stopSignal: AbortSignal;
   /** Verifiers and policy.json fetchers passed through to every evaluation. */
-  readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "policyJsonFetchers" | "signatureAccessFor" | "multiArch" | "platform" | "policyJsonRegistriesD">;
+  readonly evaluationDeps?: Pick<EvaluateImageDeps, "verifyKeyless" | "verifyAttestations" | "notationRevocation" | "policyJsonFetchers" | "signatureAccessFor" | "multiArch" | "platform" | "policyJsonRegistriesD">;
   readonly onSharedEvaluation?: () => void;
   readonly onCacheWriteSkipped?: (reason: string) => void;
   /** Bounds the verifications (tag resolutions and evaluations) running at once; absent: unbounded. */

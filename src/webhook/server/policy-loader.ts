@@ -62,7 +62,8 @@ async function loadClusterImagePolicySet(sources: PolicySources, readLocation: K
   }
   // policy-controller reads a secretRef's Secret: one entry (the public key), or cosign's cosign.pub.
   const readSecret: SecretReader = async ({ name, namespace }) => ({ "cosign.pub": await readLocation(`k8s://${namespace}/${name}`) });
-  return compileClusterImagePolicies(documents, { readSecret, systemNamespace: sources.systemNamespace });
+  const readSecretEntry = ({ name, namespace, key }: { name: string; namespace: string; key: string | undefined }) => readLocation(`k8s://${namespace}/${name}${key === undefined ? "" : `/${key}`}`);
+  return compileClusterImagePolicies(documents, { readSecret, readSecretEntry, systemNamespace: sources.systemNamespace });
 }
 
 async function loadPolicyJson(path: string, readLocation: KeyReader): Promise<{ policy: Awaited<ReturnType<typeof compilePolicy>>; version: string }> {

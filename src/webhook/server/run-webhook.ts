@@ -1,3 +1,4 @@
+import type { EvaluateImageDeps } from "../evaluate/index.js";
 import { toSignetError } from "../../errors/index.js";
 import { loadWebhookConfig } from "../config/load-config.js";
 import { createWebhookLogger } from "./logger.js";
@@ -44,7 +45,7 @@ export async function runWebhook(options: RunWebhookOptions): Promise<number> {
       evaluateImage,
       logger,
       env: options.env,
-      evaluationDeps: { ...sigstore.evaluationDeps, ...(await platformDeps(config)) },
+      evaluationDeps: { ...sigstore.evaluationDeps, ...(await platformDeps(config)), notationRevocation: notationRevocationChecker() },
       // Unready only while policies in force need keyless trust that is not loaded: an unready replica would
       // turn every admission into "webhook unreachable", including images whose policies need no root.
       notReadyReason: () => (running === undefined || needsKeylessTrust(running.policies) ? sigstore.trust.notReadyReason() : undefined),
@@ -110,6 +111,11 @@ async function createSigstoreDeps(config: WebhookConfig, env: NodeJS.ProcessEnv,
     onLoadError: (error) => logger.error({ code: error.code, error: error.message }, "sigstore trust root not loaded; keyless authorities fail closed until it is"),
   });
   return { trust, evaluationDeps: { verifyKeyless: createKeylessVerifier({ trust }), verifyAttestations: createAttestationVerifier({ trust }) } };
+}
+
+/** Notation authorities' OCSP/CRL checks (notation's 2 s OCSP timeout); faults end in "unknown", judged by the trust policy. */
+function notationRevocationChecker(): NonNullable<EvaluateImageDeps["notationRevocation"]> {
+  return async (chain) => (await import("../../signatures/notation/revocation.js")).checkChainRevocation(chain, { ocspTimeoutMs: 2000, crlTimeoutMs: 5000 });
 }
 
 function needsKeylessTrust(state: PolicyState): boolean {

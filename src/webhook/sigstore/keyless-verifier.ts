@@ -41,7 +41,7 @@ async function verifyKeyless(request: KeylessVerificationRequest, options: Keyle
     formats: request.authority.signatureFormat === "legacy" ? "legacy" : "auto",
   });
   const lines: KeylessVerificationResult["signatures"] = [
-    ...verification.verified.map((s) => ({ source: sourceIn(repository, s), allowed: true, reason: `${s.signer.kind === "gpg" ? "" : describeSigner(s.signer)}, verified against ${trust.description}` })),
+    ...verification.verified.map((s) => ({ source: sourceIn(repository, s), allowed: true, reason: `${s.signer.kind === "gpg" || s.signer.kind === "notation" ? "" : describeSigner(s.signer)}, verified against ${trust.description}` })),
     ...verification.rejected.map((r) => ({ source: sourceIn(repository, r), allowed: false, reason: r.reason })),
   ];
   const accepted = verification.verified[0];

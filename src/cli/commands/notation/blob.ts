@@ -13,8 +13,8 @@ import { parseNotationEnvelope } from "../../../signatures/notation/parse-envelo
 import { localNotationSigner, signNotation } from "../../../signatures/notation/sign-notation.js";
 import { trustStoresAt } from "../../../signatures/notation/trust-store-files.js";
 import { blobStatement } from "../../../signatures/notation/trust-policy.js";
-import { verifyNotationEnvelope } from "../../../signatures/notation/verify-image-notation.js";
-import { notationFailure } from "../../../signatures/notation/verify-notation.js";
+import { verifyNotationEnvelopeBytes } from "../../../signatures/notation/notation-requirement.js";
+import { checkChainRevocation } from "../../../signatures/notation/revocation.js";
 import type { CommandContext } from "../../command.js";
 import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
@@ -78,11 +78,13 @@ export async function blobVerify(context: CommandContext, files: string[]): Prom
     }
   })();
   const subject = await blobDescriptor(file, stringOption(context, "media-type") ?? claimed ?? DEFAULT_MEDIA_TYPE);
-  const result = await verifyNotationEnvelope(mediaType, signature, { statement, trustStores: trustStoresAt(dir), subject, now: new Date(), revocationOptions: revocationOptions(context) });
-  if (!result.verified) throw notationFailure(result);
-  for (const [key, value] of Object.entries(userMetadata(context))) {
-    if (result.target?.annotations[key] !== value) throw new SignetError("NOTATION_USER_METADATA_MISMATCH", `the signature's user metadata does not have ${key}=${value}`);
-  }
+  const revocation = revocationOptions(context);
+  const { verification: result, failure } = await verifyNotationEnvelopeBytes(mediaType, signature, subject, statement, {
+    trustStores: trustStoresAt(dir),
+    checkRevocation: (chain) => checkChainRevocation(chain, revocation),
+    userMetadata: userMetadata(context),
+  });
+  if (failure !== undefined) throw failure;
   if (outputFormat(context) === "json") writeJson(context.io, { file, digest: subject.digest, statement: statement.name, signer: result.signer, outcomes: result.outcomes, warnings: result.warnings });
   else {
     for (const warning of result.warnings) context.io.stderr.write(`Warning: ${warning}\n`);

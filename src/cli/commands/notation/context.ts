@@ -10,6 +10,7 @@ import { parseImageLocation, type ImageLocation } from "../../../oci/reference/i
 import { notationConfigDir, readSigningKeys, type SigningKeyEntry } from "../../../signatures/notation/notation-config.js";
 import type { RevocationCheckOptions } from "../../../signatures/notation/revocation.js";
 import { parseCertificateFile } from "../../../signatures/notation/trust-store-files.js";
+import type { ManifestBytes } from "../../../oci/repository.js";
 import type { CommandContext } from "../../command.js";
 import { registryOptions, stringOption } from "../../options.js";
 
@@ -70,7 +71,7 @@ export interface NotationImage {
   readonly repository: Awaited<ReturnType<ImageAccess["resolve"]>>["repository"];
   readonly descriptor: Descriptor;
   /** The manifest's bytes and media type, fetched once. */
-  readonly manifest: { readonly bytes: Buffer; readonly mediaType: string };
+  readonly manifest: ManifestBytes;
   readonly resolvedTag: string | undefined;
   /** `registry/repository@sha256:…` or `PATH@sha256:…`, as notation prints it. */
   readonly display: string;

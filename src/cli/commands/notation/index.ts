@@ -56,7 +56,8 @@ export const notationCommand: Command = {
   sign IMAGE [--key NAME] [--signature-format jws|cose] [--expiry 24h] [--user-metadata k=v]...
              [--timestamp-url URL --timestamp-root-cert FILE] [--oci-layout] [--force-referrers-tag]
              [--recursive]   for an index, also sign every platform manifest (each its own referrer)
-  verify IMAGE [--user-metadata k=v]... [--oci-layout --scope REGISTRY/REPO] [-o json]
+  verify IMAGE [--user-metadata k=v]... [--oci-layout --scope REGISTRY/REPO] [--max-signatures N] [-o json]
+             [--platform os/arch]   for an index, verify the instance a node on that platform pulls
   inspect IMAGE [-o json]        list IMAGE
   policy import FILE [--force]   policy show   policy init --name N --trust-store T:NAME --trusted-identity ID [--scope S]...
   blob sign FILE [--key NAME] [--signature-directory DIR] [--media-type T]
@@ -83,6 +84,8 @@ export const notationCommand: Command = {
     "oci-layout": { type: "boolean" },
     "force-referrers-tag": { type: "boolean" },
     recursive: { type: "boolean", short: "r" },
+    platform: { type: "string" },
+    "max-signatures": { type: "string" },
     "timestamp-url": { type: "string" },
     "timestamp-root-cert": { type: "string" },
     scope: { type: "string", multiple: true },

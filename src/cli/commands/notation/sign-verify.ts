@@ -9,12 +9,19 @@ import { parseNotationEnvelope } from "../../../signatures/notation/parse-envelo
 import { localNotationSigner, signNotation } from "../../../signatures/notation/sign-notation.js";
 import { NotationTimestampError, verifyNotationTimestamp } from "../../../signatures/notation/timestamp.js";
 import { parseCertificateFile, trustStoresAt } from "../../../signatures/notation/trust-store-files.js";
-import { notationImageFailure, verifyNotationImage } from "../../../signatures/notation/verify-image-notation.js";
+import { notationStatement, type NotationRequirement } from "../../../signatures/notation/notation-requirement.js";
+import { checkChainRevocation } from "../../../signatures/notation/revocation.js";
+import { createRecordDiscovery, explainNoSignature, verifyDigestSignatures, type DigestVerification } from "../../../signatures/verifier/index.js";
+import { chooseInstance, parsePlatform } from "../../../oci/manifest/platform.js";
+import type { Descriptor } from "../../../oci/manifest/descriptor.js";
+import type { ManifestBytes } from "../../../oci/repository.js";
+import type { Digest } from "../../../internal/digest.js";
+import { LIMITS } from "../../../internal/limits.js";
 import type { CommandContext } from "../../command.js";
 import { outputFormat, stringOption } from "../../options.js";
 import { writeJson } from "../../output.js";
 import { parseManifest } from "../../../oci/manifest/parse.js";
-import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata } from "./context.js";
+import { configDir, loadLocalKey, openImage, parseExpiry, revocationOptions, signingKeyEntry, userMetadata, type NotationImage } from "./context.js";
 import { parseNotationPayload } from "../../../signatures/notation/payload.js";
 
 function format(context: CommandContext, dir: string): "jws" | "cose" {
@@ -106,33 +113,82 @@ export async function verify(context: CommandContext, images: string[]): Promise
     if (image.scope === undefined) throw new SignetError("USAGE", "an OCI layout has no registry scope: pass --scope REGISTRY/REPOSITORY to choose the trust policy statement");
     tagWarning(context, image.resolvedTag, image.display, "verification");
     const metadata = userMetadata(context);
-    const result = await verifyNotationImage(image.repository, image.descriptor, {
+    const revocation = revocationOptions(context);
+    const requirement: NotationRequirement = {
+      kind: "notation",
       policy,
       scope: image.scope,
       trustStores: trustStoresAt(dir),
-      revocationOptions: revocationOptions(context),
+      checkRevocation: (chain) => checkChainRevocation(chain, revocation),
       ...(Object.keys(metadata).length > 0 ? { userMetadata: metadata } : {}),
+    };
+    const statement = notationStatement(requirement);
+    if (statement.level === "skip") {
+      context.io.stdout.write(`Trust policy "${statement.name}" is configured to skip signature verification for ${image.display}.\n`);
+      return 0;
+    }
+    // --platform (a signet extension, cf. notation#1229): verify the instance of an index a node on that platform pulls.
+    const target = await platformTarget(context, image);
+    const verification = await verifyDigestSignatures({
+      discovery: createRecordDiscovery(image.repository, target.descriptor.digest, { manifest: target.manifest }),
+      requirement,
+      claims: { repository: image.display.slice(0, image.display.indexOf("@")) },
+      maxSignatures: maxSignatures(context),
     });
-    if (result.statement.level === "skip") {
-      context.io.stdout.write(`Trust policy "${result.statement.name}" is configured to skip signature verification for ${image.display}.\n`);
-      return 0;
-    }
-    if (result.verified === undefined) throw notationImageFailure(image.display, result);
+    const accepted = verification.verified[0];
+    if (accepted === undefined || accepted.signer.kind !== "notation") throw notationImageFailure(target.display, verification);
+    const signer = accepted.signer;
     if (outputFormat(context) === "json") {
-      writeJson(context.io, { reference: image.display, signature: result.signatureDigest, statement: result.statement.name, signer: result.verified.signer, userMetadata: result.verified.target?.annotations ?? {}, outcomes: result.verified.outcomes, warnings: result.verified.warnings });
+      writeJson(context.io, { reference: target.display, signature: accepted.source, statement: signer.statement, signer: signer.subject, userMetadata: signer.userMetadata, outcomes: signer.outcomes, warnings: signer.warnings });
       return 0;
     }
-    for (const warning of result.verified.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
-    context.io.stdout.write(`Successfully verified signature for ${image.display}\n`);
-    const annotations = result.verified.target?.annotations ?? {};
-    if (Object.keys(annotations).length > 0) {
+    for (const warning of signer.warnings) context.io.stderr.write(`Warning: ${warning}\n`);
+    context.io.stdout.write(`Successfully verified signature for ${target.display}\n`);
+    if (Object.keys(signer.userMetadata).length > 0) {
       context.io.stdout.write("\nThe artifact was signed with the following user metadata.\n\nKEY\tVALUE\n");
-      for (const [key, value] of Object.entries(annotations)) context.io.stdout.write(`${key}\t${value}\n`);
+      for (const [key, value] of Object.entries(signer.userMetadata)) context.io.stdout.write(`${key}\t${value}\n`);
     }
     return 0;
   } finally {
     await image.access.close();
   }
+}
+
+function maxSignatures(context: CommandContext): number {
+  const text = stringOption(context, "max-signatures");
+  if (text === undefined) return 100;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1) throw new SignetError("USAGE", `--max-signatures takes a positive number, not ${JSON.stringify(text)}`);
+  return Math.min(value, LIMITS.signaturesPerImage);
+}
+
+/** The image itself, or with --platform the platform instance of an index (an image that is not an index is itself). */
+async function platformTarget(context: CommandContext, image: NotationImage): Promise<{ descriptor: Descriptor; manifest: ManifestBytes; display: string }> {
+  const platform = stringOption(context, "platform");
+  const self = { descriptor: image.descriptor, manifest: image.manifest, display: image.display };
+  if (platform === undefined) return self;
+  const spec = parsePlatform(platform);
+  const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
+  if (parsed.kind !== "index") return self;
+  const instance = chooseInstance(parsed.manifests, spec, image.display);
+  const manifest = await image.repository.getManifest(instance.digest);
+  return { descriptor: { mediaType: manifest.mediaType, digest: instance.digest, size: manifest.bytes.length }, manifest, display: `${image.display.slice(0, image.display.indexOf("@"))}@${instance.digest}` };
+}
+
+/** notation's message for an image none of whose signatures verified, with the most telling rejection's code. */
+function notationImageFailure(display: string, verification: DigestVerification): SignetError {
+  if (verification.rejected.length === 0) {
+    return new SignetError("SIG_MISSING", `no Notation signature is associated with ${display}`, {
+      hint: "Sign the image with `signet notation sign` (or notation sign), or check that you verify the digest that was signed.",
+      details: { searched: verification.searched },
+    });
+  }
+  const ranked = explainNoSignature(display.slice(display.indexOf("@") + 1) as Digest, verification, verification.searched);
+  const reasons = verification.rejected.map(({ source, reason }) => `${source}: ${reason}`).join("; ");
+  return new SignetError(ranked.code, `signature verification failed for all the signatures associated with ${display}: ${reasons}`, {
+    ...(ranked.hint === undefined ? {} : { hint: ranked.hint }),
+    details: { signatures: verification.rejected.map(({ source, code, reason }) => ({ digest: source, code, reason })) },
+  });
 }
 
 export async function inspect(context: CommandContext, images: string[]): Promise<number> {

@@ -272,6 +272,30 @@ const BAD_POLICIES: Array<{ name: string; text: string; line: number; column: nu
     path: "default[0].keyPaths",
     message: /must list at least one entry/,
   },
+  {
+    name: "notationSigned without a trust policy",
+    text: '{"default": [{"type": "notationSigned", "trustStorePath": "/ts"}]}',
+    line: 1,
+    column: 14,
+    path: "default[0]",
+    message: /notationSigned needs exactly one of trustPolicyPath, trustPolicyData; none is set/,
+  },
+  {
+    name: "notationSigned without trust stores",
+    text: '{"default": [{"type": "notationSigned", "trustPolicyPath": "/tp.json"}]}',
+    line: 1,
+    column: 14,
+    path: "default[0]",
+    message: /needs trustStorePath or trustStoreCertificates/,
+  },
+  {
+    name: "notationSigned with a store name that is not TYPE:NAME",
+    text: '{"default": [{"type": "notationSigned", "trustPolicyPath": "/tp.json",\n "trustStoreCertificates": {"acme": ["/ca.pem"]}}]}',
+    line: 2,
+    column: 29,
+    path: "default[0].trustStoreCertificates.acme",
+    message: /trust store names are TYPE:NAME/,
+  },
   { name: "trailing data", text: '{"default": [{"type": "reject"}]}\n{}', line: 2, column: 1, path: "", message: /after the end of the JSON value/ },
 ];
 
@@ -310,6 +334,24 @@ describe("parsePolicy refuses bad policies with one line naming the place", () =
 });
 
 describe("upstream parsing rules", () => {
+  test("notationSigned parses its trust policy, stores, user metadata and scope", () => {
+    const [requirement] = requirementsOf(
+      JSON.stringify({
+        default: [{ type: "reject" }],
+        transports: { docker: { "r.example/app": [{ type: "notationSigned", trustPolicyPath: "/tp.json", trustStorePath: "/ts", trustStoreCertificates: { "ca:acme": ["/a.pem", "k8s://ns/s/ca.crt"] }, userMetadata: { env: "prod" } }] } },
+      }),
+      "docker",
+      "r.example/app",
+    );
+    assert.equal(requirement?.type, "notationSigned");
+    if (requirement?.type !== "notationSigned") return;
+    assert.deepEqual(requirement.trustPolicy.kind === "path" ? requirement.trustPolicy.path : undefined, "/tp.json");
+    assert.equal(requirement.trustStorePath, "/ts");
+    assert.deepEqual(requirement.trustStoreCertificates.map((s) => [s.store, s.certificates.kind === "paths" ? s.certificates.paths : []]), [["ca:acme", ["/a.pem", "k8s://ns/s/ca.crt"]]]);
+    assert.deepEqual(requirement.userMetadata, { env: "prod" });
+    assert.equal(requirement.scope, undefined);
+  });
+
   test("signedBy without signedIdentity gets matchRepoDigestOrExact", () => {
     const [req] = requirementsOf(JSON.stringify({ default: [{ type: "reject" }], transports: { docker: { "a.example": [{ type: "signedBy", keyType: "GPGKeys", keyPath: "/k" }] } } }), "docker", "a.example");
     assert.ok(req?.type === "signedBy");

@@ -41,6 +41,21 @@ describe("ClusterImagePolicy validation", () => {
     assert.equal(result.policy?.spec.mode, "enforce");
   });
 
+  test("notation authorities: one trust policy source, at least one trust store, TYPE:NAME stores, Secrets from the webhook's namespace", () => {
+    const policy = '{"version":"1.0","trustPolicies":[]}';
+    assert.deepEqual(problemsOf([{ notation: { trustPolicy: policy, trustStorePath: "/ts" } }]), []);
+    assert.match(problemsOf([{ notation: { trustStorePath: "/ts" } }]).join("\n"), /got neither: spec\.authorities\[0\]\.notation\.trustPolicy, .*trustPolicyPath, .*trustPolicySecretRef/);
+    assert.match(problemsOf([{ notation: { trustPolicy: policy, trustPolicyPath: "/p", trustStorePath: "/ts" } }]).join("\n"), /got both: spec\.authorities\[0\]\.notation\.trustPolicy/);
+    assert.match(problemsOf([{ notation: { trustPolicy: policy } }]).join("\n"), /notation\.trustStorePath, spec\.authorities\[0\]\.notation\.trustStores/);
+    assert.match(problemsOf([{ notation: { trustPolicy: policy, trustStores: [{ name: "acme", data: "x" }] } }]).join("\n"), /notation\.trustStores\[0\]\.name \(trust store names are TYPE:NAME/);
+    assert.match(problemsOf([{ notation: { trustPolicy: policy, trustStores: [{ name: "ca:acme" }] } }]).join("\n"), /got neither: .*trustStores\[0\]\.data/);
+    assert.match(
+      problemsOf([{ notation: { trustPolicy: policy, trustStores: [{ name: "ca:acme", secretRef: { name: "s", namespace: "other" } }] } }], {}, { systemNamespace: "signet-system" }).join("\n"),
+      /secretRef\.namespace \(secrets are read only from the webhook's namespace/,
+    );
+    assert.match(problemsOf([{ notation: { trustPolicy: policy, trustStorePath: "/ts" }, key: { data: "x" } }]).join("\n"), /got both: spec\.authorities\[0\]\.key, .*notation/);
+  });
+
   test("static authorities take pass or fail, and nothing that needs signatures", () => {
     assert.deepEqual(problemsOf([{ static: { action: "maybe" } }]), ["invalid value: maybe: spec.authorities[0].static.action (unsupported action)"]);
     assert.deepEqual(problemsOf([{ static: { action: "pass" }, attestations: [{ name: "a", predicateType: "https://slsa.dev/provenance/v1" }] }]), [
