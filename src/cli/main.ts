@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   notation: { summary: "Notary Project signatures: notation's commands, trust store and trust policy", load: async () => (await import("./commands/notation/index.js")).notationCommand },
   dct: { summary: "Docker Content Trust (Notary v1): verify that a tag is signed in a Notary server", load: async () => (await import("./commands/dct.js")).dctCommand },
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
+  audit: { summary: "Verify every image of a registry namespace, an OCI layout or a cluster; HTML, JSON and SARIF report", load: async () => (await import("./commands/audit.js")).auditCommand },
   login: { summary: "Store registry credentials", load: async () => (await import("./commands/login.js")).loginCommand },
   logout: { summary: "Remove stored registry credentials", load: async () => (await import("./commands/login.js")).logoutCommand },
   trust: { summary: "Show or update the sigstore trust root", load: async () => (await import("./commands/trust.js")).trustCommand },

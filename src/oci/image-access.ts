@@ -77,6 +77,11 @@ export class ImageAccess {
     return { location, repository, digest: manifest.digest, resolvedTag: tag, identity, manifest };
   }
 
+  /** The repositories of a registry, from its catalog API (bounded: more than `maxRepositories` is COUNT_LIMIT_EXCEEDED). */
+  async listRepositories(registry: string, maxRepositories: number): Promise<string[]> {
+    return (await this.registry()).listRepositories(registry, maxRepositories);
+  }
+
   /** Registry requests made so far (benchmarks report requests per verify). */
   requestCount(): number {
     return this.client?.stats.requests ?? 0;

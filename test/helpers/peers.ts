@@ -27,6 +27,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   htpasswd: "apache2-utils",
   jq: "jq",
   kubectl: "kubectl",
+  /** Headless Chromium for the audit report's browser test (driven by playwright-core, which downloads no browser). */
+  chromium: "chromium",
   notary: "notary",
   "notary-server": "notary",
 };

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../internal/atomic-file.js";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
+import { sha256Digest } from "../../internal/digest.js";
 import { parsePublicKeyPem } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
-import { parseImageLocation } from "../../oci/reference/index.js";
+import { parseImageLocation, type ImageLocation } from "../../oci/reference/index.js";
 import {
   compilePolicy,
   createInitPolicy,
@@ -131,30 +132,47 @@ async function readPolicyText(context: CommandContext, location: string): Promis
   }
 }
 
+/** A policy compiled once and the fetchers it is evaluated with: `policy verify` and `signet audit` share it. */
+export interface PolicyEvaluator {
+  /** Where the policy was read from. */
+  readonly location: string;
+  /** sha256 of the policy's bytes (an audit's state file is only resumed with the same policy). */
+  readonly policyDigest: string;
+  evaluate(image: ImageLocation): Promise<PolicyDecision>;
+}
+
+/** Reads and compiles --policy (or the default) and sets up the fetchers from --registries-d, --platform, etc. */
+export async function openPolicyEvaluator(context: CommandContext, access: ImageAccess): Promise<PolicyEvaluator> {
+  const policyLocation = stringOption(context, "policy") ?? defaultPolicyLocation(context.io.env);
+  const policyText = await readPolicyText(context, policyLocation);
+  const parsed = parsePolicy(policyText, { source: policyLocation });
+  const readKey = locationReader(context, "key file");
+  const policy = await compilePolicy(parsed, { readKey });
+  const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
+  const platform = stringOption(context, "platform");
+  const fetchers = createPolicyFetchers({
+    access,
+    registriesD,
+    readKey,
+    alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true,
+    ...(platform === undefined ? {} : { platform: parsePlatform(platform) }),
+  });
+  return { location: policyLocation, policyDigest: sha256Digest(policyText), evaluate: (image) => evaluatePolicy(image, policy, { fetchers }) };
+}
+
 async function verifyImages(context: CommandContext): Promise<number> {
   const format = outputFormat(context);
   const images = context.positionals;
   if (images.length === 0) throw new SignetError("USAGE", "policy verify needs at least one IMAGE");
   const locations = images.map((image) => parseImageLocation(image));
-  const policyLocation = stringOption(context, "policy") ?? defaultPolicyLocation(context.io.env);
-  const parsed = parsePolicy(await readPolicyText(context, policyLocation), { source: policyLocation });
-  const readKey = locationReader(context, "key file");
-  const policy = await compilePolicy(parsed, { readKey });
-  const registriesD = await loadRegistriesD(stringOption(context, "registries-d") ?? defaultRegistriesDPath(context.io.env["HOME"] ?? homedir()));
   const access = new ImageAccess(registryOptions(context));
   try {
-    const platform = stringOption(context, "platform");
-    const fetchers = createPolicyFetchers({
-      access,
-      registriesD,
-      readKey,
-      alwaysReadSigstoreAttachments: context.values["use-sigstore-attachments"] === true,
-      ...(platform === undefined ? {} : { platform: parsePlatform(platform) }),
-    });
+    const evaluator = await openPolicyEvaluator(context, access);
+    const policyLocation = evaluator.location;
     type Outcome = { image: string; decision: PolicyDecision } | { image: string; error: SignetError };
     const outcomes = await mapConcurrently(locations, CONCURRENCY, async (location, index): Promise<Outcome> => {
       try {
-        return { image: images[index]!, decision: await evaluatePolicy(location, policy, { fetchers }) };
+        return { image: images[index]!, decision: await evaluator.evaluate(location) };
       } catch (error) {
         return { image: images[index]!, error: toSignetError(error) };
       }

@@ -44,6 +44,8 @@ export interface RegistryClient {
   repository(registry: string, repository: string): RegistryRepository;
   /** Checks that a registry answers `GET /v2/` with the credentials at hand. */
   ping(registry: string): Promise<void>;
+  /** The repositories of a registry (`GET /v2/_catalog`, paginated); more than `maxRepositories` is COUNT_LIMIT_EXCEEDED. */
+  listRepositories(registry: string, maxRepositories: number): Promise<string[]>;
   readonly stats: RegistryClientStats;
   /** Closes the connection pools; the client cannot be used afterwards. */
   close(): Promise<void>;
@@ -89,6 +91,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const host = parseRegistryHost(registry);
       // Any valid name serves: ping does not touch the repository.
       await createRegistryRepository(http, host, "ping", repositoryOptions).ping();
+    },
+    listRepositories(registry, maxRepositories) {
+      // The catalog belongs to no repository; any valid name serves to reach the registry (as for ping).
+      return createRegistryRepository(http, parseRegistryHost(registry), "catalog", repositoryOptions).listCatalog(maxRepositories);
     },
     get stats() {
       return { requests: counter.requests };

@@ -9,12 +9,16 @@ const MAX_REPOSITORY_LENGTH = 255;
 
 /** Checks a repository name before it reaches a URL: "org/app", never "../x", "A/b" or "a//b". */
 export function validateRepositoryName(untrustedName: string): string {
-  if (untrustedName.length > MAX_REPOSITORY_LENGTH || !REPOSITORY_PATTERN.test(untrustedName)) {
+  if (!isValidRepositoryName(untrustedName)) {
     throw new SignetError("REF_INVALID", `invalid repository name ${JSON.stringify(shorten(untrustedName))}`, {
       details: { repository: shorten(untrustedName) },
     });
   }
   return untrustedName;
+}
+
+export function isValidRepositoryName(value: string): boolean {
+  return value.length <= MAX_REPOSITORY_LENGTH && REPOSITORY_PATTERN.test(value);
 }
 
 export function isValidTag(value: string): boolean {

@@ -11,7 +11,7 @@ import { backoffDelay } from "./backoff.js";
 import { checkUrlScheme } from "./endpoint.js";
 import { parseNextLink } from "./link-header.js";
 import { manifestMediaType } from "./manifest-media-type.js";
-import { isValidTag, parseManifestReference, validateRepositoryName, validateTag, type ManifestReference } from "./names.js";
+import { isValidRepositoryName, isValidTag, parseManifestReference, validateRepositoryName, validateTag, type ManifestReference } from "./names.js";
 import { describeUrl } from "./redact.js";
 import type { RegistryHttp } from "./registry-http.js";
 import { registryErrorFromResponse } from "./response-error.js";
@@ -36,6 +36,8 @@ export interface RegistryRepositoryExtras {
   headManifest(reference: Digest | string): Promise<Descriptor | undefined>;
   /** The OCI 1.1 referrers API for a subject digest; `supported: false` on registries without it. */
   fetchReferrers(subject: Digest, options?: { readonly artifactType?: string }): Promise<ReferrersApiAnswer>;
+  /** The registry's repositories (`GET /v2/_catalog`, paginated); more than `maxRepositories` is COUNT_LIMIT_EXCEEDED. */
+  listCatalog(maxRepositories: number): Promise<string[]>;
 }
 
 export type RegistryRepository = Repository & RegistryRepositoryExtras;
@@ -98,6 +100,39 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     return new SignetError("REGISTRY_PROTOCOL", `${what}: unexpected HTTP ${response.status} from the registry`, {
       details: { status: response.status, method, url: describeUrl(response.url) },
     });
+  }
+
+  /**
+   * A paginated list (the tag list, the catalog): `?n=` pages followed by their Link header, which must stay on
+   * the same origin and path and never repeat; at most LIMITS.tagListPages pages of LIMITS.tagListPageBytes, and
+   * more than `max` names is COUNT_LIMIT_EXCEEDED. Names that are not valid for their kind are left out.
+   */
+  async function listPages(listPath: string, access: Access | readonly string[], pageSize: number, max: number, what: string, field: "tags" | "repositories", isValid: (name: string) => boolean): Promise<string[]> {
+    const origin = await http.originFor(registry);
+    let next: URL | undefined = new URL(`${listPath}?n=${pageSize}`, origin);
+    const seen = new Set<string>();
+    const names = new Set<string>();
+    for (let page = 0; next !== undefined; page++) {
+      if (page >= LIMITS.tagListPages) {
+        throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${LIMITS.tagListPages} pages`, { details: { limit: LIMITS.tagListPages } });
+      }
+      seen.add(next.href);
+      const current: URL = next;
+      next = await send("GET", current, access, async (response) => {
+        if (response.status !== 200) throw await failure(response, "GET", what);
+        const body = await readBody(response, LIMITS.tagListPageBytes, `a page of ${what}`);
+        for (const name of parseNamePage(body, what, field, isValid)) {
+          names.add(name);
+          if (names.size > max) {
+            throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${max} ${field}`, { details: { limit: max } });
+          }
+        }
+        const link = parseNextLink(response.headers.link);
+        if (link === undefined) return undefined;
+        return nextPageUrl(link, response.url, origin, listPath, seen, what);
+      });
+    }
+    return [...names];
   }
 
   function manifestPath(reference: ManifestReference): string {
@@ -346,34 +381,13 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
       return false;
     },
 
-    async listTags() {
-      const what = `listing the tags of ${displayName}`;
-      const origin = await http.originFor(registry);
-      const listPath = `/v2/${repository}/tags/list`;
-      let next: URL | undefined = new URL(`${listPath}?n=${options.tagPageSize}`, origin);
-      const seen = new Set<string>();
-      const tags = new Set<string>();
-      for (let page = 0; next !== undefined; page++) {
-        if (page >= LIMITS.tagListPages) {
-          throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${LIMITS.tagListPages} pages`, { details: { limit: LIMITS.tagListPages } });
-        }
-        seen.add(next.href);
-        const current: URL = next;
-        next = await send("GET", current, "pull", async (response) => {
-          if (response.status !== 200) throw await failure(response, "GET", what);
-          const body = await readBody(response, LIMITS.tagListPageBytes, "a page of the tag list");
-          for (const tag of parseTagPage(body, what)) {
-            tags.add(tag);
-            if (tags.size > options.maxTags) {
-              throw new SignetError("COUNT_LIMIT_EXCEEDED", `${what}: more than ${options.maxTags} tags`, { details: { limit: options.maxTags } });
-            }
-          }
-          const link = parseNextLink(response.headers.link);
-          if (link === undefined) return undefined;
-          return nextPageUrl(link, response.url, origin, listPath, seen, what);
-        });
-      }
-      return [...tags];
+    listTags() {
+      return listPages(`/v2/${repository}/tags/list`, "pull", options.tagPageSize, options.maxTags, `listing the tags of ${displayName}`, "tags", isValidTag);
+    },
+
+    listCatalog(maxRepositories) {
+      // registry:catalog:* is the scope the token servers (distribution, Harbor, Zot) ask for the catalog.
+      return listPages("/v2/_catalog", ["registry:catalog:*"], options.tagPageSize, maxRepositories, `listing the repositories of ${registry}`, "repositories", isValidRepositoryName);
     },
   };
   return self;
@@ -396,19 +410,20 @@ function isTransientFailure(error: unknown): boolean {
   return error.code === "REGISTRY_NOT_FOUND" && errors.some((entry) => entry.code === "BLOB_UPLOAD_UNKNOWN");
 }
 
-/** Reads one page of `{"name": …, "tags": [...]}`; tags that are not valid tag names are left out. */
-function parseTagPage(body: Buffer, what: string): string[] {
+/** Reads one page of `{"name": …, "tags": [...]}` or `{"repositories": [...]}`; invalid names are left out. */
+function parseNamePage(body: Buffer, what: string, field: "tags" | "repositories", isValid: (name: string) => boolean): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString("utf8"));
   } catch {
     throw new SignetError("REGISTRY_PROTOCOL", `${what}: the answer is not JSON`);
   }
-  if (!isRecord(parsed) || (parsed.tags !== null && parsed.tags !== undefined && !Array.isArray(parsed.tags))) {
-    throw new SignetError("REGISTRY_PROTOCOL", `${what}: the answer is not a tag list`);
+  const list = isRecord(parsed) ? parsed[field] : undefined;
+  if (!isRecord(parsed) || (list !== null && list !== undefined && !Array.isArray(list))) {
+    throw new SignetError("REGISTRY_PROTOCOL", `${what}: the answer is not a list of ${field}`);
   }
-  const tags: unknown[] = Array.isArray(parsed.tags) ? parsed.tags : [];
-  return tags.filter((tag): tag is string => typeof tag === "string" && isValidTag(tag));
+  const names: unknown[] = Array.isArray(list) ? list : [];
+  return names.filter((name): name is string => typeof name === "string" && isValid(name));
 }
 
 /** The next page's URL: it must stay on the registry's origin and tag-list path, and not repeat. */
