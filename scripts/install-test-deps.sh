@@ -14,7 +14,7 @@ check_only=false
 peers=(
   docker-registry:docker-registry skopeo:skopeo podman:podman umoci:umoci gpg:gnupg gpgconf:gnupg
   redis-server:redis-server softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl htpasswd:apache2-utils
-  jq:jq tar:tar chromium:chromium
+  jq:jq tar:tar chromium:chromium notary:notary notary-server:notary
 )
 # Installed when this machine's apt sources have them (Debian 13 has kubectl; Debian 12 does not).
 optional=(kubectl:kubectl)

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   clean: { summary: "Delete the signatures, attestations and SBOMs attached to an image", load: async () => (await import("./commands/clean.js")).cleanCommand },
   copy: { summary: "Copy an image with its signatures", load: async () => (await import("./commands/copy.js")).copyCommand },
   notation: { summary: "Notary Project signatures: notation's commands, trust store and trust policy", load: async () => (await import("./commands/notation/index.js")).notationCommand },
+  dct: { summary: "Docker Content Trust (Notary v1): verify that a tag is signed in a Notary server", load: async () => (await import("./commands/dct.js")).dctCommand },
   policy: { summary: "Evaluate, check and write containers-policy.json files", load: async () => (await import("./commands/policy.js")).policyCommand },
   coco: { summary: "Confidential Containers: image-rs security policy, initdata, kernel parameters", load: async () => (await import("./commands/coco.js")).cocoCommand },
   kbs: { summary: "Key Broker Service admin: upload keys and policies (as kbs-client config set-resource)", load: async () => (await import("./commands/kbs.js")).kbsCommand },

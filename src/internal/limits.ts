@@ -69,6 +69,17 @@ export const LIMITS = {
   identityTokenBytes: 64 * 1024,
   /** One verdict read back from Redis. */
   redisValueBytes: 256 * 1024,
+  /**
+   * Docker Content Trust (Notary v1): a timestamp (notary's MaxTimestampSize), a root fetched without a known
+   * length, any other role (its length is also bounded by the one its parent lists), signatures per role, root
+   * versions walked in one rotation, delegations per targets role.
+   */
+  notaryTimestampBytes: 1024 * 1024,
+  notaryRootBytes: 4 * 1024 * 1024,
+  notaryMetadataBytes: 32 * 1024 * 1024,
+  notarySignatures: 64,
+  notaryRootRotations: 64,
+  notaryDelegations: 1000,
   /** One answer of a KMS (a public key, a signature, an error), read by signet or by a cloud SDK through signet's transport. */
   kmsResponseBytes: 1024 * 1024,
   /** Nesting of any JSON document read with the one reader (json-reader.ts). */

@@ -7,6 +7,7 @@ import type { ParsedPolicy, PolicyRequirementConfig, PolicyRequirementList, Poli
 import type { KeyReader } from "./evaluation-context.js";
 import { KeyLoader } from "./key-material.js";
 import {
+  compileDockerContentTrust,
   compileInsecureAcceptAnything,
   compileReject,
   compileSignedBaseLayer,
@@ -87,6 +88,8 @@ function compileRequirement(config: PolicyRequirementConfig, loader: KeyLoader, 
       return compileSigstoreSigned(config, loader, semantics);
     case "signetThreshold":
       return compileSignetThreshold(config, loader);
+    case "signetDockerContentTrust":
+      return Promise.resolve(compileDockerContentTrust(config));
     case "notationSigned":
       return compileNotationSigned(config, loader);
   }

@@ -6,6 +6,7 @@
 import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
 import type { ImageLocation, ImageReference } from "../oci/reference/index.js";
+import type { DctImageVerification } from "../signatures/dct/verify-image-dct.js";
 import type { UntrustedCosignSignature, UntrustedSignatureRecord } from "../signatures/verifier/records.js";
 import type { RevocationChecker } from "../signatures/notation/notation-requirement.js";
 
@@ -59,8 +60,26 @@ export interface PolicyFetchers {
   notationRevocation?: RevocationChecker;
   /** Key bytes for compilePolicy (not used during evaluation). */
   readKey: KeyReader;
+  /**
+   * Docker Content Trust (signetDockerContentTrust): the trust data's verdict for the image as named (its tag, or
+   * its digest) and the digest that is pulled from it (the platform instance of a signed index). Absent: the
+   * requirement cannot be evaluated.
+   */
+  dockerContentTrust?(image: ImageLocation, options: DockerContentTrustQuery): Promise<DockerContentTrustAnswer>;
   /** The absolute, symlink-free path of an OCI layout (its policy identity); path.resolve when absent. */
   resolveLayoutPath?(path: string): Promise<string>;
+}
+
+export interface DockerContentTrustQuery {
+  readonly server: string;
+  readonly trustDir: string | undefined;
+  readonly now: Date;
+}
+
+export interface DockerContentTrustAnswer {
+  readonly verification: DctImageVerification;
+  /** The digest pulled from the signed one (itself, or the platform's instance of a signed index). */
+  readonly pulledDigest: Digest;
 }
 
 /** The per-evaluation view requirement evaluators get: memoised answers about one image. */
@@ -79,6 +98,8 @@ export interface RequirementContext {
   cosignSignatures(): Promise<SigstoreSignatureSet>;
   /** The swr-cosign `.asc` object(s) of the digest, each's bytes untrusted JSON; none when no store is configured. */
   swrAscSignatures(): Promise<GpgSignatureSet>;
+  /** Undefined when the fetchers cannot ask a Notary server. */
+  readonly dockerContentTrust: ((options: Omit<DockerContentTrustQuery, "now">) => Promise<DockerContentTrustAnswer>) | undefined;
   notationSignatures(): Promise<NotationSignatureSet>;
   readonly notationRevocation: RevocationChecker | undefined;
 }
@@ -100,6 +121,7 @@ export function createRequirementContext(image: ImageLocation, imageName: string
     cosignSignatures: () => (cosign ??= context.digest().then((d) => fetchers.cosignSignatures(image, d))),
     swrAscSignatures: () =>
       (swrAsc ??= fetchers.swrAscSignatures === undefined ? Promise.resolve({ signatures: [], searched: [] }) : context.digest().then((d) => fetchers.swrAscSignatures!(image, d))),
+    dockerContentTrust: fetchers.dockerContentTrust === undefined ? undefined : (options) => fetchers.dockerContentTrust!(image, { ...options, now }),
     notationSignatures: () => (notation ??= context.digest().then((d) => notationFetcher(fetchers)(image, d))),
     notationRevocation: fetchers.notationRevocation,
   };

@@ -5,6 +5,7 @@
  */
 import { realpath } from "node:fs/promises";
 import { resolve } from "node:path";
+import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
 import { identityOf, type ImageAccess } from "../oci/image-access.js";
 import { hostPlatform, pulledInstance, type PlatformSpec } from "../oci/manifest/platform.js";
@@ -72,6 +73,17 @@ export function createPolicyFetchers(options: DefaultPolicyFetchersOptions): Pol
         };
       }
       return readAttachments(options.access, image, digest);
+    },
+    async dockerContentTrust(image, query) {
+      if (image.transport !== "docker") throw new SignetError("USAGE", "Docker Content Trust applies to images in a registry, not to OCI layouts");
+      // The digest the image name resolves to (a tag: one request) is the one the trust data must sign; the digest
+      // pulled is that one's instance for the platform, as resolveManifestDigest gives it.
+      const resolved = await options.access.resolve(image);
+      const { verifyImageDct } = await import("../signatures/dct/verify-image-dct.js");
+      const { defaultTrustDir } = await import("../signatures/dct/trust-dir.js");
+      const verification = await verifyImageDct(image.reference, { server: query.server, trustDir: query.trustDir ?? defaultTrustDir(), now: query.now, digest: resolved.digest });
+      const pulledDigest = (await pulledInstance(resolved.repository, resolved.digest, options.platform ?? hostPlatform())).digest;
+      return { verification, pulledDigest };
     },
     async notationSignatures(image, digest) {
       const repository = await options.access.repositoryFor(image);

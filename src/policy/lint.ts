@@ -176,7 +176,9 @@ function shadowedParent(policy: ParsedPolicy, transport: string, scope: string):
 }
 
 function requiresSignatures(list: PolicyRequirementList): boolean {
-  return list.requirements.some((r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "signetThreshold" || r.type === "reject");
+  return list.requirements.some(
+    (r) => r.type === "signedBy" || r.type === "sigstoreSigned" || r.type === "notationSigned" || r.type === "signetThreshold" || r.type === "signetDockerContentTrust" || r.type === "reject",
+  );
 }
 
 function sameRequirements(a: PolicyRequirementList, b: PolicyRequirementList): boolean {

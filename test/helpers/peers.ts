@@ -29,6 +29,8 @@ export const PEER_PACKAGES: Readonly<Record<string, string>> = {
   kubectl: "kubectl",
   /** Headless Chromium for the audit report's browser test (driven by playwright-core, which downloads no browser). */
   chromium: "chromium",
+  notary: "notary",
+  "notary-server": "notary",
 };
 
 /** The one line a test fails with when `command` is not installed. */

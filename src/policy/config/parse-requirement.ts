@@ -1,5 +1,6 @@
 import { configIssue } from "./config-issue.js";
 import type { JsonNode } from "../../internal/json-reader.js";
+import { parseNotaryServerUrl } from "../../signatures/dct/server-url.js";
 import { ObjectReader } from "./object-reader.js";
 import { defaultSignedIdentity, parseSignedIdentity } from "./parse-identity.js";
 import {
@@ -18,7 +19,7 @@ import {
   type SignedIdentityConfig,
 } from "./policy-config.js";
 
-export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "notationSigned", "signetThreshold"] as const;
+export const REQUIREMENT_TYPES = ["insecureAcceptAnything", "reject", "signedBy", "sigstoreSigned", "signedBaseLayer", "notationSigned", "signetThreshold", "signetDockerContentTrust"] as const;
 
 /**
  * The requirement types a signetThreshold signer may be, each parsed by its requirement's own parser (with `name`
@@ -47,6 +48,14 @@ export function parseRequirement(source: string, path: string, node: JsonNode, s
       return parseSigstoreSigned(reader);
     case "signetThreshold":
       return parseSignetThreshold(reader);
+    case "signetDockerContentTrust": {
+      reader.allowOnly(["type", "server", "trustDir"], "a signetDockerContentTrust requirement");
+      const server = reader.optionalString("server", { nonEmpty: true });
+      if (server === undefined) throw configIssue(source, path, reader.node.position, 'a signetDockerContentTrust requirement needs "server", the Notary server\'s URL');
+      const parsed = parseNotaryServerUrl(server);
+      if ("problem" in parsed) throw configIssue(source, reader.childPath("server"), reader.member("server")!.value.position, `"server": ${parsed.problem}`);
+      return { type, location, server: parsed.url, trustDir: reader.optionalString("trustDir", { nonEmpty: true }) };
+    }
     case "notationSigned":
       return parseNotationSigned(reader);
     case "signedBaseLayer": {

@@ -52,7 +52,8 @@ export type PolicyRequirementConfig =
   | SigstoreSignedConfig
   | SignedBaseLayerConfig
   | NotationSignedConfig
-  | SignetThresholdConfig;
+  | SignetThresholdConfig
+  | DockerContentTrustConfig;
 
 interface RequirementBase {
   readonly location: PolicySourceLocation;
@@ -107,6 +108,17 @@ export interface SigstoreSignedConfig extends RequirementBase {
   readonly pki: PkiConfig | undefined;
   readonly rekorPublicKeys: KeySourceConfig | undefined;
   readonly signedIdentity: SignedIdentityConfig;
+}
+
+/**
+ * signet's own requirement (not in containers/image): the image's tag is signed in a Notary v1 server's trust data
+ * (Docker Content Trust) and the registry serves the signed digest (docs/dct.md).
+ */
+export interface DockerContentTrustConfig extends RequirementBase {
+  readonly type: "signetDockerContentTrust";
+  readonly server: string;
+  /** Where roots are pinned on first use (default: signet's, $XDG_CONFIG_HOME/signet/trust). */
+  readonly trustDir: string | undefined;
 }
 
 export interface SignedBaseLayerConfig extends RequirementBase {

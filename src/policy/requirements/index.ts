@@ -1,4 +1,5 @@
 export { fetchFailureOutcome, keyFailureOutcome, type CompiledRequirement } from "./compiled-requirement.js";
+export { compileDockerContentTrust } from "./docker-content-trust.js";
 export { compileInsecureAcceptAnything } from "./insecure-accept-anything.js";
 export { compileReject } from "./reject.js";
 export { compileSignedBaseLayer } from "./signed-base-layer.js";

@@ -16,7 +16,7 @@ test("every code has a hint and an exit code that matches its category", () => {
     assert.ok(info.hint.length > 10, `${code} needs a hint`);
     const expected = { usage: [2], input: [1], internal: [3], unavailable: [4, 11], rejected: [10, 12] }[info.category];
     assert.ok(expected.includes(info.exitCode), `${code}: exit ${info.exitCode} for category ${info.category}`);
-    if (info.exitCode === 10) assert.ok(code === "SIG_MISSING" || code === "ATTESTATION_MISSING", code);
+    if (info.exitCode === 10) assert.ok(code === "SIG_MISSING" || code === "ATTESTATION_MISSING" || code === "DCT_NOT_SIGNED", code);
     if (info.exitCode === 11) assert.equal(code, "REGISTRY_NOT_FOUND");
   }
 });
