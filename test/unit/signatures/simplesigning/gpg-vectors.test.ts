@@ -210,18 +210,8 @@ describe("containers/image GPG fixtures", { skip }, () => {
       }
     }
   });
-
-  test("after the keyring is parsed, a verification costs under 5 ms", async () => {
-    for (const name of ["image.signature", "subkey.signature", "subkey.signature-v3"]) {
-      const bytes = readFileSync(join(FIXTURES, name));
-      await verifyGpgSignature(pubring, bytes); // first use checks the key's self-signatures once
-      const runs = 100;
-      const start = performance.now();
-      for (let i = 0; i < runs; i++) await verifyGpgSignature(pubring, bytes);
-      const perVerify = (performance.now() - start) / runs;
-      assert.ok(perVerify < 5, `${name}: ${perVerify.toFixed(2)} ms per verification`);
-    }
-  });
+  // The cost of a verification is measured by `npm run bench:policy` (one GPG verify per key type), not here:
+  // a time limit in a test fails on a busy machine.
 });
 
 describe("image-rs (confidential-containers) GPG vectors", { skip: !existsSync(IMAGE_RS) && `no vectors at ${IMAGE_RS}` }, () => {
