@@ -208,9 +208,8 @@ function checkRequirement(requirement: PolicyRequirementConfig, registryScope: b
       }
       break;
     case "sigstoreSigned":
-      if (requirement.fulcio !== undefined || requirement.pki !== undefined || requirement.rekorPublicKeys !== undefined) {
-        const what = requirement.fulcio !== undefined ? "fulcio" : requirement.pki !== undefined ? "pki" : "Rekor public keys";
-        findings.push(at(location, "warning", "unsupported", `sigstoreSigned with ${what} is not supported by signet yet: this requirement rejects every image`));
+      if (requirement.pki !== undefined) {
+        findings.push(at(location, "warning", "unsupported", "sigstoreSigned with pki is not supported by signet yet: this requirement rejects every image"));
       }
       if (requirement.signedIdentity.type === "matchRepoDigestOrExact" && registryScope) {
         findings.push(
