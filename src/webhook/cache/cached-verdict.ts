@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isErrorCode, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
-import type { ImageVerdict, PolicyVerdict } from "../evaluate/types.js";
+import type { AuthorityVerdict, ImageVerdict, PolicyVerdict } from "../evaluate/types.js";
 
 /**
  * The part of an image verdict that belongs to the image (digest, policies, outcome), without the part that
@@ -16,16 +16,21 @@ const TEXT_MAX = 16 * 1024;
 const text = z.string().max(TEXT_MAX);
 const errorCode = z.string().refine((value) => isErrorCode(value)) as unknown as z.ZodType<ErrorCode>;
 const signature = z.object({ source: text, allowed: z.boolean(), reason: text }).strict();
+/** Every kind a verdict names; a kind added to AuthorityVerdict and not here fails to compile (else every such verdict would be a cache miss). */
+const AUTHORITY_TYPES = ["key", "keyless", "static", "unavailable", "notation", "policy.json", "signers"] as const satisfies readonly AuthorityVerdict["type"][];
+const everyAuthorityType: [Exclude<AuthorityVerdict["type"], (typeof AUTHORITY_TYPES)[number]>] extends [never] ? true : never = true;
+void everyAuthorityType;
 const authority = z
   .object({
     name: text,
-    type: z.enum(["key", "kms", "keyless", "static", "unavailable"]),
+    type: z.enum(AUTHORITY_TYPES),
     allowed: z.boolean(),
     reason: text,
     hint: text.optional(),
     code: errorCode.optional(),
     error: z.boolean().optional(),
     signatures: z.array(signature).max(200),
+    signerIdentities: z.array(text).max(200).optional(),
   })
   .strict();
 const policy = z

@@ -40,6 +40,14 @@ describe("cached verdicts", () => {
     assert.deepEqual(parseCachedVerdict(JSON.parse(JSON.stringify(cached))), cached);
   });
 
+  test("every authority kind a verdict can name round-trips (a kind the reader refused would make every such verdict a miss)", () => {
+    for (const type of ["key", "keyless", "static", "unavailable", "notation", "policy.json", "signers"] as const) {
+      const policies = [{ name: "p", mode: "enforce" as const, allowed: true, reason: "ok", authorities: [{ name: "a", type, allowed: true, reason: "ok", signatures: [], signerIdentities: ["key:sha256:ab"] }] }];
+      const cached = toCachedVerdict(verdict({ policies }));
+      assert.deepEqual(parseCachedVerdict(JSON.parse(JSON.stringify(cached))), cached, type);
+    }
+  });
+
   test("a malformed or contradictory record is not a verdict", () => {
     const good = JSON.parse(JSON.stringify(toCachedVerdict(verdict()))) as Record<string, unknown>;
     const bad: unknown[] = [
