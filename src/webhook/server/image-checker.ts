@@ -14,6 +14,7 @@ import type { CompiledPolicySet, ResourceContext } from "../policy/types.js";
 import { formatImageWarning, imageWarningPrefix } from "./image-warnings.js";
 import type { VerificationLimiter } from "./verification-limiter.js";
 import { evaluationInputs, imagePolicyVersion, type PolicyState } from "./policy-state.js";
+import { formatPlatformSpec } from "../../oci/manifest/platform.js";
 
 export type EvaluateImage = (image: ContainerImage, policies: CompiledPolicySet, deps: EvaluateImageDeps) => Promise<ImageVerdict>;
 
@@ -78,6 +79,10 @@ export interface ImageChecker {
 export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
   const evaluations: SingleFlight<ImageVerdict> = createSingleFlight();
   const resolutions: SingleFlight<Digest> = createSingleFlight();
+  const multiArchInputs: Record<string, string> = {
+    ...(options.evaluationDeps?.multiArch !== undefined ? { "multi-arch": options.evaluationDeps.multiArch } : {}),
+    ...(options.evaluationDeps?.platform !== undefined ? { platform: formatPlatformSpec(options.evaluationDeps.platform) } : {}),
+  };
   // Which policies match an image only changes with the policies: remembered per (policy state, image text),
   // which takes glob matching and hashing off the path of cached decisions.
   const policyVersions = new LruCache<{ version: string; resourceDependent: boolean; governed: boolean }>({ maxEntries: 10_000 });
@@ -164,6 +169,8 @@ export function createImageChecker(options: ImageCheckerOptions): ImageChecker {
         policyVersion: version,
         inputs: {
           ...evaluationInputs(image, resource, resourceDependent),
+          // What a multi-arch image is checked as decides the verdict: replicas configured otherwise never share one.
+          ...multiArchInputs,
           // policy.json decides by the name as written (tag or digest scope, signedIdentity): one verdict per form.
           ...(state.policyJson !== undefined ? { "policy.json name": reference.digest !== undefined || reference.tag === undefined ? "@digest" : `:${reference.tag}` } : {}),
         },

@@ -18,7 +18,7 @@ const UNSIGNED = digestOf("b");
 const TAGS = { "registry.example/app:1": SIGNED, "registry.example/app:2": UNSIGNED, "docker.io/library/nginx:latest": SIGNED };
 const STATE = policyState([{ name: "signed-images", globs: ["registry.example/**", "index.docker.io/library/*"] }]);
 
-function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number; warnModeUnavailable?: "deny" | "warn" } = {}) {
+function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boolean; throwFor?: string[]; stores?: CacheStore[]; evaluationTimeoutMs?: number; warnModeUnavailable?: "deny" | "warn"; multiArch?: "index" | "instance" } = {}) {
   const { evaluate, calls } = fakeEvaluator({
     signed: new Set(options.signed ?? [SIGNED]),
     ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
@@ -44,6 +44,7 @@ function setup(options: { signed?: string[]; delayMs?: number; cacheable?: boole
     stopSignal: stop.signal,
     onSharedEvaluation: () => (shared += 1),
     ...(options.warnModeUnavailable !== undefined ? { warnModeUnavailable: options.warnModeUnavailable } : {}),
+    ...(options.multiArch !== undefined ? { evaluationDeps: { multiArch: options.multiArch, platform: { os: "linux", architecture: "arm64" } } } : {}),
   });
   return { checker, calls, resolved, hits, shared: () => shared };
 }
@@ -60,6 +61,18 @@ describe("createImageChecker", () => {
     assert.equal(calls[0]!.deps.pinnedDigest, SIGNED);
     assert.ok(calls[0]!.deps.signal instanceof AbortSignal);
     assert.equal(calls[0]!.deps.noMatchAction, "deny");
+  });
+
+  test("replicas that check multi-arch images differently (--multi-arch, --platform) never share a verdict", async () => {
+    const shared = createMemoryStore({ maxEntries: 1000 });
+    const onIndex = setup({ stores: [shared], multiArch: "index" });
+    const onInstance = setup({ stores: [shared], multiArch: "instance" });
+    const sameAsFirst = setup({ stores: [shared], multiArch: "index" });
+    const image = containerImage(`registry.example/app@${SIGNED}`);
+    await onIndex.checker.check(image, STATE, undefined);
+    await onInstance.checker.check(image, STATE, undefined);
+    await sameAsFirst.checker.check(image, STATE, undefined);
+    assert.deepEqual([onIndex.calls.length, onInstance.calls.length, sameAsFirst.calls.length], [1, 1, 0], "evaluated by each configuration once, then shared by the same one");
   });
 
   test("a digest reference costs no resolution", async () => {
