@@ -74,7 +74,6 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "sign-blob --output-certificate": "keyless sign-blob is not supported yet: sign blobs with --key",
   "sign-blob --new-bundle-format": "sign-blob writes no bundle yet",
   "sign-blob --trusted-root": "a trusted root for signing (cosign 3) is not supported",
-  "verify-blob --certificate": "verifying with a certificate file is not supported yet: verify a --bundle with the --certificate-identity flags",
   "verify-attestation --check-claims": "signet always checks the claims of attestations",
   "verify-attestation --experimental-oci11": "signet always looks for OCI 1.1 referrers as well as the .att tag",
   "verify-blob --experimental-oci11": "not applicable to blobs in signet",
