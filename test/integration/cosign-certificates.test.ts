@@ -1,5 +1,5 @@
 // cosign's certificate-based trust, both ways with the real cosign 2.5, offline: a private CA made with openssl
-// (root, intermediate, a code-signing leaf for the cosign key), signatures carrying the certificate (cosign sign and
+// (helpers/private-ca.ts: root, intermediate, a code-signing leaf for the cosign key), signatures carrying the certificate (cosign sign and
 // attest --certificate --certificate-chain, signet attach signature --certificate --certificate-chain), and a
 // detached blob signature checked with --certificate. Each rejection asserts its code.
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { runProgram, runSignet, type RunResult } from "../helpers/cli.js";
 import { pushTestImage } from "../helpers/images.js";
 import { cosignEnv, cosignPath } from "../helpers/peers.js";
+import { createPrivateCa } from "../helpers/private-ca.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 const IDENTITY = ["--certificate-identity", "signer@example.com", "--certificate-oidc-issuer", "https://issuer.example.com"];
@@ -26,7 +27,6 @@ describe("verify with --certificate, --certificate-chain, --ca-roots, --ca-inter
   const runCosign = (args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> => run(cosign, args, extraEnv);
   const signet = (args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> => runSignet(args, { env: { ...env, ...extraEnv }, cwd: dir });
   const ok = (result: RunResult, what: string): void => assert.equal(result.status, 0, `${what}: ${result.stderr}`);
-  const openssl = async (args: string[]): Promise<void> => ok(await run("openssl", args), `openssl ${args.join(" ")}`);
   /** signet rejects with this code (and cosign rejects too, when `cosignToo`). */
   const rejected = async (args: string[], code: string, options: { cosignToo?: boolean; env?: Record<string, string> } = {}): Promise<void> => {
     const bySignet = await signet(args, options.env);
@@ -45,34 +45,7 @@ describe("verify with --certificate, --certificate-chain, --ca-roots, --ca-inter
     dir = mkdtempSync(join(tmpdir(), "signet-certificates-"));
     env = cosignEnv({ COSIGN_PASSWORD: "certificates", HOME: dir, SIGNET_TUF_ROOT: join(dir, "tuf") });
     ok(await runCosign(["generate-key-pair", "--output-key-prefix", "cosign"]), "generate-key-pair");
-    // A private CA: root, intermediate (pathlen 0), and a leaf for the cosign key with cosign's OIDC issuer extensions.
-    const ec = (name: string) => openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name]);
-    await ec("root.key");
-    await openssl(["req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=Test Root", "-days", "3650", "-out", "root.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    await ec("other-root.key");
-    await openssl(["req", "-x509", "-new", "-key", "other-root.key", "-subj", "/CN=Other Root", "-days", "3650", "-out", "other-root.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    await ec("int.key");
-    await openssl(["req", "-new", "-key", "int.key", "-subj", "/CN=Test Intermediate", "-out", "int.csr"]);
-    writeFileSync(join(dir, "int.ext"), "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
-    await openssl(["x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", "3650", "-out", "int.pem", "-extfile", "int.ext"]);
-    await ec("csr.key");
-    await openssl(["req", "-new", "-key", "csr.key", "-subj", "/CN=signer", "-out", "leaf.csr"]);
-    const issuerHex = Buffer.from("https://issuer.example.com").toString("hex").replace(/(..)(?!$)/g, "$1:");
-    writeFileSync(
-      join(dir, "leaf.ext"),
-      [
-        "basicConstraints=critical,CA:FALSE",
-        "keyUsage=critical,digitalSignature",
-        "extendedKeyUsage=codeSigning",
-        "subjectAltName=email:signer@example.com",
-        `1.3.6.1.4.1.57264.1.1=DER:${issuerHex}`,
-        "1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:https://issuer.example.com",
-        "",
-      ].join("\n"),
-    );
-    await openssl(["x509", "-req", "-in", "leaf.csr", "-force_pubkey", "cosign.pub", "-CA", "int.pem", "-CAkey", "int.key", "-CAcreateserial", "-days", "365", "-out", "leaf.pem", "-extfile", "leaf.ext"]);
-    const { readFileSync } = await import("node:fs");
-    writeFileSync(join(dir, "chain.pem"), readFileSync(join(dir, "int.pem"), "utf8") + readFileSync(join(dir, "root.pem"), "utf8"));
+    await createPrivateCa(dir, "cosign.pub");
     writeFileSync(join(dir, "predicate.json"), JSON.stringify({ builder: { id: "https://example.test/builder" }, buildType: "https://example.test/type" }));
     writeFileSync(join(dir, "blob.txt"), "a release artifact\n");
     writeFileSync(join(dir, "other.txt"), "another artifact\n");
