@@ -216,6 +216,8 @@ const CORPUS: readonly Line[] = [
   { line: `cosign verify ${PKI_ID} --certificate-chain chain.pem --ca-roots root.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: `${CUSTOM_CA}, two CA flags`, check: (r) => assert.match(r.stderr, /\[OPTION_CONFLICT\]/) },
   { line: `cosign verify-blob ${PKI_ID} --certificate leaf.pem --certificate-chain chain.pem --signature blob.sig --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: CUSTOM_CA },
   { line: `cosign verify-blob ${PKI_ID} --certificate leaf.pem --ca-roots other-root.pem --signature blob.sig --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: `${CUSTOM_CA}, another root`, check: (r) => assert.match(r.stderr, /\[CERT_CHAIN_INVALID\]/) },
+  { line: `cosign verify-blob-attestation ${PKI_ID} --type slsaprovenance --certificate leaf.pem --certificate-chain chain.pem --signature blob.att --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: CUSTOM_CA },
+  { line: `cosign verify-blob-attestation ${PKI_ID} --type slsaprovenance --certificate leaf.pem --ca-roots other-root.pem --signature blob.att --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: `${CUSTOM_CA}, another root`, check: (r) => assert.match(r.stderr, /\[CERT_CHAIN_INVALID\]/) },
   // Saving, loading and cleaning.
   { line: "cosign save --dir saved $IMAGE", source: DOCS },
   { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --local-image saved", source: DOCS },
