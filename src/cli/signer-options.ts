@@ -27,7 +27,9 @@ export const SIGNER_OPTIONS: OptionSpec = {
 export const SIGNER_USAGE = `  Who must have signed: --key for key-based signatures; for keyless ones (a Fulcio certificate) one subject rule
   (--certificate-identity or --certificate-identity-regexp) and one issuer rule (--certificate-oidc-issuer or
   --certificate-oidc-issuer-regexp). As cosign 2, a verified transparency log entry is required unless
-  --insecure-ignore-tlog, which the output then says.`;
+  --insecure-ignore-tlog, which the output then says. A private CA instead of Fulcio (as cosign):
+  --certificate-chain FILE (root last) or --ca-roots FILE [--ca-intermediates FILE]; --certificate FILE verifies
+  with that certificate's key; an embedded SCT is then required unless --insecure-ignore-sct.`;
 
 const IDENTITY_FLAGS = {
   subject: "certificate-identity",
