@@ -128,14 +128,7 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
     trustMaterialFrom(context),
     identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!, context.io.env).then((publicKey) => ({ kind: "key" as const, publicKey })),
   ]);
-  const bundlePath = requireString(context, "bundle");
-  let untrustedBundle: unknown;
-  try {
-    untrustedBundle = JSON.parse(readInput(bundlePath).toString("utf8"));
-  } catch (error) {
-    if (SignetError.is(error)) throw error;
-    throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
-  }
+  const untrustedBundle = readBundleJson(requireString(context, "bundle"));
   let verified;
   try {
     verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
@@ -170,14 +163,7 @@ async function verifyBlobWithCertificates(context: CommandContext, file: string)
   let proof;
   try {
     if (bundlePath !== undefined) {
-      let untrustedBundle: unknown;
-      try {
-        untrustedBundle = JSON.parse(readInput(bundlePath).toString("utf8"));
-      } catch (error) {
-        if (SignetError.is(error)) throw error;
-        throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
-      }
-      proof = verifyBundleSigner(setup.requirement, untrustedBundle, { bytes: blob });
+      proof = verifyBundleSigner(setup.requirement, readBundleJson(bundlePath), { bytes: blob });
     } else {
       const signature = decodeBlobSignature(readSignatureArgument(signaturePath!));
       proof = verifyLegacySigner(setup.requirement, { signedBytes: blob, signatureBase64: signature.toString("base64"), untrustedAnnotations: {} });
@@ -190,6 +176,16 @@ async function verifyBlobWithCertificates(context: CommandContext, file: string)
   if (outputFormat(context) === "json") writeJson(context.io, { file, ...toJson(verified) });
   else context.io.stderr.write(`Verified OK: ${describeSigner(verified)} (CAs: ${setup.trust ?? "the trust root"})${verified.tlogEntries.length === 0 ? " (no transparency log entry was checked)" : ""}\n`);
   return 0;
+}
+
+/** A bundle file's JSON (untrusted: the verifier parses it strictly). */
+function readBundleJson(bundlePath: string): unknown {
+  try {
+    return JSON.parse(readInput(bundlePath).toString("utf8"));
+  } catch (error) {
+    if (SignetError.is(error)) throw error;
+    throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function onlyFile(context: CommandContext, command: string): string {
