@@ -24,7 +24,7 @@ export const verifyCommand: Command = {
 
   Finds the image's signatures in every format cosign writes: the legacy REPO:sha256-<hex>.sig tag (key or
   keyless: certificate, chain and Rekor bundle annotations), then sigstore bundles and cosign's .sig-style
-  manifests (sign --registry-referrers-mode=oci-1-1) attached as OCI referrers (referrers API, else the
+  manifests (cosign's signing in its oci-1-1 referrers mode) attached as OCI referrers (referrers API, else the
   sha256-<hex> tag). Prints the verified payloads of each image as a JSON array on
   stdout (as cosign does) and a summary on stderr naming the verified signer. Fails unless every image has
   at least one valid signature (exit codes: docs/errors.md).
