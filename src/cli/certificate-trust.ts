@@ -36,9 +36,12 @@ export interface CertificateTrust {
   readonly description?: string;
 }
 
-/** True when any of the certificate flags is given (they need a keyless verification). */
+/**
+ * True when a certificate or CA file is given (they need a keyless verification). --insecure-ignore-sct is not one:
+ * with --key it has nothing to waive, and cosign accepts it there.
+ */
 export function hasCertificateTrustOptions(context: CommandContext): boolean {
-  return ["certificate", "certificate-chain", "ca-roots", "ca-intermediates"].some((name) => stringOption(context, name) !== undefined) || context.values["insecure-ignore-sct"] === true;
+  return ["certificate", "certificate-chain", "ca-roots", "ca-intermediates"].some((name) => stringOption(context, name) !== undefined);
 }
 
 /**

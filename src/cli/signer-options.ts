@@ -64,7 +64,7 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
     });
   }
   if (keyPath !== undefined && hasCertificateTrustOptions(context)) {
-    throw new SignetError("OPTION_CONFLICT", "--key and the certificate options (--certificate, --certificate-chain, --ca-roots, --ca-intermediates, --insecure-ignore-sct) name two kinds of signer; give one", {
+    throw new SignetError("OPTION_CONFLICT", "--key and the certificate options (--certificate, --certificate-chain, --ca-roots, --ca-intermediates) name two kinds of signer; give one", {
       hint: "Use --key for key-signed images, or --certificate (with --certificate-chain or --ca-roots) and the --certificate-identity flags.",
     });
   }

@@ -198,6 +198,7 @@ const CORPUS: readonly Line[] = [
   { line: "cosign sign --key cosign.key --tlog-upload=false --upload=false --output-signature cert.sig --output-payload cert.json -y $CERTIMG", source: DOCS },
   { line: "cosign attach signature --signature cert.sig --payload cert.json --certificate leaf.pem --certificate-chain chain.pem $CERTIMG", source: DOCS },
   { line: `cosign verify ${PKI_ID} --certificate-chain chain.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: CUSTOM_CA },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG", source: `${CUSTOM_CA} (the SCT flag has nothing to waive with a key)` },
   { line: `cosign verify ${PKI_ID} --ca-roots root.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: CUSTOM_CA },
   { line: `cosign verify ${PKI_ID} --ca-roots root.pem --ca-intermediates int.pem --insecure-ignore-tlog=true --insecure-ignore-sct=true $CERTIMG`, source: CUSTOM_CA },
   { line: `cosign verify ${PKI_ID} --certificate leaf.pem --certificate-chain chain.pem --insecure-ignore-tlog --insecure-ignore-sct $IMAGE`, source: `${CUSTOM_CA} (a key-signed image, checked with the certificate's key)` },

@@ -95,7 +95,10 @@ export const verifyBlobCommand: Command = {
   },
   async run(context) {
     const file = onlyFile(context, "verify-blob");
-    if (stringOption(context, "bundle") !== undefined) return hasCertificateTrustOptions(context) ? verifyBlobWithCertificates(context, file) : verifyBlobBundle(context, file);
+    if (stringOption(context, "bundle") !== undefined) {
+      const certificateTrust = hasCertificateTrustOptions(context) || (context.values["insecure-ignore-sct"] === true && stringOption(context, "key") === undefined);
+      return certificateTrust ? verifyBlobWithCertificates(context, file) : verifyBlobBundle(context, file);
+    }
     if (stringOption(context, "certificate") !== undefined) return verifyBlobWithCertificates(context, file);
     if (hasIdentityOptions(context)) throw new SignetError("USAGE", "--certificate-identity and the other identity flags need --bundle");
     if (context.values["insecure-ignore-tlog"] !== true) {
