@@ -13,11 +13,13 @@ import type { CommandContext, OptionSpec } from "./command.js";
 import { stringOption } from "./options.js";
 import { IDENTITY_OPTIONS, TRUST_ROOT_OPTIONS, trustMaterialFrom, unanchoredRegexps } from "./commands/trust.js";
 import { publicKeyFrom } from "./session.js";
+import { CERTIFICATE_TRUST_OPTIONS, certificateTrustFrom, hasCertificateTrustOptions } from "./certificate-trust.js";
 
 export const SIGNER_OPTIONS: OptionSpec = {
   key: { type: "string", value: "PATH", description: "public key (PEM), certificate, or private key: key-based signatures" },
   ...IDENTITY_OPTIONS,
   ...TRUST_ROOT_OPTIONS,
+  ...CERTIFICATE_TRUST_OPTIONS,
   "insecure-ignore-tlog": { type: "boolean", description: "accept signatures without a verified transparency log entry (said in the output)" },
   "rekor-url": { type: "string", value: "URL", default: "https://rekor.sigstore.dev", description: "accepted for cosign command lines: entries are checked offline against the trusted root's logs" },
 };
@@ -25,7 +27,9 @@ export const SIGNER_OPTIONS: OptionSpec = {
 export const SIGNER_USAGE = `  Who must have signed: --key for key-based signatures; for keyless ones (a Fulcio certificate) one subject rule
   (--certificate-identity or --certificate-identity-regexp) and one issuer rule (--certificate-oidc-issuer or
   --certificate-oidc-issuer-regexp). As cosign 2, a verified transparency log entry is required unless
-  --insecure-ignore-tlog, which the output then says.`;
+  --insecure-ignore-tlog, which the output then says. A private CA instead of Fulcio (as cosign):
+  --certificate-chain FILE (root last) or --ca-roots FILE [--ca-intermediates FILE]; --certificate FILE verifies
+  with that certificate's key; an embedded SCT is then required unless --insecure-ignore-sct.`;
 
 const IDENTITY_FLAGS = {
   subject: "certificate-identity",
@@ -59,6 +63,11 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
       hint: "Use --key for key-signed images, or the --certificate-identity and --certificate-oidc-issuer options for keyless ones.",
     });
   }
+  if (keyPath !== undefined && hasCertificateTrustOptions(context)) {
+    throw new SignetError("OPTION_CONFLICT", "--key and the certificate options (--certificate, --certificate-chain, --ca-roots, --ca-intermediates) name two kinds of signer; give one", {
+      hint: "Use --key for key-signed images, or --certificate (with --certificate-chain or --ca-roots) and the --certificate-identity flags.",
+    });
+  }
   if (keyPath !== undefined) {
     const publicKeys: KeyObject[] = [await publicKeyFrom(keyPath, context.io.env)];
     // cosign 2: a key-signed image needs a verified log entry too, unless --insecure-ignore-tlog (then said aloud).
@@ -69,8 +78,19 @@ export async function signerSetupFrom(context: CommandContext): Promise<SignerSe
   if (identity === undefined) {
     throw new SignetError("IDENTITY_POLICY_INVALID", "verifying needs --key, or a keyless identity: --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
   }
-  const trust = await trustFrom(context);
-  return { requirement: { kind: "identity", identity, trust, requireTlog: !ignoreTlog }, description: describeIdentity(identity), trust: trust.description, tlogIgnored: ignoreTlog };
+  const certificates = await certificateTrustFrom(context, { ignoreTlog, baseTrust: () => trustFrom(context) });
+  const trust = certificates.trust ?? (await trustFrom(context));
+  const requirement: SignerRequirement = {
+    kind: "identity",
+    identity,
+    trust,
+    requireTlog: !ignoreTlog,
+    ...(certificates.requireSct === undefined ? {} : { requireSct: certificates.requireSct }),
+    ...(certificates.certificatePem === undefined ? {} : { certificatePem: certificates.certificatePem }),
+    ...(certificates.untimedCertificateAtCurrentTime ? { untimedCertificateAtCurrentTime: true } : {}),
+  };
+  const certificateNote = certificates.certificatePem === undefined ? "" : ` (certificate ${stringOption(context, "certificate")})`;
+  return { requirement, description: `${describeIdentity(identity)}${certificateNote}`, trust: trust.description, tlogIgnored: ignoreTlog };
 }
 
 /** What cosign prints when the log is skipped: a verification that skips it never passes silently. */

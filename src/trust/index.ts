@@ -1,5 +1,5 @@
 export { verifyCertificateChainAt, type VerifiedChain, type VerifyChainOptions } from "./certificate-chain.js";
-export { trustMaterialFromKeys, type TrustKeysInput } from "./keys-trust-material.js";
+export { trustMaterialFromCertificateAuthorities, trustMaterialFromKeys, type CertificateAuthoritiesInput, type TrustKeysInput } from "./keys-trust-material.js";
 export { verifyLogSignature } from "./log-signature.js";
 export { keyIdOf, parseTrustedRoot, TRUSTED_ROOT_MEDIA_TYPES } from "./parse-trusted-root.js";
 export { embeddedScts, SctError, verifyEmbeddedScts, type EmbeddedSct } from "./sct.js";

@@ -103,3 +103,42 @@ export function trustMaterialFromKeys(input: TrustKeysInput): TrustMaterial {
     ctlogs: asList(input.ctLogPublicKeyPem).map((pem, index) => logOf(pem, "CT log public key", index)),
   };
 }
+
+export interface CertificateAuthoritiesInput {
+  /** PEM roots: each is a trust anchor (cosign `--ca-roots`). */
+  readonly rootsPem?: PemInput;
+  /** PEM intermediates that may link a signing certificate to a root (`--ca-intermediates`). */
+  readonly intermediatesPem?: PemInput;
+  /** Or a PEM chain whose last certificate is the root and the others intermediates (cosign `--certificate-chain`). */
+  readonly chainPem?: PemInput;
+  /** The logs and timestamp authorities to keep (cosign still takes Rekor and CT log keys from its trust root). */
+  readonly logs: Pick<TrustMaterial, "tlogs" | "ctlogs" | "timestampAuthorities">;
+  readonly description: string;
+}
+
+/**
+ * A private PKI as the certificate authorities, as cosign's `--ca-roots`/`--ca-intermediates`/`--certificate-chain`
+ * make it: the roots are the anchors; an intermediate is usable only on a path (signatures checked here, once) up
+ * to one of them, and one that leads to no root is left out (it vouches for nothing, as in Go's x509 pools).
+ * Unlike the Fulcio CA files of `trustMaterialFromKeys`, an intermediate alone is never an anchor.
+ */
+export function trustMaterialFromCertificateAuthorities(input: CertificateAuthoritiesInput): TrustMaterial {
+  if ((input.chainPem === undefined) === (input.rootsPem === undefined)) throw new SignetError("INTERNAL", "give a chain or roots");
+  const chain = input.chainPem === undefined ? [] : certificatesOf(input.chainPem, "certificate chain");
+  const roots = input.rootsPem === undefined ? chain.slice(-1) : certificatesOf(input.rootsPem, "CA roots");
+  const intermediates = input.chainPem !== undefined ? chain.slice(0, -1) : input.intermediatesPem === undefined ? [] : certificatesOf(input.intermediatesPem, "CA intermediates");
+  const authorities: CertificateAuthority[] = roots.map((root, index) => ({ name: `CA root ${index + 1}`, certChain: [root], validFor: ALWAYS }));
+  for (const [index, intermediate] of intermediates.entries()) {
+    const chain = [intermediate];
+    let current = intermediate;
+    while (!roots.includes(current)) {
+      const issuer = [...roots, ...intermediates].find((candidate) => !chain.includes(candidate) && current.isIssuedBy(candidate));
+      if (issuer === undefined || chain.length > 8) break;
+      chain.push(issuer);
+      current = issuer;
+    }
+    if (roots.includes(current) && chain.length > 1) authorities.push({ name: `CA intermediate ${index + 1}`, certChain: chain, validFor: ALWAYS });
+  }
+  return { description: input.description, certificateAuthorities: authorities, timestampAuthorities: input.logs.timestampAuthorities, tlogs: input.logs.tlogs, ctlogs: input.logs.ctlogs };
+}
+

@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { runProgram, runSignet, type RunResult } from "../helpers/cli.js";
 import { pushTestImage } from "../helpers/images.js";
 import { cosignEnv, cosignPath } from "../helpers/peers.js";
+import { createPrivateCa } from "../helpers/private-ca.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 type Tool = "cosign" | "signet";
@@ -33,6 +34,8 @@ const DOCS = "sigstore docs (docs.sigstore.dev/cosign/signing, /verifying)";
 const README = "cosign README";
 const GHA = "GitHub Actions workflows (sigstore/cosign-installer usage)";
 const COCO = "Confidential Containers guide (image signing with cosign)";
+const CUSTOM_CA = "sigstore docs (verifying with a custom certificate authority)";
+const PKI_ID = "--certificate-identity signer@example.com --certificate-oidc-issuer https://issuer.example.com";
 
 /** In order: signing lines come before the lines that verify what they signed. */
 const CORPUS: readonly Line[] = [
@@ -190,6 +193,32 @@ const CORPUS: readonly Line[] = [
   { line: "cosign verify-blob-attestation --key cosign.pub --bundle blob.att.bundle --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: DOCS },
   { line: "cosign verify-blob-attestation --key cosign.pub --signature blob.att --type spdxjson --insecure-ignore-tlog=true blob.txt", source: "another predicate type" },
   { line: "cosign verify-blob-attestation --key other.pub --signature blob.att --type slsaprovenance --insecure-ignore-tlog=true blob.txt", source: "another key" },
+  // Certificate-based trust with a private CA (helpers/private-ca.ts: leaf.pem certifies cosign.pub, chain.pem is the
+  // intermediate and the root); offline, so without Rekor and CT logs unless a line says otherwise.
+  { line: "cosign sign --key cosign.key --tlog-upload=false --upload=false --output-signature cert.sig --output-payload cert.json -y $CERTIMG", source: DOCS },
+  { line: "cosign attach signature --signature cert.sig --payload cert.json --certificate leaf.pem --certificate-chain chain.pem $CERTIMG", source: DOCS },
+  { line: `cosign verify ${PKI_ID} --certificate-chain chain.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: CUSTOM_CA },
+  { line: "cosign verify --key cosign.pub --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG", source: `${CUSTOM_CA} (the SCT flag has nothing to waive with a key)` },
+  { line: `cosign verify ${PKI_ID} --ca-roots root.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: CUSTOM_CA },
+  { line: `cosign verify ${PKI_ID} --ca-roots root.pem --ca-intermediates int.pem --insecure-ignore-tlog=true --insecure-ignore-sct=true $CERTIMG`, source: CUSTOM_CA },
+  { line: `cosign verify ${PKI_ID} --certificate leaf.pem --certificate-chain chain.pem --insecure-ignore-tlog --insecure-ignore-sct $IMAGE`, source: `${CUSTOM_CA} (a key-signed image, checked with the certificate's key)` },
+  { line: `cosign verify ${PKI_ID} --ca-roots other-root.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: `${CUSTOM_CA}, another root`, check: (r) => assert.match(r.stderr, /\[CERT_CHAIN_INVALID\]/) },
+  {
+    line: "cosign verify --certificate-identity someone@example.com --certificate-oidc-issuer https://issuer.example.com --certificate-chain chain.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG",
+    source: `${CUSTOM_CA}, another identity`,
+    check: (r) => assert.match(r.stderr, /\[CERT_IDENTITY_MISMATCH\]/),
+  },
+  {
+    line: `cosign verify ${PKI_ID} --certificate-chain chain.pem --insecure-ignore-tlog $CERTIMG`,
+    source: `${CUSTOM_CA}, the SCT required`,
+    env: { SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: "cosign.pub" },
+    check: (r) => assert.match(r.stderr, /\[SCT_INVALID\]/),
+  },
+  { line: `cosign verify ${PKI_ID} --certificate-chain chain.pem --ca-roots root.pem --insecure-ignore-tlog --insecure-ignore-sct $CERTIMG`, source: `${CUSTOM_CA}, two CA flags`, check: (r) => assert.match(r.stderr, /\[OPTION_CONFLICT\]/) },
+  { line: `cosign verify-blob ${PKI_ID} --certificate leaf.pem --certificate-chain chain.pem --signature blob.sig --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: CUSTOM_CA },
+  { line: `cosign verify-blob ${PKI_ID} --certificate leaf.pem --ca-roots other-root.pem --signature blob.sig --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: `${CUSTOM_CA}, another root`, check: (r) => assert.match(r.stderr, /\[CERT_CHAIN_INVALID\]/) },
+  { line: `cosign verify-blob-attestation ${PKI_ID} --type slsaprovenance --certificate leaf.pem --certificate-chain chain.pem --signature blob.att --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: CUSTOM_CA },
+  { line: `cosign verify-blob-attestation ${PKI_ID} --type slsaprovenance --certificate leaf.pem --ca-roots other-root.pem --signature blob.att --insecure-ignore-tlog --insecure-ignore-sct blob.txt`, source: `${CUSTOM_CA}, another root`, check: (r) => assert.match(r.stderr, /\[CERT_CHAIN_INVALID\]/) },
   // Saving, loading and cleaning.
   { line: "cosign save --dir saved $IMAGE", source: DOCS },
   { line: "cosign verify --key cosign.pub --insecure-ignore-tlog=true --local-image saved", source: DOCS },
@@ -235,12 +264,13 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
     const keyPair = async (prefix: string) => assert.equal((await runProgram(cosign, ["generate-key-pair", "--output-key-prefix", prefix], { env: base, cwd: keys })).status, 0);
     await keyPair("cosign");
     await keyPair("other");
+    await createPrivateCa(keys, "cosign.pub");
     const ec = await runProgram("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", join(keys, "ec.pem")]);
     assert.equal(ec.status, 0, ec.stderr);
     for (const tool of ["cosign", "signet"] as const) {
       const dir = join(root, tool);
       mkdirSync(dir);
-      for (const file of ["cosign.key", "cosign.pub", "other.key", "other.pub", "ec.pem"]) copyFileSync(join(keys, file), join(dir, file));
+      for (const file of ["cosign.key", "cosign.pub", "other.key", "other.pub", "ec.pem", "root.pem", "int.pem", "chain.pem", "leaf.pem", "other-root.pem"]) copyFileSync(join(keys, file), join(dir, file));
       writeFileSync(join(dir, "blob.txt"), "a blob to sign\n");
       writeFileSync(join(dir, "predicate.json"), JSON.stringify({ builder: { id: "https://example.test/builder" }, buildType: "https://example.test/type" }));
       writeFileSync(join(dir, "good.cue"), 'predicate: {\n  builder: id: "https://example.test/builder"\n  buildType: "https://example.test/type"\n}\n');
@@ -270,6 +300,8 @@ describe("cosign command lines, run by cosign 2.5 and by signet", () => {
       values["$DEST2"] = `${repo("copied-sig-only")}:v1`;
       values["$SIGREPO"] = repo("signatures");
       values["$LOADED"] = `${repo("loaded")}:v1`;
+      await pushTestImage(registry.host, `${tool}/certimg`, "v1", "certimg");
+      values["$CERTIMG"] = `${repo("certimg")}:v1`;
       placeholders[tool] = values;
     }
   });

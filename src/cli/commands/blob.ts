@@ -8,7 +8,8 @@ import { OUTPUT_OPTION, OUTPUT_FORMAT_OPTION, booleanOption, outputFormat, requi
 import { tlogUploadFailed } from "../tlog.js";
 import { writeJson } from "../output.js";
 import { publicKeyFrom, signingKeyFrom } from "../session.js";
-import { TLOG_SKIPPED_WARNING } from "../signer-options.js";
+import { signerSetupFrom, TLOG_SKIPPED_WARNING } from "../signer-options.js";
+import { CERTIFICATE_TRUST_OPTIONS, hasCertificateTrustOptions } from "../certificate-trust.js";
 import { explainAnchoring, hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
 
 export const signBlobCommand: Command = {
@@ -70,6 +71,7 @@ export const verifyBlobCommand: Command = {
   summary: "Verify a file's signature",
   usage: `signet verify-blob --key cosign.pub --signature SIG FILE
        signet verify-blob --bundle BUNDLE (--key cosign.pub | --certificate-identity ID --certificate-oidc-issuer URL) [--trusted-root FILE | --offline] FILE
+       signet verify-blob --certificate CERT (--certificate-chain CHAIN | --ca-roots ROOTS) --certificate-identity ID --certificate-oidc-issuer URL --signature SIG --insecure-ignore-tlog [--insecure-ignore-sct] FILE
 
   SIG is a file holding the base64 signature (or raw signature bytes), or the base64 text itself.
   BUNDLE is a sigstore bundle (v0.1 to v0.3, message signature or DSSE): the signature, its certificate or key
@@ -77,19 +79,27 @@ export const verifyBlobCommand: Command = {
   --certificate-identity-regexp, and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (regexps
   match the whole value), optionally the GitHub workflow claims (--certificate-github-workflow-repository…). The trust root is the
   public-good one through TUF (--offline: the cached or shipped copy; --staging: the staging instance), or
-  --trusted-root FILE. A bundle must carry a verified log entry unless --insecure-ignore-tlog (key-signed only).`,
+  --trusted-root FILE. A bundle must carry a verified log entry unless --insecure-ignore-tlog (key-signed only).
+  A private CA (cosign's flags): --certificate-chain (root last) or --ca-roots [--ca-intermediates] replace the
+  trust root's CAs for the bundle's certificate or --certificate; with them an embedded SCT is required unless
+  --insecure-ignore-sct, and with --insecure-ignore-tlog the certificate is checked at the current time.`,
   options: {
     key: { type: "string", value: "PATH", description: "the public key (PEM), certificate, or private key" },
     signature: { type: "string", value: "SIG", description: "the signature: a file (base64 or raw) or the base64 text" },
     bundle: { type: "string", value: "FILE", description: "a sigstore bundle holding the signature and its proofs" },
-    "insecure-ignore-tlog": { type: "boolean", description: "accept a key-signed bundle without a verified log entry" },
+    "insecure-ignore-tlog": { type: "boolean", description: "accept a key-signed bundle (or, with a private CA, a certificate) without a verified log entry" },
     ...IDENTITY_OPTIONS,
     ...TRUST_ROOT_OPTIONS,
+    ...CERTIFICATE_TRUST_OPTIONS,
     ...OUTPUT_OPTION,
   },
   async run(context) {
     const file = onlyFile(context, "verify-blob");
-    if (stringOption(context, "bundle") !== undefined) return verifyBlobBundle(context, file);
+    if (stringOption(context, "bundle") !== undefined) {
+      const certificateTrust = hasCertificateTrustOptions(context) || (context.values["insecure-ignore-sct"] === true && stringOption(context, "key") === undefined);
+      return certificateTrust ? verifyBlobWithCertificates(context, file) : verifyBlobBundle(context, file);
+    }
+    if (stringOption(context, "certificate") !== undefined) return verifyBlobWithCertificates(context, file);
     if (hasIdentityOptions(context)) throw new SignetError("USAGE", "--certificate-identity and the other identity flags need --bundle");
     if (context.values["insecure-ignore-tlog"] !== true) {
       throw new SignetError("TLOG_LOOKUP_UNSUPPORTED", "a detached --signature carries no transparency log proof, and signet does not search Rekor for one", {
@@ -121,14 +131,7 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
     trustMaterialFrom(context),
     identity !== undefined ? Promise.resolve(identity) : publicKeyFrom(keyPath!, context.io.env).then((publicKey) => ({ kind: "key" as const, publicKey })),
   ]);
-  const bundlePath = requireString(context, "bundle");
-  let untrustedBundle: unknown;
-  try {
-    untrustedBundle = JSON.parse(readInput(bundlePath).toString("utf8"));
-  } catch (error) {
-    if (SignetError.is(error)) throw error;
-    throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
-  }
+  const untrustedBundle = readBundleJson(requireString(context, "bundle"));
   let verified;
   try {
     verified = verifySigstoreBundle(untrustedBundle, { bytes: readInput(file) }, policy, trust, ignoreTlog ? { requireTlog: false, requireTimestamps: 0 } : {});
@@ -138,6 +141,54 @@ async function verifyBlobBundle(context: CommandContext, file: string): Promise<
   if (outputFormat(context) === "json") writeJson(context.io, { file, ...toJson(verified) });
   else context.io.stderr.write(`Verified OK: ${describeSigner(verified)}${verified.tlogEntries.length === 0 ? " (no transparency log entry was checked)" : ""}\n`);
   return 0;
+}
+
+/**
+ * cosign's certificate flags: the identity requirement they make (signer-options.ts) checked by the one signer
+ * verifier, for a sigstore bundle or for `--signature` with `--certificate` (read as a cosign layer, as cosign does).
+ */
+async function verifyBlobWithCertificates(context: CommandContext, file: string): Promise<number> {
+  const bundlePath = stringOption(context, "bundle");
+  const signaturePath = stringOption(context, "signature");
+  if ((bundlePath === undefined) === (signaturePath === undefined)) throw new SignetError("USAGE", "give --bundle, or --signature with --certificate");
+  if (stringOption(context, "key") !== undefined) throw new SignetError("OPTION_CONFLICT", "give either --key or --certificate and the CA flags, not both");
+  if (!hasIdentityOptions(context)) throw new SignetError("IDENTITY_POLICY_INVALID", "a certificate is checked against an identity: give --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
+  const ignoreTlog = context.values["insecure-ignore-tlog"] === true;
+  if (bundlePath === undefined && !ignoreTlog) {
+    throw new SignetError("TLOG_LOOKUP_UNSUPPORTED", "a detached --signature carries no transparency log proof, and signet does not search Rekor for one", {
+      hint: "Verify a bundle instead, or add --insecure-ignore-tlog to check the signature and certificate alone.",
+    });
+  }
+  if (ignoreTlog) context.io.stderr.write(`${TLOG_SKIPPED_WARNING}\n`);
+  const setup = await signerSetupFrom(context);
+  const { verifyBundleSigner, verifyLegacySigner } = await import("../../signatures/cosign/keyless.js");
+  const blob = readInput(file);
+  let proof;
+  try {
+    if (bundlePath !== undefined) {
+      proof = verifyBundleSigner(setup.requirement, readBundleJson(bundlePath), { bytes: blob });
+    } else {
+      const signature = decodeBlobSignature(readSignatureArgument(signaturePath!));
+      proof = verifyLegacySigner(setup.requirement, { signedBytes: blob, signatureBase64: signature.toString("base64"), untrustedAnnotations: {} });
+    }
+  } catch (error) {
+    throw SignetError.is(error) ? await explainAnchoring(error, context) : error;
+  }
+  const { describeSigner, toJson } = await import("./conformance.js");
+  const verified = proof.verified!;
+  if (outputFormat(context) === "json") writeJson(context.io, { file, ...toJson(verified) });
+  else context.io.stderr.write(`Verified OK: ${describeSigner(verified)} (CAs: ${setup.trust ?? "the trust root"})${verified.tlogEntries.length === 0 ? " (no transparency log entry was checked)" : ""}\n`);
+  return 0;
+}
+
+/** A bundle file's JSON (untrusted: the verifier parses it strictly). */
+function readBundleJson(bundlePath: string): unknown {
+  try {
+    return JSON.parse(readInput(bundlePath).toString("utf8"));
+  } catch (error) {
+    if (SignetError.is(error)) throw error;
+    throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function onlyFile(context: CommandContext, command: string): string {

@@ -20,10 +20,12 @@ export const verifyCommand: Command = {
   summary: "Verify the signatures of images",
   usage: `signet verify --key cosign.pub [-a key=value]... IMAGE...
        signet verify --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root F] IMAGE...
+       signet verify --certificate-identity ID --certificate-oidc-issuer URL (--certificate-chain F | --ca-roots F) [--certificate F] IMAGE...
 
   Finds the image's signatures in every format cosign writes: the legacy REPO:sha256-<hex>.sig tag (key or
-  keyless: certificate, chain and Rekor bundle annotations), then sigstore bundles attached as OCI referrers
-  (referrers API, else the sha256-<hex> tag). Prints the verified payloads of each image as a JSON array on
+  keyless: certificate, chain and Rekor bundle annotations), then sigstore bundles and cosign's .sig-style
+  manifests (cosign's signing in its oci-1-1 referrers mode) attached as OCI referrers (referrers API, else the
+  sha256-<hex> tag). Prints the verified payloads of each image as a JSON array on
   stdout (as cosign does) and a summary on stderr naming the verified signer. Fails unless every image has
   at least one valid signature (exit codes: docs/errors.md).
 ${SIGNER_USAGE}

@@ -17,6 +17,9 @@ export interface UntrustedReferrerLayer {
   readonly untrustedBytes: Buffer;
   /** The referrer manifest's annotations: hints only. */
   readonly untrustedAnnotations: Readonly<Record<string, string>>;
+  /** The layer's digest (its bytes were checked against it) and annotations (a cosign signature's live there). */
+  readonly layerDigest: Digest;
+  readonly untrustedLayerAnnotations: Readonly<Record<string, string>>;
 }
 
 export interface SingleLayerReferrerKind {
@@ -89,6 +92,14 @@ async function fetchLayer(repository: Repository, imageDigest: Digest, descripto
     });
   }
   const untrustedBytes = await repository.getBlob(layer.digest, kind.maxLayerBytes);
-  return { manifestDigest: descriptor.digest, artifactType, mediaType: layer.mediaType, untrustedBytes, untrustedAnnotations: manifest.annotations ?? {} };
+  return {
+    manifestDigest: descriptor.digest,
+    artifactType,
+    mediaType: layer.mediaType,
+    untrustedBytes,
+    untrustedAnnotations: manifest.annotations ?? {},
+    layerDigest: layer.digest,
+    untrustedLayerAnnotations: layer.annotations ?? {},
+  };
 }
 

@@ -8,7 +8,7 @@ import { SignetError, type ErrorCode } from "../../errors/index.js";
 import type { Digest } from "../../internal/digest.js";
 import { digestAlgorithm, digestHex } from "../../internal/digest.js";
 import type { UntrustedOciBundle } from "../bundle-oci/discover-bundles.js";
-import { verifyBundleSigner, verifyLegacySigner, type SignerProof, type SignerRequirement } from "../cosign/keyless.js";
+import { verifyBundleSigner, verifyLegacySigner, withGivenCertificate, type SignerProof, type SignerRequirement } from "../cosign/keyless.js";
 import type { UntrustedCosignSignature } from "../verifier/records.js";
 import { legacyAttestationAsBundle } from "./legacy-attestation-bundle.js";
 import { checkAttestationPayload, precheckAttestationBundle } from "./check-attestation.js";
@@ -92,7 +92,7 @@ function verifyLegacyAttestation(layer: UntrustedCosignSignature, input: VerifyA
 function verifyEnvelopeSigner(envelope: UntrustedDsseEnvelope, requirement: SignerRequirement, annotations: Readonly<Record<string, string>>, imageDigest: Digest): SignerProof {
   if (requirement.kind === "identity" || requirement.log?.required === true) {
     const artifact = { digest: { algorithm: digestAlgorithm(imageDigest) as "sha256" | "sha512", hex: digestHex(imageDigest) } };
-    return verifyBundleSigner(requirement, legacyAttestationAsBundle(envelope, annotations), artifact);
+    return verifyBundleSigner(requirement, legacyAttestationAsBundle(envelope, withGivenCertificate(requirement, annotations)), artifact);
   }
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
   let failure: SignetError | undefined;

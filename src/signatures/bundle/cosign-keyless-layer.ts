@@ -37,6 +37,8 @@ export interface VerifyCosignLayerOptions {
   readonly requireSct?: boolean;
   /** The verifier's clock (default now); only used to refuse log times in the future. */
   readonly now?: Date;
+  /** With the log waived, the time a certificate is checked at when nothing verified a time (verify-bundle.ts). */
+  readonly certificateTimeWithoutTimestamp?: Date;
 }
 
 /** What a cosign legacy layer's result says its media type is. */
@@ -56,6 +58,7 @@ export function verifyCosignKeylessLayer(layer: UntrustedCosignLayer, policy: Si
     requireTlog: options.requireTlog ?? true,
     ...(options.requireSct === undefined ? {} : { requireSct: options.requireSct }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.certificateTimeWithoutTimestamp === undefined ? {} : { certificateTimeWithoutTimestamp: options.certificateTimeWithoutTimestamp }),
   });
 }
 

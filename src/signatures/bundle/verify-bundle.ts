@@ -43,6 +43,12 @@ export interface VerifyBundleOptions {
   readonly requireSct?: boolean;
   /** The verifier's clock (default: now); only used to refuse log times in the future. */
   readonly now?: Date;
+  /**
+   * cosign's reading when no log entry is required and none or no timestamp verified: a signing certificate is
+   * checked at this time (cosign: now) instead of being refused for want of a verified time. Only for a waived
+   * log (`--insecure-ignore-tlog`) with a user-given PKI; a verified time, when there is one, is always used.
+   */
+  readonly certificateTimeWithoutTimestamp?: Date;
 }
 
 export function verifySigstoreBundle(untrustedBundle: unknown, artifact: ArtifactInput, policy: SignerPolicy, trust: TrustMaterial, options: VerifyBundleOptions = {}): VerifiedBundle {
@@ -77,7 +83,8 @@ export function verifyParsedBundle(bundle: UntrustedBundle, artifact: ArtifactIn
   }
 
   // 4. Verified times.
-  const required = Math.max(options.requireTimestamps ?? 1, signingKey.type === "certificate" ? 1 : 0);
+  const untimed = options.requireTlog === false ? options.certificateTimeWithoutTimestamp : undefined;
+  const required = signingKey.type === "certificate" && untimed !== undefined ? (options.requireTimestamps ?? 0) : Math.max(options.requireTimestamps ?? 1, signingKey.type === "certificate" ? 1 : 0);
   const timestamps = verifiedTimes(inclusions.map((i) => i.inclusion), bundle.rfc3161Timestamps, signed.signature, trust, required);
   checkCheckpointLogs(inclusions.map((i) => i.inclusion), timestamps, now);
 
@@ -85,7 +92,7 @@ export function verifyParsedBundle(bundle: UntrustedBundle, artifact: ArtifactIn
   const publicKeyId = createHash("sha256").update(spki).digest("hex");
   const verifiedSigner =
     signingKey.type === "certificate"
-      ? verifyCertificateSigner(signingKey.certificate, signingKey.intermediates, timestamps, trust, compiledIdentity!, options.requireSct ?? trust.ctlogs.length > 0, publicKeyId)
+      ? verifyCertificateSigner(signingKey.certificate, signingKey.intermediates, timestamps.length > 0 ? timestamps.map((t) => t.time) : [untimed!], trust, compiledIdentity!, options.requireSct ?? trust.ctlogs.length > 0, publicKeyId)
       : { publicKeyId, extensions: {} };
 
   return {
@@ -169,14 +176,14 @@ function checkCheckpointLogs(inclusions: readonly VerifiedInclusion[], timestamp
 function verifyCertificateSigner(
   certificate: Certificate,
   intermediates: readonly Certificate[],
-  timestamps: readonly VerifiedTimestamp[],
+  times: readonly Date[],
   trust: TrustMaterial,
   identityPolicy: CompiledIdentityPolicy,
   requireSct: boolean,
   publicKeyId: string,
 ): VerifiedSigner {
   let chain: VerifiedChain | undefined;
-  for (const { time } of timestamps) chain = verifyCertificateChainAt(certificate, time, trust.certificateAuthorities, { intermediates });
+  for (const time of times) chain = verifyCertificateChainAt(certificate, time, trust.certificateAuthorities, { intermediates });
   if (requireSct) verifySct(certificate, chain!.path[1]!, trust);
   const identity = certificateIdentityOf(certificate);
   matchIdentity(identityPolicy, identity);

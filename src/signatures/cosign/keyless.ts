@@ -41,6 +41,19 @@ export type SignerRequirement =
       readonly alsoRequired?: IdentityPolicy;
       readonly trust: TrustMaterial;
       readonly requireTlog: boolean;
+      /** Require the certificate's SCT (false: cosign's --insecure-ignore-sct); default: when the trust material lists CT logs. */
+      readonly requireSct?: boolean;
+      /**
+       * cosign's `verify --certificate`: the signing certificate (PEM) the user gave. A `.sig` layer is checked with it
+       * in place of any certificate it carries (a key-signed layer then verifies with the certificate's key); a
+       * bundle must carry this very certificate.
+       */
+      readonly certificatePem?: string;
+      /**
+       * With the log waived (requireTlog false): when no time verified, check the certificate at the current time, as
+       * cosign does with a user-given PKI, instead of refusing it for want of a verified time.
+       */
+      readonly untimedCertificateAtCurrentTime?: boolean;
     };
 
 /** How the transparency log was treated for one signature. */
@@ -74,7 +87,7 @@ export interface LegacySignedMaterial {
 
 /** Checks a legacy layer's signer; throws the most specific SignetError when the requirement is not met. */
 export function verifyLegacySigner(requirement: SignerRequirement, material: LegacySignedMaterial): SignerProof {
-  const annotations = material.untrustedAnnotations;
+  const annotations = withGivenCertificate(requirement, material.untrustedAnnotations);
   // A key with no log, or with the log waived (cosign's --insecure-ignore-tlog): the key alone decides.
   if (isKeyOnly(requirement)) return verifyKeyOnlySigner(requirement, material);
   const layer = {
@@ -94,10 +107,20 @@ export function verifyLegacySigner(requirement: SignerRequirement, material: Leg
     { ...layer, certificatePem, ...optional("chainPem", annotations[CosignAnnotation.chain]) },
     identityToVerify(requirement),
     requirement.trust,
-    { requireTlog: requirement.requireTlog },
+    certificateOptions(requirement),
   );
   checkIdentities(requirement, verified);
   return keylessProof(verified, requirement.requireTlog);
+}
+
+/**
+ * The layer's annotations as the requirement reads them: with cosign's `verify --certificate`, the given certificate
+ * in place of the one the layer carries, and no chain from the layer (the user's CA files complete the path).
+ */
+export function withGivenCertificate(requirement: SignerRequirement, annotations: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (requirement.kind !== "identity" || requirement.certificatePem === undefined) return annotations;
+  const { [CosignAnnotation.chain]: _chain, ...rest } = annotations;
+  return { ...rest, [CosignAnnotation.certificate]: requirement.certificatePem };
 }
 
 /** An empty trust material: a key-based bundle verified with no log configured trusts no log, CA or TSA. */
@@ -115,12 +138,36 @@ export function verifyBundleSigner(requirement: SignerRequirement, untrustedBund
       requirement.log === undefined,
     );
   }
-  const verified = verifySigstoreBundle(untrustedBundle, artifact, identityToVerify(requirement), requirement.trust, { requireTlog: requirement.requireTlog });
+  const verified = verifySigstoreBundle(untrustedBundle, artifact, identityToVerify(requirement), requirement.trust, certificateOptions(requirement));
+  if (requirement.certificatePem !== undefined) checkGivenCertificate(requirement.certificatePem, verified);
   checkIdentities(requirement, verified);
   return keylessProof(verified, requirement.requireTlog);
 }
 
 type IdentityRequirement = Extract<SignerRequirement, { kind: "identity" }>;
+
+/** The certificate checks an identity requirement asks of the one bundle verifier. */
+function certificateOptions(requirement: IdentityRequirement): { requireTlog: boolean; requireSct?: boolean; certificateTimeWithoutTimestamp?: Date } {
+  return {
+    requireTlog: requirement.requireTlog,
+    ...optional("requireSct", requirement.requireSct),
+    ...(requirement.untimedCertificateAtCurrentTime === true && !requirement.requireTlog ? { certificateTimeWithoutTimestamp: new Date() } : {}),
+  };
+}
+
+/** A bundle verified with `--certificate` must have been signed with that very certificate. */
+function checkGivenCertificate(givenPem: string, verified: VerifiedBundle): void {
+  const carried = verified.signer.certificatePem;
+  if (carried === undefined || derOfPem(carried) !== derOfPem(givenPem)) {
+    throw new SignetError("SIG_INVALID", "the sigstore bundle was signed with another certificate than the one given (--certificate)", {
+      hint: "Give the bundle's own signing certificate, or verify without --certificate (the bundle carries its certificate).",
+    });
+  }
+}
+
+function derOfPem(pem: string): string {
+  return pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+}
 
 /** Verifies any signer the trust material vouches for; the identity rules are then applied by checkIdentities. */
 const ANY_TRUSTED_SIGNER: IdentityPolicy = { kind: "identity", insecureAnyIdentity: true };

@@ -98,20 +98,23 @@ async function readLegacy(repository: Repository, imageDigest: Digest, options: 
   };
 }
 
+/**
+ * The OCI referrers that hold image signatures: sigstore bundles, and the `.sig`-style manifests cosign 2.5 writes
+ * with `--registry-referrers-mode=oci-1-1` (read as the cosign layers they are). Two listings, one per artifact type.
+ */
 async function readBundles(repository: Repository, imageDigest: Digest): Promise<FoundRecords> {
-  const { discoverSigstoreBundles } = await import("../bundle-oci/discover-bundles.js");
-  const discovered = await discoverSigstoreBundles(repository, imageDigest);
+  const [{ discoverSigstoreBundles }, { discoverCosignReferrerSignatures }] = await Promise.all([import("../bundle-oci/discover-bundles.js"), import("../cosign/discover-referrer-signatures.js")]);
+  const [discovered, cosignReferrers] = await Promise.all([discoverSigstoreBundles(repository, imageDigest), discoverCosignReferrerSignatures(repository, imageDigest)]);
   const where = discovered.listing.source === "referrers-api" ? `the referrers API (${discovered.listing.where})` : `the referrers tag ${discovered.listing.where}`;
-  return {
-    searched: where,
-    records: discovered.bundles.map((bundle) => ({
-      format: "sigstore-bundle",
-      source: bundle.manifestDigest,
-      manifestDigest: bundle.manifestDigest,
-      untrustedBundleBytes: bundle.untrustedBundleBytes,
-      untrustedAnnotations: bundle.untrustedAnnotations,
-    })),
-  };
+  const bundles: UntrustedSignatureRecord[] = discovered.bundles.map((bundle) => ({
+    format: "sigstore-bundle",
+    source: bundle.manifestDigest,
+    manifestDigest: bundle.manifestDigest,
+    untrustedBundleBytes: bundle.untrustedBundleBytes,
+    untrustedAnnotations: bundle.untrustedAnnotations,
+  }));
+  const signatures: UntrustedSignatureRecord[] = cosignReferrers.signatures.map(({ manifestDigest, layer }) => ({ format: "cosign-legacy", source: `referrer ${manifestDigest} layer ${layer.layerDigest}`, layer }));
+  return { searched: where, records: [...bundles, ...signatures] };
 }
 
 async function readNotation(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions): Promise<FoundRecords> {

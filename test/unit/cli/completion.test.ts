@@ -35,7 +35,7 @@ describe("completions and man page", () => {
     const script = bashCompletion(await source());
     assert.ok(bashComplete(script, ["signet", "ver"]).includes("verify"));
     const flags = bashComplete(script, ["signet", "verify", "--insecure"]);
-    assert.deepEqual(flags, ["--insecure-ignore-tlog"]);
+    assert.deepEqual(flags, ["--insecure-ignore-sct", "--insecure-ignore-tlog"]);
     assert.deepEqual(bashComplete(script, ["signet", "verify", "-o", ""]).sort(), ["json", "text"]);
     assert.deepEqual(bashComplete(script, ["signet", "sign", "--tlog"]), ["--tlog-upload"]);
     assert.deepEqual(bashComplete(script, ["signet", "completion", ""]).sort(), ["bash", "fish", "zsh"]);
