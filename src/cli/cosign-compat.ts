@@ -47,7 +47,6 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   kms: "KMS keys are not supported: use a key file",
   "rekor-response": "attaching a Rekor response is not supported",
   tsr: "attaching an RFC 3161 timestamp response is not supported",
-  "registry-token": "raw registry bearer tokens are not supported: use --registry-username/--registry-password, docker login, or an identity token in the auth file",
   "sign --certificate-chain": "signing with a certificate for the key is not supported yet: sign with --key alone or keyless",
   "attest --certificate-chain": "attesting with a certificate for the key is not supported yet: attest with --key alone or keyless",
   "attest-blob --certificate-chain": "attesting with a certificate for the key is not supported yet: attest with --key alone or keyless",

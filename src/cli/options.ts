@@ -18,6 +18,7 @@ export const REGISTRY_OPTIONS: OptionSpec = {
   "allow-insecure-registry": { type: "boolean", description: "skip TLS certificate checks of registries (testing only)" },
   "registry-cacert": { type: "string", multiple: true, value: "FILE", description: "a PEM CA certificate to trust for registries" },
   timeout: GLOBAL_OPTIONS["timeout"]!,
+  "registry-token": { type: "string", value: "TOKEN", description: "a bearer token sent to every registry the command talks to, as it is (no token exchange)" },
   "registry-username": { type: "string", value: "USER", description: "registry user name, for every registry the command talks to (with --registry-password)" },
   "registry-password": { type: "string", value: "PASSWORD", description: "registry password (visible to other local users in the process list: prefer docker login)" },
 };
@@ -76,10 +77,19 @@ export function registryOptions(context: CommandContext): ImageAccessOptions {
   const cacerts = (context.values["registry-cacert"] as string[] | undefined) ?? [];
   const username = stringOption(context, "registry-username");
   const password = stringOption(context, "registry-password");
+  const token = stringOption(context, "registry-token");
   if ((username === undefined) !== (password === undefined)) throw new SignetError("USAGE", "--registry-username and --registry-password go together");
+  if (token !== undefined && username !== undefined) throw new SignetError("OPTION_CONFLICT", "give --registry-token or --registry-username/--registry-password, not both");
+  if (token === "") throw new SignetError("USAGE", "--registry-token is empty");
   return {
-    // cosign's flags: the same basic credentials for every registry, instead of the auth files.
-    credentials: username !== undefined && password !== undefined ? { get: async () => ({ username, password }) } : createHelperAwareCredentialStore(context.io.env),
+    // cosign's flags: the same credentials for every registry, instead of the auth files. A registry token is sent
+    // as the bearer token itself (go-containerregistry's RegistryToken).
+    credentials:
+      token !== undefined
+        ? { get: async () => ({ registryToken: token }) }
+        : username !== undefined && password !== undefined
+          ? { get: async () => ({ username, password }) }
+          : createHelperAwareCredentialStore(context.io.env),
     allowHttpRegistry: context.values["allow-http-registry"] === true,
     allowInsecureRegistry: context.values["allow-insecure-registry"] === true,
     caCertificates: cacerts.map((path) => readTextFile(path, "--registry-cacert")),

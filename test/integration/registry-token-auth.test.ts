@@ -9,6 +9,7 @@ import { createRegistryClient } from "../../src/oci/registry/client.js";
 import { createCredentialStore, createStaticCredentialStore, NO_CREDENTIALS } from "../../src/oci/registry/credentials.js";
 import { removeLogin, saveLogin } from "../../src/oci/registry/login.js";
 import { assertRejectsWithCode } from "../helpers/assert-code.js";
+import { runSignet } from "../helpers/cli.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 
@@ -147,5 +148,32 @@ describe("token (Bearer) auth against docker-registry", () => {
     assert.equal(await removeLogin(registry.host, { authFile }), authFile);
     assert.deepEqual(Object.keys(JSON.parse(readFileSync(authFile, "utf8")).auths), ["other.example"]);
     assert.equal(await removeLogin(registry.host, { authFile }), undefined);
+  });
+
+  test("--registry-token (cosign's): the token is sent to the registry as it is, with no exchange; a bad one is REGISTRY_UNAUTHORIZED", async () => {
+    const client = createRegistryClient({ credentials: alice() });
+    try {
+      const repo = client.repository(registry.host, "team/tokens");
+      await repo.putBlob(config, configDigest);
+      await repo.putManifest(manifest, MediaType.OciManifest, "v1");
+    } finally {
+      await client.close();
+    }
+    const url = new URL(tokens.realm);
+    url.searchParams.set("service", tokens.service);
+    url.searchParams.set("scope", "repository:team/tokens:pull");
+    const answer = (await (await fetch(url, { headers: { authorization: `Basic ${Buffer.from("alice:wonderland").toString("base64")}` } })).json()) as { token: string };
+    const before = tokens.requests.length;
+    const image = `${registry.host}/team/tokens:v1`;
+    const env = { ...process.env, HOME: dir, DOCKER_CONFIG: join(dir, "no-docker-config") };
+    const listed = await runSignet(["triangulate", "--allow-http-registry", "--registry-token", answer.token, image], { env });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /team\/tokens:sha256-[0-9a-f]{64}\.sig/);
+    assert.equal(tokens.requests.length, before, "the token server was never asked: the token went to the registry as it is");
+    const refused = await runSignet(["triangulate", "--allow-http-registry", "--registry-token", "not-a-token", image], { env });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /REGISTRY_UNAUTHORIZED/);
+    const both = await runSignet(["triangulate", "--registry-token", "t", "--registry-username", "alice", "--registry-password", "wonderland", image], { env });
+    assert.match(both.stderr, /OPTION_CONFLICT/);
   });
 });

@@ -123,7 +123,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (challenge.service !== undefined) url.searchParams.set("service", challenge.service);
       for (const scope of scopes) url.searchParams.append("scope", scope);
       const headers: Record<string, string> = {};
-      if (credentials !== undefined) headers.authorization = basicAuthorization(credentials.username, credentials.password);
+      if (credentials !== undefined && "password" in credentials) headers.authorization = basicAuthorization(credentials.username, credentials.password);
       request = { method: "GET", url, headers };
     }
     const response = await options.tokenRoundTrip(request, context);
@@ -141,10 +141,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return parseTokenResponse(body, realm);
   }
 
+  async function registryTokenFor(target: AuthTarget): Promise<string | undefined> {
+    const credentials = await credentialsFor(target);
+    return credentials !== undefined && "registryToken" in credentials ? `Bearer ${credentials.registryToken}` : undefined;
+  }
+
   return {
     async authorization(target, scopes, context) {
       const challenge = challenges.get(target.origin);
       if (challenge === undefined) return undefined;
+      const given = await registryTokenFor(target);
+      if (given !== undefined) return given;
       if (challenge.scheme === "basic") {
         const credentials = await credentialsFor(target);
         return credentials !== undefined && "password" in credentials ? basicAuthorization(credentials.username, credentials.password) : undefined;
@@ -156,6 +163,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async answerChallenge(target, scopes, wwwAuthenticate, previousAuthorization, context) {
       const parsed = parseWwwAuthenticate(wwwAuthenticate);
       const bearer = parsed.find((c) => c.scheme === "bearer" && c.params.realm !== undefined);
+      const given = await registryTokenFor(target);
+      if (given !== undefined) {
+        // A registry token is the bearer token itself: no exchange at the realm; refused once, it stays refused.
+        challenges.set(target.origin, bearer !== undefined ? { scheme: "bearer", realm: bearer.params.realm!, ...(bearer.params.service !== undefined ? { service: bearer.params.service } : {}) } : { scheme: "basic" });
+        return given === previousAuthorization ? undefined : given;
+      }
       if (bearer !== undefined) {
         const challenge: KnownChallenge = { scheme: "bearer", realm: bearer.params.realm!, ...(bearer.params.service !== undefined ? { service: bearer.params.service } : {}) };
         challenges.set(target.origin, challenge);
@@ -246,7 +259,7 @@ function parseTokenResponse(body: Buffer, realm: URL): { token: string; lifetime
 
 function credentialSecrets(credentials: RegistryCredentials | undefined): string[] {
   if (credentials === undefined) return [];
-  return "password" in credentials ? [credentials.password] : [credentials.identityToken];
+  return "password" in credentials ? [credentials.password] : "registryToken" in credentials ? [credentials.registryToken] : [credentials.identityToken];
 }
 
 /**

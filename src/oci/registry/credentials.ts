@@ -6,10 +6,14 @@ import { isRecord } from "../../internal/strict-json.js";
 import { isDockerHub } from "./endpoint.js";
 import { appendAll } from "../../internal/arrays.js";
 
-/** What a registry login is made of: a user name and password, or an OAuth2 refresh token (`identitytoken`). */
+/**
+ * What a registry login is made of: a user name and password, an OAuth2 refresh token (`identitytoken`), or a
+ * bearer token sent to the registry as it is (cosign's `--registry-token`, go-containerregistry's RegistryToken).
+ */
 export type RegistryCredentials =
   | { readonly username: string; readonly password: string }
-  | { readonly identityToken: string; readonly username?: string };
+  | { readonly identityToken: string; readonly username?: string }
+  | { readonly registryToken: string };
 
 export interface CredentialStore {
   /** Credentials for a registry host (e.g. "ghcr.io", "127.0.0.1:5000"), most specific repository-scoped entry first. */
