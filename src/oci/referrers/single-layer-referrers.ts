@@ -5,7 +5,7 @@ import { LIMITS } from "../../internal/limits.js";
 import type { Descriptor } from "../manifest/descriptor.js";
 import { parseManifest } from "../manifest/parse.js";
 import type { Repository } from "../repository.js";
-import { listReferrers, type ReferrersListing } from "./list-referrers.js";
+import { filterReferrers, listReferrers, type ReferrersListing } from "./list-referrers.js";
 
 /** One artifact found among an image's referrers: a manifest with one layer; nothing in it is trusted yet. */
 export interface UntrustedReferrerLayer {
@@ -47,8 +47,10 @@ export interface DiscoveredReferrerLayers {
  * Each candidate manifest is fetched by digest and must name this image as its subject and hold one layer of
  * the kind; other referrers are skipped with the reason. Counts and sizes are bounded before anything is read.
  */
-export async function discoverSingleLayerReferrers(repository: Repository, imageDigest: Digest, kind: SingleLayerReferrerKind): Promise<DiscoveredReferrerLayers> {
-  const { descriptors, ...listing } = await listReferrers(repository, imageDigest, { artifactType: kind.artifactType });
+export async function discoverSingleLayerReferrers(repository: Repository, imageDigest: Digest, kind: SingleLayerReferrerKind, listed?: ReferrersListing): Promise<DiscoveredReferrerLayers> {
+  // A listing of every referrer, made once by the caller for several kinds, or this kind's own.
+  const { descriptors: all, ...listing } = listed ?? (await listReferrers(repository, imageDigest, { artifactType: kind.artifactType }));
+  const descriptors = listed === undefined ? all : filterReferrers(all, kind.artifactType);
   const candidates = descriptors.filter((d) => kind.listed(d.artifactType));
   if (candidates.length > kind.maxCount) {
     throw new SignetError("COUNT_LIMIT_EXCEEDED", `${listing.where} lists ${candidates.length} possible ${kind.what}s; at most ${kind.maxCount} are examined`, {

@@ -42,8 +42,8 @@ const BUNDLE_REFERRERS: SingleLayerReferrerKind = {
  * manifest is fetched by digest and must name this image as its subject and hold one bundle layer; other
  * referrers (SBOMs, notation signatures) are skipped with the reason. Counts and sizes are bounded first.
  */
-export async function discoverSigstoreBundles(repository: Repository, imageDigest: Digest): Promise<DiscoveredBundles> {
-  const { listing, found, skipped } = await discoverSingleLayerReferrers(repository, imageDigest, BUNDLE_REFERRERS);
+export async function discoverSigstoreBundles(repository: Repository, imageDigest: Digest, listed?: ReferrersListing): Promise<DiscoveredBundles> {
+  const { listing, found, skipped } = await discoverSingleLayerReferrers(repository, imageDigest, BUNDLE_REFERRERS, listed);
   const bundles = found.map((layer) => ({ manifestDigest: layer.manifestDigest, mediaType: layer.mediaType, untrustedBundleBytes: layer.untrustedBytes, untrustedAnnotations: layer.untrustedAnnotations }));
   return { listing, bundles, skipped };
 }

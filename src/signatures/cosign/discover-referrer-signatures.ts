@@ -30,8 +30,8 @@ export interface DiscoveredReferrerSignatures {
   readonly signatures: { readonly manifestDigest: Digest; readonly layer: UntrustedCosignSignature }[];
 }
 
-export async function discoverCosignReferrerSignatures(repository: Repository, imageDigest: Digest): Promise<DiscoveredReferrerSignatures> {
-  const { listing, found } = await discoverSingleLayerReferrers(repository, imageDigest, COSIGN_SIGNATURE_REFERRERS);
+export async function discoverCosignReferrerSignatures(repository: Repository, imageDigest: Digest, listed?: ReferrersListing): Promise<DiscoveredReferrerSignatures> {
+  const { listing, found } = await discoverSingleLayerReferrers(repository, imageDigest, COSIGN_SIGNATURE_REFERRERS, listed);
   return {
     listing,
     signatures: found.map((referrer) => ({

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { Digest } from "../../internal/digest.js";
 import { LIMITS } from "../../internal/limits.js";
 import type { Descriptor } from "../../oci/manifest/descriptor.js";
-import { discoverSingleLayerReferrers, pushReferrer, type DiscoveredReferrerLayers, type PushedReferrer, type SingleLayerReferrerKind } from "../../oci/referrers/index.js";
+import { discoverSingleLayerReferrers, pushReferrer, type DiscoveredReferrerLayers, type PushedReferrer, type ReferrersListing, type SingleLayerReferrerKind } from "../../oci/referrers/index.js";
 import type { Repository } from "../../oci/repository.js";
 import { COSE_ENVELOPE_MEDIA_TYPE, JWS_ENVELOPE_MEDIA_TYPE, NOTATION_SIGNATURE_ARTIFACT_TYPE } from "./media-types.js";
 
@@ -24,8 +24,8 @@ const NOTATION_REFERRERS: SingleLayerReferrerKind = {
 };
 
 /** The Notation signatures that claim `imageDigest` (untrusted until verified). */
-export function discoverNotationSignatures(repository: Repository, imageDigest: Digest): Promise<DiscoveredReferrerLayers> {
-  return discoverSingleLayerReferrers(repository, imageDigest, NOTATION_REFERRERS);
+export function discoverNotationSignatures(repository: Repository, imageDigest: Digest, listed?: ReferrersListing): Promise<DiscoveredReferrerLayers> {
+  return discoverSingleLayerReferrers(repository, imageDigest, NOTATION_REFERRERS, listed);
 }
 
 /** notation's annotation: the JSON list of the chain's SHA-256 thumbprints, leaf first. */

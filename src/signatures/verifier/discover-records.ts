@@ -11,6 +11,7 @@ import { sha256Digest } from "../../internal/digest.js";
 import { MediaType } from "../../oci/manifest/media-types.js";
 import { createSimpleSigningPayload } from "../payload/simple-signing.js";
 import { CosignAnnotation } from "../cosign/signature-manifest.js";
+import type { ReferrersListing } from "../../oci/referrers/index.js";
 
 /** Each record's `source` is the digest of what holds it: the `.sig` layer, or the referrer manifest of a bundle. */
 export interface FoundRecords {
@@ -47,12 +48,15 @@ export function createRecordDiscovery(repository: Repository, imageDigest: Diges
   let legacy: Promise<FoundRecords> | undefined;
   let bundles: Promise<FoundRecords> | undefined;
   let notation: Promise<FoundRecords> | undefined;
+  // One listing of the referrers (API, else the tag schema) for every kind read from it.
+  let listing: Promise<ReferrersListing> | undefined;
+  const referrers = () => (listing ??= import("../../oci/referrers/list-referrers.js").then(({ listReferrers }) => listReferrers(repository, imageDigest)));
   return {
     repository,
     imageDigest,
     legacySignatures: () => (legacy ??= readLegacy(repository, imageDigest, options)),
-    bundles: () => (bundles ??= readBundles(repository, imageDigest)),
-    notationSignatures: () => (notation ??= readNotation(repository, imageDigest, options)),
+    bundles: () => (bundles ??= referrers().then((listed) => readBundles(repository, imageDigest, listed))),
+    notationSignatures: () => (notation ??= referrers().then((listed) => readNotation(repository, imageDigest, options, listed))),
   };
 }
 
@@ -100,11 +104,11 @@ async function readLegacy(repository: Repository, imageDigest: Digest, options: 
 
 /**
  * The OCI referrers that hold image signatures: sigstore bundles, and the `.sig`-style manifests cosign 2.5 writes
- * with `--registry-referrers-mode=oci-1-1` (read as the cosign layers they are). Two listings, one per artifact type.
+ * with `--registry-referrers-mode=oci-1-1` (read as the cosign layers they are), from the one listing.
  */
-async function readBundles(repository: Repository, imageDigest: Digest): Promise<FoundRecords> {
+async function readBundles(repository: Repository, imageDigest: Digest, listed: ReferrersListing): Promise<FoundRecords> {
   const [{ discoverSigstoreBundles }, { discoverCosignReferrerSignatures }] = await Promise.all([import("../bundle-oci/discover-bundles.js"), import("../cosign/discover-referrer-signatures.js")]);
-  const [discovered, cosignReferrers] = await Promise.all([discoverSigstoreBundles(repository, imageDigest), discoverCosignReferrerSignatures(repository, imageDigest)]);
+  const [discovered, cosignReferrers] = await Promise.all([discoverSigstoreBundles(repository, imageDigest, listed), discoverCosignReferrerSignatures(repository, imageDigest, listed)]);
   const where = discovered.listing.source === "referrers-api" ? `the referrers API (${discovered.listing.where})` : `the referrers tag ${discovered.listing.where}`;
   const bundles: UntrustedSignatureRecord[] = discovered.bundles.map((bundle) => ({
     format: "sigstore-bundle",
@@ -117,9 +121,9 @@ async function readBundles(repository: Repository, imageDigest: Digest): Promise
   return { searched: where, records: [...bundles, ...signatures] };
 }
 
-async function readNotation(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions): Promise<FoundRecords> {
+async function readNotation(repository: Repository, imageDigest: Digest, options: RecordDiscoveryOptions, listed: ReferrersListing): Promise<FoundRecords> {
   const { discoverNotationSignatures } = await import("../notation/oci-signatures.js");
-  const discovered = await discoverNotationSignatures(repository, imageDigest);
+  const discovered = await discoverNotationSignatures(repository, imageDigest, listed);
   const where = discovered.listing.source === "referrers-api" ? `the referrers API (${discovered.listing.where})` : `the referrers tag ${discovered.listing.where}`;
   if (discovered.found.length === 0) return { searched: where, records: [] };
   // The manifest is read by digest (checked by the repository): its media type and size are the subject's.
