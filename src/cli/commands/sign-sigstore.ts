@@ -3,15 +3,18 @@
  * Fulcio certificate), Rekor upload, and the sigstore bundle format attached as an OCI referrer. Loaded only
  * when one of these is asked for, so plain key signing does not pay for the sigstore libraries.
  */
+import type { KeyObject } from "node:crypto";
 import { SignetError } from "../../errors/index.js";
+import { LIMITS } from "../../internal/limits.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatures/cosign/sign-bundle.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
+import { signingCertificateFor } from "../../signatures/cosign/signing-certificate.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
-import { booleanOption, keyValueOptions, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import { booleanOption, keyValueOptions, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import { checkBundleSignOptions, payloadOption, signedJson, uploadOption, wantsReferrer, writeSignOutputs } from "../sign-outputs.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
@@ -25,6 +28,8 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   "new-bundle-format": { type: "boolean", description: "store a sigstore bundle as an OCI referrer instead of a layer of the .sig tag" },
   "tlog-upload": { type: "boolean", default: true, description: "upload the signature to the transparency log (--tlog-upload=false: do not)" },
   "use-signing-config": { type: "boolean", description: "cosign 3: only --use-signing-config=false is accepted (signet uses --fulcio-url and --rekor-url)" },
+  certificate: { type: "string", value: "FILE", description: "with --key: a certificate for the key (PEM or DER), attached with the signature; it must certify the key" },
+  "certificate-chain": { type: "string", value: "FILE", description: "with --certificate: its CA chain (PEM, root last), checked and attached" },
   yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
@@ -35,6 +40,8 @@ export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC id
 export function wantsSigstoreSigning(context: CommandContext): boolean {
   return (
     stringOption(context, "key") === undefined ||
+    stringOption(context, "certificate") !== undefined ||
+    stringOption(context, "certificate-chain") !== undefined ||
     booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     wantsReferrer(context) ||
@@ -127,9 +134,13 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
       if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for keyless signing and cannot be combined with --key`);
     }
     const key = await signingKeyFrom(context, keyPath);
+    const certificate = signingCertificateFrom(context, key.publicKey);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+    return { key, ...certificate, who: `key ${describeKeyReference(keyPath)}${certificate.certificatePem !== undefined ? " with certificate " + stringOption(context, "certificate")! : ""}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+  }
+  for (const name of ["certificate", "certificate-chain"]) {
+    if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is a certificate for a signing key: it needs --key`, { hint: "Keyless signing gets its certificate from Fulcio; give --key with --certificate." });
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
     import("../../signing/identity-token.js"),
@@ -151,6 +162,24 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     who: `${identity.subject} (issuer ${identity.issuer})`,
     ...(rekorUrl !== undefined ? { rekorUrl } : {}),
   };
+}
+
+/**
+ * cosign's `--certificate`/`--certificate-chain` with `--key`: checked against the key (and the chain against the
+ * certificate) before anything is signed; the same certificate and chain annotations as `attach signature` writes.
+ */
+function signingCertificateFrom(context: CommandContext, publicKey: KeyObject): { certificatePem?: string; chainPem?: string } {
+  const certificatePath = stringOption(context, "certificate");
+  const chainPath = stringOption(context, "certificate-chain");
+  if (certificatePath === undefined) {
+    if (chainPath !== undefined) throw new SignetError("USAGE", "--certificate-chain goes with --certificate: no certificate was given for the chain to issue");
+    return {};
+  }
+  return signingCertificateFor(publicKey, {
+    certificate: readFileBounded(certificatePath, "the certificate", LIMITS.certificateFileBytes),
+    certificateName: certificatePath,
+    ...(chainPath === undefined ? {} : { chainPem: readFileBounded(chainPath, "the certificate chain", LIMITS.certificateChainFileBytes).toString("utf8"), chainName: chainPath }),
+  });
 }
 
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
