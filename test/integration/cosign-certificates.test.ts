@@ -96,6 +96,8 @@ describe("verify with --certificate, --certificate-chain, --ca-roots, --ca-inter
     await bothVerify(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "root.pem", "--ca-intermediates", "int.pem", image]);
     await bothVerify(["verify-attestation", "--type", "slsaprovenance", ...IDENTITY, ...NO_LOGS, "--certificate-chain", "chain.pem", image]);
     await rejected(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "other-root.pem", image], "CERT_CHAIN_INVALID");
+    ok(await signet(["attest-blob", ...sign, "--type", "slsaprovenance", "--predicate", "predicate.json", "--bundle", "attest-blob.bundle", "--output-signature", "attest-blob.json", "blob.txt"]), "signet attest-blob --certificate");
+    await bothVerify(["verify-blob-attestation", "--bundle", "attest-blob.bundle", "--type", "slsaprovenance", ...IDENTITY, ...NO_LOGS, "--certificate-chain", "chain.pem", "blob.txt"]);
   });
 
   test("signet sign refuses a certificate for another key, or one its chain did not issue, before pushing anything", async () => {
