@@ -4,7 +4,7 @@
  * when one of these is asked for, so plain key signing does not pay for the sigstore libraries.
  */
 import type { KeyObject } from "node:crypto";
-import { SignetError } from "../../errors/index.js";
+import { SignetError, toSignetError } from "../../errors/index.js";
 import { LIMITS } from "../../internal/limits.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
@@ -13,6 +13,7 @@ import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatur
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
 import { signingCertificateFor } from "../../signatures/cosign/signing-certificate.js";
+import { pushSignatureReferrers, type SignatureReferrer } from "../../signatures/cosign/sign-referrer.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
 import { booleanOption, keyValueOptions, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import { checkBundleSignOptions, payloadOption, signedJson, uploadOption, wantsReferrer, writeSignOutputs } from "../sign-outputs.js";
@@ -59,7 +60,9 @@ export interface SigstoreSigner {
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
-  const bundle = context.values["new-bundle-format"] === true || wantsReferrer(context);
+  const bundle = context.values["new-bundle-format"] === true;
+  // As cosign 2.5: oci-1-1 alone stores the .sig-style manifest as a referrer; with --new-bundle-format, the bundle.
+  const referrer = wantsReferrer(context) && !bundle;
   if (bundle) checkBundleSignOptions(context);
   const payload = payloadOption(context);
   const signer = await sigstoreSignerFrom(context);
@@ -68,6 +71,9 @@ export async function signWithSigstore(context: CommandContext, images: readonly
   const recursive = context.values["recursive"] === true;
   try {
     const signatureRepository = await signatureRepositoryFrom(context, access);
+    if (referrer && signatureRepository !== undefined) {
+      throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to the .sig tag: a referrer signature is stored in the image's own repository", { hint: "Unset COSIGN_REPOSITORY, or sign without --registry-referrers-mode=oci-1-1." });
+    }
     if (bundle && signatureRepository !== undefined) {
       throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to .sig signatures: a sigstore bundle is stored as a referrer of the image in its own repository", { hint: "Unset COSIGN_REPOSITORY, or sign without --new-bundle-format." });
     }
@@ -97,17 +103,28 @@ export async function signWithSigstore(context: CommandContext, images: readonly
         recursive,
         ...(stringOption(context, "sign-container-identity") !== undefined ? { signContainerIdentity: stringOption(context, "sign-container-identity")! } : {}),
         layerAnnotations: (signed, signature) => legacyAnnotations(signer, signed, signature),
-        upload: uploadOption(context),
+        upload: uploadOption(context) && !referrer,
         ...(payload === undefined ? {} : { payload }),
         ...(signatureRepository === undefined ? {} : { signatureRepository }),
       });
       const done = results.filter((r): r is SignImageResult => !SignetError.is(r));
       if (done.length === results.length) await writeSignOutputs(context, done, signer);
+      const referrers = referrer && uploadOption(context) ? await pushReferrers(results) : undefined;
       results.forEach((result, index) => {
+        const pushed = referrers?.[index];
         if (SignetError.is(result)) {
           errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
+        } else if (pushed !== undefined) {
+          if (SignetError.is(pushed)) {
+            errors.push(pushed);
+            if (format === "text") printError(context.io, pushed, false);
+            report.push({ image: images[index], error: pushed.toJSON() });
+            return;
+          }
+          if (format === "text") describeReferrers(context.io.stderr, images[index]!, result, pushed, signer);
+          report.push({ ...legacyJson(images[index]!, result, signer), format: "cosign-referrer", signed: pushed.map((p) => ({ digest: p.digest, referrer: p.referrer.descriptor.digest, listedBy: p.referrer.listedBy })) });
         } else {
           if (format === "text") describeLegacy(context.io.stderr, images[index]!, result, signer);
           report.push(legacyJson(images[index]!, result, signer));
@@ -207,6 +224,24 @@ function describeLegacy(out: NodeJS.WritableStream, image: string, result: SignI
   for (const signed of result.signed) {
     const where = signed.uploaded ? `signature stored in ${signed.repository}:${signed.tag}` : "not uploaded (--upload=false)";
     out.write(`Signed ${signed.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; ${where}\n`);
+  }
+}
+
+/** Each image's signatures as cosign's referrer manifests, or the error that stopped them. */
+async function pushReferrers(results: readonly (SignImageResult | SignetError)[]): Promise<(SignatureReferrer[] | SignetError | undefined)[]> {
+  const pushed: (SignatureReferrer[] | SignetError | undefined)[] = [];
+  for (const result of results) {
+    if (SignetError.is(result)) pushed.push(undefined);
+    else pushed.push(await pushSignatureReferrers(result.image.repository, result.signed).catch((error: unknown) => toSignetError(error)));
+  }
+  return pushed;
+}
+
+function describeReferrers(out: NodeJS.WritableStream, image: string, result: SignImageResult, pushed: readonly SignatureReferrer[], signer: SigstoreSigner): void {
+  if (result.image.resolvedTag !== undefined) out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
+  for (const one of pushed) {
+    const listed = one.referrer.listedBy === "referrers-api" ? "listed by the referrers API" : `listed in ${result.image.repository.displayName}:${one.referrer.tag}`;
+    out.write(`Signed ${one.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; signature stored as referrer ${one.referrer.descriptor.digest} (${listed})\n`);
   }
 }
 
