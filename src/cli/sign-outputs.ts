@@ -20,7 +20,7 @@ export const SIGN_OUTPUT_OPTIONS: OptionSpec = {
     type: "string",
     value: "legacy|oci-1-1",
     choices: ["legacy", "oci-1-1"],
-    description: "legacy: the .sig tag; oci-1-1 (needs COSIGN_EXPERIMENTAL=1, as cosign): a sigstore bundle stored as an OCI 1.1 referrer (cosign 2.5 stores its .sig manifest as the referrer)",
+    description: "legacy: the .sig tag; oci-1-1 (needs COSIGN_EXPERIMENTAL=1, as cosign): the .sig manifest stored as an OCI 1.1 referrer of the image, as cosign 2.5 writes it (with --new-bundle-format: the sigstore bundle)",
   },
 };
 
@@ -34,7 +34,7 @@ export function uploadOption(context: CommandContext): boolean {
   return booleanOption(context, "upload", true);
 }
 
-/** `--registry-referrers-mode=oci-1-1`: as cosign, only with COSIGN_EXPERIMENTAL=1; it then means a referrer (bundle). */
+/** `--registry-referrers-mode=oci-1-1`: as cosign, only with COSIGN_EXPERIMENTAL=1; it then means a referrer (cosign's .sig-style one, or the bundle with --new-bundle-format). */
 export function wantsReferrer(context: CommandContext): boolean {
   const mode = stringOption(context, "registry-referrers-mode");
   if (mode !== "oci-1-1") return false;
@@ -56,9 +56,9 @@ const OUTPUT_FILES = ["output-signature", "output-payload", "output-certificate"
 /** Refuses what the bundle (referrer) path cannot honour. */
 export function checkBundleSignOptions(context: CommandContext): void {
   for (const name of ["payload", ...OUTPUT_FILES] as const) {
-    if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for .sig signatures: it cannot be combined with a sigstore bundle (--new-bundle-format or --registry-referrers-mode=oci-1-1)`);
+    if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for .sig signatures: it cannot be combined with a sigstore bundle (--new-bundle-format)`);
   }
-  if (!uploadOption(context)) throw new SignetError("OPTION_CONFLICT", "--upload=false is for .sig signatures: it cannot be combined with a sigstore bundle (--new-bundle-format or --registry-referrers-mode=oci-1-1)");
+  if (!uploadOption(context)) throw new SignetError("OPTION_CONFLICT", "--upload=false is for .sig signatures: it cannot be combined with a sigstore bundle (--new-bundle-format)");
 }
 
 /**

@@ -60,6 +60,7 @@ export const ERROR_CATALOG = {
   KEY_REF_INVALID: input("Write the key as a file path, env://VAR, k8s://NAMESPACE/SECRET, pkcs11:token=...;object=...?module-path=..., or awskms://, gcpkms://, azurekms://, hashivault:// (docs/keys.md)."),
   KEY_REF_UNSUPPORTED: input("This key reference scheme (or provider) is not available here: use a file path, env://, k8s://, pkcs11: or a KMS URI whose provider is built in (docs/keys.md)."),
   KEY_REF_UNREADABLE: unavailable("The key reference could not be read: check the environment variable, the Kubernetes secret and your access to it (kubeconfig or service account), or the PKCS#11 module, token and PIN."),
+  SIGNING_CERTIFICATE_INVALID: input("The --certificate for signing must be one X.509 certificate (PEM or DER) for the signing key, and --certificate-chain a PEM chain, root last, that issued it: check which certificate goes with which key (as cosign: \"public key in certificate does not match the provided public key\")."),
   KEY_EXISTS: input("Move the existing file away, or pass --force to overwrite it."),
   KMS_REFERENCE_INVALID: input("Write the key as awskms://[ENDPOINT]/KEYID|alias/NAME|arn:..., gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K[/cryptoKeyVersions/V], azurekms://VAULT.vault.azure.net/KEY[/VERSION] or hashivault://KEY (docs/kms.md)."),
   KMS_UNAUTHORIZED: unavailable("The KMS refused the credentials: check the provider's credentials (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_*, VAULT_TOKEN) and that they may read and sign with the key (docs/kms.md)."),

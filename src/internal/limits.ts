@@ -9,6 +9,9 @@ export const LIMITS = {
   manifestBytes: 4 * 1024 * 1024,
   /** A signature layer (simple-signing payload) or a config blob of a signature image. */
   signatureLayerBytes: 1024 * 1024,
+  /** A --certificate file (sign, attest, attach signature) and a --certificate-chain file. */
+  certificateFileBytes: 64 * 1024,
+  certificateChainFileBytes: 256 * 1024,
   configBytes: 4 * 1024 * 1024,
   /** Layers in one signature manifest (cosign: 1,000 layers). */
   signatureLayers: 1000,

@@ -86,6 +86,36 @@ describe("verify with --certificate, --certificate-chain, --ca-roots, --ca-inter
     await bothVerify(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "root.pem", images.bySignet]);
   });
 
+  test("signet sign and attest --key --certificate --certificate-chain: cosign and signet verify what signet wrote", async () => {
+    const name = "signed-with-cert";
+    const image = `${registry.host}/${name}@${await pushTestImage(registry.host, name, "v1", name)}`;
+    const sign = ["--key", "cosign.key", "--tlog-upload=false", "--certificate", "leaf.pem", "--certificate-chain", "chain.pem"];
+    ok(await signet(["sign", ...sign, image]), "signet sign --certificate");
+    ok(await signet(["attest", ...sign, "--type", "slsaprovenance", "--predicate", "predicate.json", image]), "signet attest --certificate");
+    await bothVerify(["verify", ...IDENTITY, ...NO_LOGS, "--certificate-chain", "chain.pem", image]);
+    await bothVerify(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "root.pem", "--ca-intermediates", "int.pem", image]);
+    await bothVerify(["verify-attestation", "--type", "slsaprovenance", ...IDENTITY, ...NO_LOGS, "--certificate-chain", "chain.pem", image]);
+    await rejected(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "other-root.pem", image], "CERT_CHAIN_INVALID");
+    ok(await signet(["attest-blob", ...sign, "--type", "slsaprovenance", "--predicate", "predicate.json", "--bundle", "attest-blob.bundle", "--output-signature", "attest-blob.json", "blob.txt"]), "signet attest-blob --certificate");
+    await bothVerify(["verify-blob-attestation", "--bundle", "attest-blob.bundle", "--type", "slsaprovenance", ...IDENTITY, ...NO_LOGS, "--certificate-chain", "chain.pem", "blob.txt"]);
+  });
+
+  test("signet sign refuses a certificate for another key, or one its chain did not issue, before pushing anything", async () => {
+    const name = "refused-cert";
+    const digest = await pushTestImage(registry.host, name, "v1", name);
+    const image = `${registry.host}/${name}@${digest}`;
+    const sign = ["--key", "cosign.key", "--tlog-upload=false"];
+    // int.pem certifies the intermediate's key, not cosign.key; cosign refuses it too.
+    await rejected(["sign", ...sign, "--certificate", "int.pem", "--certificate-chain", "chain.pem", image], "SIGNING_CERTIFICATE_INVALID");
+    await rejected(["attest", ...sign, "--certificate", "int.pem", "--type", "slsaprovenance", "--predicate", "predicate.json", image], "SIGNING_CERTIFICATE_INVALID");
+    await rejected(["sign", ...sign, "--certificate", "leaf.pem", "--certificate-chain", "other-root.pem", image], "SIGNING_CERTIFICATE_INVALID");
+    await rejected(["sign", ...sign, "--certificate-chain", "chain.pem", image], "USAGE");
+    for (const suffix of ["sig", "att"]) {
+      const response = await fetch(`http://${registry.host}/v2/${name}/manifests/${digest.replace(":", "-")}.${suffix}`, { method: "HEAD" });
+      assert.equal(response.status, 404, `a .${suffix} manifest was pushed for a refused certificate`);
+    }
+  });
+
   test("rejections keep their codes: another root, a broken chain, another identity, a missing SCT", async () => {
     await rejected(["verify", ...IDENTITY, ...NO_LOGS, "--ca-roots", "other-root.pem", images.withCert], "CERT_CHAIN_INVALID");
     await rejected(["verify", ...IDENTITY, ...NO_LOGS, "--certificate", "leaf.pem", "--ca-roots", "other-root.pem", images.keyOnly], "CERT_CHAIN_INVALID");

@@ -73,4 +73,41 @@ describe("cosign 2.5's OCI 1.1 referrer signatures (--registry-referrers-mode=oc
       assert.match(otherRoot.stderr, /\[CERT_CHAIN_INVALID\]/);
     });
   }
+
+  for (const where of ["the referrers tag schema", "the referrers API"] as const) {
+    test(`signet writes them as cosign does (through ${where}): cosign verify --experimental-oci11 and signet accept them`, async () => {
+      const host = where === "the referrers API" ? proxy.host : registry.host;
+      const name = where === "the referrers API" ? "by-signet-api" : "by-signet-tag";
+      const digest = await pushTestImage(host, name, "v1", name);
+      const image = `${host}/${name}@${digest}`;
+      const sign = ["sign", "--key", "cosign.key", "--tlog-upload=false", "--registry-referrers-mode=oci-1-1"];
+      ok(await signet([...sign, "-a", "build=7", image]), "signet sign oci-1-1");
+      const tags = await (await fetch(`http://${registry.host}/v2/${name}/tags/list`)).json() as { tags: string[] };
+      assert.ok(!tags.tags.some((tag) => tag.endsWith(".sig")), JSON.stringify(tags));
+      // cosign's shape: the .sig image's config under cosign's artifact media type, no artifactType field, the image as subject.
+      const listing = where === "the referrers API" ? `http://${host}/v2/${name}/referrers/${digest}` : `http://${registry.host}/v2/${name}/manifests/${digest.replace(":", "-")}`;
+      const index = await (await fetch(listing, { headers: { accept: "application/vnd.oci.image.index.v1+json" } })).json() as { manifests: { digest: string; artifactType: string }[] };
+      assert.equal(index.manifests.length, 1);
+      assert.equal(index.manifests[0]!.artifactType, "application/vnd.dev.cosign.artifact.sig.v1+json");
+      const manifest = await (await fetch(`http://${registry.host}/v2/${name}/manifests/${index.manifests[0]!.digest}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } })).json() as Record<string, unknown> & { config: { mediaType: string; digest: string }; layers: { mediaType: string; digest: string; annotations: Record<string, string> }[]; subject: { digest: string } };
+      assert.deepEqual(Object.keys(manifest), ["schemaVersion", "mediaType", "config", "layers", "subject"]);
+      assert.equal(manifest.config.mediaType, "application/vnd.dev.cosign.artifact.sig.v1+json");
+      assert.equal(manifest.subject.digest, digest);
+      assert.equal(manifest.layers.length, 1);
+      assert.equal(manifest.layers[0]!.mediaType, "application/vnd.dev.cosign.simplesigning.v1+json");
+      const config = await (await fetch(`http://${registry.host}/v2/${name}/blobs/${manifest.config.digest}`)).text();
+      assert.equal(config, `{"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],"os":"","rootfs":{"type":"layers","diff_ids":["${manifest.layers[0]!.digest}"]},"config":{}}`);
+      const key = ["verify", "--key", "cosign.pub", "--insecure-ignore-tlog"];
+      ok(await runCosign([...key, "--experimental-oci11", "-a", "build=7", image]), "cosign verify --experimental-oci11");
+      ok(await signet([...key, "-a", "build=7", image]), "signet verify");
+      const otherKey = await signet(["verify", "--key", "other.pub", "--insecure-ignore-tlog", image]);
+      assert.equal(otherKey.status, 12, otherKey.stderr);
+      assert.match(otherKey.stderr, /\[SIG_INVALID\]/);
+      // With a certificate for the key: it is in the referrer's layer, as cosign writes it.
+      ok(await signet([...sign, "--certificate", "leaf.pem", "--certificate-chain", "chain.pem", image]), "signet sign oci-1-1 --certificate");
+      const chain = ["verify", ...IDENTITY, "--insecure-ignore-tlog", "--certificate-chain", "chain.pem", image];
+      ok(await runCosign([...chain.slice(0, 1), "--experimental-oci11", ...chain.slice(1)]), "cosign verify --experimental-oci11 --certificate-chain");
+      ok(await signet(chain), "signet verify --certificate-chain");
+    });
+  }
 });

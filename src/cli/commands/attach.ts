@@ -74,8 +74,8 @@ function signatureRequest(context: CommandContext, identity: string, digest: Att
   const certificate = stringOption(context, "certificate");
   const chain = stringOption(context, "certificate-chain");
   if (chain !== undefined && certificate === undefined) throw new SignetError("USAGE", "--certificate-chain goes with --certificate");
-  if (certificate !== undefined) annotations[CosignAnnotation.certificate] = readFileBounded(certificate, "the certificate", 64 * 1024).toString("utf8");
-  if (chain !== undefined) annotations[CosignAnnotation.chain] = readFileBounded(chain, "the certificate chain", 256 * 1024).toString("utf8");
+  if (certificate !== undefined) annotations[CosignAnnotation.certificate] = readFileBounded(certificate, "the certificate", LIMITS.certificateFileBytes).toString("utf8");
+  if (chain !== undefined) annotations[CosignAnnotation.chain] = readFileBounded(chain, "the certificate chain", LIMITS.certificateChainFileBytes).toString("utf8");
   return { repository, imageDigest: digest, input: { payload, annotations } };
 }
 

@@ -3,15 +3,19 @@
  * Fulcio certificate), Rekor upload, and the sigstore bundle format attached as an OCI referrer. Loaded only
  * when one of these is asked for, so plain key signing does not pay for the sigstore libraries.
  */
-import { SignetError } from "../../errors/index.js";
+import type { KeyObject } from "node:crypto";
+import { SignetError, toSignetError } from "../../errors/index.js";
+import { LIMITS } from "../../internal/limits.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import { signImagesAsBundles, type SignImageBundlesResult } from "../../signatures/cosign/sign-bundle.js";
 import { signImages, type SignImageResult } from "../../signatures/cosign/sign-image.js";
 import { CosignAnnotation } from "../../signatures/cosign/signature-manifest.js";
+import { signingCertificateFor } from "../../signatures/cosign/signing-certificate.js";
+import { pushSignatureReferrers, type SignatureReferrer } from "../../signatures/cosign/sign-referrer.js";
 import type { CommandContext, OptionSpec, OutputFormat } from "../command.js";
-import { booleanOption, keyValueOptions, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
+import { booleanOption, keyValueOptions, readFileBounded, registryOptions, signatureRepositoryFrom, stringOption } from "../options.js";
 import { checkBundleSignOptions, payloadOption, signedJson, uploadOption, wantsReferrer, writeSignOutputs } from "../sign-outputs.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
@@ -25,6 +29,8 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   "new-bundle-format": { type: "boolean", description: "store a sigstore bundle as an OCI referrer instead of a layer of the .sig tag" },
   "tlog-upload": { type: "boolean", default: true, description: "upload the signature to the transparency log (--tlog-upload=false: do not)" },
   "use-signing-config": { type: "boolean", description: "cosign 3: only --use-signing-config=false is accepted (signet uses --fulcio-url and --rekor-url)" },
+  certificate: { type: "string", value: "FILE", description: "with --key: a certificate for the key (PEM or DER), attached with the signature; it must certify the key" },
+  "certificate-chain": { type: "string", value: "FILE", description: "with --certificate: its CA chain (PEM, root last), checked and attached" },
   yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
@@ -35,6 +41,8 @@ export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC id
 export function wantsSigstoreSigning(context: CommandContext): boolean {
   return (
     stringOption(context, "key") === undefined ||
+    stringOption(context, "certificate") !== undefined ||
+    stringOption(context, "certificate-chain") !== undefined ||
     booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     wantsReferrer(context) ||
@@ -52,7 +60,9 @@ export interface SigstoreSigner {
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
-  const bundle = context.values["new-bundle-format"] === true || wantsReferrer(context);
+  const bundle = context.values["new-bundle-format"] === true;
+  // As cosign 2.5: oci-1-1 alone stores the .sig-style manifest as a referrer; with --new-bundle-format, the bundle.
+  const referrer = wantsReferrer(context) && !bundle;
   if (bundle) checkBundleSignOptions(context);
   const payload = payloadOption(context);
   const signer = await sigstoreSignerFrom(context);
@@ -61,6 +71,9 @@ export async function signWithSigstore(context: CommandContext, images: readonly
   const recursive = context.values["recursive"] === true;
   try {
     const signatureRepository = await signatureRepositoryFrom(context, access);
+    if (referrer && signatureRepository !== undefined) {
+      throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to the .sig tag: a referrer signature is stored in the image's own repository", { hint: "Unset COSIGN_REPOSITORY, or sign without --registry-referrers-mode=oci-1-1." });
+    }
     if (bundle && signatureRepository !== undefined) {
       throw new SignetError("OPTION_CONFLICT", "COSIGN_REPOSITORY applies to .sig signatures: a sigstore bundle is stored as a referrer of the image in its own repository", { hint: "Unset COSIGN_REPOSITORY, or sign without --new-bundle-format." });
     }
@@ -90,17 +103,28 @@ export async function signWithSigstore(context: CommandContext, images: readonly
         recursive,
         ...(stringOption(context, "sign-container-identity") !== undefined ? { signContainerIdentity: stringOption(context, "sign-container-identity")! } : {}),
         layerAnnotations: (signed, signature) => legacyAnnotations(signer, signed, signature),
-        upload: uploadOption(context),
+        upload: uploadOption(context) && !referrer,
         ...(payload === undefined ? {} : { payload }),
         ...(signatureRepository === undefined ? {} : { signatureRepository }),
       });
       const done = results.filter((r): r is SignImageResult => !SignetError.is(r));
       if (done.length === results.length) await writeSignOutputs(context, done, signer);
+      const referrers = referrer && uploadOption(context) ? await pushReferrers(results) : undefined;
       results.forEach((result, index) => {
+        const pushed = referrers?.[index];
         if (SignetError.is(result)) {
           errors.push(result);
           if (format === "text") printError(context.io, result, false);
           report.push({ image: images[index], error: result.toJSON() });
+        } else if (pushed !== undefined) {
+          if (SignetError.is(pushed)) {
+            errors.push(pushed);
+            if (format === "text") printError(context.io, pushed, false);
+            report.push({ image: images[index], error: pushed.toJSON() });
+            return;
+          }
+          if (format === "text") describeReferrers(context.io.stderr, images[index]!, result, pushed, signer);
+          report.push({ ...legacyJson(images[index]!, result, signer), format: "cosign-referrer", signed: pushed.map((p) => ({ digest: p.digest, referrer: p.referrer.descriptor.digest, listedBy: p.referrer.listedBy })) });
         } else {
           if (format === "text") describeLegacy(context.io.stderr, images[index]!, result, signer);
           report.push(legacyJson(images[index]!, result, signer));
@@ -127,9 +151,13 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
       if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is for keyless signing and cannot be combined with --key`);
     }
     const key = await signingKeyFrom(context, keyPath);
+    const certificate = signingCertificateFrom(context, key.publicKey);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+    return { key, ...certificate, who: `key ${describeKeyReference(keyPath)}${certificate.certificatePem !== undefined ? " with certificate " + stringOption(context, "certificate")! : ""}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+  }
+  for (const name of ["certificate", "certificate-chain"]) {
+    if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is a certificate for a signing key: it needs --key`, { hint: "Keyless signing gets its certificate from Fulcio; give --key with --certificate." });
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
     import("../../signing/identity-token.js"),
@@ -151,6 +179,24 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     who: `${identity.subject} (issuer ${identity.issuer})`,
     ...(rekorUrl !== undefined ? { rekorUrl } : {}),
   };
+}
+
+/**
+ * cosign's `--certificate`/`--certificate-chain` with `--key`: checked against the key (and the chain against the
+ * certificate) before anything is signed; the same certificate and chain annotations as `attach signature` writes.
+ */
+function signingCertificateFrom(context: CommandContext, publicKey: KeyObject): { certificatePem?: string; chainPem?: string } {
+  const certificatePath = stringOption(context, "certificate");
+  const chainPath = stringOption(context, "certificate-chain");
+  if (certificatePath === undefined) {
+    if (chainPath !== undefined) throw new SignetError("USAGE", "--certificate-chain goes with --certificate: no certificate was given for the chain to issue");
+    return {};
+  }
+  return signingCertificateFor(publicKey, {
+    certificate: readFileBounded(certificatePath, "the certificate", LIMITS.certificateFileBytes),
+    certificateName: certificatePath,
+    ...(chainPath === undefined ? {} : { chainPem: readFileBounded(chainPath, "the certificate chain", LIMITS.certificateChainFileBytes).toString("utf8"), chainName: chainPath }),
+  });
 }
 
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
@@ -178,6 +224,24 @@ function describeLegacy(out: NodeJS.WritableStream, image: string, result: SignI
   for (const signed of result.signed) {
     const where = signed.uploaded ? `signature stored in ${signed.repository}:${signed.tag}` : "not uploaded (--upload=false)";
     out.write(`Signed ${signed.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; ${where}\n`);
+  }
+}
+
+/** Each image's signatures as cosign's referrer manifests, or the error that stopped them. */
+async function pushReferrers(results: readonly (SignImageResult | SignetError)[]): Promise<(SignatureReferrer[] | SignetError | undefined)[]> {
+  const pushed: (SignatureReferrer[] | SignetError | undefined)[] = [];
+  for (const result of results) {
+    if (SignetError.is(result)) pushed.push(undefined);
+    else pushed.push(await pushSignatureReferrers(result.image.repository, result.signed).catch((error: unknown) => toSignetError(error)));
+  }
+  return pushed;
+}
+
+function describeReferrers(out: NodeJS.WritableStream, image: string, result: SignImageResult, pushed: readonly SignatureReferrer[], signer: SigstoreSigner): void {
+  if (result.image.resolvedTag !== undefined) out.write(`Resolved ${image} to digest ${result.image.digest}: signing the digest, not the tag.\n`);
+  for (const one of pushed) {
+    const listed = one.referrer.listedBy === "referrers-api" ? "listed by the referrers API" : `listed in ${result.image.repository.displayName}:${one.referrer.tag}`;
+    out.write(`Signed ${one.digest} as ${signer.who}${signer.rekorUrl !== undefined ? ", logged in Rekor" : ", not logged"}; signature stored as referrer ${one.referrer.descriptor.digest} (${listed})\n`);
   }
 }
 

@@ -20,7 +20,13 @@ export interface ReferrerLayer {
 }
 
 export interface ReferrerArtifact {
-  readonly artifactType: string;
+  /**
+   * Written in the manifest. Absent only with `config`: the manifest then names no artifact type and listings
+   * take the config's media type (OCI image spec), as cosign's referrer signatures are written.
+   */
+  readonly artifactType?: string;
+  /** A config blob instead of the OCI empty one. */
+  readonly config?: { readonly mediaType: string; readonly bytes: Buffer };
   /** The manifest the artifact refers to (its media type, digest and size). */
   readonly subject: Descriptor;
   readonly layers: readonly ReferrerLayer[];
@@ -38,11 +44,13 @@ export interface PushedReferrer {
 
 /** The bytes of an OCI 1.1 artifact manifest: empty config, the layers, `subject` and `artifactType`. */
 export function buildReferrerManifest(artifact: ReferrerArtifact): Buffer {
+  if (artifact.artifactType === undefined && artifact.config === undefined) throw new SignetError("INTERNAL", "a referrer needs an artifact type or a config");
+  const config = artifact.config ?? { mediaType: MediaType.OciEmpty, bytes: EMPTY_CONFIG };
   const manifest: Record<string, unknown> = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
-    artifactType: artifact.artifactType,
-    config: { mediaType: MediaType.OciEmpty, size: EMPTY_CONFIG.length, digest: sha256Digest(EMPTY_CONFIG) },
+    ...(artifact.artifactType === undefined ? {} : { artifactType: artifact.artifactType }),
+    config: { mediaType: config.mediaType, size: config.bytes.length, digest: sha256Digest(config.bytes) },
     layers: artifact.layers.map((layer) => {
       const descriptor: Record<string, unknown> = { mediaType: layer.mediaType, size: layer.bytes.length, digest: sha256Digest(layer.bytes) };
       if (layer.annotations !== undefined && Object.keys(layer.annotations).length > 0) descriptor["annotations"] = sortedRecord(layer.annotations);
@@ -61,7 +69,8 @@ export function buildReferrerManifest(artifact: ReferrerArtifact): Buffer {
  * `forceTagSchema` updates the tag index even where the API would list it (notation's --force-referrers-tag).
  */
 export async function pushReferrer(repository: Repository, artifact: ReferrerArtifact, options: { readonly forceTagSchema?: boolean } = {}): Promise<PushedReferrer> {
-  await repository.putBlob(EMPTY_CONFIG, sha256Digest(EMPTY_CONFIG));
+  const config = artifact.config?.bytes ?? EMPTY_CONFIG;
+  await repository.putBlob(config, sha256Digest(config));
   for (const layer of artifact.layers) await repository.putBlob(layer.bytes, sha256Digest(layer.bytes));
   const manifestBytes = buildReferrerManifest(artifact);
   const digest = await repository.putManifest(manifestBytes, MediaType.OciManifest);
@@ -69,7 +78,7 @@ export async function pushReferrer(repository: Repository, artifact: ReferrerArt
     mediaType: MediaType.OciManifest,
     digest,
     size: manifestBytes.length,
-    artifactType: artifact.artifactType,
+    artifactType: artifact.artifactType ?? artifact.config!.mediaType,
     ...(artifact.annotations !== undefined && Object.keys(artifact.annotations).length > 0 ? { annotations: sortedRecord(artifact.annotations) } : {}),
   };
   return { descriptor, ...(await listReferrer(repository, artifact.subject.digest, descriptor, options)) };

@@ -53,6 +53,20 @@ describe("referrers", () => {
     assert.equal(manifest.artifactType, "application/x-test");
   });
 
+  test("with a config and no artifact type, the manifest names none and the listing takes the config's media type", async () => {
+    const repo = new MemoryRepository();
+    const config = Buffer.from('{"config":{}}');
+    const pushed = await pushReferrer(repo, { config: { mediaType: "application/x-config", bytes: config }, subject, layers: [{ bytes: Buffer.from("x"), mediaType: "application/x-test" }] });
+    const bytes = (await repo.getManifest(pushed.descriptor.digest)).bytes;
+    assert.ok(!("artifactType" in (JSON.parse(bytes.toString("utf8")) as object)));
+    const manifest = parseManifest(bytes, MediaType.OciManifest);
+    assert.ok(manifest.kind === "image");
+    assert.deepEqual(manifest.config, { mediaType: "application/x-config", size: config.length, digest: sha256Digest(config) });
+    assert.ok((await repo.getBlob(sha256Digest(config))).equals(config));
+    const listing = await listReferrers(repo, subject.digest);
+    assert.equal(listing.descriptors[0]!.artifactType, "application/x-config");
+  });
+
   test("with the API, pushing leaves no tag and listing asks the API", async () => {
     const repo = new ApiRepository();
     const pushed = await pushReferrer(repo, artifact("one"));
