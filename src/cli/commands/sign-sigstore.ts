@@ -28,6 +28,11 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
+/** `sign` only (attest does not request timestamps yet). */
+export const SIGN_TIMESTAMP_OPTIONS: OptionSpec = {
+  "timestamp-server-url": { type: "string", value: "URL", description: "an RFC 3161 timestamp authority that countersigns each signature (stored as cosign does)" },
+};
+
 export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC identity token, an ephemeral key, a Fulcio certificate. As cosign 2,
   signatures are uploaded to the transparency log (--rekor-url) unless --tlog-upload=false.`;
 
@@ -38,7 +43,7 @@ export function wantsSigstoreSigning(context: CommandContext): boolean {
     booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     wantsReferrer(context) ||
-    ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
+    ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer", "timestamp-server-url"].some((name) => stringOption(context, name) !== undefined)
   );
 }
 
@@ -49,6 +54,8 @@ export interface SigstoreSigner {
   /** For messages: "key cosign.key" or "alice@example.com (issuer https://…)". */
   readonly who: string;
   readonly rekorUrl?: string;
+  /** --timestamp-server-url: an RFC 3161 TSA asked to countersign each signature. */
+  readonly timestampUrl?: string;
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
@@ -69,7 +76,12 @@ export async function signWithSigstore(context: CommandContext, images: readonly
     const report: unknown[] = [];
     if (bundle) {
       const results = await signImagesAsBundles(access, images, {
-        signer: { key: signer.key, ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}), ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}) },
+        signer: {
+          key: signer.key,
+          ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}),
+          ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}),
+          ...(signer.timestampUrl !== undefined ? { timestamp: (signature: Buffer) => timestampSignature(signer.timestampUrl!, signature) } : {}),
+        },
         annotations,
         recursive,
       });
@@ -129,7 +141,7 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     const key = await signingKeyFrom(context, keyPath);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}), ...timestampUrlOf(context) };
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
     import("../../signing/identity-token.js"),
@@ -150,7 +162,22 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     chainPem: keyless.certificate.chainPem,
     who: `${identity.subject} (issuer ${identity.issuer})`,
     ...(rekorUrl !== undefined ? { rekorUrl } : {}),
+    ...timestampUrlOf(context),
   };
+}
+
+function timestampUrlOf(context: CommandContext): { timestampUrl?: string } {
+  const url = stringOption(context, "timestamp-server-url");
+  return url === undefined || url === "" ? {} : { timestampUrl: url };
+}
+
+/**
+ * cosign's RFC 3161 timestamp over the raw signature bytes: the whole TimeStampResp, base64 in
+ * `{"SignedRFC3161Timestamp":"…"}` (legacy layer annotation) or as a bundle's rfc3161Timestamps entry.
+ */
+export async function timestampSignature(timestampUrl: string, signature: Buffer): Promise<Buffer> {
+  const { requestTimestampResponse } = await import("../../signing/timestamp-client.js");
+  return (await requestTimestampResponse(timestampUrl, signature, { flag: "--timestamp-server-url" })).response;
 }
 
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
@@ -158,6 +185,10 @@ async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signat
   const annotations: Record<string, string> = {};
   if (signer.certificatePem !== undefined) annotations[CosignAnnotation.certificate] = signer.certificatePem;
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
+  if (signer.timestampUrl !== undefined) {
+    const response = await timestampSignature(signer.timestampUrl, signature);
+    annotations[CosignAnnotation.rfc3161Timestamp] = JSON.stringify({ SignedRFC3161Timestamp: response.toString("base64") });
+  }
   if (signer.rekorUrl !== undefined) {
     const { uploadToRekor } = await import("../../transparency/rekor-client.js");
     const rekorUrl = signer.rekorUrl;

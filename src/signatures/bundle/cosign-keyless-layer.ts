@@ -28,6 +28,8 @@ export interface UntrustedCosignLayer {
   readonly chainPem?: string;
   /** `dev.sigstore.cosign/bundle`: `{"SignedEntryTimestamp","Payload":{body,integratedTime,logIndex,logID}}`. */
   readonly rekorBundleJson?: string;
+  /** `dev.sigstore.cosign/rfc3161timestamp`: `{"SignedRFC3161Timestamp":"<base64 TimeStampResp>"}` over the signature. */
+  readonly rfc3161TimestampJson?: string;
 }
 
 export interface VerifyCosignLayerOptions {
@@ -51,7 +53,7 @@ export function verifyCosignKeylessLayer(layer: UntrustedCosignLayer, policy: Si
     version: "0.1",
     signingKey: signingKeyOf(layer),
     tlogEntries: layer.rekorBundleJson === undefined || layer.rekorBundleJson === "" ? [] : [parseRekorBundle(layer.rekorBundleJson)],
-    rfc3161Timestamps: [],
+    rfc3161Timestamps: layer.rfc3161TimestampJson === undefined || layer.rfc3161TimestampJson === "" ? [] : [parseRfc3161Annotation(layer.rfc3161TimestampJson)],
     content: { type: "messageSignature", signature },
   };
   return verifyParsedBundle(bundle, { bytes: layer.payload }, policy, trust, {
@@ -92,6 +94,20 @@ function signingKeyOf(layer: UntrustedCosignLayer): UntrustedSigningKey {
   // Self-signed certificates in the chain are dropped: anchors come from the trust material only.
   const intermediates = layer.chainPem === undefined ? [] : certificates(layer.chainPem, "the chain annotation").filter((c) => !c.isSelfIssued);
   return { type: "certificate", certificate: leaves[0]!, intermediates };
+}
+
+/** cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation: the TSA's whole TimeStampResp, base64. */
+export function parseRfc3161Annotation(json: string): Buffer {
+  let value: unknown;
+  try {
+    value = toPlainJson(parseJsonDocument(json));
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    invalid(`the RFC 3161 timestamp annotation is not JSON: ${error.message}`);
+  }
+  const encoded = isRecord(value) ? value["SignedRFC3161Timestamp"] : undefined;
+  if (typeof encoded !== "string") invalid("the RFC 3161 timestamp annotation lacks its SignedRFC3161Timestamp");
+  return decodeBase64(encoded as string, "the SignedRFC3161Timestamp");
 }
 
 /** cosign's `dev.sigstore.cosign/bundle` annotation: a Rekor v1 entry with its SET. */

@@ -1,0 +1,122 @@
+// cosign's `sign --timestamp-server-url` (RFC 3161) both ways with the real cosign 2.5, a real registry and a local
+// openssl TSA: signet writes the `dev.sigstore.cosign/rfc3161timestamp` annotation in cosign's shape and cosign
+// verifies it; cosign's annotation is read and verified by signet's one layer verifier; a TSA that is down fails
+// signing with TSA_UNAVAILABLE and nothing is pushed.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createPublicKey } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { decodePemBlocks, pemBlockBytes } from "../../src/keys/pem.js";
+import { verifyCosignKeylessLayer } from "../../src/signatures/bundle/index.js";
+import type { TrustMaterial } from "../../src/trust/trust-material.js";
+import { Certificate } from "../../src/trust/x509.js";
+import { assertRejectsWithCode } from "../helpers/assert-code.js";
+import { runProgram, runSignet, type RunResult } from "../helpers/cli.js";
+import { pushTestImage } from "../helpers/images.js";
+import { startOpensslTsa, type TestTsa } from "../helpers/notation.js";
+import { cosignEnv, cosignPath } from "../helpers/peers.js";
+import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+
+const ANNOTATION = "dev.sigstore.cosign/rfc3161timestamp";
+
+describe("cosign sign --timestamp-server-url: RFC 3161 timestamps on .sig layers (real cosign, openssl TSA)", () => {
+  let registry: TestRegistry;
+  let tsa: TestTsa;
+  let dir: string;
+  let cosign: string;
+  let env: NodeJS.ProcessEnv;
+  let chainPath: string;
+  const runCosign = (args: string[]): Promise<RunResult> => runProgram(cosign, args, { env, cwd: dir });
+  const signet = (args: string[]): Promise<RunResult> => runSignet(args, { env, cwd: dir });
+  const ok = (result: RunResult, what: string): void => assert.equal(result.status, 0, `${what}: ${result.stderr}`);
+  const image = async (repo: string, content: string): Promise<{ ref: string; digest: string }> => {
+    const digest = await pushTestImage(registry.host, repo, "v1", content);
+    return { ref: `${registry.host}/${repo}:v1`, digest };
+  };
+  const tags = async (repo: string): Promise<string[]> => ((await (await fetch(`http://${registry.host}/v2/${repo}/tags/list`)).json()) as { tags: string[] | null }).tags ?? [];
+  const sigLayer = async (repo: string, digest: string): Promise<{ payload: Buffer; annotations: Record<string, string> }> => {
+    const response = await fetch(`http://${registry.host}/v2/${repo}/manifests/${digest.replace(":", "-")}.sig`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    assert.equal(response.status, 200);
+    const manifest = (await response.json()) as { layers: { digest: string; annotations: Record<string, string> }[] };
+    assert.equal(manifest.layers.length, 1);
+    const layer = manifest.layers[0]!;
+    const payload = Buffer.from(await (await fetch(`http://${registry.host}/v2/${repo}/blobs/${layer.digest}`)).arrayBuffer());
+    return { payload, annotations: layer.annotations };
+  };
+  const certificates = (path: string): Certificate[] => decodePemBlocks(readFileSync(path, "utf8")).map((block) => Certificate.parse(pemBlockBytes(block)));
+  const trustWithTsa = (): TrustMaterial => ({
+    description: "test TSA",
+    certificateAuthorities: [],
+    timestampAuthorities: [{ name: "signet test TSA", certChain: certificates(chainPath), validFor: { start: new Date(0), end: new Date(8.64e15) } }],
+    tlogs: [],
+    ctlogs: [],
+  });
+
+  before(async () => {
+    registry = await startRegistry();
+    tsa = await startOpensslTsa();
+    cosign = cosignPath();
+    dir = mkdtempSync(join(tmpdir(), "signet-tsa-sign-"));
+    env = cosignEnv({ COSIGN_PASSWORD: "tsa-sign" });
+    ok(await runCosign(["generate-key-pair", "--output-key-prefix", "cosign"]), "generate-key-pair");
+    // The TSA's signing certificate, then its root (cosign's --timestamp-certificate-chain, a trusted root's certChain order).
+    chainPath = join(dir, "tsa-chain.pem");
+    writeFileSync(chainPath, readFileSync(join(dirname(tsa.rootPath), "tsa.pem"), "utf8") + readFileSync(tsa.rootPath, "utf8"));
+  });
+  after(async () => {
+    await tsa?.stop();
+    await registry?.stop();
+  });
+
+  test("signet sign --timestamp-server-url writes cosign's annotation over the raw signature; cosign verifies it with the TSA chain", async () => {
+    const { ref, digest } = await image("tsa/signet", "stamped by signet");
+    const before = tsa.requests();
+    ok(await signet(["sign", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", tsa.url, "-y", ref]), "signet sign --timestamp-server-url");
+    assert.equal(tsa.requests(), before + 1);
+    const { annotations } = await sigLayer("tsa/signet", digest);
+    const stamp = JSON.parse(annotations[ANNOTATION]!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(stamp), ["SignedRFC3161Timestamp"]);
+    // openssl checks the stored TimeStampResp covers the raw signature bytes and chains to the TSA root.
+    writeFileSync(join(dir, "signet.tsr"), Buffer.from(stamp["SignedRFC3161Timestamp"] as string, "base64"));
+    writeFileSync(join(dir, "signet.sig"), Buffer.from(annotations["dev.cosignproject.cosign/signature"]!, "base64"));
+    execFileSync("openssl", ["ts", "-verify", "-in", "signet.tsr", "-data", "signet.sig", "-CAfile", tsa.rootPath, "-untrusted", join(dirname(tsa.rootPath), "tsa.pem")], { cwd: dir, stdio: "pipe" });
+    ok(await runCosign(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--use-signed-timestamps", "--timestamp-certificate-chain", chainPath, ref]), "cosign verify --use-signed-timestamps");
+  });
+
+  test("cosign sign --timestamp-server-url: signet's layer verifier reads and checks the timestamp against the trust material's TSAs", async () => {
+    const { ref, digest } = await image("tsa/cosign", "stamped by cosign");
+    ok(await runCosign(["sign", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", tsa.url, "-y", ref]), "cosign sign --timestamp-server-url");
+    const { payload, annotations } = await sigLayer("tsa/cosign", digest);
+    assert.ok(annotations[ANNOTATION] !== undefined, "cosign wrote the annotation");
+    ok(await signet(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", ref]), "signet verify --key (the key alone decides)");
+    const layer = { payload, signatureBase64: annotations["dev.cosignproject.cosign/signature"]!, rfc3161TimestampJson: annotations[ANNOTATION]! };
+    const publicKey = createPublicKey(readFileSync(join(dir, "cosign.pub")));
+    const verified = verifyCosignKeylessLayer(layer, { kind: "key", publicKey }, trustWithTsa(), { requireTlog: false });
+    const tsaTimes = verified.timestamps.filter((t) => t.kind === "tsa");
+    assert.equal(tsaTimes.length, 1, "the timestamp verified against the TSA");
+    assert.ok(Math.abs(tsaTimes[0]!.time.getTime() - Date.now()) < 3_600_000);
+    // The same layer with the timestamp of another signature (signet's, above) does not count.
+    const other = (await sigLayer("tsa/signet", await fetchDigest("tsa/signet"))).annotations[ANNOTATION]!;
+    await assertRejectsWithCode(() => verifyCosignKeylessLayer({ ...layer, rfc3161TimestampJson: other }, { kind: "key", publicKey }, trustWithTsa(), { requireTlog: false }), "TIMESTAMP_INVALID");
+  });
+
+  test("a TSA that is down fails signing with TSA_UNAVAILABLE and nothing is pushed", async () => {
+    const { ref } = await image("tsa/down", "no timestamp");
+    const down = await startOpensslTsa();
+    const url = down.url;
+    await down.stop();
+    const result = await signet(["sign", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", url, "--output-format", "json", "-y", ref]);
+    assert.equal(result.status, 4, result.stderr);
+    const report = JSON.parse(result.stdout) as { error?: { code: string } }[];
+    assert.deepEqual(report.map((entry) => entry.error?.code), ["TSA_UNAVAILABLE"]);
+    assert.deepEqual(await tags("tsa/down"), ["v1"], "no .sig tag pushed");
+  });
+
+  async function fetchDigest(repo: string): Promise<string> {
+    const response = await fetch(`http://${registry.host}/v2/${repo}/manifests/v1`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    return response.headers.get("docker-content-digest")!;
+  }
+});
