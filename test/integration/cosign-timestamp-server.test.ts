@@ -103,6 +103,31 @@ describe("cosign sign --timestamp-server-url: RFC 3161 timestamps on .sig layers
     await assertRejectsWithCode(() => verifyCosignKeylessLayer({ ...layer, rfc3161TimestampJson: other }, { kind: "key", publicKey }, trustWithTsa(), { requireTlog: false }), "TIMESTAMP_INVALID");
   });
 
+  test("signet sign --new-bundle-format --timestamp-server-url: the bundle carries the timestamp over the DSSE signature; cosign verifies with the TSA in its trusted root", async () => {
+    const { ref, digest } = await image("tsa/bundle", "bundle stamped by signet");
+    const before = tsa.requests();
+    ok(await signet(["sign", "--key", "cosign.key", "--tlog-upload=false", "--new-bundle-format", "--timestamp-server-url", tsa.url, "-y", ref]), "signet sign --new-bundle-format");
+    assert.equal(tsa.requests(), before + 1);
+    const accept = { accept: "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json" };
+    const index = (await (await fetch(`http://${registry.host}/v2/tsa/bundle/manifests/${digest.replace(":", "-")}`, { headers: accept })).json()) as { manifests: { digest: string }[] };
+    const manifest = (await (await fetch(`http://${registry.host}/v2/tsa/bundle/manifests/${index.manifests[0]!.digest}`, { headers: accept })).json()) as { layers: { digest: string }[] };
+    const bundle = (await (await fetch(`http://${registry.host}/v2/tsa/bundle/blobs/${manifest.layers[0]!.digest}`)).json()) as {
+      verificationMaterial: { timestampVerificationData: { rfc3161Timestamps: { signedTimestamp: string }[] } };
+      dsseEnvelope: { signatures: { sig: string }[] };
+    };
+    const stamps = bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+    assert.equal(stamps.length, 1);
+    writeFileSync(join(dir, "bundle.tsr"), Buffer.from(stamps[0]!.signedTimestamp, "base64"));
+    writeFileSync(join(dir, "bundle.sig"), Buffer.from(bundle.dsseEnvelope.signatures[0]!.sig, "base64"));
+    execFileSync("openssl", ["ts", "-verify", "-in", "bundle.tsr", "-data", "bundle.sig", "-CAfile", tsa.rootPath, "-untrusted", join(dirname(tsa.rootPath), "tsa.pem")], { cwd: dir, stdio: "pipe" });
+    const rawBytes = (path: string): { rawBytes: string }[] => decodePemBlocks(readFileSync(path, "utf8")).map((block) => ({ rawBytes: Buffer.from(pemBlockBytes(block)).toString("base64") }));
+    writeFileSync(join(dir, "tsa-root.json"), JSON.stringify({
+      mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+      timestampAuthorities: [{ subject: { organization: "signet", commonName: "signet test TSA" }, uri: tsa.url, certChain: { certificates: rawBytes(chainPath) }, validFor: { start: "2000-01-01T00:00:00Z" } }],
+    }));
+    ok(await runCosign(["verify-attestation", "--key", "cosign.pub", "--new-bundle-format", "--trusted-root", "tsa-root.json", "--insecure-ignore-tlog", "--allow-http-registry", "--type", "https://sigstore.dev/cosign/sign/v1", ref]), "cosign verify-attestation of the stamped bundle");
+  });
+
   test("a TSA that is down fails signing with TSA_UNAVAILABLE and nothing is pushed", async () => {
     const { ref } = await image("tsa/down", "no timestamp");
     const down = await startOpensslTsa();
