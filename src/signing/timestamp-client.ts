@@ -4,6 +4,7 @@
  * certificate; the answer must be granted, echo the nonce and cover the bytes, or it is refused.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { Dispatcher } from "undici";
 import { SignetError } from "../errors/index.js";
 import { boundedRequest } from "../internal/bounded-http.js";
 import { childrenOf, contentOf, encodedOf, expectTag, readRoot, TAG } from "../internal/der.js";
@@ -33,6 +34,8 @@ export interface TimestampRequestOptions {
   timeoutMs?: number;
   /** The flag that named the URL, for messages (default --timestamp-url). */
   flag?: string;
+  /** For an https TSA with its own CA (cosign's --timestamp-client-cacert). */
+  dispatcher?: Dispatcher;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function requestTimestampResponse(tsaUrl: string, data: Uint8Array,
     maxBytes: MAX_RESPONSE_BYTES,
     what: "a timestamp",
     code: "TSA_UNAVAILABLE",
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
   });
   try {
     const [statusInfo, token] = childrenOf(response, expectTag(readRoot(response), TAG.SEQUENCE, "TimeStampResp"));

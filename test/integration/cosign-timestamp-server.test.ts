@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createPublicKey } from "node:crypto";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -126,6 +128,34 @@ describe("cosign sign --timestamp-server-url: RFC 3161 timestamps on .sig layers
       timestampAuthorities: [{ subject: { organization: "signet", commonName: "signet test TSA" }, uri: tsa.url, certChain: { certificates: rawBytes(chainPath) }, validFor: { start: "2000-01-01T00:00:00Z" } }],
     }));
     ok(await runCosign(["verify-attestation", "--key", "cosign.pub", "--new-bundle-format", "--trusted-root", "tsa-root.json", "--insecure-ignore-tlog", "--allow-http-registry", "--type", "https://sigstore.dev/cosign/sign/v1", ref]), "cosign verify-attestation of the stamped bundle");
+  });
+
+  test("an https TSA: --timestamp-client-cacert names its CA; without it the TLS check fails (TSA_UNAVAILABLE, nothing pushed)", async () => {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tls.key", "-out", "tls.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { cwd: dir, stdio: "pipe" });
+    // An https front for the openssl TSA, on loopback.
+    const server = createHttpsServer({ key: readFileSync(join(dir, "tls.key")), cert: readFileSync(join(dir, "tls.pem")) }, (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        void fetch(tsa.url, { method: "POST", headers: { "content-type": "application/timestamp-query" }, body: Buffer.concat(chunks) })
+          .then(async (answer) => response.writeHead(answer.status, { "content-type": "application/timestamp-reply" }).end(Buffer.from(await answer.arrayBuffer())))
+          .catch(() => response.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const httpsUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const untrusted = await image("tsa/tls-untrusted", "tls untrusted");
+      const refused = await signet(["sign", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", httpsUrl, "--output-format", "json", "-y", untrusted.ref]);
+      assert.equal(refused.status, 4, refused.stderr);
+      assert.deepEqual((JSON.parse(refused.stdout) as { error?: { code: string } }[]).map((entry) => entry.error?.code), ["TSA_UNAVAILABLE"]);
+      assert.deepEqual(await tags("tsa/tls-untrusted"), ["v1"]);
+      const { ref } = await image("tsa/tls", "tls trusted");
+      ok(await signet(["sign", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", httpsUrl, "--timestamp-client-cacert", "tls.pem", "-y", ref]), "signet sign over https");
+      ok(await runCosign(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--use-signed-timestamps", "--timestamp-certificate-chain", chainPath, ref]), "cosign verify of the https-stamped signature");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test("a TSA that is down fails signing with TSA_UNAVAILABLE and nothing is pushed", async () => {

@@ -4,6 +4,7 @@
  * when one of these is asked for, so plain key signing does not pay for the sigstore libraries.
  */
 import { SignetError } from "../../errors/index.js";
+import { readFileLocation } from "../../internal/file-location.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
 import { ImageAccess } from "../../oci/image-access.js";
@@ -31,6 +32,7 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
 /** `sign` only (attest does not request timestamps yet). */
 export const SIGN_TIMESTAMP_OPTIONS: OptionSpec = {
   "timestamp-server-url": { type: "string", value: "URL", description: "an RFC 3161 timestamp authority that countersigns each signature (stored as cosign does)" },
+  "timestamp-client-cacert": { type: "string", value: "FILE", description: "the CA certificates (PEM) that an https --timestamp-server-url is checked against, instead of the system's" },
 };
 
 export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC identity token, an ephemeral key, a Fulcio certificate. As cosign 2,
@@ -56,6 +58,8 @@ export interface SigstoreSigner {
   readonly rekorUrl?: string;
   /** --timestamp-server-url: an RFC 3161 TSA asked to countersign each signature. */
   readonly timestampUrl?: string;
+  /** --timestamp-client-cacert: the TSA's TLS CA (PEM). */
+  readonly timestampCa?: string;
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
@@ -80,7 +84,7 @@ export async function signWithSigstore(context: CommandContext, images: readonly
           key: signer.key,
           ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}),
           ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}),
-          ...(signer.timestampUrl !== undefined ? { timestamp: (signature: Buffer) => timestampSignature(signer.timestampUrl!, signature) } : {}),
+          ...(signer.timestampUrl !== undefined ? { timestamp: (signature: Buffer) => timestampSignature(signer, signer.timestampUrl!, signature) } : {}),
         },
         annotations,
         recursive,
@@ -141,7 +145,7 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     const key = await signingKeyFrom(context, keyPath);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}), ...timestampUrlOf(context) };
+    return { key, who: `key ${describeKeyReference(keyPath)}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}), ...(await timestampUrlOf(context)) };
   }
   const [{ resolveIdentityToken }, { createKeylessSigner }, { DEFAULT_FULCIO_URL }, { DEFAULT_REKOR_URL }] = await Promise.all([
     import("../../signing/identity-token.js"),
@@ -162,22 +166,35 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     chainPem: keyless.certificate.chainPem,
     who: `${identity.subject} (issuer ${identity.issuer})`,
     ...(rekorUrl !== undefined ? { rekorUrl } : {}),
-    ...timestampUrlOf(context),
+    ...(await timestampUrlOf(context)),
   };
 }
 
-function timestampUrlOf(context: CommandContext): { timestampUrl?: string } {
+async function timestampUrlOf(context: CommandContext): Promise<{ timestampUrl?: string; timestampCa?: string }> {
   const url = stringOption(context, "timestamp-server-url");
-  return url === undefined || url === "" ? {} : { timestampUrl: url };
+  const caFile = stringOption(context, "timestamp-client-cacert");
+  if (url === undefined || url === "") {
+    if (caFile !== undefined) throw new SignetError("USAGE", "--timestamp-client-cacert needs --timestamp-server-url");
+    return {};
+  }
+  if (caFile === undefined) return { timestampUrl: url };
+  const ca = (await readFileLocation(caFile, { maxBytes: 1024 * 1024, what: "--timestamp-client-cacert", code: "FILE_NOT_FOUND" })).toString("utf8");
+  if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new SignetError("USAGE", `--timestamp-client-cacert ${caFile} holds no PEM certificate`);
+  return { timestampUrl: url, timestampCa: ca };
 }
 
 /**
  * cosign's RFC 3161 timestamp over the raw signature bytes: the whole TimeStampResp, base64 in
  * `{"SignedRFC3161Timestamp":"…"}` (legacy layer annotation) or as a bundle's rfc3161Timestamps entry.
  */
-export async function timestampSignature(timestampUrl: string, signature: Buffer): Promise<Buffer> {
-  const { requestTimestampResponse } = await import("../../signing/timestamp-client.js");
-  return (await requestTimestampResponse(timestampUrl, signature, { flag: "--timestamp-server-url" })).response;
+export async function timestampSignature(signer: Pick<SigstoreSigner, "timestampCa">, timestampUrl: string, signature: Buffer): Promise<Buffer> {
+  const [{ requestTimestampResponse }, { Agent }] = await Promise.all([import("../../signing/timestamp-client.js"), import("undici")]);
+  const dispatcher = signer.timestampCa === undefined ? undefined : new Agent({ connect: { ca: signer.timestampCa } });
+  try {
+    return (await requestTimestampResponse(timestampUrl, signature, { flag: "--timestamp-server-url", ...(dispatcher === undefined ? {} : { dispatcher }) })).response;
+  } finally {
+    await dispatcher?.close();
+  }
 }
 
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
@@ -186,7 +203,7 @@ async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signat
   if (signer.certificatePem !== undefined) annotations[CosignAnnotation.certificate] = signer.certificatePem;
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
   if (signer.timestampUrl !== undefined) {
-    const response = await timestampSignature(signer.timestampUrl, signature);
+    const response = await timestampSignature(signer, signer.timestampUrl, signature);
     annotations[CosignAnnotation.rfc3161Timestamp] = JSON.stringify({ SignedRFC3161Timestamp: response.toString("base64") });
   }
   if (signer.rekorUrl !== undefined) {
