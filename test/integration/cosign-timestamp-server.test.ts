@@ -86,6 +86,14 @@ describe("cosign sign --timestamp-server-url: RFC 3161 timestamps on .sig layers
     writeFileSync(join(dir, "signet.sig"), Buffer.from(annotations["dev.cosignproject.cosign/signature"]!, "base64"));
     execFileSync("openssl", ["ts", "-verify", "-in", "signet.tsr", "-data", "signet.sig", "-CAfile", tsa.rootPath, "-untrusted", join(dirname(tsa.rootPath), "tsa.pem")], { cwd: dir, stdio: "pipe" });
     ok(await runCosign(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--use-signed-timestamps", "--timestamp-certificate-chain", chainPath, ref]), "cosign verify --use-signed-timestamps");
+    // cosign does check it: with another TSA's chain it refuses.
+    const other = await startOpensslTsa();
+    try {
+      const refused = await runCosign(["verify", "--key", "cosign.pub", "--insecure-ignore-tlog", "--use-signed-timestamps", "--timestamp-certificate-chain", other.rootPath, ref]);
+      assert.notEqual(refused.status, 0, "cosign refuses the timestamp with another TSA's chain");
+    } finally {
+      await other.stop();
+    }
   });
 
   test("cosign sign --timestamp-server-url: signet's layer verifier reads and checks the timestamp against the trust material's TSAs", async () => {
@@ -156,6 +164,18 @@ describe("cosign sign --timestamp-server-url: RFC 3161 timestamps on .sig layers
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  test("signet attest --timestamp-server-url stamps the whole envelope of the .att layer, as cosign attest does; cosign verifies it", async () => {
+    const { ref, digest } = await image("tsa/attest", "attested by signet");
+    writeFileSync(join(dir, "predicate.json"), JSON.stringify({ built: "yes" }));
+    ok(await signet(["attest", "--key", "cosign.key", "--tlog-upload=false", "--timestamp-server-url", tsa.url, "--predicate", "predicate.json", "--type", "custom", "-y", ref]), "signet attest --timestamp-server-url");
+    const response = await fetch(`http://${registry.host}/v2/tsa/attest/manifests/${digest.replace(":", "-")}.att`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+    const layer = ((await response.json()) as { layers: { digest: string; annotations: Record<string, string> }[] }).layers[0]!;
+    writeFileSync(join(dir, "att.envelope"), Buffer.from(await (await fetch(`http://${registry.host}/v2/tsa/attest/blobs/${layer.digest}`)).arrayBuffer()));
+    writeFileSync(join(dir, "att.tsr"), Buffer.from((JSON.parse(layer.annotations[ANNOTATION]!) as { SignedRFC3161Timestamp: string }).SignedRFC3161Timestamp, "base64"));
+    execFileSync("openssl", ["ts", "-verify", "-in", "att.tsr", "-data", "att.envelope", "-CAfile", tsa.rootPath, "-untrusted", join(dirname(tsa.rootPath), "tsa.pem")], { cwd: dir, stdio: "pipe" });
+    ok(await runCosign(["verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--use-signed-timestamps", "--timestamp-certificate-chain", chainPath, "--type", "custom", ref]), "cosign verify-attestation --use-signed-timestamps");
   });
 
   test("a TSA that is down fails signing with TSA_UNAVAILABLE and nothing is pushed", async () => {

@@ -29,7 +29,7 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
-/** `sign` only (attest does not request timestamps yet). */
+/** `sign` and `attest` (attest-blob and sign-blob do not request timestamps yet). */
 export const SIGN_TIMESTAMP_OPTIONS: OptionSpec = {
   "timestamp-server-url": { type: "string", value: "URL", description: "an RFC 3161 timestamp authority that countersigns each signature (stored as cosign does)" },
   "timestamp-client-cacert": { type: "string", value: "FILE", description: "the CA certificates (PEM) that an https --timestamp-server-url is checked against, instead of the system's" },
