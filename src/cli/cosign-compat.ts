@@ -8,7 +8,7 @@ import { COSIGN_FLAGS, cosignCommandsWithFlag, cosignFlagsOf, isCosignCommand } 
 const OIDC_FLOWS = "interactive OIDC flows are not supported: pass --identity-token TOKEN|FILE or SIGSTORE_ID_TOKEN (GitHub Actions' ambient token is read without a flag)";
 const PIV = "hardware security keys (PIV) are not supported: use --key with a key file";
 const MTLS = "client certificates for registries (mutual TLS) are not supported yet";
-const TSA_CLIENT = "TLS client options for a timestamp authority are not supported (signet does not request RFC 3161 timestamps when signing)";
+const TSA_CLIENT = "client certificates for a timestamp authority (mutual TLS) are not supported: sign and attest take --timestamp-server-url and --timestamp-client-cacert";
 
 /** Why signet refuses a cosign flag: by flag name, or "command --flag" for one command only. */
 export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
@@ -28,11 +28,11 @@ export const COSIGN_FLAG_REASONS: Readonly<Record<string, string>> = {
   "insecure-skip-verify": "signet always verifies the SCT of the certificate Fulcio returns",
   "issue-certificate": "a Fulcio certificate for a key file is not supported: sign with --key (no certificate) or keyless",
   "record-creation-timestamp": "signatures carry no creation timestamp annotation (they stay byte-identical when re-signed)",
-  "timestamp-client-cacert": TSA_CLIENT,
+  "timestamp-client-cacert": "RFC 3161 timestamps are requested by `sign` and `attest` only so far",
   "timestamp-client-cert": TSA_CLIENT,
   "timestamp-client-key": TSA_CLIENT,
   "timestamp-server-name": TSA_CLIENT,
-  "timestamp-server-url": "RFC 3161 timestamps are verified (from a bundle and --trusted-root) but not requested when signing yet",
+  "timestamp-server-url": "RFC 3161 timestamps are requested by `sign` and `attest` only so far (verified from a bundle or a .sig layer's annotation with --trusted-root)",
   "rfc3161-timestamp": "detached RFC 3161 timestamp files are not supported: use a sigstore bundle (--bundle), which carries them",
   "rfc3161-timestamp-bundle": "detached RFC 3161 timestamp files are not supported: use a sigstore bundle (--bundle), which carries them",
   "rekor-entry-type": "signet logs attestations as dsse entries (cosign's default); intoto entries are not written",

@@ -148,7 +148,7 @@ export const ERROR_CATALOG = {
   TLOG_LOOKUP_UNSUPPORTED: usage("A detached signature has no log proof and signet does not search Rekor online: verify a bundle (--bundle), or pass --insecure-ignore-tlog to check the signature alone."),
   TLOG_ENTRY_MISMATCH: rejected("The transparency log entry is for another signature, key, certificate or artifact: the material was tampered with or mixed up."),
   TLOG_PROOF_INVALID: rejected("The log entry's signed timestamp, inclusion proof or checkpoint does not verify with a log of the trusted root."),
-  TSA_UNAVAILABLE: unavailable("The timestamp authority could not be reached or refused the request: check --timestamp-url and the network, then sign again."),
+  TSA_UNAVAILABLE: unavailable("The timestamp authority could not be reached or refused the request: check --timestamp-url (notation) or --timestamp-server-url (cosign) and the network, then sign again."),
   TIMESTAMP_INVALID: rejected("No trusted time for the signature: the RFC 3161 timestamp or log time does not verify, or falls outside the validity of the certificate, key or authority."),
   TRUST_ROOT_INVALID: input("Fix the trusted root named (a sigstore trusted_root.json, mediaType …trustedroot+json;version=0.1 or …trustedroot.v0.2+json), or the key or CA file."),
   TRUST_ROOT_UNAVAILABLE: unavailable("The sigstore trust root could not be updated through TUF: check the network, or pass --offline to use the cached or embedded root, or --trusted-root FILE."),

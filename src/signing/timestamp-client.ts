@@ -1,9 +1,10 @@
 /**
  * An RFC 3161 client: asks a timestamp authority to countersign a signature value (notation's
- * `--timestamp-url`). The request carries the SHA-256 of the bytes, a random nonce and asks for the TSA's
+ * `--timestamp-url`, cosign's `--timestamp-server-url`). The request carries the SHA-256 of the bytes, a random nonce and asks for the TSA's
  * certificate; the answer must be granted, echo the nonce and cover the bytes, or it is refused.
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { Dispatcher } from "undici";
 import { SignetError } from "../errors/index.js";
 import { boundedRequest } from "../internal/bounded-http.js";
 import { childrenOf, contentOf, encodedOf, expectTag, readRoot, TAG } from "../internal/der.js";
@@ -25,9 +26,31 @@ function stripZeros(integer: Buffer): Buffer {
 }
 
 /** The TimeStampToken (CMS ContentInfo) a TSA grants for `data`, checked to cover it. */
-export async function requestTimestamp(tsaUrl: string, data: Uint8Array, options: { timeoutMs?: number } = {}): Promise<Buffer> {
-  const url = new URL(tsaUrl);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `--timestamp-url must be http(s), not ${url.protocol}`);
+export async function requestTimestamp(tsaUrl: string, data: Uint8Array, options: TimestampRequestOptions = {}): Promise<Buffer> {
+  return (await requestTimestampResponse(tsaUrl, data, options)).token;
+}
+
+export interface TimestampRequestOptions {
+  timeoutMs?: number;
+  /** The flag that named the URL, for messages (default --timestamp-url). */
+  flag?: string;
+  /** For an https TSA with its own CA (cosign's --timestamp-client-cacert). */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * The whole TimeStampResp (as cosign stores it) and the token inside it, checked: granted, echoing the nonce,
+ * covering `data`.
+ */
+export async function requestTimestampResponse(tsaUrl: string, data: Uint8Array, options: TimestampRequestOptions = {}): Promise<{ response: Buffer; token: Buffer }> {
+  const flag = options.flag ?? "--timestamp-url";
+  let url: URL;
+  try {
+    url = new URL(tsaUrl);
+  } catch {
+    throw new SignetError("USAGE", `${flag} ${tsaUrl} is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new SignetError("USAGE", `${flag} must be http(s), not ${url.protocol}`);
   const nonce = randomBytes(8);
   nonce[0] = nonce[0]! & 0x7f;
   const response = await boundedRequest(url.href, {
@@ -38,6 +61,7 @@ export async function requestTimestamp(tsaUrl: string, data: Uint8Array, options
     maxBytes: MAX_RESPONSE_BYTES,
     what: "a timestamp",
     code: "TSA_UNAVAILABLE",
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
   });
   try {
     const [statusInfo, token] = childrenOf(response, expectTag(readRoot(response), TAG.SEQUENCE, "TimeStampResp"));
@@ -47,7 +71,7 @@ export async function requestTimestamp(tsaUrl: string, data: Uint8Array, options
     const parsed = parseTimestampToken(tokenBytes);
     if (!parsed.coversData(data)) throw new Error("the token is for other data");
     if (parsed.nonce === undefined || !stripZeros(parsed.nonce).equals(stripZeros(nonce))) throw new Error("the token does not echo the request's nonce");
-    return tokenBytes;
+    return { response, token: tokenBytes };
   } catch (error) {
     if (SignetError.is(error)) throw error;
     throw new SignetError("TIMESTAMP_INVALID", `the timestamp authority ${url.origin} answered with an unusable timestamp: ${(error as Error).message}`);

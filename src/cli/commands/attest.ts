@@ -12,7 +12,7 @@ import { createProgress, exitCodeOf, printError, progress, writeJson } from "../
 import { SIGNER_OPTIONS, SIGNER_USAGE, signerSetupFrom, warnIfTlogIgnored } from "../signer-options.js";
 import { explainAnchoring } from "./trust.js";
 import { describeSigner, multiArchOptions, openLocalImages } from "./verify.js";
-import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom } from "./sign-sigstore.js";
+import { SIGN_TIMESTAMP_OPTIONS, SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, sigstoreSignerFrom, timestampSignature } from "./sign-sigstore.js";
 
 export const TYPES = "slsaprovenance|slsaprovenance02|slsaprovenance1|link|spdx|spdxjson|cyclonedx|vuln|openvex|custom or a URI";
 
@@ -39,6 +39,7 @@ ${SIGSTORE_SIGN_USAGE}`,
     ...ATTEST_INPUT_OPTIONS,
     recursive: { type: "boolean", short: "r", description: "for a multi-arch index, also attest every platform manifest" },
     ...SIGSTORE_SIGN_OPTIONS,
+    ...SIGN_TIMESTAMP_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
   },
@@ -61,7 +62,9 @@ ${SIGSTORE_SIGN_USAGE}`,
       progress(context.io, `Attesting ${images.length} image(s) as ${signer.who}…`);
       const results = await attestImages(access, images, {
         ...(signatureRepository === undefined ? {} : { signatureRepository }),
-        signer: { key: signer.key, ...optional("certificatePem", signer.certificatePem), ...optional("chainPem", signer.chainPem), ...optional("rekorUrl", signer.rekorUrl) },
+        signer: { key: signer.key, ...optional("certificatePem", signer.certificatePem), ...optional("chainPem", signer.chainPem), ...optional("rekorUrl", signer.rekorUrl),
+          ...(signer.timestampUrl === undefined ? {} : { timestamp: (bytes: Buffer) => timestampSignature(signer, signer.timestampUrl!, bytes) }),
+        },
         type,
         predicate,
         bundleFormat: context.values["new-bundle-format"] === true,

@@ -5,6 +5,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { SignetError, toSignetError } from "../../errors/index.js";
+import { readFileLocation } from "../../internal/file-location.js";
 import { LIMITS } from "../../internal/limits.js";
 import { sha256Digest } from "../../internal/digest.js";
 import { describeKeyReference, publicKeyToPem, type Signer } from "../../keys/index.js";
@@ -34,6 +35,12 @@ export const SIGSTORE_SIGN_OPTIONS: OptionSpec = {
   yes: { type: "boolean", short: "y", description: "do not ask for confirmation (signet never asks; also COSIGN_YES)" },
 };
 
+/** `sign` and `attest` (attest-blob and sign-blob do not request timestamps yet). */
+export const SIGN_TIMESTAMP_OPTIONS: OptionSpec = {
+  "timestamp-server-url": { type: "string", value: "URL", description: "an RFC 3161 timestamp authority that countersigns each signature (stored as cosign does)" },
+  "timestamp-client-cacert": { type: "string", value: "FILE", description: "the CA certificates (PEM) that an https --timestamp-server-url is checked against, instead of the system's" },
+};
+
 export const SIGSTORE_SIGN_USAGE = `  Without --key, keyless signing: an OIDC identity token, an ephemeral key, a Fulcio certificate. As cosign 2,
   signatures are uploaded to the transparency log (--rekor-url) unless --tlog-upload=false.`;
 
@@ -46,7 +53,7 @@ export function wantsSigstoreSigning(context: CommandContext): boolean {
     booleanOption(context, "tlog-upload", true) ||
     context.values["new-bundle-format"] === true ||
     wantsReferrer(context) ||
-    ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer"].some((name) => stringOption(context, name) !== undefined)
+    ["fulcio-url", "rekor-url", "identity-token", "oidc-issuer", "timestamp-server-url"].some((name) => stringOption(context, name) !== undefined)
   );
 }
 
@@ -57,6 +64,10 @@ export interface SigstoreSigner {
   /** For messages: "key cosign.key" or "alice@example.com (issuer https://…)". */
   readonly who: string;
   readonly rekorUrl?: string;
+  /** --timestamp-server-url: an RFC 3161 TSA asked to countersign each signature. */
+  readonly timestampUrl?: string;
+  /** --timestamp-client-cacert: the TSA's TLS CA (PEM). */
+  readonly timestampCa?: string;
 }
 
 export async function signWithSigstore(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
@@ -82,7 +93,12 @@ export async function signWithSigstore(context: CommandContext, images: readonly
     const report: unknown[] = [];
     if (bundle) {
       const results = await signImagesAsBundles(access, images, {
-        signer: { key: signer.key, ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}), ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}) },
+        signer: {
+          key: signer.key,
+          ...(signer.certificatePem !== undefined ? { certificatePem: signer.certificatePem } : {}),
+          ...(signer.rekorUrl !== undefined ? { rekorUrl: signer.rekorUrl } : {}),
+          ...(signer.timestampUrl !== undefined ? { timestamp: (signature: Buffer) => timestampSignature(signer, signer.timestampUrl!, signature) } : {}),
+        },
         annotations,
         recursive,
       });
@@ -154,7 +170,7 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     const certificate = signingCertificateFrom(context, key.publicKey);
     // As cosign 2: key-based signatures go to the log too (--rekor-url, default the public one) unless --tlog-upload=false.
     const rekorUrl = tlogUpload ? (rekorFlag ?? (await import("../../transparency/rekor-client.js")).DEFAULT_REKOR_URL) : undefined;
-    return { key, ...certificate, who: `key ${describeKeyReference(keyPath)}${certificate.certificatePem !== undefined ? " with certificate " + stringOption(context, "certificate")! : ""}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}) };
+    return { key, ...certificate, who: `key ${describeKeyReference(keyPath)}${certificate.certificatePem !== undefined ? " with certificate " + stringOption(context, "certificate")! : ""}`, ...(rekorUrl !== undefined ? { rekorUrl } : {}), ...(await timestampUrlOf(context)) };
   }
   for (const name of ["certificate", "certificate-chain"]) {
     if (stringOption(context, name) !== undefined) throw new SignetError("OPTION_CONFLICT", `--${name} is a certificate for a signing key: it needs --key`, { hint: "Keyless signing gets its certificate from Fulcio; give --key with --certificate." });
@@ -178,6 +194,7 @@ export async function sigstoreSignerFrom(context: CommandContext): Promise<Sigst
     chainPem: keyless.certificate.chainPem,
     who: `${identity.subject} (issuer ${identity.issuer})`,
     ...(rekorUrl !== undefined ? { rekorUrl } : {}),
+    ...(await timestampUrlOf(context)),
   };
 }
 
@@ -199,11 +216,42 @@ function signingCertificateFrom(context: CommandContext, publicKey: KeyObject): 
   });
 }
 
+async function timestampUrlOf(context: CommandContext): Promise<{ timestampUrl?: string; timestampCa?: string }> {
+  const url = stringOption(context, "timestamp-server-url");
+  const caFile = stringOption(context, "timestamp-client-cacert");
+  if (url === undefined || url === "") {
+    if (caFile !== undefined) throw new SignetError("USAGE", "--timestamp-client-cacert needs --timestamp-server-url");
+    return {};
+  }
+  if (caFile === undefined) return { timestampUrl: url };
+  const ca = (await readFileLocation(caFile, { maxBytes: 1024 * 1024, what: "--timestamp-client-cacert", code: "FILE_NOT_FOUND" })).toString("utf8");
+  if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new SignetError("USAGE", `--timestamp-client-cacert ${caFile} holds no PEM certificate`);
+  return { timestampUrl: url, timestampCa: ca };
+}
+
+/**
+ * cosign's RFC 3161 timestamp over the raw signature bytes: the whole TimeStampResp, base64 in
+ * `{"SignedRFC3161Timestamp":"…"}` (legacy layer annotation) or as a bundle's rfc3161Timestamps entry.
+ */
+export async function timestampSignature(signer: Pick<SigstoreSigner, "timestampCa">, timestampUrl: string, signature: Buffer): Promise<Buffer> {
+  const [{ requestTimestampResponse }, { Agent }] = await Promise.all([import("../../signing/timestamp-client.js"), import("undici")]);
+  const dispatcher = signer.timestampCa === undefined ? undefined : new Agent({ connect: { ca: signer.timestampCa } });
+  try {
+    return (await requestTimestampResponse(timestampUrl, signature, { flag: "--timestamp-server-url", ...(dispatcher === undefined ? {} : { dispatcher }) })).response;
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
 /** The `.sig` layer annotations besides the signature: certificate and chain (keyless), Rekor bundle (logged). */
 async function legacyAnnotations(signer: SigstoreSigner, payload: Buffer, signature: Buffer): Promise<Record<string, string>> {
   const annotations: Record<string, string> = {};
   if (signer.certificatePem !== undefined) annotations[CosignAnnotation.certificate] = signer.certificatePem;
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
+  if (signer.timestampUrl !== undefined) {
+    const response = await timestampSignature(signer, signer.timestampUrl, signature);
+    annotations[CosignAnnotation.rfc3161Timestamp] = JSON.stringify({ SignedRFC3161Timestamp: response.toString("base64") });
+  }
   if (signer.rekorUrl !== undefined) {
     const { uploadToRekor } = await import("../../transparency/rekor-client.js");
     const rekorUrl = signer.rekorUrl;

@@ -8,7 +8,7 @@ import { OUTPUT_OPTION, REGISTRY_OPTIONS, keyValueOptions, outputFormat, registr
 import { SIGN_OUTPUT_OPTIONS, checkSignOutputOptions, payloadOption, signedJson, uploadOption, writeSignOutputs } from "../sign-outputs.js";
 import { exitCodeOf, printError, progress, writeJson } from "../output.js";
 import { signingKeyFrom } from "../session.js";
-import { SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
+import { SIGN_TIMESTAMP_OPTIONS, SIGSTORE_SIGN_OPTIONS, SIGSTORE_SIGN_USAGE, signWithSigstore, wantsSigstoreSigning } from "./sign-sigstore.js";
 
 /**
  * Images signed at once. Each image's confirming re-read is due a few times its own write window after its write
@@ -42,6 +42,7 @@ ${SIGSTORE_SIGN_USAGE}
     "lookaside-staging": { type: "string", value: "URL", description: "GPG: write to this file: store instead of the registries.d one" },
     "swr-asc": { type: "string", value: "DIR|URL", description: "GPG: write an swr-cosign .asc object (<repository>/<sha256 hex>.asc) under this directory or http(s) URL instead" },
     ...SIGSTORE_SIGN_OPTIONS,
+    ...SIGN_TIMESTAMP_OPTIONS,
     ...SIGN_OUTPUT_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...OUTPUT_OPTION,
@@ -99,7 +100,7 @@ const COSIGN_ONLY_OPTIONS = ["key", "password-file", "annotations", "recursive",
 
 /** `--gpg-key`: an atomic container signature per image, written to its lookaside staging store. */
 async function signWithGpg(context: CommandContext, images: readonly string[], format: OutputFormat): Promise<number> {
-  for (const name of [...COSIGN_ONLY_OPTIONS, ...Object.keys(SIGSTORE_SIGN_OPTIONS)]) {
+  for (const name of [...COSIGN_ONLY_OPTIONS, ...Object.keys(SIGSTORE_SIGN_OPTIONS), ...Object.keys(SIGN_TIMESTAMP_OPTIONS)]) {
     if (context.values[name] !== undefined) throw new SignetError("USAGE", `--${name} is for cosign signing and cannot be combined with --gpg-key`);
   }
   // OpenPGP.js and the lookaside code load only on this path.

@@ -23,6 +23,8 @@ export interface AttestationSigner {
   readonly certificatePem?: string;
   readonly chainPem?: string;
   readonly rekorUrl?: string;
+  /** An RFC 3161 TimeStampResp over these bytes (cosign's --timestamp-server-url). */
+  readonly timestamp?: (bytes: Buffer) => Promise<Buffer>;
 }
 
 export interface AttestImageOptions {
@@ -102,6 +104,8 @@ export async function legacyEnvelope(signer: AttestationSigner, statement: Buffe
   const annotations: Record<string, string> = { [CosignAnnotation.signature]: "" };
   if (signer.certificatePem !== undefined) annotations[CosignAnnotation.certificate] = signer.certificatePem;
   if (signer.chainPem !== undefined && signer.chainPem !== "") annotations[CosignAnnotation.chain] = signer.chainPem;
+  // As cosign attest: on a `.att` layer the timestamp covers the whole envelope (a bundle's covers the signature).
+  if (signer.timestamp !== undefined) annotations[CosignAnnotation.rfc3161Timestamp] = JSON.stringify({ SignedRFC3161Timestamp: (await signer.timestamp(envelope)).toString("base64") });
   if (signer.rekorUrl === undefined) return { envelope, annotations };
   const { uploadToRekor } = await import("../../transparency/rekor-client.js");
   const entry = await uploadToRekor({

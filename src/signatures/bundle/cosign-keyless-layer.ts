@@ -28,6 +28,8 @@ export interface UntrustedCosignLayer {
   readonly chainPem?: string;
   /** `dev.sigstore.cosign/bundle`: `{"SignedEntryTimestamp","Payload":{body,integratedTime,logIndex,logID}}`. */
   readonly rekorBundleJson?: string;
+  /** `dev.sigstore.cosign/rfc3161timestamp`: `{"SignedRFC3161Timestamp":"<base64 TimeStampResp>"}` over the signature. */
+  readonly rfc3161TimestampJson?: string;
 }
 
 export interface VerifyCosignLayerOptions {
@@ -51,7 +53,7 @@ export function verifyCosignKeylessLayer(layer: UntrustedCosignLayer, policy: Si
     version: "0.1",
     signingKey: signingKeyOf(layer),
     tlogEntries: layer.rekorBundleJson === undefined || layer.rekorBundleJson === "" ? [] : [parseRekorBundle(layer.rekorBundleJson)],
-    rfc3161Timestamps: [],
+    rfc3161Timestamps: layer.rfc3161TimestampJson === undefined || layer.rfc3161TimestampJson === "" ? [] : [parseRfc3161Annotation(layer.rfc3161TimestampJson)],
     content: { type: "messageSignature", signature },
   };
   return verifyParsedBundle(bundle, { bytes: layer.payload }, policy, trust, {
@@ -94,15 +96,26 @@ function signingKeyOf(layer: UntrustedCosignLayer): UntrustedSigningKey {
   return { type: "certificate", certificate: leaves[0]!, intermediates };
 }
 
-/** cosign's `dev.sigstore.cosign/bundle` annotation: a Rekor v1 entry with its SET. */
-export function parseRekorBundle(json: string): UntrustedTlogEntry {
-  let value: unknown;
+function annotationJson(json: string, what: string): unknown {
   try {
-    value = toPlainJson(parseJsonDocument(json));
+    return toPlainJson(parseJsonDocument(json));
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
-    invalid(`the Rekor bundle annotation is not JSON: ${error.message}`);
+    return invalid(`${what} is not JSON: ${error.message}`);
   }
+}
+
+/** cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation: the TSA's whole TimeStampResp, base64. */
+export function parseRfc3161Annotation(json: string): Buffer {
+  const value = annotationJson(json, "the RFC 3161 timestamp annotation");
+  const encoded = isRecord(value) ? value["SignedRFC3161Timestamp"] : undefined;
+  if (typeof encoded !== "string") invalid("the RFC 3161 timestamp annotation lacks its SignedRFC3161Timestamp");
+  return decodeBase64(encoded as string, "the SignedRFC3161Timestamp");
+}
+
+/** cosign's `dev.sigstore.cosign/bundle` annotation: a Rekor v1 entry with its SET. */
+export function parseRekorBundle(json: string): UntrustedTlogEntry {
+  const value = annotationJson(json, "the Rekor bundle annotation");
   const record = value as Record<string, unknown> | null;
   const payload = record?.["Payload"] as Record<string, unknown> | undefined;
   if (typeof record !== "object" || record === null || typeof payload !== "object" || payload === null) invalid("the Rekor bundle annotation lacks its Payload");

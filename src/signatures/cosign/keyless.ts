@@ -94,6 +94,7 @@ export function verifyLegacySigner(requirement: SignerRequirement, material: Leg
     payload: material.signedBytes,
     signatureBase64: material.signatureBase64,
     ...optional("rekorBundleJson", annotations[CosignAnnotation.bundle]),
+    ...optional("rfc3161TimestampJson", annotations[CosignAnnotation.rfc3161Timestamp]),
   };
   if (requirement.kind === "key") {
     const { trust } = requirement.log!;

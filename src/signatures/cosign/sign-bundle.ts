@@ -29,6 +29,8 @@ export interface BundleSigner {
   readonly certificatePem?: string;
   /** Upload each envelope to this Rekor log. */
   readonly rekorUrl?: string;
+  /** An RFC 3161 TimeStampResp over the signature bytes (cosign's --timestamp-server-url). */
+  readonly timestamp?: (signature: Buffer) => Promise<Buffer>;
 }
 
 export interface SignImageBundlesOptions {
@@ -71,6 +73,10 @@ export async function createDsseBundle(signer: BundleSigner, payloadType: string
   const json = bundleToJSON(bundle) as unknown as { verificationMaterial: Record<string, unknown>; dsseEnvelope: { signatures: { keyid?: string }[] } };
   // sigstore-go skips a DSSE signature whose keyid is not its verifier's; cosign writes none.
   for (const entry of json.dsseEnvelope.signatures) delete entry.keyid;
+  if (signer.timestamp !== undefined) {
+    const response = await signer.timestamp(Buffer.from(signature));
+    json.verificationMaterial["timestampVerificationData"] = { rfc3161Timestamps: [{ signedTimestamp: response.toString("base64") }] };
+  }
   let logIndex: string | undefined;
   if (signer.rekorUrl !== undefined) {
     const { uploadToRekor } = await import("../../transparency/rekor-client.js");

@@ -13,6 +13,8 @@ export const CosignAnnotation = {
   certificate: "dev.sigstore.cosign/certificate",
   chain: "dev.sigstore.cosign/chain",
   bundle: "dev.sigstore.cosign/bundle",
+  /** `{"SignedRFC3161Timestamp":"<base64 TimeStampResp>"}` over the raw signature bytes. */
+  rfc3161Timestamp: "dev.sigstore.cosign/rfc3161timestamp",
 } as const;
 
 /** A `.sig` image as cosign writes it: an OCI manifest, a config blob, one layer per signature. */

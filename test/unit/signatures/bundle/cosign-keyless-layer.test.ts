@@ -100,6 +100,15 @@ describe("dir-img-cosign-key-rekor-valid (key + Rekor SET)", () => {
     }
     await assertRejectsWithCode(() => verifyCosignKeylessLayer(layer, { kind: "key", publicKey: parsePublicKeyPem(read(join(FIXTURES, "cosign.pub"))) }, fulcioAndRekor), "SIG_INVALID");
   });
+
+  test("a malformed dev.sigstore.cosign/rfc3161timestamp annotation is refused (BUNDLE_INVALID); one from an unlisted TSA counts for nothing", async () => {
+    for (const bad of ["not json", "{}", '{"SignedRFC3161Timestamp":5}', '{"SignedRFC3161Timestamp":"%%%"}', '{"SignedRFC3161Timestamp":""}']) {
+      await assertRejectsWithCode(() => verifyCosignKeylessLayer({ ...layer, rfc3161TimestampJson: bad }, key, fulcioAndRekor), "BUNDLE_INVALID");
+    }
+    // Parsed, but not a timestamp of a TSA of the trust material: the SET still gives the time, the token adds none.
+    const verified = verifyCosignKeylessLayer({ ...layer, rfc3161TimestampJson: '{"SignedRFC3161Timestamp":"MAMCAQA="}' }, key, fulcioAndRekor);
+    assert.deepEqual(verified.timestamps.map((t) => t.kind), ["tlog"]);
+  });
 });
 
 describe("containers/image internal/testdata rekor-* (a hashedrekord SET for rekor-payload)", () => {
