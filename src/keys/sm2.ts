@@ -5,9 +5,18 @@
  * the keys stay Node KeyObjects, taken apart here to the raw scalar and point sm-crypto needs.
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { sm2 } from "sm-crypto";
+import { createRequire } from "node:module";
 import { SignetError } from "../errors/index.js";
 import { childrenOf, contentOf, DerError, expectTag, readRoot, TAG } from "../internal/der.js";
+
+// sm-crypto (CommonJS, 15 files) is loaded the first time an SM2 key signs or verifies, not at every start-up:
+// a verify with another key type never pays for it.
+type SmCrypto = typeof import("sm-crypto");
+let smCrypto: SmCrypto | undefined;
+function sm2Module(): SmCrypto["sm2"] {
+  smCrypto ??= createRequire(import.meta.url)("sm-crypto") as SmCrypto;
+  return smCrypto.sm2;
+}
 
 /** The SM2 curve's OID (1.2.156.10197.1.301) as DER content bytes. */
 const SM2_CURVE_OID = Buffer.from("2a811ccf5501822d", "hex");
@@ -62,14 +71,14 @@ function privateScalarHex(key: KeyObject): string {
 
 /** A DER-encoded SM2 signature over `data` (SM3 of Z || data, Z from the distinguishing ID). */
 export function signSm2(privateKey: KeyObject, data: Uint8Array, id = SM2_DEFAULT_ID): Buffer {
-  const signature = sm2.doSignature(Array.from(data), privateScalarHex(privateKey), { hash: true, der: true, userId: id, publicKey: publicPointHex(privateKey) });
+  const signature = sm2Module().doSignature(Array.from(data), privateScalarHex(privateKey), { hash: true, der: true, userId: id, publicKey: publicPointHex(privateKey) });
   return Buffer.from(signature, "hex");
 }
 
 /** Whether `signature` (DER) is an SM2 signature of `data` by `publicKey`; never throws for a bad signature. */
 export function verifySm2(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array, id = SM2_DEFAULT_ID): boolean {
   try {
-    return sm2.doVerifySignature(Array.from(data), Buffer.from(signature).toString("hex"), publicPointHex(publicKey), { hash: true, der: true, userId: id });
+    return sm2Module().doVerifySignature(Array.from(data), Buffer.from(signature).toString("hex"), publicPointHex(publicKey), { hash: true, der: true, userId: id });
   } catch {
     return false;
   }
