@@ -6,12 +6,13 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
+import type * as SmCryptoModule from "sm-crypto";
 import { SignetError } from "../errors/index.js";
 import { childrenOf, contentOf, DerError, expectTag, readRoot, TAG } from "../internal/der.js";
 
 // sm-crypto (CommonJS, 15 files) is loaded the first time an SM2 key signs or verifies, not at every start-up:
 // a verify with another key type never pays for it.
-type SmCrypto = typeof import("sm-crypto");
+type SmCrypto = typeof SmCryptoModule;
 let smCrypto: SmCrypto | undefined;
 function sm2Module(): SmCrypto["sm2"] {
   smCrypto ??= createRequire(import.meta.url)("sm-crypto") as SmCrypto;
