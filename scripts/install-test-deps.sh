@@ -3,7 +3,8 @@
 # openssl, …) and a cosign binary. As root on Debian it installs what is missing (apt-get); otherwise it stops at
 # once and prints the exact command to run. On success it prints the path of a cosign binary on stdout (nothing
 # else), for `SIGNET_TEST_COSIGN`. `make test` and `make integration` run it first.
-# Usage: scripts/install-test-deps.sh [--check]     --check: install nothing, only say what is missing
+# Usage: scripts/install-test-deps.sh [--check|--packages]     --check: install nothing, only say what is missing;
+#        --packages: print the Debian packages the tests need
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,13 @@ peers=(
 )
 # Installed when this machine's apt sources have them (Debian 13 has kubectl; Debian 12 does not).
 optional=(kubectl:kubectl)
+
+# --packages: print the Debian packages of the peers, one line (for .ci/run's apt-get), and nothing else.
+if [ "${1:-}" = "--packages" ]; then
+  printf '%s\n' "${peers[@]#*:}" | sort -u | tr '\n' ' '
+  echo
+  exit 0
+fi
 
 say() { echo "install-test-deps: $*" >&2; }
 
