@@ -147,14 +147,14 @@ async function requirementFrom(options: VerifyOptions): Promise<SignatureRequire
 }
 
 async function notationRequirementFrom(notation: NonNullable<VerifyOptions["notation"]>): Promise<SignatureRequirement> {
-  const [{ readFile }, { parseSignedJson }, { parseTrustPolicy }, { trustStoresIn }, { checkChainRevocation }] = await Promise.all([
-    import("node:fs/promises"),
+  const [{ readFileLocation }, { parseSignedJson }, { parseTrustPolicy }, { trustStoresIn }, { checkChainRevocation }] = await Promise.all([
+    import("./internal/file-location.js"),
     import("./internal/json-reader.js"),
     import("./signatures/notation/trust-policy.js"),
     import("./signatures/notation/trust-store-files.js"),
     import("./signatures/notation/revocation.js"),
   ]);
-  const policy = parseTrustPolicy(parseSignedJson(await readFile(notation.trustPolicy), notation.trustPolicy, "NOTATION_POLICY_INVALID"));
+  const policy = parseTrustPolicy(parseSignedJson(await readFileLocation(notation.trustPolicy, { maxBytes: 1024 * 1024, what: "the Notation trust policy", code: "FILE_NOT_FOUND" }), notation.trustPolicy, "NOTATION_POLICY_INVALID"));
   return {
     kind: "notation",
     policy,

@@ -4,7 +4,7 @@
  * loaded does not fail the whole set: its authority fails closed with the reason, and `problems` says so.
  */
 import { createHash, type KeyObject } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileLocation } from "../../internal/file-location.js";
 import { parseSignedJson } from "../../internal/json-reader.js";
 import { combinedTrustStores, storeCertificates } from "../../signatures/notation/trust-store-files.js";
 import { parseTrustPolicy, type TrustPolicyDocument } from "../../signatures/notation/trust-policy.js";
@@ -208,11 +208,8 @@ async function compileNotation(notation: NotationAuthorityConfig, options: Compi
 async function readTrustMaterial(what: string, inline: string | undefined, path: string | undefined, ref: SecretEntryReference | undefined, options: CompilePoliciesOptions): Promise<{ bytes: Buffer; where: string }> {
   if (inline !== undefined && inline !== "") return { bytes: Buffer.from(inline, "utf8"), where: "inline" };
   if (path !== undefined && path !== "") {
-    try {
-      return { bytes: await readFile(path), where: path };
-    } catch (error) {
-      throw new SignetError("POLICY_KEY_UNREADABLE", `${what} cannot be read from ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+    // The one bounded file reader (a trust policy or certificate bundle is far below 1 MiB).
+    return { bytes: await readFileLocation(path, { maxBytes: 1024 * 1024, what }), where: path };
   }
   if (ref === undefined || ref.name === undefined || ref.name === "") throw new SignetError("POLICY_KEY_UNREADABLE", `the authority gives no ${what}`);
   const namespace = ref.namespace !== undefined && ref.namespace !== "" ? ref.namespace : options.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE;
