@@ -11,6 +11,7 @@ import { publicKeyFrom, signingKeyFrom } from "../session.js";
 import { signerSetupFrom, TLOG_SKIPPED_WARNING } from "../signer-options.js";
 import { CERTIFICATE_TRUST_OPTIONS, hasCertificateTrustOptions } from "../certificate-trust.js";
 import { explainAnchoring, hasIdentityOptions, IDENTITY_OPTIONS, identityPolicyFrom, TRUST_ROOT_OPTIONS, trustMaterialFrom } from "./trust.js";
+import { parseSignedJson } from "../../internal/json-reader.js";
 
 export const signBlobCommand: Command = {
   name: "sign-blob",
@@ -181,14 +182,9 @@ async function verifyBlobWithCertificates(context: CommandContext, file: string)
   return 0;
 }
 
-/** A bundle file's JSON (untrusted: the verifier parses it strictly). */
+/** A bundle file's JSON, through the one reader of signed JSON (duplicate keys, BOM, trailing bytes refused). */
 function readBundleJson(bundlePath: string): unknown {
-  try {
-    return JSON.parse(readInput(bundlePath).toString("utf8"));
-  } catch (error) {
-    if (SignetError.is(error)) throw error;
-    throw new SignetError("BUNDLE_INVALID", `the bundle ${bundlePath} is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseSignedJson(readInput(bundlePath), `the bundle ${bundlePath}`, "BUNDLE_INVALID");
 }
 
 function onlyFile(context: CommandContext, command: string): string {
