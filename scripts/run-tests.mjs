@@ -22,5 +22,7 @@ if (files.length === 0) {
 // No hang: a test or hook still running after 10 minutes fails (--test-timeout); a missing peer fails at once
 // ("install X"). Not --test-force-exit: on Node 20 it can end a file before its last suites are registered, so their
 // tests silently never run (seen: the "helpers" suite of image-reference.test.js vanished from multi-file runs).
+// The CLI's code cache (src/cli/code-cache.ts) is kept inside the checkout: tests do not read or write the user's.
+process.env["SIGNET_CODE_CACHE"] ??= join(process.cwd(), ".cache", "code-cache");
 const result = spawnSync(process.execPath, ["--test", "--test-concurrency=2", "--test-timeout=600000", ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);

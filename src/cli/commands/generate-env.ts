@@ -56,6 +56,7 @@ const VARIABLES: readonly EnvironmentVariable[] = [
   { name: "COSIGN_YES", description: "skips confirmations (signet never asks; accepted for cosign scripts)", expects: "true", sensitive: false },
   { name: "DOCKER_CONFIG", description: "is the directory of Docker's config.json (registry credentials)", expects: "string with a directory (default ~/.docker)", sensitive: false },
   { name: "REGISTRY_AUTH_FILE", description: "is the containers auth file read first for registry credentials", expects: "string with a path", sensitive: false },
+  { name: "SIGNET_CODE_CACHE", description: "is where V8's code cache of the bundled CLI is kept (default $XDG_CACHE_HOME/signet/code-cache); off turns it off", expects: "string with a directory, or off", sensitive: false },
   { name: "SIGNET_KBS_URL", description: "is the Key Broker Service for kbs:/// keys and policies", expects: "string with a URL", sensitive: false },
   { name: "SIGNET_KBS_MIRROR", description: "is a directory of copies of KBS resources (DIR/<repository>/<type>/<tag>) for kbs:/// keys and policies", expects: "string with a directory path", sensitive: false },
   { name: "SIGNET_TUF_ROOT", description: "is where the sigstore trust root fetched through TUF is cached", expects: "string with a directory", sensitive: false },
