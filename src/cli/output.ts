@@ -37,6 +37,8 @@ export interface RunProgress {
   done(failure?: SignetError): void;
   /** Clears the progress line and prints the tally (N verified, M failed by reason). */
   finish(): void;
+  /** Runs `write` (output for one item) with the progress line cleared first and drawn again after. */
+  around(write: () => void): void;
 }
 
 export function createProgress(io: CliIo, verb: string, total: number): RunProgress {
@@ -55,6 +57,11 @@ export function createProgress(io: CliIo, verb: string, total: number): RunProgr
         failed++;
         failures.set(failure.code, (failures.get(failure.code) ?? 0) + 1);
       }
+      draw();
+    },
+    around(write) {
+      if (active) io.stderr.write("\r\x1b[2K");
+      write();
       draw();
     },
     finish() {

@@ -281,9 +281,11 @@ describe("hostile registry: time", () => {
 });
 
 describe("hostile registry: protocol", () => {
-  test("404 with a plain-text body is REGISTRY_NOT_FOUND; tryGetManifest gives undefined on 404 only", async () => {
+  test("404 with a plain-text body is REGISTRY_NOT_FOUND; tryGetManifest gives undefined on a plain 404 only", async () => {
     const server = await serve((request, response) => {
       if (request.url.includes("/broken")) return sendRegistryError(response, 500, "UNKNOWN", "boom");
+      if (request.url.includes("/hidden")) return sendRegistryError(response, 404, "DENIED", "requested access to the resource is denied");
+      if (request.url.includes("/anonymous")) return sendRegistryError(response, 404, "UNAUTHORIZED", "authentication required");
       response.writeHead(404, { "content-type": "text/plain" });
       response.end("404 page not found\n");
     });
@@ -293,6 +295,9 @@ describe("hostile registry: protocol", () => {
       await assertRejectsWithCode(() => repo.getManifest("v1"), "REGISTRY_NOT_FOUND");
       assert.equal(await repo.tryGetManifest("v1"), undefined);
       await assertRejectsWithCode(() => client.repository(server.host, "broken").tryGetManifest("v1"), "REGISTRY_ERROR");
+      // a denial some registries answer with 404 is not "there is none"
+      await assertRejectsWithCode(() => client.repository(server.host, "hidden").tryGetManifest("v1"), "REGISTRY_DENIED");
+      await assertRejectsWithCode(() => client.repository(server.host, "anonymous").tryGetManifest("v1"), "REGISTRY_UNAUTHORIZED");
     } finally {
       await client.close();
     }

@@ -39,7 +39,7 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
 
   function httpFor(options: { caCertificates?: string[]; allowInsecureRegistry?: boolean }) {
     const agent = createAgents({ timeoutMs: 2000, ...options });
-    const base = createBaseRoundTrip(agent, { userAgent: "test", timeoutMs: 2000, counter: { requests: 0 } });
+    const base = createBaseRoundTrip(agent, { userAgent: "test", counter: { requests: 0 } });
     const unused: RoundTrip = () => Promise.reject(new Error("not used"));
     const policy: SchemePolicy = { allowHttpRegistry: true, ...options };
     const http = createRegistryHttp({
@@ -73,7 +73,7 @@ describe("HTTPS-then-HTTP fallback for registries allowed to use HTTP", () => {
   test("a trusted CA lets the client fetch over HTTPS; without it the certificate is refused", async () => {
     for (const [options, expectOk] of [[{ caCertificates: [certificate] }, true], [{ allowInsecureRegistry: true }, true], [{}, false]] as const) {
       const agent = createAgents({ timeoutMs: 2000, ...options });
-      const base = createBaseRoundTrip(agent, { userAgent: "test", timeoutMs: 2000, counter: { requests: 0 } });
+      const base = createBaseRoundTrip(agent, { userAgent: "test", counter: { requests: 0 } });
       const context = { signal: new AbortController().signal, deadline: Date.now() + 2000 };
       try {
         if (expectOk) {

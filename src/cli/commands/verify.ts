@@ -1,7 +1,7 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { LIMITS } from "../../internal/limits.js";
 import { decodeBlobSignature } from "../../signatures/blob/blob-signature.js";
-import { mapConcurrently } from "../../internal/concurrency.js";
+import { forEachConcurrentlyInOrder, mapConcurrently } from "../../internal/concurrency.js";
 import { ImageAccess } from "../../oci/image-access.js";
 import type { SignerProof } from "../../signatures/cosign/keyless.js";
 import { verifyImage, type ImageVerificationResult, type SignatureFormats, type VerifiedSignature } from "../../signatures/verifier/index.js";
@@ -74,7 +74,7 @@ ${SIGNER_USAGE}
       const where = { ...(signatureRepository === undefined ? {} : { signatureRepository }), ...(detached === undefined ? {} : { detached }) };
       type Outcome = { image: string; verified: ImageVerificationResult } | { image: string; error: SignetError };
       const progress = createProgress(context.io, "Verifying", images.length);
-      const outcomes = await mapConcurrently(images, workers, async (image): Promise<Outcome> => {
+      const verifyOne = async (image: string): Promise<Outcome> => {
         try {
           const verified = await verifyImage(access, local?.get(image)?.location ?? image, { requirement: setup.requirement, requiredAnnotations, formats, ...multiArch, ...where, ...local?.get(image)?.options });
           progress.done();
@@ -84,31 +84,39 @@ ${SIGNER_USAGE}
           progress.done(failure);
           return { image, error: failure };
         }
-      });
-      progress.finish();
-      const failed = outcomes.filter((o) => "error" in o).length;
-      const exitCode = exitCodeOf(outcomes.flatMap((o) => ("error" in o ? [o.error] : [])));
+      };
       if (format === "json") {
+        const outcomes = await mapConcurrently(images, workers, verifyOne);
+        progress.finish();
+        const failures = outcomes.flatMap((o) => ("error" in o ? [o.error] : []));
+        const exitCode = exitCodeOf(failures);
         writeJson(context.io, {
-          verified: failed === 0,
+          verified: failures.length === 0,
           exitCode,
           signer: setup.description,
           trust: setup.trust ?? null,
           transparencyLog: describeLogPolicy(setup),
           images: outcomes.map((o) => ("error" in o ? { image: o.image, verified: false, error: o.error.toJSON() } : toJson(o.image, o.verified))),
         });
-      } else {
-        for (const outcome of outcomes) {
+        return exitCode;
+      }
+      // Text: each image's report is written as soon as it and every image before it are done (in the order
+      // given, as cosign), and then dropped: a verify of many images holds only what is still in flight.
+      const failures: SignetError[] = [];
+      await forEachConcurrentlyInOrder(images, workers, verifyOne, (outcome) =>
+        progress.around(() => {
           if ("error" in outcome) {
+            failures.push(outcome.error);
             context.io.stderr.write(`Verification of ${outcome.image} failed.\n`);
             printError(context.io, outcome.error, false);
           } else {
             describeVerified(context.io.stderr, outcome.image, outcome.verified, setup);
             writeCosignPayloads(context.io, payloadFormat, outcome.verified.verified);
           }
-        }
-      }
-      return exitCode;
+        }),
+      );
+      progress.finish();
+      return exitCodeOf(failures);
     } finally {
       await access.close();
     }

@@ -67,7 +67,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   };
   const counter: RequestCounter = { requests: 0 };
   const agents = createAgents({ timeoutMs, allowInsecureRegistry: options.allowInsecureRegistry === true, ...(options.caCertificates ? { caCertificates: options.caCertificates } : {}) });
-  const base = createBaseRoundTrip(agents, { userAgent: options.userAgent ?? "signet", timeoutMs, counter });
+  const base = createBaseRoundTrip(agents, { userAgent: options.userAgent ?? "signet", counter });
   const retrying = withRetries(base, {
     retries: options.retries ?? DEFAULT_RETRIES,
     baseDelayMs: options.retryBaseDelayMs ?? 100,

@@ -58,12 +58,20 @@ export function isDockerHub(registryHost: string): boolean {
 export function isLoopbackHost(hostname: string): boolean {
   const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
   if (bare.toLowerCase() === "localhost") return true;
-  const loopback = new BlockList();
-  loopback.addSubnet("127.0.0.0", 8, "ipv4");
-  loopback.addAddress("::1", "ipv6");
-  if (isIPv4(bare)) return loopback.check(bare, "ipv4");
-  if (isIPv6(bare)) return loopback.check(bare, "ipv6");
+  if (isIPv4(bare)) return loopbackAddresses().check(bare, "ipv4");
+  if (isIPv6(bare)) return loopbackAddresses().check(bare, "ipv6");
   return false;
+}
+
+let loopback: BlockList | undefined;
+/** Made once: every request's URL is checked, and a BlockList costs more to build than to ask. */
+function loopbackAddresses(): BlockList {
+  if (loopback === undefined) {
+    loopback = new BlockList();
+    loopback.addSubnet("127.0.0.0", 8, "ipv4");
+    loopback.addAddress("::1", "ipv6");
+  }
+  return loopback;
 }
 
 function hostnameOf(host: string): string {

@@ -14,7 +14,7 @@ import { manifestMediaType } from "./manifest-media-type.js";
 import { isValidRepositoryName, isValidTag, parseManifestReference, validateRepositoryName, validateTag, type ManifestReference } from "./names.js";
 import { describeUrl } from "./redact.js";
 import type { RegistryHttp } from "./registry-http.js";
-import { registryErrorFromResponse } from "./response-error.js";
+import { parseRegistryErrors, registryErrorFromResponse } from "./response-error.js";
 import { discard, firstHeader, isConnectionReset, readBody, readCapped, declaredLength, type HttpMethod, type HttpResponse } from "./transport.js";
 import { parseWwwAuthenticate } from "./www-authenticate.js";
 
@@ -87,19 +87,21 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
   }
 
   async function failure(response: HttpResponse, method: HttpMethod, what: string): Promise<SignetError> {
-    if (response.status >= 400) {
-      const body = await readCapped(response);
-      const error = registryErrorFromResponse({ status: response.status, url: response.url, method, body }, what);
-      const insufficientScope = parseWwwAuthenticate(response.headers["www-authenticate"]).some((c) => c.params.error === "insufficient_scope");
-      if (response.status === 401 && insufficientScope) {
-        return new SignetError("REGISTRY_DENIED", `${what} was refused: the credentials lack access to ${displayName}`, { details: error.details });
-      }
-      return error;
-    }
+    if (response.status >= 400) return failureWithBody(response, method, what, await readCapped(response));
     await discard(response);
     return new SignetError("REGISTRY_PROTOCOL", `${what}: unexpected HTTP ${response.status} from the registry`, {
       details: { status: response.status, method, url: describeUrl(response.url) },
     });
+  }
+
+  /** The error for an error answer whose body (capped) has been read. */
+  function failureWithBody(response: HttpResponse, method: HttpMethod, what: string, body: Buffer): SignetError {
+    const error = registryErrorFromResponse({ status: response.status, url: response.url, method, body }, what);
+    const insufficientScope = parseWwwAuthenticate(response.headers["www-authenticate"]).some((c) => c.params.error === "insufficient_scope");
+    if (response.status === 401 && insufficientScope) {
+      return new SignetError("REGISTRY_DENIED", `${what} was refused: the credentials lack access to ${displayName}`, { details: error.details });
+    }
+    return error;
   }
 
   /**
@@ -165,9 +167,22 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     }
   }
 
-  async function fetchManifest(reference: ManifestReference): Promise<ManifestBytes> {
+  /**
+   * GETs a manifest. With `missing: "undefined"`, a 404 that is a plain "not found" (REGISTRY_NOT_FOUND, not a
+   * denial the registry answered with 404) is undefined, without building the error first: a verify of unsigned
+   * images and a first signature look up a `.sig` tag that does not exist, image after image.
+   */
+  async function fetchManifest(reference: ManifestReference): Promise<ManifestBytes>;
+  async function fetchManifest(reference: ManifestReference, missing: "undefined"): Promise<ManifestBytes | undefined>;
+  async function fetchManifest(reference: ManifestReference, missing?: "undefined"): Promise<ManifestBytes | undefined> {
     const what = `fetching the manifest ${describeReference(reference)}`;
     return send("GET", await url(manifestPath(reference)), "pull", async (response) => {
+      if (response.status === 404 && missing === "undefined") {
+        const body = await readCapped(response);
+        const codes = new Set(parseRegistryErrors(body).map((entry) => entry.code));
+        if (!codes.has("UNAUTHORIZED") && !codes.has("DENIED")) return undefined;
+        throw failureWithBody(response, "GET", what, body);
+      }
       if (response.status !== 200) throw await failure(response, "GET", what);
       const bytes = await readBody(response, LIMITS.manifestBytes, `the manifest ${describeReference(reference)}`);
       let digest: Digest;
@@ -289,12 +304,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     },
 
     async tryGetManifest(reference) {
-      try {
-        return await fetchManifest(parseManifestReference(reference));
-      } catch (error) {
-        if (SignetError.is(error) && error.code === "REGISTRY_NOT_FOUND" && error.details.status === 404) return undefined;
-        throw error;
-      }
+      return fetchManifest(parseManifestReference(reference), "undefined");
     },
 
     async putManifest(bytes, mediaType, tag) {

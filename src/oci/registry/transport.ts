@@ -103,7 +103,7 @@ export function createAgents(options: TlsOptions & { timeoutMs: number }): HttpA
 }
 
 /** The innermost layer: one HTTP request, counted. The body is handed back unread. */
-export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: string; timeoutMs: number; counter: RequestCounter }): RoundTrip {
+export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: string; counter: RequestCounter }): RoundTrip {
   return (request, context) => {
     context.signal.throwIfAborted();
     options.counter.requests++;
@@ -111,14 +111,10 @@ export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: st
     if (request.body !== undefined) headers["content-length"] = String(request.body.length);
     const secure = request.url.protocol === "https:";
     return new Promise<HttpResponse>((resolve, reject) => {
-      const outgoing = (secure ? https : http).request(request.url, {
-        method: request.method,
-        headers,
-        agent: secure ? agents.https : agents.http,
-        signal: context.signal,
-        timeout: options.timeoutMs,
-      });
-      outgoing.on("timeout", () => outgoing.destroy(Object.assign(new Error("the connection was idle too long"), { code: "ETIMEDOUT" })));
+      // No per-request signal or socket timeout: the exchange's deadline (shared by the requests that start
+      // together) ends this request, its connection and its body, through one listener per deadline.
+      const outgoing = (secure ? https : http).request(request.url, { method: request.method, headers, agent: secure ? agents.https : agents.http });
+      endWithDeadline(context.signal, outgoing);
       outgoing.on("error", (error) => reject(transportError(error, request, context.signal)));
       outgoing.on("response", (incoming) => {
         // Readers see body errors through their own iteration; an error after they stopped listening must not crash the process.
@@ -128,6 +124,35 @@ export function createBaseRoundTrip(agents: HttpAgents, options: { userAgent: st
       outgoing.end(request.body);
     });
   };
+}
+
+/** The requests in flight under each deadline signal. */
+const inFlight = new WeakMap<AbortSignal, Set<http.ClientRequest>>();
+
+/**
+ * Destroys `outgoing` (its connection and its response body) when `signal` aborts, as http.request's own `signal`
+ * option would, but with one abort listener per signal rather than one per request: a batch of verifies shares
+ * one deadline, and Node's EventTarget adds and removes listeners in time linear in how many it holds.
+ */
+export function endWithDeadline(signal: AbortSignal, outgoing: http.ClientRequest): void {
+  let requests = inFlight.get(signal);
+  if (requests === undefined) {
+    const tracked = new Set<http.ClientRequest>();
+    requests = tracked;
+    inFlight.set(signal, tracked);
+    signal.addEventListener(
+      "abort",
+      () => {
+        const error = Object.assign(new Error("The operation was aborted", { cause: signal.reason }), { name: "AbortError", code: "ABORT_ERR" });
+        for (const request of tracked) request.destroy(error);
+        tracked.clear();
+      },
+      { once: true },
+    );
+  }
+  const tracked = requests;
+  tracked.add(outgoing);
+  outgoing.once("close", () => tracked.delete(outgoing));
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);

@@ -22,6 +22,14 @@ export interface PayloadClaims {
   annotations?: Record<string, string>;
 }
 
+/**
+ * Payloads this process wrote without annotations, by the buffer handed out, with a private copy of their bytes
+ * and what they say. A verify rebuilds each image's standard payload (discover.ts) and, when the `.sig` layer is
+ * that payload, verifies the signature over those very bytes: parsing them again would only read back the claims
+ * they were made from. The copy is compared first, so a buffer changed since is parsed like any other.
+ */
+const written = new WeakMap<Uint8Array, { bytes: Buffer; payload: SimpleSigningPayload }>();
+
 /** The payload bytes exactly as cosign writes them (Go encoding/json, no trailing newline). */
 export function createSimpleSigningPayload(claims: PayloadClaims): Buffer {
   const annotations = claims.annotations && Object.keys(claims.annotations).length > 0 ? sortedRecord(claims.annotations) : null;
@@ -33,7 +41,9 @@ export function createSimpleSigningPayload(claims: PayloadClaims): Buffer {
     },
     optional: annotations,
   };
-  return Buffer.from(goJsonStringify(payload), "utf8");
+  const bytes = Buffer.from(goJsonStringify(payload), "utf8");
+  if (annotations === null) written.set(bytes, { bytes: Buffer.from(bytes), payload });
+  return bytes;
 }
 
 const COSIGN_PAYLOAD: SignedImagePayloadFormat = {
@@ -52,6 +62,11 @@ const COSIGN_PAYLOAD: SignedImagePayloadFormat = {
  * still the signer's: the caller compares the digest with the image's.
  */
 export function parseSimpleSigningPayload(untrustedBytes: Uint8Array): SimpleSigningPayload {
+  const known = written.get(untrustedBytes);
+  if (known !== undefined && known.bytes.equals(untrustedBytes)) {
+    const { critical } = known.payload;
+    return { critical: { identity: { ...critical.identity }, image: { ...critical.image }, type: critical.type }, optional: null };
+  }
   const payload = readSignedImagePayload(untrustedBytes, COSIGN_PAYLOAD);
   return {
     critical: {

@@ -71,4 +71,18 @@ describe("progress and tally", () => {
       else assert.equal(text, "");
     }
   });
+  test("output written around the progress line clears it first and draws it again after", async () => {
+    const { createProgress } = await import("../../../src/cli/output.js");
+    for (const interactive of [true, false]) {
+      const stderr = new PassThrough();
+      let text = "";
+      stderr.on("data", (d: Buffer) => (text += d.toString()));
+      const progress = createProgress({ stdout: new PassThrough(), stderr, env: {}, interactive }, "Verifying", 2);
+      progress.done();
+      progress.around(() => stderr.write("report 1\n"));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (interactive) assert.equal(text, "\r\x1b[2KVerifying: 0/2 (0 ok, 0 failed)\r\x1b[2KVerifying: 1/2 (1 ok, 0 failed)\r\x1b[2Kreport 1\n\r\x1b[2KVerifying: 1/2 (1 ok, 0 failed)");
+      else assert.equal(text, "report 1\n");
+    }
+  });
 });

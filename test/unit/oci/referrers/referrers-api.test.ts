@@ -24,8 +24,8 @@ describe("fetchReferrersFromRegistry", () => {
     const http = createRegistryHttp({
       policy: { allowHttpRegistry: true, allowInsecureRegistry: false, plainHttp: true },
       timeoutMs: 5000,
-      authenticated: createBaseRoundTrip(agents, { userAgent: "test", timeoutMs: 5000, counter: { requests: 0 } }),
-      base: createBaseRoundTrip(agents, { userAgent: "test", timeoutMs: 5000, counter: { requests: 0 } }),
+      authenticated: createBaseRoundTrip(agents, { userAgent: "test", counter: { requests: 0 } }),
+      base: createBaseRoundTrip(agents, { userAgent: "test", counter: { requests: 0 } }),
       planScheme: () => ({ kind: "fixed", origin: server.origin }),
     });
     try {

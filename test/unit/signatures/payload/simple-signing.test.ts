@@ -25,6 +25,15 @@ describe("cosign simple-signing payload", () => {
     assert.equal(parsed.critical.image["docker-manifest-digest"], digest);
     assert.equal(parsed.optional, null);
   });
+  test("a payload this process wrote reads back what parsing its bytes gives; changed bytes are parsed as they are", () => {
+    for (const dockerReference of ["example.com/a", "127.0.0.1:5000/x/y", "r<&>\u2028"]) {
+      const written = createSimpleSigningPayload({ dockerReference, manifestDigest: digest });
+      assert.deepEqual(parseSimpleSigningPayload(written), parseSimpleSigningPayload(Buffer.from(written)), dockerReference);
+    }
+    const written = createSimpleSigningPayload({ dockerReference: "example.com/a", manifestDigest: digest });
+    written.write("b", written.indexOf("example.com/a") + "example.com/".length);
+    assert.equal(parseSimpleSigningPayload(written).critical.identity["docker-reference"], "example.com/b");
+  });
   test("anything else is SIG_PAYLOAD_INVALID", async () => {
     for (const text of ["", "null", "[]", '{"critical":{}}', '{"critical":{"type":"cosign container image signature"}}', "\xff\xfe"]) {
       await assertRejectsWithCode(() => parseSimpleSigningPayload(Buffer.from(text, "latin1")), "SIG_PAYLOAD_INVALID");
