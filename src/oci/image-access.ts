@@ -1,5 +1,6 @@
 import { SignetError } from "../errors/index.js";
 import type { Digest } from "../internal/digest.js";
+import { LruCache } from "../internal/lru-cache.js";
 import { formatImageLocation, parseImageLocation, repositoryName, type ImageLocation } from "./reference/index.js";
 import type { RegistryClient, RegistryClientOptions } from "./registry/index.js";
 import type { ManifestBytes, Repository } from "./repository.js";
@@ -26,7 +27,11 @@ export interface ResolvedImage {
 export class ImageAccess {
   private readonly registryOptions: ImageAccessOptions;
   private client: RegistryClient | undefined;
-  private readonly repositories = new Map<string, Promise<Repository>>();
+  /**
+   * Repositories opened lately (a registry repository is a few closures; tokens and connections live in the client):
+   * bounded, so that a verify or an audit of thousands of repositories holds memory flat in their number.
+   */
+  private readonly repositories = new LruCache<Promise<Repository>>({ maxEntries: 256 });
 
   constructor(options: ImageAccessOptions = {}) {
     this.registryOptions = options;
@@ -44,7 +49,7 @@ export class ImageAccess {
         : this.registry().then((client) => client.repository(location.reference.registry, location.reference.repository));
     // A failed open is not cached: the next caller gets a fresh attempt and its own error.
     opened.catch(() => this.repositories.delete(key));
-    this.repositories.set(key, opened);
+    this.repositories.set(key, opened, Number.POSITIVE_INFINITY);
     return opened;
   }
 

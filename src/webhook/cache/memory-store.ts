@@ -1,5 +1,5 @@
 import type { CacheStore } from "./cache-store.js";
-import { LruCache } from "./lru-cache.js";
+import { LruCache } from "../../internal/lru-cache.js";
 
 export interface MemoryStoreOptions {
   readonly maxEntries: number;

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { SignetError, toSignetError } from "../../errors/index.js";
 import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
 import type { K8sApiReader } from "../../policy/locations/k8s-location.js";
-import { LruCache } from "../cache/lru-cache.js";
+import { LruCache } from "../../internal/lru-cache.js";
 import { parsePullSecret, type PullSecretAuths } from "./docker-config-secret.js";
 import { checkName, PULL_SECRETS_MAX, type PullSecretRefs } from "./pull-secret-refs.js";
 import { LIMITS } from "../../internal/limits.js";

@@ -4,7 +4,7 @@ import { identityOf, type ImageAccess } from "../../oci/image-access.js";
 import { formatImageReference, parseImageReference, type ImageReference } from "../../oci/reference/index.js";
 import type { ContainerImage } from "../admission/types.js";
 import { toCachedVerdict, type CachedVerdict } from "../cache/cached-verdict.js";
-import { LruCache } from "../cache/lru-cache.js";
+import { LruCache } from "../../internal/lru-cache.js";
 import { createSingleFlight, type SingleFlight } from "../cache/single-flight.js";
 import type { VerdictCache, VerdictKeyParts } from "../cache/verdict-cache.js";
 import { pinnedImageText } from "../evaluate/pin.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { LruCache } from "../../../../src/webhook/cache/lru-cache.js";
+import { LruCache } from "../../../src/internal/lru-cache.js";
 
 function clock(start = 1000) {
   let now = start;
