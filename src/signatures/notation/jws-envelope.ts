@@ -2,6 +2,7 @@
  * The JWS JSON serialization Notation writes (application/jose+json): `{payload, protected, header, signature}`
  * with the Notary headers in the protected header and the certificate chain in `header.x5c`.
  */
+import { decodeBase64Strict } from "../../internal/base64.js";
 import { parseSignedJson } from "../../internal/json-reader.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { checkCriticalHeaders, envelopeInvalid, type NotationEnvelope } from "./envelope.js";
@@ -12,7 +13,6 @@ const KNOWN_PROTECTED = new Set(["alg", "cty", "crit", HEADER.signingScheme, HEA
 const KNOWN_CRITICAL = new Set([HEADER.signingScheme, HEADER.authenticSigningTime, HEADER.expiry]);
 const ENVELOPE_KEYS = new Set(["payload", "protected", "header", "signature"]);
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** base64url without padding (RFC 7515 §2), refusing anything else, with the offending position. */
 function base64Url(text: unknown, what: string): Buffer {
@@ -75,11 +75,12 @@ export function parseJwsEnvelope(bytes: Uint8Array): NotationEnvelope {
   const chain = header["x5c"];
   if (!Array.isArray(chain) || chain.length === 0) envelopeInvalid('the JWS unprotected header has no certificate chain ("x5c")');
   const certificateChain = chain.map((entry, index) => {
-    if (typeof entry !== "string" || !BASE64.test(entry)) envelopeInvalid(`x5c[${index}] is not standard base64`);
-    return Buffer.from(entry, "base64");
+    const der = typeof entry === "string" ? decodeBase64Strict(entry, "std-exact") : undefined;
+    return der ?? envelopeInvalid(`x5c[${index}] is not standard base64`);
   });
   const timestamp = header[HEADER.timestampSignature];
-  if (timestamp !== undefined && (typeof timestamp !== "string" || !BASE64.test(timestamp))) envelopeInvalid("the timestamp countersignature is not standard base64");
+  const timestampSignature = typeof timestamp === "string" ? decodeBase64Strict(timestamp, "std-exact") : undefined;
+  if (timestamp !== undefined && timestampSignature === undefined) envelopeInvalid("the timestamp countersignature is not standard base64");
   const agent = header[HEADER.signingAgent] ?? header["io.cncf.notary.SigningAgent"];
 
   const extendedAttributes: Record<string, unknown> = {};
@@ -98,7 +99,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): NotationEnvelope {
     unknownCritical,
     extendedAttributes,
     signingAgent: typeof agent === "string" ? agent : undefined,
-    timestampSignature: typeof timestamp === "string" ? Buffer.from(timestamp, "base64") : undefined,
+    timestampSignature,
     verificationPlugin: typeof plugin === "string" ? plugin : undefined,
   };
 }

@@ -109,3 +109,26 @@ test("a root that allows fewer intermediate CAs than the chain has fails integri
     assert.equal(result.outcomes.find((outcome) => outcome.passed === false)?.code, expected, JSON.stringify(result.outcomes));
   }
 });
+
+test("JWS unprotected header: the certificate chain and the timestamp countersignature must be exact standard base64", async () => {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const certificate = selfSignedCodeSigningCertificate(privateKey, "CN=signet test,O=Notary,L=Seattle,ST=WA,C=US");
+  const subject = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"ab".repeat(32)}`, size: 1234 };
+  const { envelope, mediaType } = await signNotation(localNotationSigner(privateKey, [certificate]), { format: "jws", subject, signingScheme: "notary.x509" });
+  const withHeader = (change: (header: Record<string, unknown>) => void): Buffer => {
+    const jws = JSON.parse(Buffer.from(envelope).toString("utf8")) as { header: Record<string, unknown> };
+    change(jws.header);
+    return Buffer.from(JSON.stringify(jws));
+  };
+  const timestamp = Buffer.from("a timestamp token");
+  const parsed = parseNotationEnvelope(mediaType, withHeader((header) => (header["io.cncf.notary.timestampSignature"] = timestamp.toString("base64"))));
+  assert.deepEqual(parsed.timestampSignature, timestamp);
+  for (const [what, change] of [
+    ["junk in the countersignature", (header: Record<string, unknown>) => (header["io.cncf.notary.timestampSignature"] = `${timestamp.toString("base64")}!!`)],
+    ["an unpadded countersignature", (header: Record<string, unknown>) => (header["io.cncf.notary.timestampSignature"] = timestamp.toString("base64").replace(/=+$/, ""))],
+    ["a countersignature that is not a string", (header: Record<string, unknown>) => (header["io.cncf.notary.timestampSignature"] = 42)],
+    ["a certificate with a URL-safe character", (header: Record<string, unknown>) => (header["x5c"] = [`-${(header["x5c"] as string[])[0]!.slice(1)}`])],
+  ] as const) {
+    assert.throws(() => parseNotationEnvelope(mediaType, withHeader(change)), { code: "NOTATION_ENVELOPE_INVALID" }, what);
+  }
+});
