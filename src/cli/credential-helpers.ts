@@ -3,7 +3,6 @@
  * `docker-credential-NAME get` with the registry host on stdin, `{"Username","Secret"}` on stdout. The auth files
  * are read first (oci/registry/credentials.ts); a helper is run only for a host they have no credentials for.
  */
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { SignetError } from "../errors/index.js";
 import { createCredentialStore, type CredentialStore, type RegistryCredentials } from "../oci/registry/index.js";
@@ -54,8 +53,10 @@ async function helperFor(registryHost: string, env: NodeJS.ProcessEnv): Promise<
   return { name, serverUrl };
 }
 
-function runHelper(name: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | undefined> {
+async function runHelper(name: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${name}`;
+  // Loaded when a helper is configured: node:child_process (with net and dgram) is ~2 ms of every start-up.
+  const { spawn } = await import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawn(program, ["get"], { env, stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill(), HELPER_TIMEOUT_MS);
