@@ -53,6 +53,24 @@ describe("credential files", () => {
     assert.equal(await store.get("d.example"), undefined);
   });
 
+  test("one store sees a login, a change of password, a logout and a broken file made while it is in use", async () => {
+    const file = writeJson("changing.json", { auths: { "a.example": basic("alice", "one") } });
+    const store = createCredentialStore({ authFiles: [file] });
+    assert.deepEqual(await store.get("a.example"), { username: "alice", password: "one" });
+    assert.deepEqual(await store.get("a.example"), { username: "alice", password: "one" }, "unchanged: the same answer");
+    // the same size, written within the same second: still seen
+    writeJson("changing.json", { auths: { "a.example": basic("alice", "two") } });
+    assert.deepEqual(await store.get("a.example"), { username: "alice", password: "two" });
+    writeJson("changing.json", { auths: {} });
+    assert.equal(await store.get("a.example"), undefined);
+    writeFileSync(file, "{ not json");
+    await assertRejectsWithCode(() => store.get("a.example"), "IO_ERROR");
+    rmSync(file);
+    assert.equal(await store.get("a.example"), undefined);
+    writeJson("changing.json", { auths: { "a.example": basic("alice", "three") } });
+    assert.deepEqual(await store.get("a.example"), { username: "alice", password: "three" });
+  });
+
   test("hosts match exactly: no parent domain, no suffix, no other port", async () => {
     const file = writeJson("exact.json", { auths: { "registry.example.com": basic("u", "p"), "https://legacy.example.com/v1/": basic("l", "p") } });
     const store = createCredentialStore({ authFiles: [file] });
