@@ -229,10 +229,10 @@ const MUTANTS = [
     id: "bounded-read-stream-limit",
     what: "the size limit of a body read from a Node stream (internal/bounded-read.ts)",
     file: "src/internal/bounded-read.ts",
-    find: "      if (total > limit) {",
+    find: "if (total > limit) {",
     count: 2,
     occurrence: 2,
-    replace: "      if (total > Number.MAX_SAFE_INTEGER) {",
+    replace: "if (total > Number.MAX_SAFE_INTEGER) {",
     tests: ["unit/internal/bounded-read.test"],
   },
   {

@@ -1,4 +1,5 @@
 import { SignetError, toSignetError } from "../../errors/index.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 import { mapConcurrently } from "../../internal/concurrency.js";
 import type { Digest } from "../../internal/digest.js";
 import { verifyWithKey } from "../../keys/sign-verify.js";
@@ -140,6 +141,12 @@ async function planImage(access: ImageAccess, image: string, options: SignImageO
   return { image: resolved, digests, identity: options.signContainerIdentity ?? resolved.identity };
 }
 
+/**
+ * Whether an existing layer already holds this signer's signature of `payload`, read as the verifier reads it (Go's
+ * strict base64): a lenient decode would take a mangled copy that no verifier accepts for our signature, and
+ * re-signing would then leave the image with no signature that verifies.
+ */
 function isSignedBy(signatureBase64: string | undefined, payload: Buffer, key: Signer): boolean {
-  return signatureBase64 !== undefined && verifyWithKey(key.publicKey, payload, Buffer.from(signatureBase64, "base64"));
+  const signature = signatureBase64 === undefined ? undefined : decodeBase64Strict(signatureBase64, "go-std");
+  return signature !== undefined && verifyWithKey(key.publicKey, payload, signature);
 }
