@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { SignetError } from "../../errors/index.js";
+import { decodeBase64Strict } from "../../internal/base64.js";
 import { isRecord } from "../../internal/strict-json.js";
 import { isDockerHub } from "./endpoint.js";
 import { appendAll } from "../../internal/arrays.js";
@@ -123,18 +124,24 @@ function lookupCredentials(auths: Record<string, unknown>, candidates: readonly 
     if (key === normalized || !byKey.has(normalized)) byKey.set(normalized, value);
   }
   for (const candidate of candidates) {
-    const credentials = decodeEntry(byKey.get(candidate));
+    const credentials = decodeAuthEntry(byKey.get(candidate));
     if (credentials !== undefined) return credentials;
   }
   return undefined;
 }
 
-function decodeEntry(untrustedEntry: unknown): RegistryCredentials | undefined {
+/**
+ * THE reader of one `auths` entry of a Docker or containers auth file, or of a dockerconfigjson pull secret:
+ * `auth` (base64 of user:password, read as Go's StdEncoding does: invalid base64 gives nothing), else `username`
+ * and `password`, and `identitytoken`. Undefined when the entry holds no usable credentials.
+ */
+export function decodeAuthEntry(untrustedEntry: unknown): RegistryCredentials | undefined {
   if (!isRecord(untrustedEntry)) return undefined;
   let username = typeof untrustedEntry.username === "string" ? untrustedEntry.username : "";
   let password = typeof untrustedEntry.password === "string" ? untrustedEntry.password : "";
-  if (typeof untrustedEntry.auth === "string" && untrustedEntry.auth !== "") {
-    const decoded = Buffer.from(untrustedEntry.auth, "base64").toString("utf8");
+  const auth = typeof untrustedEntry.auth === "string" && untrustedEntry.auth !== "" ? decodeBase64Strict(untrustedEntry.auth, "go-std") : undefined;
+  if (auth !== undefined) {
+    const decoded = auth.toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon > 0) {
       username = decoded.slice(0, colon);
@@ -149,13 +156,13 @@ function decodeEntry(untrustedEntry: unknown): RegistryCredentials | undefined {
   return undefined;
 }
 
-/** The `auths` object of an auth file; undefined when the file does not exist. */
 /** Auth files read lately: what they held, when, and their size, times and inode then. */
 type ParsedAuthFiles = Map<string, { stamp: string; readAt: number; auths: Record<string, unknown> }>;
 
 /** A file read less than this long ago with the same stamp is not read again (a coarse clock cannot hide a change longer). */
 const AUTH_FILE_REUSE_MS = 1000;
 
+/** The `auths` object of an auth file; undefined when the file does not exist. */
 async function readAuths(path: string, parsedFiles: ParsedAuthFiles): Promise<Record<string, unknown> | undefined> {
   let text: string;
   let stamp: string;

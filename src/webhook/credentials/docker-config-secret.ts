@@ -5,7 +5,7 @@
  */
 import { SignetError } from "../../errors/index.js";
 import { isRecord, parseJsonBytes } from "../../internal/strict-json.js";
-import { normalizeAuthKey, type RegistryCredentials } from "../../oci/registry/credentials.js";
+import { decodeAuthEntry, normalizeAuthKey, type RegistryCredentials } from "../../oci/registry/credentials.js";
 import { decodeBase64Strict } from "../../internal/base64.js";
 
 /** Normalised registry key ("host" or "host/path") to credentials. */
@@ -34,7 +34,7 @@ export function parsePullSecret(untrustedBytes: Buffer, label: string): PullSecr
   if (entries.length > REGISTRIES_PER_SECRET_MAX) throw invalid(label, `it names ${entries.length} registries; at most ${REGISTRIES_PER_SECRET_MAX} are read`);
   const result = new Map<string, RegistryCredentials>();
   for (const [key, entry] of entries) {
-    const credentials = decodeEntry(entry);
+    const credentials = decodeAuthEntry(entry);
     if (credentials === undefined) continue;
     const normalized = normalizeAuthKey(key);
     // Exact keys win over legacy spellings (https://host/v1/) of the same registry.
@@ -47,24 +47,6 @@ function decodeJson(value: unknown, label: string, key: string): unknown {
   const bytes = typeof value === "string" ? decodeBase64Strict(value) : undefined;
   if (bytes === undefined) throw invalid(label, `${key} is missing or not base64`);
   return parseJsonBytes(bytes, `${key} of secret ${label}`, "PULL_SECRET_INVALID");
-}
-
-function decodeEntry(untrustedEntry: unknown): RegistryCredentials | undefined {
-  if (!isRecord(untrustedEntry)) return undefined;
-  let username = typeof untrustedEntry["username"] === "string" ? untrustedEntry["username"] : "";
-  let password = typeof untrustedEntry["password"] === "string" ? untrustedEntry["password"] : "";
-  const auth = untrustedEntry["auth"];
-  if (typeof auth === "string" && auth !== "") {
-    const decoded = Buffer.from(auth, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon > 0) {
-      username = decoded.slice(0, colon);
-      password = decoded.slice(colon + 1);
-    }
-  }
-  const identityToken = untrustedEntry["identitytoken"];
-  if (typeof identityToken === "string" && identityToken !== "") return username === "" ? { identityToken } : { identityToken, username };
-  return username !== "" && password !== "" ? { username, password } : undefined;
 }
 
 function invalid(label: string, problem: string): SignetError {

@@ -71,6 +71,21 @@ describe("credential files", () => {
     assert.deepEqual(await store.get("a.example"), { username: "alice", password: "three" });
   });
 
+  test("an auth that is not Go's standard base64 gives no credentials (as docker and containers/image refuse it)", async () => {
+    const good = basic("alice", "secret").auth;
+    const file = writeJson("junk-auth.json", {
+      auths: {
+        "junk.example": { auth: `${good.slice(0, 4)}!${good.slice(4)}` },
+        "url-safe.example": { auth: Buffer.from("al?ce:se>cret?").toString("base64url") },
+        "good.example": { auth: good },
+      },
+    });
+    const store = createCredentialStore({ authFiles: [file] });
+    assert.equal(await store.get("junk.example"), undefined);
+    assert.equal(await store.get("url-safe.example"), undefined);
+    assert.deepEqual(await store.get("good.example"), { username: "alice", password: "secret" });
+  });
+
   test("hosts match exactly: no parent domain, no suffix, no other port", async () => {
     const file = writeJson("exact.json", { auths: { "registry.example.com": basic("u", "p"), "https://legacy.example.com/v1/": basic("l", "p") } });
     const store = createCredentialStore({ authFiles: [file] });
