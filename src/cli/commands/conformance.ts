@@ -3,12 +3,11 @@
  * cases) can run signet. `verify-bundle` exits 0 only when the bundle verified. Without `--trusted-root` it
  * uses the embedded public-good (or `--staging`) trusted root, offline.
  */
-import { readFileSync } from "node:fs";
 import { SignetError } from "../../errors/index.js";
 import type { ArtifactInput } from "../../signatures/bundle/signed-content.js";
 import type { VerifiedBundle } from "../../signatures/bundle/verified-bundle.js";
 import type { Command, CommandContext } from "../command.js";
-import { OUTPUT_OPTION, outputFormat, requireString, stringOption } from "../options.js";
+import { OUTPUT_OPTION, outputFormat, readFileBounded, requireString, stringOption } from "../options.js";
 import { writeJson } from "../output.js";
 import { trustMaterialFrom } from "./trust.js";
 
@@ -64,7 +63,7 @@ async function verifyBundle(context: CommandContext, positionals: string[]): Pro
   if (keyPath === undefined && (identity === undefined || issuer === undefined)) {
     throw new SignetError("USAGE", "verify-bundle needs --key, or --certificate-identity and --certificate-oidc-issuer");
   }
-  const bundleText = readBounded(requireString(context, "bundle"), "bundle");
+  const bundleText = readFileBounded(requireString(context, "bundle"), "the bundle", BUNDLE_MAX_BYTES);
   const artifact = artifactFrom(positionals[0]!);
   const [{ verifySigstoreBundle }, trust, policy] = await Promise.all([
     import("../../signatures/bundle/verify-bundle.js"),
@@ -88,20 +87,9 @@ async function verifyBundle(context: CommandContext, positionals: string[]): Pro
 function artifactFrom(argument: string): ArtifactInput {
   const digest = DIGEST_ARGUMENT.exec(argument);
   if (digest) return { digest: { algorithm: "sha256", hex: digest[1]! } };
-  return { bytes: readBounded(argument, "artifact", Number.MAX_SAFE_INTEGER) };
+  return { bytes: readFileBounded(argument, "the artifact", Number.MAX_SAFE_INTEGER) };
 }
 
-function readBounded(path: string, what: string, limit = BUNDLE_MAX_BYTES): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SignetError(code === "ENOENT" ? "FILE_NOT_FOUND" : "IO_ERROR", `cannot read the ${what} ${path}: ${code ?? (error as Error).message}`);
-  }
-  if (bytes.length > limit) throw new SignetError("SIZE_LIMIT_EXCEEDED", `the ${what} ${path} is larger than ${limit} bytes`);
-  return bytes;
-}
 
 export function describeSigner(verified: VerifiedBundle): string {
   const { signer } = verified;
