@@ -263,7 +263,7 @@ const MUTANTS = [
     id: "missing-tag-denied",
     what: "a denial answered with 404 is not \"no such tag\" (oci/registry/registry-repository.ts)",
     file: "src/oci/registry/registry-repository.ts",
-    find: 'if (!codes.has("UNAUTHORIZED") && !codes.has("DENIED")) return undefined;',
+    find: "if (isNotFoundAnswer(response.status, body)) return undefined;",
     replace: "return undefined;",
     tests: ["integration/registry-hostile.test"],
   },

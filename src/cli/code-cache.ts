@@ -61,14 +61,13 @@ export function requireWithCodeCache(file: string, command: string | undefined, 
   // latin1 is exact for ASCII and skips UTF-8 decoding of ~1.3 MB (scripts/bundle-cli.mjs checks the bundle is ASCII).
   const source = readFileSync(file, "latin1");
   const root = codeCacheRoot(env);
-  let folder: string | undefined;
   let cachedData: Buffer | undefined;
   let outcome: CodeCacheOutcome = root === undefined ? "off" : "unsafe";
   let cacheFile: string | undefined;
   if (root !== undefined) {
     const stamp = statSync(file);
     const version = `node${process.versions.node}-${process.arch}-${stamp.size}-${Math.trunc(stamp.mtimeMs)}-${stamp.ino}`;
-    folder = privateFolder(root) === undefined ? undefined : privateFolder(join(root, version));
+    const folder = privateFolder(root) === undefined ? undefined : privateFolder(join(root, version));
     if (folder !== undefined) {
       cacheFile = join(folder, `${cacheName(command)}.bin`);
       cachedData = readCache(cacheFile);

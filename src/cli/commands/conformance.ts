@@ -90,7 +90,6 @@ function artifactFrom(argument: string): ArtifactInput {
   return { bytes: readFileBounded(argument, "the artifact", Number.MAX_SAFE_INTEGER) };
 }
 
-
 export function describeSigner(verified: VerifiedBundle): string {
   const { signer } = verified;
   const who = signer.subject !== undefined ? `${signer.subject} (issuer ${signer.issuer ?? "unknown"})` : `key sha256:${signer.publicKeyId}`;

@@ -14,7 +14,7 @@ import { manifestMediaType } from "./manifest-media-type.js";
 import { isValidRepositoryName, isValidTag, parseManifestReference, validateRepositoryName, validateTag, type ManifestReference } from "./names.js";
 import { describeUrl } from "./redact.js";
 import type { RegistryHttp } from "./registry-http.js";
-import { parseRegistryErrors, registryErrorFromResponse } from "./response-error.js";
+import { isNotFoundAnswer, registryErrorFromResponse } from "./response-error.js";
 import { discard, firstHeader, isConnectionReset, readBody, readCapped, declaredLength, type HttpMethod, type HttpResponse } from "./transport.js";
 import { parseWwwAuthenticate } from "./www-authenticate.js";
 
@@ -179,8 +179,7 @@ export function createRegistryRepository(http: RegistryHttp, registry: string, u
     return send("GET", await url(manifestPath(reference)), "pull", async (response) => {
       if (response.status === 404 && missing === "undefined") {
         const body = await readCapped(response);
-        const codes = new Set(parseRegistryErrors(body).map((entry) => entry.code));
-        if (!codes.has("UNAUTHORIZED") && !codes.has("DENIED")) return undefined;
+        if (isNotFoundAnswer(response.status, body)) return undefined;
         throw failureWithBody(response, "GET", what, body);
       }
       if (response.status !== 200) throw await failure(response, "GET", what);

@@ -67,6 +67,14 @@ export function registryErrorFromResponse(response: ErrorResponse, what: string,
   });
 }
 
+/**
+ * Whether an error answer means "there is no such thing" (REGISTRY_NOT_FOUND), by the same rule as
+ * registryErrorFromResponse, without building the error: a 404 carrying DENIED or UNAUTHORIZED is a refusal.
+ */
+export function isNotFoundAnswer(status: number, untrustedBody: Buffer): boolean {
+  return errorCodeFor(status, new Set(parseRegistryErrors(untrustedBody).map((entry) => entry.code))) === "REGISTRY_NOT_FOUND";
+}
+
 function errorCodeFor(status: number, codes: ReadonlySet<string>): ErrorCode {
   if (status === 401 || codes.has("UNAUTHORIZED")) return "REGISTRY_UNAUTHORIZED";
   if (status === 403 || codes.has("DENIED")) return "REGISTRY_DENIED";

@@ -73,7 +73,7 @@ describe("readBounded", () => {
     try {
       const { port } = server.address() as AddressInfo;
       const incoming = await new Promise<IncomingMessage>((resolve, reject) => get({ host: "127.0.0.1", port, path: "/" }, resolve).on("error", reject));
-      await assert.rejects(readBounded(incoming, 1000, "body"));
+      await assert.rejects(readBounded(incoming, 1000, "body"), { code: "ECONNRESET" });
     } finally {
       server.close();
     }
